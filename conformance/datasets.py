@@ -1,0 +1,128 @@
+"""The lessons' datasets, as code shared by the reference and both frameworks.
+
+Every loader returns ``(X, y)`` as float64 arrays: ``X`` of shape ``(N, features)``,
+``y`` of shape ``(N, k)`` (k = 1 for a binary or regression target, one-hot for
+k classes). Everything is deterministic: each dataset has its fixed seed.
+scikit-learn is imported only by the loaders that need it (its import costs
+over a second).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+
+def _binary(X, y):
+    return np.ascontiguousarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64).reshape(-1, 1)
+
+
+def xor():
+    """The XOR truth table: y = 1 when exactly one input is 1 (4 samples)."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    return _binary(X, [0, 1, 1, 0])
+
+
+def and_gate():
+    """The AND truth table (4 samples): linearly separable, the perceptron's lesson."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    return _binary(X, [0, 0, 0, 1])
+
+
+def neuron():
+    """The single-neuron lesson's one input x = [0.5, 0.8]; the target 1.0 is nnparity's choice."""
+    return _binary([[0.5, 0.8]], [1.0])
+
+
+def _circles_split():
+    from sklearn.datasets import make_circles
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_circles(n_samples=1000, noise=0.1, random_state=42)
+    # The seed leaves the split unseeded; nnparity fixes random_state=42 so runs repeat.
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
+    scaler = StandardScaler().fit(X_train)  # fit on the training split only
+    return _binary(scaler.transform(X_train), y_train), _binary(scaler.transform(X_test), y_test)
+
+
+def circles():
+    """make_circles(1000, noise=0.1, random_state=42), the 800-point training split, standardised."""
+    return _circles_split()[0]
+
+
+def circles_test():
+    """The 200-point test split of ``circles`` (scaled with the training split's statistics)."""
+    return _circles_split()[1]
+
+
+def spiral(n_per_class: int = 150, noise: float = 0.15, seed: int = 42):
+    """Two interleaved spirals: for t in [0, 1], radius t and angle 3*pi*t (+ pi for class 1).
+
+    Gaussian noise of std ``noise`` is added to every coordinate. 300 samples by default.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.tile(np.linspace(0.0, 1.0, n_per_class), 2)
+    label = np.repeat([0.0, 1.0], n_per_class)
+    angle = 3 * np.pi * t + np.pi * label
+    X = np.column_stack([t * np.cos(angle), t * np.sin(angle)])
+    X = X + rng.normal(0.0, noise, X.shape)
+    return _binary(X, label)
+
+
+def sensor(n_per_class: int = 100, seed: int = 7):
+    """Industrial sensor readings, 3 classes: normal (0), warning (1), critical (2).
+
+    Features are temperature (deg C) and vibration (mm/s), drawn around a centre
+    per class and standardised; y is one-hot of shape (N, 3). The lesson gives
+    the story, not the numbers: the centres and spreads are nnparity's choice.
+    """
+    rng = np.random.default_rng(seed)
+    centres = np.array([[60.0, 2.0], [75.0, 5.0], [90.0, 8.0]])
+    spreads = np.array([[6.0, 1.2], [6.0, 1.2], [6.0, 1.2]])
+    X = np.concatenate([rng.normal(c, s, (n_per_class, 2)) for c, s in zip(centres, spreads)])
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = np.repeat(np.eye(3), n_per_class, axis=0)
+    return X, y
+
+
+def tabular4():
+    """A 4-feature binary tabular set for the 4-input lessons (the seeds give no data).
+
+    scikit-learn ``make_classification(500, n_features=4, n_informative=3,
+    n_redundant=1, random_state=42)``, standardised.
+    """
+    from sklearn.datasets import make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(
+        n_samples=500, n_features=4, n_informative=3, n_redundant=1, random_state=42
+    )
+    return _binary(StandardScaler().fit_transform(X), y)
+
+
+DATASETS = {
+    "xor": xor,
+    "and": and_gate,
+    "neuron": neuron,
+    "circles": circles,
+    "spiral": spiral,
+    "sensor": sensor,
+    "tabular4": tabular4,
+}
+
+
+@lru_cache(maxsize=None)
+def _load_cached(name: str):
+    X, y = DATASETS[name]()
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def load(name: str):
+    """``(X, y)`` of the dataset ``name`` (read-only float64 arrays, built once per process)."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(DATASETS)}")
+    return _load_cached(name)

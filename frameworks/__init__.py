@@ -1,0 +1,65 @@
+"""The lessons in PyTorch and Keras 3, built from the same declaration, loaded with the same weights.
+
+Every twin has the same operations, in the same order, under the same names:
+``set_params``, ``get_params``, ``forward``, ``loss``, ``gradients``, ``step``.
+Parameters and gradients go in and come out in the reference layout (``layout.py``).
+
+Frameworks are imported lazily, once per process, and a twin is built once per
+(framework, lesson, dtype) and reused by every check (``get_twin``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from functools import lru_cache
+
+# framework name -> (module holding the twin, the packages it needs)
+FRAMEWORKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "torch": ("frameworks.torch_twin", ("torch",)),
+    "keras": ("frameworks.keras_twin", ("keras", "tensorflow")),
+}
+
+
+def unavailable_reason(framework: str) -> str | None:
+    """None if ``framework`` can run here, else why not (a missing package)."""
+    if framework not in FRAMEWORKS:
+        return f"unknown framework {framework!r}; expected one of {sorted(FRAMEWORKS)}"
+    missing = [pkg for pkg in FRAMEWORKS[framework][1] if importlib.util.find_spec(pkg) is None]
+    if missing:
+        return f"{framework} is not installed (missing {', '.join(missing)}): pip install 'nnparity[{framework}]'"
+    return None
+
+
+def available_frameworks() -> list[str]:
+    return [name for name in FRAMEWORKS if unavailable_reason(name) is None]
+
+
+@lru_cache(maxsize=None)
+def twin_class(framework: str):
+    reason = unavailable_reason(framework)
+    if reason:
+        raise RuntimeError(reason)
+    return importlib.import_module(FRAMEWORKS[framework][0]).Twin
+
+
+@lru_cache(maxsize=None)
+def get_twin(framework: str, lesson, dtype: str):
+    """The twin of ``lesson`` in ``framework`` and ``dtype``, built once per process."""
+    return twin_class(framework)(lesson, dtype)
+
+
+def versions() -> dict[str, str]:
+    """Versions of numpy and of every framework installed (not importing any)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("numpy", "torch", "keras", "tensorflow", "tensorflow-cpu", "jax", "scikit-learn"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    import platform
+
+    out["python"] = platform.python_version()
+    return out

@@ -1,0 +1,161 @@
+"""The multi-layer perceptron: Dense layers and activations, chained.
+
+For layers l = 1..L (the lessons' names: ``W1, b1, W2, b2, ...``)::
+
+    a0 = X                                   # (N, sizes[0])
+    z_l = a_{l-1} @ W_l + b_l                # (N, sizes[l])
+    a_l = f_l(z_l)
+    L = loss(a_L, y)
+
+and backward, from the output to the input (the chain rule, one layer at a time)::
+
+    dz_L = dL/da_L * f_L'(z_L)               # or (a_L - y) / N when fused, see below
+    dW_l = a_{l-1}.T @ dz_l;  db_l = sum_n dz_l;  da_{l-1} = dz_l @ W_l.T
+    dz_{l-1} = da_{l-1} * f_{l-1}'(z_{l-1})
+
+When the last activation is the one the loss fuses with (sigmoid + BCE,
+softmax + categorical CE), the loss is computed from z_L (see ``losses.py``):
+exact for any logit, and dz_L = (a_L - y) / N with no division by a(1 - a).
+
+PyTorch: an ``nn.Sequential`` of ``nn.Linear`` and activation modules, then
+``loss.backward()``. Keras 3: a ``Sequential`` of ``Dense`` layers, then
+``GradientTape.gradient``. nnparity's twins build exactly those (``frameworks/``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .dense import Dense
+from .losses import Loss, get_loss
+from .optimizers import Optimizer
+
+
+class MLP:
+    """An MLP over parameters ``{"W1": (n0, n1), "b1": (n1,), "W2": ...}`` in one dtype.
+
+    ``forward(X)`` keeps every layer's ``z`` and ``a`` (``self.z``, ``self.a``);
+    ``backward(y)`` returns every gradient (and ``"X"``: dL/dX) and keeps each
+    layer's ``dz`` (``self.dz``).
+    """
+
+    def __init__(self, params, activations, loss="mse", dtype="float64"):
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"MLP: dtype must be float32 or float64. Received: dtype={dtype}")
+        n_layers = sum(1 for k in params if k.startswith("W"))
+        expected = {f"W{i}" for i in range(1, n_layers + 1)} | {f"b{i}" for i in range(1, n_layers + 1)}
+        unknown = set(params) - expected
+        if n_layers == 0 or unknown or any(f"W{i}" not in params for i in range(1, n_layers + 1)):
+            raise ValueError(
+                f"MLP: parameters must be named W1, b1, ..., W{max(n_layers, 1)}, b{max(n_layers, 1)} "
+                f"(biases optional). Received: {sorted(params)}"
+            )
+        # Our own copy, in our dtype: the caller's arrays are never changed.
+        self.params = {k: np.array(v, dtype=self.dtype) for k, v in params.items()}
+        self.layers = [Dense(self.params[f"W{i}"], self.params.get(f"b{i}")) for i in range(1, n_layers + 1)]
+        for i in range(1, n_layers):
+            if self.layers[i].kernel.shape[0] != self.layers[i - 1].units:
+                raise ValueError(
+                    f"MLP: W{i + 1} has shape {self.layers[i].kernel.shape}, but W{i} gives "
+                    f"{self.layers[i - 1].units} units: expected W{i + 1}.shape[0] == {self.layers[i - 1].units}"
+                )
+        self.activations = [a if isinstance(a, Activation) else get_activation(a) for a in activations]
+        if len(self.activations) != n_layers:
+            raise ValueError(
+                f"MLP: {n_layers} layers need {n_layers} activations. Received: {len(self.activations)}"
+            )
+        self.loss = loss if isinstance(loss, Loss) else get_loss(loss)
+        # sigmoid + BCE and softmax + CCE are computed from the logits (see module doc).
+        self.fused = self.loss.fused_activation is not None and self.loss.fused_activation == self.activations[-1].name
+        self._output_loss = self.loss.from_logits() if self.fused else self.loss
+        self.z: list[np.ndarray] = []
+        self.a: list[np.ndarray] = []
+        self.dz: list[np.ndarray] = []
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (self.layers[0].kernel.shape[0],) + tuple(layer.units for layer in self.layers)
+
+    def _check_x(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=self.dtype)  # no copy when X already has our dtype
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(
+                f"MLP.forward: X must have shape (N, {self.sizes[0]}) to feed W1 of shape "
+                f"{self.layers[0].kernel.shape}. Received: X.shape={X.shape}"
+            )
+        return X
+
+    def _check_y(self, y) -> np.ndarray:
+        y = np.asarray(y, dtype=self.dtype)
+        expected = self.a[-1].shape
+        if y.shape != expected:
+            raise ValueError(
+                f"MLP: y must have the output's shape {expected} (one-hot for softmax). Received: y.shape={y.shape}"
+            )
+        return y
+
+    def forward(self, X) -> np.ndarray:
+        """a_L for X of shape (N, sizes[0]); every z_l and a_l is kept."""
+        a = self._check_x(X)
+        self.z, self.a = [], [a]
+        for layer, act in zip(self.layers, self.activations):
+            z = layer.forward(a)
+            a = act.forward(z)
+            self.z.append(z)
+            self.a.append(a)
+        return a
+
+    def loss_value(self, X, y) -> float:
+        """L = loss(forward(X), y) (from the logits when fused)."""
+        self.forward(X)
+        y = self._check_y(y)
+        return self._output_loss.forward(self.z[-1] if self.fused else self.a[-1], y)
+
+    def backward(self, y) -> dict[str, np.ndarray]:
+        """Every gradient after a ``forward``: {"W1": dL/dW1, "b1": ..., "X": dL/dX}."""
+        if not self.a:
+            raise RuntimeError("MLP.backward called before forward")
+        y = self._check_y(y)
+        if self.fused:
+            dz = self._output_loss.backward(self.z[-1], y)
+        else:
+            da = self.loss.backward(self.a[-1], y)
+            dz = self.activations[-1].backward(self.z[-1], self.a[-1], da)
+        grads: dict[str, np.ndarray] = {}
+        self.dz = [None] * len(self.layers)
+        for i in range(len(self.layers) - 1, -1, -1):
+            self.dz[i] = dz
+            dW, db, da = self.layers[i].backward(dz)
+            grads[f"W{i + 1}"] = dW
+            if db is not None:
+                grads[f"b{i + 1}"] = db
+            if i > 0:
+                dz = self.activations[i - 1].backward(self.z[i - 1], self.a[i], da)
+        grads["X"] = da
+        return grads
+
+    def gradients(self, X, y) -> dict[str, np.ndarray]:
+        """forward, then backward: every parameter's gradient and dL/dX."""
+        self.forward(X)
+        return self.backward(y)
+
+    def step(self, X, y, optimizer: Optimizer) -> float:
+        """One training step on the batch (X, y); returns the loss before the update."""
+        loss = self.loss_value(X, y)
+        grads = self.backward(y)
+        optimizer.update(self.params, {k: grads[k] for k in self.params})
+        return loss
+
+    def set_params(self, params: dict[str, np.ndarray]) -> None:
+        """Copy new values into the parameters (same names, same shapes), keeping our dtype."""
+        for name, value in params.items():
+            if name not in self.params:
+                raise KeyError(f"MLP.set_params: no parameter {name!r}; have {sorted(self.params)}")
+            if np.shape(value) != self.params[name].shape:
+                raise ValueError(
+                    f"MLP.set_params: {name} must have shape {self.params[name].shape}. "
+                    f"Received: {np.shape(value)}"
+                )
+            np.copyto(self.params[name], value, casting="unsafe")
