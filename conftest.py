@@ -1,0 +1,30 @@
+"""pytest configuration shared by conformance/ and tests/."""
+
+from __future__ import annotations
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("nnparity")
+    group.addoption(
+        "--framework",
+        action="append",
+        default=None,
+        help="run the conformance cases of this framework only (repeatable; default: every known "
+        "framework, those not installed are skipped with the reason)",
+    )
+    group.addoption(
+        "--lesson", action="append", default=None, help="run the conformance cases of this lesson only (repeatable)"
+    )
+    group.addoption(
+        "--dtype", action="append", default=None, help="float64 or float32 (repeatable; default both)"
+    )
+
+
+def pytest_report_header(config):
+    from frameworks import available_frameworks, versions
+
+    v = versions()
+    return [
+        "nnparity: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        "nnparity frameworks installed: " + (", ".join(available_frameworks()) or "none"),
+    ]
