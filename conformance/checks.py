@@ -7,7 +7,14 @@ and data, and compares the two through the one helper (``compare.py``):
 - ``forward``: every layer's pre-activation ``z_l`` and activation ``a_l``
 - ``loss``: the loss value
 - ``gradients``: dL/dW and dL/db of every layer, and dL/dX
-- ``step``: every parameter after one step of the lesson's optimizer
+- ``step``: every parameter after one step of the lesson's optimizer, on the full batch
+- ``trajectory``: every parameter after 10 and after 100 steps (``TRAJECTORY_STEPS``),
+  over the lesson's mini-batches (``reference.MiniBatches``, the same for all three)
+
+``step`` and ``trajectory`` use the lesson's optimizer, or the named setting of
+``optimizer_specs.py`` when the case names one (``nnparity run --optimizer``).
+The reference follows the case's framework's convention (``reference/optimizers.py``):
+torch's formula for the torch twin, Keras's for the Keras twin.
 
 For float32 the reference runs in float64 on the float32-rounded weights and
 data, so the comparison measures the framework's float32 rounding alone.
@@ -21,13 +28,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from frameworks import get_twin, unavailable_reason
-from reference import MLP, get_optimizer
+from reference import MLP, MiniBatches, get_optimizer
 
 from .compare import Comparison, compare, tolerance
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .optimizer_specs import get_optimizer_spec
 
-CHECKS = ("forward", "loss", "gradients", "step")
+CHECKS = ("forward", "loss", "gradients", "step", "trajectory")
 DTYPES = ("float64", "float32")
+TRAJECTORY_STEPS = (10, 100)  # the trajectory check compares the weights after each of these step counts
 
 
 @dataclass(frozen=True)
@@ -35,10 +44,12 @@ class Case:
     lesson: str
     framework: str
     dtype: str
+    optimizer: str | None = None  # a key of OPTIMIZER_SPECS in place of the lesson's optimizer
 
     @property
     def id(self) -> str:
-        return f"{self.lesson}-{self.framework}-{self.dtype}"
+        suffix = f"-{self.optimizer}" if self.optimizer else ""
+        return f"{self.lesson}-{self.framework}-{self.dtype}{suffix}"
 
 
 @dataclass
@@ -58,6 +69,7 @@ class CheckResult:
             "framework": self.case.framework,
             "dtype": self.case.dtype,
             "check": self.check,
+            **({"optimizer": self.case.optimizer} if self.case.optimizer else {}),
             "passed": c.passed,
             "max_abs_err": _finite_or_none(c.max_abs_err),
             "max_rel_err": _finite_or_none(c.max_rel_err),
@@ -96,8 +108,33 @@ def forward_trace(model_or_trace) -> dict[str, np.ndarray]:
     return out
 
 
-def expected(check: str, lesson: Lesson, dtype: str) -> dict[str, np.ndarray]:
-    """The reference's value of ``check`` for ``lesson`` (always recomputed: it is cheap)."""
+def optimizer_of(lesson: Lesson, optimizer: str | None = None) -> tuple[str, dict]:
+    """(reference optimizer name, hyper-parameters): the lesson's own, or the named spec's."""
+    if optimizer is None:
+        return lesson.optimizer, lesson.hyperparameters
+    spec = get_optimizer_spec(optimizer)
+    return spec.optimizer, spec.hyperparameters
+
+
+def training_batches(lesson: Lesson, steps: int) -> list[np.ndarray]:
+    """The index arrays of the first ``steps`` steps over the lesson's data (its batch_size; None: full batch)."""
+    X, _ = lesson_data(lesson)
+    return MiniBatches(len(X), lesson.batch_size, seed=lesson.seed).take(steps)
+
+
+def trajectory_items(snapshots: dict[int, dict]) -> dict[str, np.ndarray]:
+    """{k: {"W1": ...}} -> {"W1@k": ...}: the weights after k steps, named for the report."""
+    return {f"{name}@{k}": value for k, params in snapshots.items() for name, value in params.items()}
+
+
+def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = None,
+             optimizer: str | None = None) -> dict[str, np.ndarray]:
+    """The reference's value of ``check`` for ``lesson`` (always recomputed: it is cheap).
+
+    ``step`` and ``trajectory`` need the ``convention`` ("torch" or "keras": the
+    framework whose optimizer formula to follow); ``optimizer`` names a spec that
+    replaces the lesson's optimizer.
+    """
     params, X, y = case_inputs(lesson, dtype)
     model = reference_model(lesson, params)
     if check == "forward":
@@ -107,13 +144,22 @@ def expected(check: str, lesson: Lesson, dtype: str) -> dict[str, np.ndarray]:
         return {"loss": np.asarray(model.loss_value(X, y))}
     if check == "gradients":
         return model.gradients(X, y)
-    if check == "step":
-        model.step(X, y, get_optimizer(lesson.optimizer, **lesson.hyperparameters))
-        return dict(model.params)
+    if check in ("step", "trajectory"):
+        if convention is None:
+            raise ValueError(f"expected({check!r}): the optimizer's formula depends on the framework; "
+                             "pass convention='torch' or 'keras'")
+        name, hyper = optimizer_of(lesson, optimizer)
+        opt = get_optimizer(name, convention=convention, **hyper)
+        if check == "step":
+            model.step(X, y, opt)
+            return dict(model.params)
+        steps = max(TRAJECTORY_STEPS)
+        return trajectory_items(model.train(X, y, opt, training_batches(lesson, steps), record=TRAJECTORY_STEPS))
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
 
 
-def actual(check: str, lesson: Lesson, framework: str, dtype: str) -> dict[str, np.ndarray]:
+def actual(check: str, lesson: Lesson, framework: str, dtype: str,
+           optimizer: str | None = None) -> dict[str, np.ndarray]:
     """The framework's value of ``check``, from the canonical weights (reloaded every time)."""
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(canonical_params(lesson))
@@ -125,17 +171,22 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str) -> dict[str, 
     if check == "gradients":
         return twin.gradients(X, y)
     if check == "step":
-        return twin.step(X, y, lesson.optimizer, lesson.hyperparameters)
+        return twin.step(X, y, *optimizer_of(lesson, optimizer))
+    if check == "trajectory":
+        steps = max(TRAJECTORY_STEPS)
+        return trajectory_items(twin.train(X, y, *optimizer_of(lesson, optimizer), training_batches(lesson, steps),
+                                           record=TRAJECTORY_STEPS))
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
 
 
 def run_check(check: str, case: Case) -> CheckResult:
     """Run one check on one case. The framework must be available (see ``unavailable_reason``)."""
     lesson = get_lesson(case.lesson)
-    tol = tolerance(case.dtype)
+    tol = tolerance(case.dtype, check)
     result = compare(
-        actual(check, lesson, case.framework, case.dtype),
-        expected(check, lesson, case.dtype),
+        actual(check, lesson, case.framework, case.dtype, case.optimizer),
+        # the framework names its convention: the reference follows that framework's formulas
+        expected(check, lesson, case.dtype, convention=case.framework, optimizer=case.optimizer),
         atol=tol.atol,
         rtol=tol.rtol,
         what=f"{check} of {case.id}",
@@ -143,11 +194,12 @@ def run_check(check: str, case: Case) -> CheckResult:
     return CheckResult(case, check, result)
 
 
-def all_cases(lessons, frameworks, dtypes) -> list[Case]:
-    return [Case(lesson, fw, dt) for lesson in lessons for fw in frameworks for dt in dtypes]
+def all_cases(lessons, frameworks, dtypes, optimizers=(None,)) -> list[Case]:
+    return [Case(lesson, fw, dt, opt) for lesson in lessons for fw in frameworks for dt in dtypes
+            for opt in optimizers]
 
 
 __all__ = [
-    "CHECKS", "DTYPES", "Case", "CheckResult", "run_check", "expected", "actual", "all_cases",
-    "case_inputs", "unavailable_reason",
+    "CHECKS", "DTYPES", "TRAJECTORY_STEPS", "Case", "CheckResult", "run_check", "expected", "actual", "all_cases",
+    "case_inputs", "unavailable_reason", "optimizer_of", "training_batches",
 ]

@@ -45,7 +45,10 @@ TOLERANCES: dict[str, Tolerance] = {
 }
 
 
-def tolerance(dtype: str) -> Tolerance:
+def tolerance(dtype: str, check: str | None = None) -> Tolerance:
+    """The row ``"<dtype> <check>"`` if the check has its own (the trajectory), else the dtype's."""
+    if check is not None and f"{dtype} {check}" in TOLERANCES:
+        return TOLERANCES[f"{dtype} {check}"]
     try:
         return TOLERANCES[str(dtype)]
     except KeyError:

@@ -254,11 +254,15 @@ _LESSONS = (
         loss="mse",
         init="glorot_uniform",
         dataset="tabular4",
-        hyper=(("learning_rate", 0.01),),
+        optimizer="adam",
+        hyper=(("learning_rate", 0.001), ("beta_1", 0.9), ("beta_2", 0.999), ("epsilon", 1e-7)),
         epochs=100,
-        seed_text="Keras Sequential: Dense(64, relu), Dense(32, relu), Dense(1, sigmoid); compile(adam, mse)",
-        choices="Keras Dense's default init (Glorot uniform kernel, zero bias). SGD(0.01), Keras's default "
-        "learning rate, until the optimizers issue brings Adam(0.001).",
+        batch_size=32,
+        seed_text="Keras Sequential: Dense(64, relu), Dense(32, relu), Dense(1, sigmoid); compile(adam, mse); "
+        "optimizer = tf.keras.optimizers.Adam(learning_rate=0.001)",
+        choices="Keras Dense's default init (Glorot uniform kernel, zero bias). Adam(learning_rate=0.001) as the "
+        "seed writes it, with Keras's other defaults written out (beta_1 0.9, beta_2 0.999, epsilon 1e-7) so "
+        "torch gets the same numbers. fit()'s default batch_size=32, shuffled every epoch (reference.MiniBatches).",
     ),
 )
 

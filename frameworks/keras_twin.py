@@ -63,6 +63,16 @@ LOSSES = {
 }
 
 
+# reference optimizer name -> Keras optimizer (nnparity's hyper-parameters are Keras's names)
+OPTIMIZERS = {
+    "sgd": keras.optimizers.SGD,
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "rmsprop": keras.optimizers.RMSprop,
+    "adagrad": keras.optimizers.Adagrad,
+}
+
+
 @contextlib.contextmanager
 def keras_dtype(dtype: str):
     """floatx and the global dtype policy set to ``dtype`` (both: see module doc), then restored."""
@@ -102,6 +112,7 @@ class Twin:
             # A Keras Loss takes floatx as its dtype when it is made, and casts to it.
             self.loss_fn = LOSSES[lesson.loss]()
         self._named = {}
+        self._trainers = {}  # (optimizer, hyper) -> its compiled train step (see _trainer)
         for i, layer in enumerate(self.model.layers[::2], start=1):
             self._named[f"W{i}"] = layer.kernel
             if layer.bias is not None:
@@ -149,15 +160,70 @@ class Twin:
         grads["X"] = np.asarray(gx)
         return grads
 
+    def _hyper_value(self, value):
+        """A hyper-parameter as Keras should get it: bools as they are; floats as np.float64 in float64,
+        because a Python float would be rounded through float32 by ``ops.cast`` (gotcha 2)."""
+        if isinstance(value, bool):
+            return value
+        return np.float64(value) if self.dtype == "float64" else float(value)
+
     def make_optimizer(self, name: str, hyper: dict):
-        if name != "sgd":
-            raise ValueError(f"keras twin: unknown optimizer {name!r}")
+        """``keras.optimizers`` optimizer ``name`` from its (Keras-named) hyper-parameters."""
+        if name not in OPTIMIZERS:
+            raise ValueError(f"keras twin: unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+        with keras_dtype(self.dtype):  # the learning-rate and state variables take floatx when made
+            return OPTIMIZERS[name](**{k: self._hyper_value(v) for k, v in hyper.items()})
+
+    def _trainer(self, optimizer: str, hyper: dict):
+        """(optimizer, compiled train step, the optimizer's initial variables), built once per optimizer setting.
+
+        The step is a ``tf.function`` (one trace for every batch size: the batch
+        axis is None); ``train`` restores the optimizer's variables (iterations,
+        learning rate, moments, accumulators) to their initial values before each
+        run, which makes it a fresh optimizer without rebuilding or retracing.
+        """
+        import tensorflow as tf
+
+        key = (optimizer, tuple(sorted(hyper.items())))
+        if key not in self._trainers:
+            variables = list(self._named.values())
+            opt = self.make_optimizer(optimizer, hyper)
+            with keras_dtype(self.dtype):
+                opt.build(variables)
+            initial = [np.array(v.numpy()) for v in opt.variables]
+            signature = [tf.TensorSpec((None, self.lesson.sizes[0]), self.dtype),
+                         tf.TensorSpec((None, self.lesson.sizes[-1]), self.dtype)]
+
+            @tf.function(input_signature=signature, jit_compile=False)
+            def train_step(x, y):
+                with tf.GradientTape() as tape:
+                    loss = self.loss_fn(y, self.model(x, training=True))
+                opt.apply(tape.gradient(loss, variables), variables)
+                return loss
+
+            self._trainers[key] = (opt, train_step, initial)
+        return self._trainers[key]
+
+    def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None) -> dict:
+        """One step per batch of indices in ``batches``, from the current weights, with a fresh optimizer.
+
+        Returns {k: the weights after step k} for every k in ``record``. ``learning_rates``
+        (one per step, optional) is a schedule: ``optimizer.learning_rate`` is set before each step.
+        """
+        opt, train_step, initial = self._trainer(optimizer, hyper)
+        for var, value in zip(opt.variables, initial):
+            var.assign(value)
+        X, y = np.asarray(X), np.asarray(y)
+        out = {}
         with keras_dtype(self.dtype):
-            return keras.optimizers.SGD(learning_rate=np.float64(hyper["learning_rate"]))
+            for k, idx in enumerate(batches, start=1):
+                if learning_rates is not None:
+                    opt.learning_rate = self._hyper_value(learning_rates[k - 1])
+                train_step(self._tensor(X[idx]), self._tensor(y[idx]))
+                if k in record:
+                    out[k] = self.get_params()
+        return out
 
     def step(self, X, y, optimizer: str, hyper: dict) -> dict[str, np.ndarray]:
-        """One optimizer step on (X, y) from the current weights; the weights after it."""
-        opt = self.make_optimizer(optimizer, hyper)
-        _, _, gvars = self._loss_and_grads(X, y)
-        opt.apply_gradients(zip(gvars, list(self._named.values())))
-        return self.get_params()
+        """One optimizer step on all of (X, y) from the current weights; the weights after it."""
+        return self.train(X, y, optimizer, hyper, [np.arange(len(X))], record=(1,))[1]

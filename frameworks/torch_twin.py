@@ -49,6 +49,63 @@ LOSSES = {
 }
 
 
+# reference optimizer name -> torch.optim class (hyper-parameters translated by torch_hyperparameters)
+OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
+
+# Keras's hyper-parameter names (nnparity's) -> torch's. beta_1 and beta_2 become betas=(beta_1, beta_2).
+HYPER_NAMES = {
+    "learning_rate": "lr",
+    "epsilon": "eps",
+    "rho": "alpha",
+    "momentum": "momentum",
+    "nesterov": "nesterov",
+    "centered": "centered",
+    "weight_decay": "weight_decay",
+    "initial_accumulator_value": "initial_accumulator_value",
+}
+TORCH_BETAS = (0.9, 0.999)  # torch Adam/AdamW's default betas, for a beta the caller left out
+
+# Keras's clipping options -> what torch does between backward() and step(). torch has no
+# per-tensor option: clip_grad_norm_ on each parameter alone is its equivalent of clipnorm.
+CLIPPING = {
+    "clipvalue": lambda params, v: nn.utils.clip_grad_value_(params, v),
+    "clipnorm": lambda params, c: [nn.utils.clip_grad_norm_([p], c) for p in params],
+    "global_clipnorm": lambda params, c: nn.utils.clip_grad_norm_(params, c),
+}
+
+
+def torch_hyperparameters(hyper: dict) -> dict:
+    """Keras-named hyper-parameters -> torch.optim keyword arguments (clipping is not one: see CLIPPING)."""
+    out = {}
+    for key, value in hyper.items():
+        if key in CLIPPING or key in ("beta_1", "beta_2"):
+            continue
+        if key not in HYPER_NAMES:
+            raise ValueError(f"torch twin: unknown hyper-parameter {key!r}; expected some of "
+                             f"{sorted([*HYPER_NAMES, 'beta_1', 'beta_2', *CLIPPING])}")
+        out[HYPER_NAMES[key]] = value
+    if "beta_1" in hyper or "beta_2" in hyper:
+        out["betas"] = (hyper.get("beta_1", TORCH_BETAS[0]), hyper.get("beta_2", TORCH_BETAS[1]))
+    return out
+
+
+def clipping_of(hyper: dict):
+    """The clipping to apply to the parameters' .grad before each step, or None."""
+    given = [key for key in CLIPPING if hyper.get(key) is not None]
+    if len(given) > 1:
+        raise ValueError(f"torch twin: only one of clipvalue, clipnorm and global_clipnorm can be set. Received: {given}")
+    if not given:
+        return None
+    key = given[0]
+    return lambda params: CLIPPING[key](params, hyper[key])
+
+
 class TorchMLP(nn.Module):
     """The lesson's network: Linear, activation, Linear, activation, ..."""
 
@@ -126,15 +183,35 @@ class Twin:
         grads["X"] = x.grad.numpy().copy()
         return grads
 
-    def make_optimizer(self, name: str, hyper: dict):
-        if name != "sgd":
-            raise ValueError(f"torch twin: unknown optimizer {name!r}")
-        return torch.optim.SGD(self.model.parameters(), lr=hyper["learning_rate"])
+    def make_optimizer(self, name: str, hyper: dict) -> torch.optim.Optimizer:
+        """``torch.optim`` optimizer ``name`` over this model, from Keras-named hyper-parameters."""
+        if name not in OPTIMIZERS:
+            raise ValueError(f"torch twin: unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+        return OPTIMIZERS[name](self.model.parameters(), **torch_hyperparameters(hyper))
+
+    def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None) -> dict:
+        """One step per batch of indices in ``batches``, from the current weights, with a new optimizer.
+
+        Returns {k: the weights after step k} for every k in ``record``. ``learning_rates``
+        (one per step, optional) is a schedule: each step's ``lr`` is set before it.
+        """
+        opt = self.make_optimizer(optimizer, hyper)
+        clip = clipping_of(hyper)
+        X, y = np.asarray(X), np.asarray(y)
+        out = {}
+        for k, idx in enumerate(batches, start=1):
+            if learning_rates is not None:
+                for group in opt.param_groups:
+                    group["lr"] = float(learning_rates[k - 1])
+            opt.zero_grad(set_to_none=True)
+            self._loss(self._tensor(X[idx]), y[idx]).backward()
+            if clip:
+                clip(list(self.model.parameters()))
+            opt.step()
+            if k in record:
+                out[k] = self.get_params()
+        return out
 
     def step(self, X, y, optimizer: str, hyper: dict) -> dict[str, np.ndarray]:
-        """One optimizer step on (X, y) from the current weights; the weights after it."""
-        opt = self.make_optimizer(optimizer, hyper)
-        opt.zero_grad(set_to_none=True)
-        self._loss(self._tensor(X), y).backward()
-        opt.step()
-        return self.get_params()
+        """One optimizer step on all of (X, y) from the current weights; the weights after it."""
+        return self.train(X, y, optimizer, hyper, [np.arange(len(X))], record=(1,))[1]
