@@ -30,7 +30,7 @@ import numpy as np
 from frameworks import get_twin, unavailable_reason
 from reference import MLP, MiniBatches, get_optimizer
 
-from .compare import Comparison, compare, tolerance
+from .compare import Comparison, compare, merge, tolerance
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
 from .optimizer_specs import get_optimizer_spec
 
@@ -127,6 +127,19 @@ def trajectory_items(snapshots: dict[int, dict]) -> dict[str, np.ndarray]:
     return {f"{name}@{k}": value for k, params in snapshots.items() for name, value in params.items()}
 
 
+def compare_check(check: str, actual: dict, expected: dict, dtype: str, what: str) -> Comparison:
+    """``compare`` at the check's tolerance; a trajectory's snapshots each at their own (``trajectory@K``)."""
+    if check != "trajectory":
+        tol = tolerance(dtype, check)
+        return compare(actual, expected, atol=tol.atol, rtol=tol.rtol, what=what)
+    parts = []
+    for k in TRAJECTORY_STEPS:
+        tol = tolerance(dtype, f"trajectory@{k}")
+        mine = {name: value for name, value in expected.items() if name.endswith(f"@{k}")}
+        parts.append(compare(actual, mine, atol=tol.atol, rtol=tol.rtol, what=what))
+    return merge(what, parts)
+
+
 def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = None,
              optimizer: str | None = None) -> dict[str, np.ndarray]:
     """The reference's value of ``check`` for ``lesson`` (always recomputed: it is cheap).
@@ -182,13 +195,12 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str,
 def run_check(check: str, case: Case) -> CheckResult:
     """Run one check on one case. The framework must be available (see ``unavailable_reason``)."""
     lesson = get_lesson(case.lesson)
-    tol = tolerance(case.dtype, check)
-    result = compare(
+    result = compare_check(
+        check,
         actual(check, lesson, case.framework, case.dtype, case.optimizer),
         # the framework names its convention: the reference follows that framework's formulas
         expected(check, lesson, case.dtype, convention=case.framework, optimizer=case.optimizer),
-        atol=tol.atol,
-        rtol=tol.rtol,
+        case.dtype,
         what=f"{check} of {case.id}",
     )
     return CheckResult(case, check, result)

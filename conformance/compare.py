@@ -40,7 +40,20 @@ TOLERANCES: dict[str, Tolerance] = {
         reason="a float32 framework against the float64 reference (run on the same "
         "float32-rounded inputs) differs by float32 rounding: measured at most 6.8e-7 "
         "absolute (forward of keras-4-64-32-1, a 64-wide layer: ~64 roundings of 6e-8 "
-        "each). 5e-6 is about 7x that; 1e-6 would sit within 1.5x of it.",
+        "each). 5e-6 is about 7x that; 1e-6 would sit within 1.5x of it. It also covers the "
+        "weights after 10 training steps (the trajectory check): measured at most 9.8e-7 over "
+        "every lesson x optimizer x framework (`python -m conformance.measure_trajectory`).",
+    ),
+    "float32 trajectory@100": Tolerance(
+        atol=2e-4,
+        rtol=2e-4,
+        reason="after 100 float32 training steps against the float64 reference, rounding has "
+        "compounded: measured (`python -m conformance.measure_trajectory`, every lesson x optimizer "
+        "x framework) at most 2.2e-7 after 1 step, 9.8e-7 after 10 and 4.8e-5 after 100 "
+        "(xor-relu with momentum, torch and Keras alike: a ReLU input rounded to the other side "
+        "of 0, then carried by the momentum). 2e-4 is about 4x that. One case is left outside on "
+        "purpose: centered RMSprop under torch's formula on torch-4-8-4-1 (3.0e-3; see "
+        "docs/optimizers.md).",
     ),
 }
 
@@ -69,6 +82,8 @@ class ItemReport:
     max_rel_index: tuple
     worst_ratio: float  # max of |diff| / (atol + rtol |expected|): above 1 fails
     problem: str | None = None  # missing item, wrong shape, NaN where a number was expected
+    atol: float | None = None  # the tolerance this item was judged by (None: the comparison's)
+    rtol: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -118,13 +133,15 @@ class Comparison:
                 lines.append(f"{head}: {item.problem}")
                 continue
             pct = 100.0 * item.n_mismatched / max(item.n_total, 1)
+            atol = self.atol if item.atol is None else item.atol
+            rtol = self.rtol if item.rtol is None else item.rtol
             lines += [
                 f"{head} is not close (shape {item.shape}).",
                 f"  Mismatched elements: {item.n_mismatched} / {item.n_total} ({pct:.1f}%)",
                 f"  Greatest absolute difference: {item.max_abs_err:.3g} at index {item.max_abs_index} "
-                f"(up to {self.atol:g} allowed)",
+                f"(up to {atol:g} allowed)",
                 f"  Greatest relative difference: {item.max_rel_err:.3g} at index {item.max_rel_index} "
-                f"(up to {self.rtol:g} allowed)",
+                f"(up to {rtol:g} allowed)",
             ]
         return "\n".join(lines)
 
@@ -169,6 +186,8 @@ def compare_arrays(name: str, actual, expected, atol: float, rtol: float) -> Ite
         max_rel_err=float(rel.flat[i_rel]),
         max_rel_index=_index(i_rel, e.shape),
         worst_ratio=float(np.max(ratio)),
+        atol=atol,
+        rtol=rtol,
     )
 
 
@@ -189,6 +208,15 @@ def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str
             continue
         result.items.append(compare_arrays(name, actual[name], exp, atol, rtol))
     return result
+
+
+def merge(what: str, comparisons: list[Comparison]) -> Comparison:
+    """Several comparisons, each at its own tolerance, reported as one (a trajectory's snapshots).
+
+    Every item keeps the tolerance it was judged by; the merged ``atol``/``rtol`` are the largest.
+    """
+    return Comparison(what=what, atol=max(c.atol for c in comparisons), rtol=max(c.rtol for c in comparisons),
+                      items=[item for c in comparisons for item in c.items])
 
 
 def assert_agree(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "") -> Comparison:
