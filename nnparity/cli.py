@@ -1,8 +1,9 @@
 """The ``nnparity`` command: list the lessons, run the conformance matrix.
 
     nnparity lessons [--json]
+    nnparity optimizers [--json]
     nnparity run [--lesson NAME]... [--framework torch|keras]... [--dtype float64|float32]...
-                 [--check NAME]... [--json FILE]
+                 [--check NAME]... [--optimizer NAME]... [--json FILE]
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``),
 in one process: each framework is imported once and each twin built once.
@@ -52,6 +53,26 @@ def cmd_lessons(args) -> int:
     return EXIT_OK
 
 
+def cmd_optimizers(args) -> int:
+    from conformance.optimizer_specs import OPTIMIZER_SPECS
+
+    if args.json:
+        print(json.dumps([spec.describe() for spec in OPTIMIZER_SPECS.values()], indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="nnparity optimizers (nnparity run --optimizer NAME)")
+    for col in ("name", "optimizer", "hyper-parameters", "note"):
+        table.add_column(col)
+    for spec in OPTIMIZER_SPECS.values():
+        hyper = ", ".join(f"{k}={v:g}" if not isinstance(v, bool) else f"{k}={v}"
+                          for k, v in spec.hyperparameters.items())
+        table.add_row(spec.name, spec.optimizer, hyper, spec.note)
+    Console().print(table)
+    return EXIT_OK
+
+
 def _fmt(x) -> str:
     return "-" if x is None else f"{x:.1e}"
 
@@ -63,12 +84,14 @@ def cmd_run(args) -> int:
 
     from conformance.checks import CHECKS, DTYPES, Case, run_check
     from conformance.lessons import LESSONS
+    from conformance.optimizer_specs import OPTIMIZER_SPECS
     from frameworks import FRAMEWORKS, unavailable_reason, versions
 
     lessons = _choices(args.lesson, list(LESSONS), "--lesson")
     frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
     checks = _choices(args.check, list(CHECKS), "--check")
+    optimizers = _choices(args.optimizer, list(OPTIMIZER_SPECS), "--optimizer") if args.optimizer else [None]
     console = Console(stderr=False)
 
     skipped = {fw: unavailable_reason(fw) for fw in frameworks if unavailable_reason(fw)}
@@ -80,7 +103,8 @@ def cmd_run(args) -> int:
     if not frameworks:
         raise UsageError("no framework to compare against is installed: pip install 'nnparity[all]'")
 
-    cases = [Case(lesson, fw, dt) for lesson in lessons for fw in frameworks for dt in dtypes]
+    cases = [Case(lesson, fw, dt, opt) for lesson in lessons for opt in optimizers for fw in frameworks
+             for dt in dtypes]
     results = []
     started = time.perf_counter()
     with Progress(console=console, transient=True) as progress:
@@ -93,8 +117,9 @@ def cmd_run(args) -> int:
     elapsed = time.perf_counter() - started
 
     table = Table(title="nnparity conformance: framework vs NumPy reference")
-    for col in ("lesson", "framework", "dtype", *checks):
-        table.add_column(col, justify="left" if col in ("lesson", "framework", "dtype") else "right")
+    keys = ("lesson", "optimizer", "framework", "dtype") if args.optimizer else ("lesson", "framework", "dtype")
+    for col in (*keys, *checks):
+        table.add_column(col, justify="left" if col in keys else "right")
     by_case: dict[Case, dict] = {}
     for r in results:
         by_case.setdefault(r.case, {})[r.check] = r
@@ -104,7 +129,7 @@ def cmd_run(args) -> int:
             r = row[check]
             mark = "[green]ok[/]" if r.passed else "[bold red]FAIL[/]"
             cells.append(f"{mark} {_fmt(r.to_json()['max_abs_err'])}")
-        table.add_row(case.lesson, case.framework, case.dtype, *cells)
+        table.add_row(*(getattr(case, key) for key in keys), *cells)
     console.print(table)
 
     failed = [r for r in results if not r.passed]
@@ -133,13 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the catalog as JSON")
     p.set_defaults(func=cmd_lessons)
 
+    p = sub.add_parser("optimizers", help="list the named optimizer settings that --optimizer takes")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.set_defaults(func=cmd_optimizers)
+
     p = sub.add_parser("run", help="run the conformance matrix (lessons x frameworks x dtypes x checks)")
     p.add_argument("--lesson", action="append", metavar="NAME", help="a lesson (repeatable; default: all)")
     p.add_argument("--framework", action="append", metavar="NAME",
                    help="torch or keras (repeatable; default: every one installed)")
     p.add_argument("--dtype", action="append", metavar="DTYPE", help="float64 or float32 (repeatable; default: both)")
     p.add_argument("--check", action="append", metavar="NAME",
-                   help="forward, loss, gradients or step (repeatable; default: all)")
+                   help="forward, loss, gradients, step or trajectory (repeatable; default: all)")
+    p.add_argument("--optimizer", action="append", metavar="NAME",
+                   help="replace each lesson's optimizer with this named setting for the step and trajectory "
+                   "checks (repeatable; `nnparity optimizers` lists them)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
     return parser
