@@ -58,6 +58,8 @@ class Optimizer:
         for key, value in hyper.items():
             if value is None:
                 value = self.defaults[convention][key]
+            if not isinstance(value, (bool, int, float, np.floating, np.integer)):
+                raise ValueError(f"{owner}: {key} must be a number. Received: {key}={value!r}")
             setattr(self, key, value if isinstance(value, bool) else float(value))
         self.clipping = check_clipping(owner, **(clipping or {}))
         if not self.learning_rate > 0:

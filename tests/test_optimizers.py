@@ -258,6 +258,7 @@ def test_train_steps_once_per_batch_with_the_schedule():
         (lambda: MiniBatches(10, 0), "expected a positive integer batch_size or None (full batch). Received: "
                                      "batch_size=0"),
         (lambda: MiniBatches(0), "expected a positive number of samples"),
+        (lambda: Adam(learning_rate="fast"), "Adam: learning_rate must be a number. Received: learning_rate='fast'"),
     ],
 )
 def test_bad_input_names_the_thing_at_fault(build, message):
