@@ -92,9 +92,11 @@ def cmd_run(args) -> int:
                 progress.advance(task)
     elapsed = time.perf_counter() - started
 
-    table = Table(title="nnparity conformance: framework vs NumPy reference")
+    from rich import box
+
+    table = Table(title="nnparity conformance: framework vs NumPy reference", box=box.SIMPLE_HEAD)
     for col in ("lesson", "framework", "dtype", *checks):
-        table.add_column(col, justify="left" if col in ("lesson", "framework", "dtype") else "right")
+        table.add_column(col, no_wrap=True, justify="left" if col in ("lesson", "framework", "dtype") else "right")
     by_case: dict[Case, dict] = {}
     for r in results:
         by_case.setdefault(r.case, {})[r.check] = r
