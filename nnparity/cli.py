@@ -152,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="forward, loss, gradients or step (repeatable; default: all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
+
+    from . import report, show  # each command in its own module
+
+    show.add_parser(sub)
+    report.add_parser(sub)
     return parser
 
 
