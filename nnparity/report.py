@@ -192,6 +192,8 @@ def cmd_report(args) -> int:
             fh.write(page)
     except OSError as exc:
         raise UsageError(f"-o {args.output}: cannot write the report: {exc.strerror}") from None
+    for fw, reason in matrix.skipped.items():
+        console.print(f"[yellow]skipped {fw}[/]: {reason}")
     failed = len(matrix.failed)
     console.print(f"wrote {args.output}: {len(matrix.results) - failed} passed, {failed} failed")
     return EXIT_FAILED if failed else EXIT_OK

@@ -69,9 +69,9 @@ def test_a_correct_twin_has_no_divergence():
 
 
 def test_torch_forward_bug_is_found_at_the_activation():
+    twin = fresh_twin("torch")
     import torch.nn.functional as F
 
-    twin = fresh_twin("torch")
     twin.model.activations[0] = lambda z: F.leaky_relu(z, 0.01)  # relu written as leaky relu
     d = assert_first(first_divergence(Case(LESSON, "torch", "float64"), twin=twin), "a1")
     assert d.quantity.stage == "forward"
@@ -80,23 +80,24 @@ def test_torch_forward_bug_is_found_at_the_activation():
 
 
 def test_torch_forward_bug_is_found_in_float32():
+    twin = fresh_twin("torch", "float32")
     import torch.nn.functional as F
 
-    twin = fresh_twin("torch", "float32")
     twin.model.activations[0] = lambda z: F.leaky_relu(z, 0.01)
     assert_first(first_divergence(Case(LESSON, "torch", "float32"), twin=twin), "a1")
 
 
 def test_torch_loss_bug_is_found_at_the_loss():
+    twin = fresh_twin("torch")
     import torch.nn.functional as F
 
-    twin = fresh_twin("torch")
     twin.loss_fn = lambda z, a, y: F.binary_cross_entropy(a, y, reduction="sum")  # sum, not mean
     d = assert_first(first_divergence(Case(LESSON, "torch", "float64"), twin=twin), "loss")
     assert d.quantity.stage == "loss"
 
 
 def test_torch_backward_bug_is_found_at_the_hidden_layers_dz():
+    twin = fresh_twin("torch")
     import torch
 
     class ReLUForgetsItsDerivative(torch.autograd.Function):
@@ -110,7 +111,6 @@ def test_torch_backward_bug_is_found_at_the_hidden_layers_dz():
         def backward(ctx, grad):
             return grad
 
-    twin = fresh_twin("torch")
     twin.model.activations[0] = ReLUForgetsItsDerivative.apply
     d = assert_first(first_divergence(Case(LESSON, "torch", "float64"), twin=twin), "dL/dz1")
     assert d.quantity.stage == "backward"
@@ -118,9 +118,9 @@ def test_torch_backward_bug_is_found_at_the_hidden_layers_dz():
 
 
 def test_torch_optimizer_bug_is_found_after_the_step():
+    twin = fresh_twin("torch")
     import torch
 
-    twin = fresh_twin("torch")
     # weight decay left on: torch's SGD adds weight_decay * w to every gradient
     twin.make_optimizer = lambda name, hyper: torch.optim.SGD(
         twin.model.parameters(), lr=hyper["learning_rate"], weight_decay=0.01
@@ -134,27 +134,26 @@ def test_torch_optimizer_bug_is_found_after_the_step():
 
 
 def test_keras_forward_bug_is_found_at_the_activation():
+    twin = fresh_twin("keras")
     import keras
 
-    twin = fresh_twin("keras")
     twin.model.layers[1].activation = lambda z: keras.activations.leaky_relu(z, negative_slope=0.01)
     assert_first(first_divergence(Case(LESSON, "keras", "float64"), twin=twin), "a1")
 
 
 def test_keras_loss_bug_is_found_at_the_loss():
+    twin = fresh_twin("keras")
     import keras
 
-    twin = fresh_twin("keras")
     twin.loss_fn = keras.losses.BinaryCrossentropy(label_smoothing=0.1, dtype="float64")
     assert_first(first_divergence(Case(LESSON, "keras", "float64"), twin=twin), "loss")
 
 
 def test_keras_optimizer_bug_is_found_after_the_step():
+    twin = fresh_twin("keras")
     import keras
 
     from frameworks.keras_twin import keras_dtype
-
-    twin = fresh_twin("keras")
 
     def sgd_with_decay(name, hyper):  # Keras's weight_decay is decoupled: w -= lr * wd * w first
         with keras_dtype(twin.dtype):
@@ -233,9 +232,9 @@ def test_reference_optimizer_bug_is_found_at_the_first_wrong_parameter():
 
 
 def test_message_reads_like_torch_testing_and_shows_the_growth():
+    twin = fresh_twin("torch")
     import torch.nn.functional as F
 
-    twin = fresh_twin("torch")
     twin.model.activations[0] = lambda z: F.leaky_relu(z, 0.01)
     text = first_divergence(Case(LESSON, "torch", "float64"), twin=twin).message()
     assert text.startswith("First divergence in spiral-torch-float64: a1 (forward: layer 1 activation, a1 = relu(z1))")
@@ -246,9 +245,9 @@ def test_message_reads_like_torch_testing_and_shows_the_growth():
 
 
 def test_json_is_serialisable_and_complete():
+    twin = fresh_twin("torch")
     import torch.nn.functional as F
 
-    twin = fresh_twin("torch")
     twin.model.activations[0] = lambda z: F.leaky_relu(z, 0.01)
     data = json.loads(json.dumps(first_divergence(Case(LESSON, "torch", "float64"), twin=twin).to_json()))
     assert data["quantity"] == "a1" and data["stage"] == "forward"
@@ -261,13 +260,13 @@ def test_json_is_serialisable_and_complete():
 
 def test_nnparity_run_prints_and_writes_the_first_divergence(monkeypatch, tmp_path, capsys):
     """``nnparity run`` on a case whose twin is broken: the report and the JSON name the quantity."""
+    twin = fresh_twin("torch")
     import torch.nn.functional as F
 
     import conformance.checks
     import conformance.divergence
     from nnparity.cli import main
 
-    twin = fresh_twin("torch")
     twin.model.activations[0] = lambda z: F.leaky_relu(z, 0.01)
     monkeypatch.setattr(conformance.checks, "get_twin", lambda *a: twin)
     monkeypatch.setattr(conformance.divergence, "get_twin", lambda *a: twin)
@@ -283,6 +282,27 @@ def test_nnparity_run_prints_and_writes_the_first_divergence(monkeypatch, tmp_pa
                 "atol", "rtol", "worst", "first_divergence"} <= set(r)
         assert r["passed"] is False  # relu -> leaky relu changes every check
         assert r["first_divergence"]["quantity"] == "a1"
+
+
+def test_nnparity_run_json_is_null_for_the_checks_that_passed(monkeypatch, tmp_path):
+    """A loss bug: the forward check passes (null), the others name the loss."""
+    twin = fresh_twin("torch")
+    import torch.nn.functional as F
+
+    import conformance.checks
+    import conformance.divergence
+    from nnparity.cli import main
+
+    twin.loss_fn = lambda z, a, y: F.binary_cross_entropy(a, y, reduction="sum")
+    monkeypatch.setattr(conformance.checks, "get_twin", lambda *a: twin)
+    monkeypatch.setattr(conformance.divergence, "get_twin", lambda *a: twin)
+    out = tmp_path / "run.json"
+    assert main(["run", "--lesson", LESSON, "--framework", "torch", "--dtype", "float64", "--json", str(out)]) == 1
+    by_check = {r["check"]: r for r in json.loads(out.read_text())["results"]}
+    assert by_check["forward"]["passed"] and by_check["forward"]["first_divergence"] is None
+    for check in ("loss", "gradients", "step"):
+        assert not by_check[check]["passed"]
+        assert by_check[check]["first_divergence"]["quantity"] == "loss"
 
 
 def test_nnparity_run_writes_null_when_a_case_passes(tmp_path):
