@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import importlib.util
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,10 @@ def cmd_report(args) -> int:
         missing = [unavailable_reason(fw) for fw in frameworks if unavailable_reason(fw)]
         if missing:
             raise UsageError("; ".join(missing))
+    needed = ["jinja2", "pygments"] + ([] if args.no_plots else ["matplotlib"])
+    missing = [pkg for pkg in needed if importlib.util.find_spec(pkg) is None]
+    if missing:
+        raise UsageError(f"the report needs {', '.join(missing)}: pip install 'nnparity[report]'")
     folder = Path(args.output).resolve().parent
     if not folder.is_dir():  # say so now, not after running the whole matrix
         raise UsageError(f"-o {args.output}: the folder {folder} does not exist")

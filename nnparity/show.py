@@ -97,6 +97,8 @@ def cmd_show(args) -> int:
 
     if (args.lesson is None) == (args.component is None):
         raise UsageError("give a LESSON or --component NAME (one of them)")
+    if args.width is not None and args.width < 40:
+        raise UsageError(f"--width must be at least 40 columns. Received: --width {args.width}")
     try:  # an unknown name: the message lists the known ones
         lesson = get_lesson(args.lesson) if args.lesson else None
         if args.component:

@@ -78,7 +78,8 @@ def fold_checks(code: str, width: int = 60) -> str:
             name = ast.unparse(exc.func if isinstance(exc, ast.Call) else exc) if exc else ""
             cond = ast.unparse(node.test)
             cond = cond if len(cond) <= width else cond[: width - 3] + "..."
-            indent = lines[node.lineno - 1][: len(lines[node.lineno - 1]) - len(lines[node.lineno - 1].lstrip())]
+            first = lines[node.lineno - 1]
+            indent = first[: len(first) - len(first.lstrip())]
             folds.append((node.lineno, node.end_lineno, f"{indent}# if {cond}: raise {name}".rstrip()))
     for start, end, text in sorted(folds, reverse=True):
         lines[start - 1: end] = [text]
@@ -144,7 +145,10 @@ def _registry_or(module, dict_name: str, key: str, fallback) -> list[Snippet]:
     """The entry ``key`` of ``module.<dict_name>`` if the module has that registry, else ``fallback``."""
     registry = getattr(module, dict_name, None)
     if isinstance(registry, dict) and key in registry:
-        return entry_with_helpers(module, dict_name, key)
+        try:
+            return entry_with_helpers(module, dict_name, key)
+        except LookupError:  # a registry built by code, not a literal: show the registered object
+            return [source_of(registry[key])]
     return [source_of(fallback)]
 
 

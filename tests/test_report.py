@@ -125,6 +125,15 @@ def test_report_refuses_a_missing_folder_before_running(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_report_names_a_missing_dependency(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jinja2" else real(name, *a))
+    assert main(["report", "-o", "unused.html"]) == 2
+    assert "the report needs jinja2: pip install 'nnparity[report]'" in capsys.readouterr().err
+
+
 def test_report_refuses_an_unknown_lesson(capsys):
     assert main(["report", "--lesson", "nosuch"]) == 2
     assert "--lesson: unknown 'nosuch'" in capsys.readouterr().err

@@ -166,6 +166,7 @@ def test_a_framework_not_installed_is_said_in_its_column(capsys, monkeypatch):
         (["--component", "nosuch"], "unknown component 'nosuch'; expected one of"),
         ([], "give a LESSON or --component NAME"),
         (["spiral", "--component", "bce"], "give a LESSON or --component NAME"),
+        (["spiral", "--width", "0"], "--width must be at least 40 columns. Received: --width 0"),
     ],
 )
 def test_bad_arguments_are_named(capsys, args, message):
