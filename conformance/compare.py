@@ -31,7 +31,7 @@ TOLERANCES: dict[str, Tolerance] = {
         atol=1e-12,
         rtol=1e-12,
         reason="float64 results of the same formulas differ only by summation order and "
-        "library rounding: measured at most 8.9e-16 on values of size O(1-10), so 1e-12 "
+        "library rounding: measured at most 1.1e-15 (forward of keras-4-64-32-1) on values of size O(1-10), so 1e-12 "
         "leaves 1000x headroom and stays far under the 1e-10 the project promises.",
     ),
     "float32": Tolerance(

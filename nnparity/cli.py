@@ -83,6 +83,7 @@ def cmd_run(args) -> int:
     from rich.table import Table
 
     from conformance.checks import CHECKS, DTYPES, Case, run_check
+    from conformance.divergence import first_divergences
     from conformance.lessons import LESSONS
     from conformance.optimizer_specs import OPTIMIZER_SPECS
     from frameworks import FRAMEWORKS, unavailable_reason, versions
@@ -116,10 +117,12 @@ def cmd_run(args) -> int:
                 progress.advance(task)
     elapsed = time.perf_counter() - started
 
-    table = Table(title="nnparity conformance: framework vs NumPy reference")
+    from rich import box
+
+    table = Table(title="nnparity conformance: framework vs NumPy reference", box=box.SIMPLE_HEAD)
     keys = ("lesson", "optimizer", "framework", "dtype") if args.optimizer else ("lesson", "framework", "dtype")
     for col in (*keys, *checks):
-        table.add_column(col, justify="left" if col in keys else "right")
+        table.add_column(col, no_wrap=True, justify="left" if col in keys else "right")
     by_case: dict[Case, dict] = {}
     for r in results:
         by_case.setdefault(r.case, {})[r.check] = r
@@ -136,12 +139,21 @@ def cmd_run(args) -> int:
     for r in failed:
         console.print(f"[bold red]FAIL[/] {r.check} {r.case.id}", markup=True)
         console.print(r.comparison.message(), markup=False, highlight=False)
+    divergences = first_divergences(failed)
+    for case, divergence in divergences.items():
+        text = divergence.message() if divergence else f"{case.id}: the walk found no quantity that disagrees"
+        console.print(text, markup=False, highlight=False)
     n = len(results)
     summary = f"{n - len(failed)} passed, {len(failed)} failed"
     console.print(f"{summary} ({len(cases)} cases x {len(checks)} checks in {elapsed:.2f} s; "
                   "cell = greatest absolute difference)")
     if args.json:
-        payload = {"versions": versions(), "results": [r.to_json() for r in results]}
+        def first_divergence(r):  # null when the check passed
+            found = None if r.passed else divergences[r.case]
+            return found.to_json() if found else None
+
+        payload = {"versions": versions(),
+                   "results": [dict(r.to_json(), first_divergence=first_divergence(r)) for r in results]}
         with open(args.json, "w") as fh:
             json.dump(payload, fh, indent=2)
     return EXIT_FAILED if failed else EXIT_OK
@@ -174,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "checks (repeatable; `nnparity optimizers` lists them)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
+
+    from . import report, show  # each command in its own module
+
+    show.add_parser(sub)
+    report.add_parser(sub)
     return parser
 
 
