@@ -31,7 +31,7 @@ import numpy as np
 from frameworks import get_twin
 from reference import MLP, Optimizer, get_optimizer
 
-from .checks import Case, case_inputs, forward_trace, reference_model
+from .checks import Case, case_inputs, forward_trace, optimizer_of, reference_model
 from .compare import Comparison, ItemReport, compare, tolerance
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
 
@@ -47,8 +47,11 @@ class Quantity:
     meaning: str
 
 
-def quantities(lesson: Lesson) -> list[Quantity]:
-    """Every quantity of one training step of ``lesson``, in the order it is computed."""
+def quantities(lesson: Lesson, optimizer: str | None = None) -> list[Quantity]:
+    """Every quantity of one training step of ``lesson``, in the order it is computed.
+
+    ``optimizer`` names a setting of ``optimizer_specs.py`` in place of the lesson's own.
+    """
     L = lesson.n_layers
     out = []
     for i, act in enumerate(lesson.activations, start=1):
@@ -62,9 +65,10 @@ def quantities(lesson: Lesson) -> list[Quantity]:
     for name in lesson.param_names:
         out.append(Quantity(f"dL/d{name}", "gradients", f"gradient of the loss with respect to {name}"))
     out.append(Quantity("dL/dX", "gradients", "gradient of the loss with respect to the input X"))
-    hyper = ", ".join(f"{k}={v:g}" for k, v in lesson.hyperparameters.items())
+    opt_name, opt_hyper = optimizer_of(lesson, optimizer)
+    hyper = ", ".join(f"{k}={v:g}" for k, v in opt_hyper.items())
     for name in lesson.param_names:
-        out.append(Quantity(f"{name} after step", "step", f"{name} after one {lesson.optimizer}({hyper}) step"))
+        out.append(Quantity(f"{name} after step", "step", f"{name} after one {opt_name}({hyper}) step"))
     return out
 
 
@@ -87,11 +91,15 @@ def reference_walk(
     dtype: str,
     make_model: Callable[[Lesson, dict], MLP] = reference_model,
     make_optimizer: Callable[[Lesson], Optimizer] | None = None,
+    convention: str = "torch",
+    optimizer: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Every quantity as the NumPy reference computes it (float64, on inputs rounded to ``dtype``).
 
     ``make_model`` and ``make_optimizer`` choose the reference's parts (a test
-    passes broken ones to prove the walk finds them).
+    passes broken ones to prove the walk finds them). The step follows
+    ``convention``'s optimizer formula (``walk`` passes the case's framework) and
+    ``optimizer``, a named setting in place of the lesson's own.
     """
     params, X, y = case_inputs(lesson, dtype)
     model = make_model(lesson, params)
@@ -99,18 +107,22 @@ def reference_walk(
     forward = forward_trace(model)
     grads = model.backward(y)
     dz = {f"dz{i}": d for i, d in enumerate(model.dz, start=1)}
-    optimizer = make_optimizer(lesson) if make_optimizer else get_optimizer(lesson.optimizer, **lesson.hyperparameters)
-    model.step(X, y, optimizer)
+    if make_optimizer:
+        opt = make_optimizer(lesson)
+    else:
+        name, hyper = optimizer_of(lesson, optimizer)
+        opt = get_optimizer(name, convention=convention, **hyper)
+    model.step(X, y, opt)
     return _walk_dict(lesson, forward, loss, dz, grads, model.params)
 
 
-def framework_walk(twin, lesson: Lesson) -> dict[str, np.ndarray]:
+def framework_walk(twin, lesson: Lesson, optimizer: str | None = None) -> dict[str, np.ndarray]:
     """Every quantity as a framework twin computes it, from the canonical weights."""
     params = canonical_params(lesson)
     X, y = lesson_data(lesson)
     twin.set_params(params)
     forward, loss, dz, grads = twin.forward(X), twin.loss(X, y), twin.dz(X, y), twin.gradients(X, y)
-    after = twin.step(X, y, lesson.optimizer, lesson.hyperparameters)
+    after = twin.step(X, y, *optimizer_of(lesson, optimizer))
     twin.set_params(params)
     return _walk_dict(lesson, forward, loss, dz, grads, after)
 
@@ -182,13 +194,13 @@ def walk(case: Case, twin=None, **reference_parts) -> tuple[list[Quantity], Comp
     twin = twin if twin is not None else get_twin(case.framework, lesson, case.dtype)
     tol = tolerance(case.dtype)
     comparison = compare(
-        framework_walk(twin, lesson),
-        reference_walk(lesson, case.dtype, **reference_parts),
+        framework_walk(twin, lesson, case.optimizer),
+        reference_walk(lesson, case.dtype, convention=case.framework, optimizer=case.optimizer, **reference_parts),
         atol=tol.atol,
         rtol=tol.rtol,
         what=f"walk of {case.id}",
     )
-    return quantities(lesson), comparison
+    return quantities(lesson, case.optimizer), comparison
 
 
 def first_divergence(case: Case, twin=None, **reference_parts) -> Divergence | None:

@@ -121,7 +121,8 @@ CONVENTIONS: dict[str, Convention] = {
             torch="eps=1e-8, added to the bias-corrected sqrt(v_hat): w -= lr * m_hat / (sqrt(v_hat) + eps)",
             keras="epsilon=1e-7, added before the bias correction ('epsilon hat'): "
             "w -= lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)",
-            nnparity="to match: epsilon = 0 in both, or Keras's epsilon = eps * sqrt(1 - beta_2**t) at step t",
+            nnparity="Adam(convention='torch' or 'keras') reproduces either (docs/optimizers.md); the same "
+            "epsilon in both gives different weights, so the twins are each checked against their own formula",
             components=("adam",),
         ),
     )

@@ -185,7 +185,8 @@ def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
         "loss": [source_of(MLP.loss_value), source_of(output_loss.forward)],
         "gradients": [source_of(MLP.backward), source_of(output_loss.backward), source_of(Dense.backward)]
         + [source_of(_own_derivative(a)) for a in backward_acts],
-        "update": [source_of(MLP.step), source_of(optimizer.update)],
+        # the loop every optimizer shares (clip, weight decay), then this optimizer's own formula
+        "update": [source_of(MLP.step), source_of(optimizer.update), source_of(optimizer.update_parameter)],
     }
 
 
@@ -198,7 +199,8 @@ def _torch_lesson(lesson) -> dict[str, list[Snippet]]:
         "forward": [source_of(m.TorchMLP.forward)] + [s for a in acts for s in entry_with_helpers(m, "ACTIVATIONS", a)],
         "loss": entry_with_helpers(m, "LOSSES", lesson.loss) + [source_of(m.Twin._loss)],
         "gradients": [source_of(m.Twin.gradients)],
-        "update": _registry_or(m, "OPTIMIZERS", lesson.optimizer, m.Twin.make_optimizer) + [source_of(m.Twin.step)],
+        "update": _registry_or(m, "OPTIMIZERS", lesson.optimizer, m.Twin.make_optimizer)
+        + [source_of(m.Twin.make_optimizer), source_of(m.Twin.train)],
     }
 
 
@@ -211,7 +213,8 @@ def _keras_lesson(lesson) -> dict[str, list[Snippet]]:
         "forward": [source_of(m.Twin.forward)] + [s for a in acts for s in entry_with_helpers(m, "ACTIVATIONS", a)],
         "loss": entry_with_helpers(m, "LOSSES", lesson.loss) + [source_of(m.Twin.loss)],
         "gradients": [source_of(m.Twin._loss_and_grads), source_of(m.Twin.gradients)],
-        "update": _registry_or(m, "OPTIMIZERS", lesson.optimizer, m.Twin.make_optimizer) + [source_of(m.Twin.step)],
+        "update": _registry_or(m, "OPTIMIZERS", lesson.optimizer, m.Twin.make_optimizer)
+        + [source_of(m.Twin.make_optimizer), source_of(m.Twin._trainer)],
     }
 
 

@@ -276,7 +276,7 @@ def test_nnparity_run_prints_and_writes_the_first_divergence(monkeypatch, tmp_pa
     printed = capsys.readouterr().out
     assert "First divergence in spiral-torch-float64: a1" in printed
     results = json.loads(out.read_text())["results"]
-    assert {r["check"] for r in results} == {"forward", "loss", "gradients", "step"}
+    assert {r["check"] for r in results} == set(conformance.checks.CHECKS)
     for r in results:
         assert {"lesson", "framework", "dtype", "check", "passed", "max_abs_err", "max_rel_err",
                 "atol", "rtol", "worst", "first_divergence"} <= set(r)

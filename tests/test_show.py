@@ -122,7 +122,7 @@ def test_show_spiral_prints_three_aligned_columns(capsys):
             snippet = cells[section][column].snippets[0]
             assert f"{snippet.where}  {snippet.title}" in first, (section, column, first)
     for text in ("F.binary_cross_entropy(a, y)", "keras.losses.BinaryCrossentropy()",
-                 "np.log1p(np.exp(-np.abs(z)))", "torch.optim.SGD(self.model.parameters()"):
+                 "np.log1p(np.exp(-np.abs(z)))", '"sgd": torch.optim.SGD,', "opt.apply(tape.gradient(loss, variables)"):
         assert text in out
 
 
