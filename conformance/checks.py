@@ -11,6 +11,11 @@ and data, and compares the two through the one helper (``compare.py``):
 
 For float32 the reference runs in float64 on the float32-rounded weights and
 data, so the comparison measures the framework's float32 rounding alone.
+
+Lessons with regularizers (``Lesson.regularized``) run in training mode: ``forward``
+also compares BatchNorm's output ``bn{l}`` and Dropout's ``dropout{l}``; ``step``
+also compares BatchNorm's running statistics, which the training forward moves by
+the case's framework's convention; dropout masks are shared (``dropout_masks``).
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from frameworks import get_twin, unavailable_reason
-from reference import MLP, get_optimizer
+from reference import MLP, BatchNormConvention, RegularizedMLP, get_optimizer
+from reference.batchnorm import get_convention as get_batchnorm_convention
 
 from .compare import Comparison, compare, tolerance
-from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .lessons import Lesson, canonical_params, dropout_masks, get_lesson, lesson_data
 
 CHECKS = ("forward", "loss", "gradients", "step")
 DTYPES = ("float64", "float32")
@@ -83,8 +89,29 @@ def case_inputs(lesson: Lesson, dtype: str):
     return params, _rounded(X, dtype), _rounded(y, dtype)
 
 
-def reference_model(lesson: Lesson, params) -> MLP:
-    return MLP(params, lesson.activations, lesson.loss, dtype="float64")
+def reference_model(lesson: Lesson, params, convention: str | None = None) -> MLP:
+    """The reference network of ``lesson`` in float64: an ``MLP``, or a ``RegularizedMLP``.
+
+    BatchNorm's running variance is each framework's own (``reference/batchnorm.py``),
+    so a lesson with batchnorm needs the ``convention`` ("torch" or "keras") to follow.
+    """
+    if not lesson.regularized:
+        return MLP(params, lesson.activations, lesson.loss, dtype="float64")
+    batchnorm = None
+    if lesson.batchnorm:
+        if convention is None:
+            raise ValueError(f"lesson {lesson.name!r}: BatchNorm's running variance depends on the framework; "
+                             "pass convention='torch' or 'keras'")
+        batchnorm = BatchNormConvention(lesson.batchnorm_momentum, lesson.batchnorm_epsilon,
+                                        get_batchnorm_convention(convention).running_variance)
+    return RegularizedMLP(params, lesson.activations, lesson.loss, dtype="float64", batchnorm=batchnorm,
+                          dropout=lesson.dropout, kernel_l2=lesson.kernel_l2)
+
+
+def share_dropout_masks(model_or_twin, lesson: Lesson, n_samples: int, step: int = 0) -> None:
+    """Hand the lesson's dropout masks for ``step`` to a reference model or a twin (nothing without dropout)."""
+    if lesson.dropout:
+        model_or_twin.set_dropout_masks(dropout_masks(lesson, n_samples, step))
 
 
 def forward_trace(model_or_trace) -> dict[str, np.ndarray]:
@@ -96,13 +123,18 @@ def forward_trace(model_or_trace) -> dict[str, np.ndarray]:
     return out
 
 
-def expected(check: str, lesson: Lesson, dtype: str) -> dict[str, np.ndarray]:
-    """The reference's value of ``check`` for ``lesson`` (always recomputed: it is cheap)."""
+def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = None) -> dict[str, np.ndarray]:
+    """The reference's value of ``check`` for ``lesson`` (always recomputed: it is cheap).
+
+    ``convention`` ("torch" or "keras") is the framework whose conventions the
+    reference follows where they cannot be configured away (BatchNorm's running variance).
+    """
     params, X, y = case_inputs(lesson, dtype)
-    model = reference_model(lesson, params)
+    model = reference_model(lesson, params, convention)
+    share_dropout_masks(model, lesson, len(X))
     if check == "forward":
         model.forward(X)
-        return forward_trace(model)
+        return model.trace() if lesson.regularized else forward_trace(model)
     if check == "loss":
         return {"loss": np.asarray(model.loss_value(X, y))}
     if check == "gradients":
@@ -118,6 +150,7 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str) -> dict[str, 
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(canonical_params(lesson))
     X, y = lesson_data(lesson)
+    share_dropout_masks(twin, lesson, len(X))
     if check == "forward":
         return twin.forward(X)
     if check == "loss":
@@ -129,13 +162,18 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str) -> dict[str, 
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
 
 
+def case_tolerance(lesson: Lesson, dtype: str):
+    """The dtype's tolerance, or its BatchNorm row for a lesson with BatchNorm (``compare.TOLERANCES``)."""
+    return tolerance(f"{dtype} batchnorm" if lesson.batchnorm else dtype)
+
+
 def run_check(check: str, case: Case) -> CheckResult:
     """Run one check on one case. The framework must be available (see ``unavailable_reason``)."""
     lesson = get_lesson(case.lesson)
-    tol = tolerance(case.dtype)
+    tol = case_tolerance(lesson, case.dtype)
     result = compare(
         actual(check, lesson, case.framework, case.dtype),
-        expected(check, lesson, case.dtype),
+        expected(check, lesson, case.dtype, convention=case.framework),
         atol=tol.atol,
         rtol=tol.rtol,
         what=f"{check} of {case.id}",

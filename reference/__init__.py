@@ -6,6 +6,8 @@
 - ``dense.py``: the Dense layer, z = X @ W + b
 - ``optimizers.py``: gradient descent and its relatives
 - ``mlp.py``: the MLP that chains them
+- ``dropout.py``, ``batchnorm.py``, ``regularizers.py``: Dropout, BatchNorm and the L2 penalty
+- ``regularized_mlp.py``: the MLP with those three, each optional
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
@@ -15,8 +17,14 @@ from .losses import LOSSES, Loss, get_loss
 from .mlp import MLP
 from .optimizers import OPTIMIZERS, SGD, Optimizer, get_optimizer
 
+from .batchnorm import BatchNorm, BatchNormConvention
+from .dropout import Dropout
+from .regularized_mlp import RegularizedMLP
+from .regularizers import L2
+
 __all__ = [
     "ACTIVATIONS", "Activation", "get_activation", "Dense", "INITIALIZERS", "Initializer",
     "get_initializer", "LOSSES", "Loss", "get_loss", "MLP", "OPTIMIZERS", "SGD", "Optimizer",
     "get_optimizer",
 ]
+__all__ += ["BatchNorm", "BatchNormConvention", "Dropout", "L2", "RegularizedMLP"]
