@@ -190,3 +190,16 @@ def test_conventions_are_the_installed_frameworks_defaults():
     if unavailable_reason("keras") is None:
         layer = _keras_batchnorm(4)
         assert (layer.momentum, layer.epsilon) == (CONVENTIONS["keras"].momentum, CONVENTIONS["keras"].epsilon)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
+def test_parameters_and_running_statistics_round_trip(framework, dtype):
+    """gamma, beta and the running statistics go in and come back bit for bit, under Keras's names."""
+    twin = _twin(framework, dtype)
+    params = canonical_params(LESSON)
+    twin.set_params(params)
+    back = twin.get_params()
+    assert sorted(back) == sorted(params)
+    result = compare(back, {k: v.astype(dtype) for k, v in params.items()}, atol=0, rtol=0, what="round trip")
+    assert result.passed, result.message()

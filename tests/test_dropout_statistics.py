@@ -120,3 +120,23 @@ def test_the_frameworks_draw_different_masks_from_the_same_seed():
     masks = {fw: DROPOUTS[fw](x, 0.5, True, seed=1)[0] != 0 for fw in ("torch", "keras", "reference")}
     assert not np.array_equal(masks["torch"], masks["keras"])
     assert not np.array_equal(masks["torch"], masks["reference"])
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_the_twins_shared_mask_is_checked_against_the_batch(framework):
+    """The twins' dropout applies the handed-in mask; a mask for another batch size is refused by name."""
+    from conformance.lessons import LESSONS, canonical_params, dropout_masks, lesson_data
+    from frameworks import get_twin
+
+    if unavailable_reason(framework):
+        pytest.skip(unavailable_reason(framework))
+    spec = LESSONS["spiral-dropout"]
+    twin = get_twin(framework, spec, "float64")
+    twin.set_params(canonical_params(spec))
+    X, _ = lesson_data(spec)
+    twin.set_dropout_masks(dropout_masks(spec, 10))
+    with pytest.raises(Exception, match=r"dropout.?1.*shared mask has shape \(10, 16\), but its input has shape "
+                                        r"\(300, 16\)"):
+        twin.forward(X)
+    inference = twin.forward(X, training=False)  # no dropout at inference: any mask will do
+    np.testing.assert_array_equal(inference["dropout1"], inference["a1"])
