@@ -102,6 +102,8 @@ class SharedMaskDropout(keras.layers.Layer):
             self.scaled_mask.assign(value)
 
     def call(self, inputs, training=None):
+        import tensorflow as tf
+
         if not training:
             return inputs
         if self.scaled_mask is None:
@@ -110,7 +112,8 @@ class SharedMaskDropout(keras.layers.Layer):
         if mask.shape.is_fully_defined() and inputs.shape.is_fully_defined() and mask.shape != inputs.shape:
             raise ValueError(f"keras twin: {self.name}'s shared mask has shape {tuple(mask.shape)}, "
                              f"but its input has shape {tuple(inputs.shape)}")
-        return inputs * mask
+        # inside a tf.function the variable's shape is unknown: state it (and check it when it runs)
+        return inputs * tf.ensure_shape(mask, inputs.shape)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -40,9 +40,9 @@ def torch_dropout(x: np.ndarray, rate: float, training: bool, seed: int):
 
 def keras_dropout(x: np.ndarray, rate: float, training: bool, seed: int):
     """(y, dL/dx for L = sum(y)) from ``keras.layers.Dropout(rate, seed=seed)``, in x's dtype."""
-    import tensorflow as tf
+    from frameworks.keras_twin import keras  # first: it sets the backend and TF's flags before TF is imported
 
-    from frameworks.keras_twin import keras  # sets the backend and TF's flags before keras is imported
+    import tensorflow as tf
 
     layer = keras.layers.Dropout(rate, seed=seed, dtype=str(x.dtype))
     xv = tf.Variable(x)
@@ -140,3 +140,26 @@ def test_the_twins_shared_mask_is_checked_against_the_batch(framework):
         twin.forward(X)
     inference = twin.forward(X, training=False)  # no dropout at inference: any mask will do
     np.testing.assert_array_equal(inference["dropout1"], inference["a1"])
+
+
+def test_keras_twin_reads_the_current_mask_inside_a_traced_function():
+    """A traced tf.function (as a compiled train step is) applies the mask set after tracing, at any batch size."""
+    from conformance.lessons import LESSONS, canonical_params, dropout_masks, lesson_data
+    from frameworks import get_twin
+
+    if unavailable_reason("keras"):
+        pytest.skip(unavailable_reason("keras"))
+    spec = LESSONS["spiral-dropout"]
+    twin = get_twin("keras", spec, "float64")  # imports keras_twin, which sets TF's flags, before TF is imported
+
+    import tensorflow as tf
+    twin.set_params(canonical_params(spec))
+    X, _ = lesson_data(spec)
+    step = tf.function(lambda x: twin.trace_model(x, training=True), reduce_retracing=True)
+    for n, mask_step in ((300, 0), (300, 1), (120, 2)):
+        masks = dropout_masks(spec, n, step=mask_step)
+        twin.set_dropout_masks(masks)
+        traced = {k: np.asarray(v) for k, v in step(tf.constant(X[:n])).items()}
+        eager = twin.forward(X[:n])
+        assert_agree(traced, eager, atol=0, rtol=0, what=f"traced vs eager, mask of step {mask_step}, N={n}")
+        np.testing.assert_array_equal(traced["dropout1"] != 0, masks["dropout1"] & (traced["a1"] != 0))
