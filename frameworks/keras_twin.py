@@ -205,9 +205,12 @@ class Twin:
 
     def set_dropout_masks(self, masks: dict[str, np.ndarray]) -> None:
         """The boolean keep-masks {"dropout1": (N, units), ...} every training call applies."""
-        for layer in self.model.layers:
-            if isinstance(layer, SharedMaskDropout):
-                layer.set_keep_mask(masks[layer.name.replace("_", "")])
+        dropouts = {layer.name.replace("_", ""): layer for layer in self.model.layers
+                    if isinstance(layer, SharedMaskDropout)}  # dropout_1 -> "dropout1"
+        if set(masks) != set(dropouts):
+            raise ValueError(f"keras twin: expected masks {sorted(dropouts)}. Received: {sorted(masks)}")
+        for name, layer in dropouts.items():
+            layer.set_keep_mask(masks[name])
 
     def forward(self, X, training: bool = True) -> dict[str, np.ndarray]:
         """Every stage of every layer: z_l, a_l (and bn_l, dropout_l), called with ``training``."""

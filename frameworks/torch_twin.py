@@ -169,9 +169,11 @@ class Twin:
 
     def set_dropout_masks(self, masks: dict[str, np.ndarray]) -> None:
         """The boolean keep-masks {"dropout1": (N, units), ...} every training forward applies."""
-        for dropout in self.model.dropouts:
-            if isinstance(dropout, SharedMaskDropout):
-                dropout.scaled_mask = self._tensor(scaled_mask(masks[dropout.name], dropout.rate, self.dtype))
+        dropouts = {d.name: d for d in self.model.dropouts if isinstance(d, SharedMaskDropout)}
+        if set(masks) != set(dropouts):
+            raise ValueError(f"torch twin: expected masks {sorted(dropouts)}. Received: {sorted(masks)}")
+        for name, dropout in dropouts.items():
+            dropout.scaled_mask = self._tensor(scaled_mask(masks[name], dropout.rate, self.dtype))
 
     def forward(self, X, training: bool = True) -> dict[str, np.ndarray]:
         """Every stage of every layer: z_l, a_l (and bn_l, dropout_l). ``training=False``: ``model.eval()``."""

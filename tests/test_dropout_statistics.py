@@ -138,6 +138,8 @@ def test_the_twins_shared_mask_is_checked_against_the_batch(framework):
     with pytest.raises(Exception, match=r"dropout.?1.*shared mask has shape \(10, 16\), but its input has shape "
                                         r"\(300, 16\)"):
         twin.forward(X)
+    with pytest.raises(ValueError, match=r"expected masks \['dropout1', 'dropout2'\]. Received: \['dropout1'\]"):
+        twin.set_dropout_masks({"dropout1": dropout_masks(spec, 10)["dropout1"]})
     inference = twin.forward(X, training=False)  # no dropout at inference: any mask will do
     np.testing.assert_array_equal(inference["dropout1"], inference["a1"])
 
