@@ -39,18 +39,6 @@ def half_sum_squared_error(p, y):
     return 0.5 * F.mse_loss(p, y, reduction="sum")
 
 
-# name -> loss(z_last, a_last, y). torch has no "categorical CE on probabilities"
-# module: the idiom is CrossEntropyLoss on the logits (soft targets allowed).
-LOSSES = {
-    "mse": lambda z, a, y: F.mse_loss(a, y),
-    "half_sse": lambda z, a, y: half_sum_squared_error(a, y),
-    "bce": lambda z, a, y: F.binary_cross_entropy(a, y),  # nn.BCELoss on the sigmoid's output
-    "bce_logits": lambda z, a, y: F.binary_cross_entropy_with_logits(z, y),
-    "cce": lambda z, a, y: F.cross_entropy(z, y),  # nn.CrossEntropyLoss on the logits
-    "cce_logits": lambda z, a, y: F.cross_entropy(z, y),
-}
-
-
 def with_l2_penalty(loss_fn, linears, l2: float):
     """loss + l2 * sum of every weight's squares: Keras's ``kernel_regularizer=L2(l2)``, written on the torch loss.
 
@@ -82,6 +70,18 @@ class SharedMaskDropout(nn.Module):
             raise ValueError(f"torch twin: {self.name}'s shared mask has shape {tuple(self.scaled_mask.shape)}, "
                              f"but its input has shape {tuple(x.shape)}")
         return x * self.scaled_mask
+
+
+# name -> loss(z_last, a_last, y). torch has no "categorical CE on probabilities"
+# module: the idiom is CrossEntropyLoss on the logits (soft targets allowed).
+LOSSES = {
+    "mse": lambda z, a, y: F.mse_loss(a, y),
+    "half_sse": lambda z, a, y: half_sum_squared_error(a, y),
+    "bce": lambda z, a, y: F.binary_cross_entropy(a, y),  # nn.BCELoss on the sigmoid's output
+    "bce_logits": lambda z, a, y: F.binary_cross_entropy_with_logits(z, y),
+    "cce": lambda z, a, y: F.cross_entropy(z, y),  # nn.CrossEntropyLoss on the logits
+    "cce_logits": lambda z, a, y: F.cross_entropy(z, y),
+}
 
 
 class TorchMLP(nn.Module):
