@@ -278,6 +278,8 @@ def test_regularized_mlp_errors_name_the_parameter():
     params = canonical_params(spec)
     with pytest.raises(ValueError, match="unexpected"):
         RegularizedMLP(params, spec.activations, spec.loss)  # gamma etc. given, no batchnorm
+    with pytest.raises(TypeError, match="batchnorm must be a BatchNormConvention"):
+        RegularizedMLP(params, spec.activations, spec.loss, batchnorm=True)
     params["gamma1"] = np.ones(3)
     with pytest.raises(ValueError, match=r"gamma1 must have shape \(16,\)"):
         RegularizedMLP(params, spec.activations, spec.loss, batchnorm=bn)
