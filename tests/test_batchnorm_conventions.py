@@ -35,6 +35,15 @@ def _twin(framework, dtype):
     return get_twin(framework, LESSON, dtype)
 
 
+def _canonical(framework, dtype):
+    """(twin, X) and (reference params, X) as each sees them, from the canonical weights and statistics."""
+    twin = _twin(framework, dtype)
+    twin.set_params(canonical_params(LESSON))
+    X, _ = lesson_data(LESSON)
+    params, Xr, _ = case_inputs(LESSON, dtype)
+    return twin, X, params, Xr
+
+
 def _running_statistics(params: dict) -> dict:
     return {k: v for k, v in params.items() if k.startswith("moving_")}
 
@@ -43,10 +52,7 @@ def _running_statistics(params: dict) -> dict:
 @pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
 def test_inference_uses_the_running_statistics(framework, dtype):
     """With the canonical (non-trivial) running statistics: every stage of the inference forward."""
-    twin = _twin(framework, dtype)
-    twin.set_params(canonical_params(LESSON))
-    X, _ = lesson_data(LESSON)
-    params, Xr, _ = case_inputs(LESSON, dtype)
+    twin, X, params, Xr = _canonical(framework, dtype)
     model = reference_model(LESSON, params, convention=framework)
     model.forward(Xr, training=False)
     tol = case_tolerance(LESSON, dtype)
@@ -60,10 +66,7 @@ def test_inference_uses_the_running_statistics(framework, dtype):
 @pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
 def test_running_statistics_over_batches_follow_the_framework(framework, dtype):
     """Three training forwards (N = 100, 64, 136), then inference: the framework's convention, not the other's."""
-    twin = _twin(framework, dtype)
-    twin.set_params(canonical_params(LESSON))
-    X, _ = lesson_data(LESSON)
-    params, Xr, _ = case_inputs(LESSON, dtype)
+    twin, X, params, Xr = _canonical(framework, dtype)
     models = {conv: reference_model(LESSON, params, convention=conv) for conv in (framework, OTHER[framework])}
     for batch in BATCHES:
         twin.forward(X[batch], training=True)
