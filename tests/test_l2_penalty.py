@@ -20,7 +20,7 @@ from frameworks import FRAMEWORKS, unavailable_reason
 from frameworks.layout import from_torch, to_torch
 
 L2 = 2.0**-10
-SPIRAL_L2 = replace(LESSONS["spiral"], name="spiral-l2", kernel_l2=L2)
+SPIRAL_L2 = replace(LESSONS["spiral"], name="spiral-l2", kernel_l2=L2)  # also used by the regularizer tests
 
 
 def _skip_unless(framework):

@@ -8,10 +8,9 @@ that is wrong.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
+from test_l2_penalty import SPIRAL_L2
 
 from conformance.checks import actual, case_tolerance, expected
 from conformance.compare import compare
@@ -25,7 +24,6 @@ from reference.regularizers import L2
 
 FRAMEWORKS = available_frameworks()
 pytestmark = pytest.mark.skipif(not FRAMEWORKS, reason="no framework installed to compare against")
-SPIRAL_L2 = replace(LESSONS["spiral"], name="spiral-l2", kernel_l2=2.0**-10)
 ORIGINAL_BATCHNORM_FORWARD = BatchNorm.forward
 
 

@@ -10,11 +10,10 @@ about eps / h = 2e-11 relative.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from test_gradcheck import MAX_REL_ERR, rel_err
+from test_l2_penalty import SPIRAL_L2
 
 from conformance.checks import reference_model, share_dropout_masks
 from conformance.lessons import LESSONS, canonical_params, dropout_masks, lesson_data
@@ -40,7 +39,6 @@ def numeric_gradient(f, x: np.ndarray) -> np.ndarray:
 
 
 REGULARIZED = sorted(name for name, spec in LESSONS.items() if spec.regularized)
-SPIRAL_L2 = replace(LESSONS["spiral"], name="spiral-l2", kernel_l2=2.0**-10)
 
 
 def batchnorm(units, rng, running_variance="unbiased", momentum=0.9, epsilon=1e-5):
