@@ -18,6 +18,11 @@ torch's formula for the torch twin, Keras's for the Keras twin.
 
 For float32 the reference runs in float64 on the float32-rounded weights and
 data, so the comparison measures the framework's float32 rounding alone.
+
+Lessons with regularizers (``Lesson.regularized``) run in training mode: ``forward``
+also compares BatchNorm's output ``bn{l}`` and Dropout's ``dropout{l}``; ``step``
+also compares BatchNorm's running statistics, which the training forward moves by
+the case's framework's convention; dropout masks are shared (``dropout_masks``).
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from frameworks import get_twin, unavailable_reason
-from reference import MLP, MiniBatches, get_optimizer
+from reference import MLP, BatchNormConvention, MiniBatches, RegularizedMLP, get_optimizer
+from reference.batchnorm import get_convention as get_batchnorm_convention
 
-from .compare import Comparison, compare, merge, tolerance
-from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .compare import TOLERANCES, Comparison, compare, merge, tolerance
+from .lessons import Lesson, canonical_params, dropout_masks, get_lesson, lesson_data
 from .optimizer_specs import get_optimizer_spec
 
 CHECKS = ("forward", "loss", "gradients", "step", "trajectory")
@@ -95,8 +101,29 @@ def case_inputs(lesson: Lesson, dtype: str):
     return params, _rounded(X, dtype), _rounded(y, dtype)
 
 
-def reference_model(lesson: Lesson, params) -> MLP:
-    return MLP(params, lesson.activations, lesson.loss, dtype="float64")
+def reference_model(lesson: Lesson, params, convention: str | None = None) -> MLP:
+    """The reference network of ``lesson`` in float64: an ``MLP``, or a ``RegularizedMLP``.
+
+    BatchNorm's running variance is each framework's own (``reference/batchnorm.py``),
+    so a lesson with batchnorm needs the ``convention`` ("torch" or "keras") to follow.
+    """
+    if not lesson.regularized:
+        return MLP(params, lesson.activations, lesson.loss, dtype="float64")
+    batchnorm = None
+    if lesson.batchnorm:
+        if convention is None:
+            raise ValueError(f"lesson {lesson.name!r}: BatchNorm's running variance depends on the framework; "
+                             "pass convention='torch' or 'keras'")
+        batchnorm = BatchNormConvention(lesson.batchnorm_momentum, lesson.batchnorm_epsilon,
+                                        get_batchnorm_convention(convention).running_variance)
+    return RegularizedMLP(params, lesson.activations, lesson.loss, dtype="float64", batchnorm=batchnorm,
+                          dropout=lesson.dropout, kernel_l2=lesson.kernel_l2)
+
+
+def share_dropout_masks(model_or_twin, lesson: Lesson, n_samples: int, step: int = 0) -> None:
+    """Hand the lesson's dropout masks for ``step`` to a reference model or a twin (nothing without dropout)."""
+    if lesson.dropout:
+        model_or_twin.set_dropout_masks(dropout_masks(lesson, n_samples, step))
 
 
 def forward_trace(model_or_trace) -> dict[str, np.ndarray]:
@@ -127,14 +154,14 @@ def trajectory_items(snapshots: dict[int, dict]) -> dict[str, np.ndarray]:
     return {f"{name}@{k}": value for k, params in snapshots.items() for name, value in params.items()}
 
 
-def compare_check(check: str, actual: dict, expected: dict, dtype: str, what: str) -> Comparison:
-    """``compare`` at the check's tolerance; a trajectory's snapshots each at their own (``trajectory@K``)."""
+def compare_check(check: str, actual: dict, expected: dict, lesson: Lesson, dtype: str, what: str) -> Comparison:
+    """``compare`` at the case's tolerance; a trajectory's snapshots each at their own (``trajectory@K``)."""
     if check != "trajectory":
-        tol = tolerance(dtype, check)
+        tol = case_tolerance(lesson, dtype, check)
         return compare(actual, expected, atol=tol.atol, rtol=tol.rtol, what=what)
     parts = []
     for k in TRAJECTORY_STEPS:
-        tol = tolerance(dtype, f"trajectory@{k}")
+        tol = case_tolerance(lesson, dtype, f"trajectory@{k}")
         mine = {name: value for name, value in expected.items() if name.endswith(f"@{k}")}
         parts.append(compare(actual, mine, atol=tol.atol, rtol=tol.rtol, what=what))
     return merge(what, parts)
@@ -145,14 +172,16 @@ def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = No
     """The reference's value of ``check`` for ``lesson`` (always recomputed: it is cheap).
 
     ``step`` and ``trajectory`` need the ``convention`` ("torch" or "keras": the
-    framework whose optimizer formula to follow); ``optimizer`` names a spec that
-    replaces the lesson's optimizer.
+    framework whose optimizer formula to follow, and whose BatchNorm running variance,
+    which no setting makes agree); ``optimizer`` names a spec that replaces the
+    lesson's optimizer.
     """
     params, X, y = case_inputs(lesson, dtype)
-    model = reference_model(lesson, params)
+    model = reference_model(lesson, params, convention)
+    share_dropout_masks(model, lesson, len(X))
     if check == "forward":
         model.forward(X)
-        return forward_trace(model)
+        return model.trace() if lesson.regularized else forward_trace(model)
     if check == "loss":
         return {"loss": np.asarray(model.loss_value(X, y))}
     if check == "gradients":
@@ -177,6 +206,7 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str,
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(canonical_params(lesson))
     X, y = lesson_data(lesson)
+    share_dropout_masks(twin, lesson, len(X))
     if check == "forward":
         return twin.forward(X)
     if check == "loss":
@@ -192,6 +222,14 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str,
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
 
 
+def case_tolerance(lesson: Lesson, dtype: str, check: str | None = None):
+    """The tolerance row of a case (``compare.TOLERANCES``): the check's own row if it has one
+    (``"float32 trajectory@100"``), else the BatchNorm row for a lesson with BatchNorm, else the dtype's."""
+    if check is not None and f"{dtype} {check}" in TOLERANCES:
+        return TOLERANCES[f"{dtype} {check}"]
+    return tolerance(f"{dtype} batchnorm" if lesson.batchnorm else dtype)
+
+
 def run_check(check: str, case: Case) -> CheckResult:
     """Run one check on one case. The framework must be available (see ``unavailable_reason``)."""
     lesson = get_lesson(case.lesson)
@@ -200,6 +238,7 @@ def run_check(check: str, case: Case) -> CheckResult:
         actual(check, lesson, case.framework, case.dtype, case.optimizer),
         # the framework names its convention: the reference follows that framework's formulas
         expected(check, lesson, case.dtype, convention=case.framework, optimizer=case.optimizer),
+        lesson,
         case.dtype,
         what=f"{check} of {case.id}",
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reference import get_initializer
+from reference.dropout import draw_mask
 
 from . import datasets
 
@@ -42,6 +43,12 @@ class Lesson:
     seed: int = 0  # for the weights
     fixed_params: tuple[tuple[str, tuple], ...] = ()  # weights the seed states exactly
     choices: str = ""  # what nnparity chose where the seed is silent
+    # Regularizers (reference/regularized_mlp.py), in Keras's vocabulary; the defaults add none.
+    dropout: float | None = None  # rate of a Dropout after every hidden activation
+    batchnorm: bool = False  # a BatchNorm before every hidden activation
+    batchnorm_momentum: float = 0.99  # the old running value's weight (torch's momentum is 1 - this)
+    batchnorm_epsilon: float = 1e-3
+    kernel_l2: float = 0.0  # L2 penalty factor on every kernel (Keras kernel_regularizer=L2(kernel_l2))
 
     def __post_init__(self):
         n = len(self.sizes) - 1
@@ -51,6 +58,15 @@ class Lesson:
             raise ValueError(
                 f"lesson {self.name!r}: {n} layers need {n} activations. Received: {self.activations}"
             )
+        if (self.dropout is not None or self.batchnorm) and n < 2:
+            raise ValueError(f"lesson {self.name!r}: dropout and batchnorm need a hidden layer. Received: {self.sizes}")
+        if self.dropout is not None and not 0 < self.dropout < 1:
+            raise ValueError(f"lesson {self.name!r}: expected 0 < dropout < 1. Received: dropout={self.dropout}")
+
+    @property
+    def regularized(self) -> bool:
+        """True when the lesson needs ``reference.RegularizedMLP`` (dropout, batchnorm or a penalty)."""
+        return bool(self.dropout or self.batchnorm or self.kernel_l2)
 
     @property
     def n_layers(self) -> int:
@@ -86,6 +102,10 @@ class Lesson:
             "batch_size": self.batch_size,
             "seed_text": self.seed_text,
             "choices": self.choices,
+            "dropout": self.dropout,
+            "batchnorm": {"momentum": self.batchnorm_momentum, "epsilon": self.batchnorm_epsilon}
+            if self.batchnorm else None,
+            "kernel_l2": self.kernel_l2,
         }
 
 
@@ -104,7 +124,49 @@ def _params(lesson: Lesson, bias_init) -> dict[str, np.ndarray]:
 
 def initial_params(lesson: Lesson) -> dict[str, np.ndarray]:
     """The lesson's own starting weights (float64, reference layout: W is (in, out))."""
-    return _params(lesson, get_initializer(lesson.bias_init))
+    return {**_params(lesson, get_initializer(lesson.bias_init)), **_batchnorm_params(lesson, canonical=False)}
+
+
+# Where the lesson's random streams start: numpy's SeedSequence takes (seed, stream, ...) tuples,
+# so the kernels (seed alone), BatchNorm's canonical values and the dropout masks never share draws.
+BATCHNORM_STREAM, DROPOUT_STREAM = 1, 2
+
+
+def _batchnorm_params(lesson: Lesson, canonical: bool) -> dict[str, np.ndarray]:
+    """gamma, beta, moving_mean, moving_variance of every hidden layer ({} without batchnorm).
+
+    The lesson's own are both frameworks' initial values (ones, zeros, zeros, ones);
+    the canonical ones are drawn away from them, so that a bug that swaps, drops or
+    mis-weighs one of them shows in the checks.
+    """
+    if not lesson.batchnorm:
+        return {}
+    rng = np.random.default_rng((lesson.seed, BATCHNORM_STREAM))
+    params = {}
+    for l, units in enumerate(lesson.sizes[1:-1], start=1):
+        if canonical:
+            params[f"gamma{l}"] = rng.uniform(0.5, 1.5, units)
+            params[f"beta{l}"] = rng.uniform(-0.5, 0.5, units)
+            params[f"moving_mean{l}"] = rng.uniform(-0.5, 0.5, units)
+            params[f"moving_variance{l}"] = rng.uniform(0.5, 1.5, units)
+        else:
+            params[f"gamma{l}"], params[f"beta{l}"] = np.ones(units), np.zeros(units)
+            params[f"moving_mean{l}"], params[f"moving_variance{l}"] = np.zeros(units), np.ones(units)
+    return params
+
+
+def dropout_masks(lesson: Lesson, n_samples: int, step: int = 0) -> dict[str, np.ndarray]:
+    """The keep-masks all three sides apply at training step ``step`` ({} without dropout).
+
+    ``{"dropout1": (n_samples, units1) bool, ...}``, one per hidden layer, drawn in
+    NumPy once and multiplied explicitly by the reference, PyTorch and Keras
+    (NUMERICS.md, item 7), because the frameworks' own generators differ.
+    """
+    if not lesson.dropout:
+        return {}
+    rng = np.random.default_rng((lesson.seed, DROPOUT_STREAM, step))
+    return {f"dropout{l}": draw_mask((n_samples, units), lesson.dropout, rng)
+            for l, units in enumerate(lesson.sizes[1:-1], start=1)}
 
 
 # Canonical biases for the checks: U(-0.5, 0.5), large enough that a bias bug shows
@@ -120,7 +182,7 @@ def canonical_params(lesson: Lesson) -> dict[str, np.ndarray]:
         if zero:
             raise ValueError(f"lesson {lesson.name!r}: fixed biases {zero} must be non-zero for the checks")
         return params
-    return _params(lesson, CANONICAL_BIAS)
+    return {**_params(lesson, CANONICAL_BIAS), **_batchnorm_params(lesson, canonical=True)}
 
 
 def lesson_data(lesson: Lesson):
@@ -208,6 +270,41 @@ _LESSONS = (
         epochs=2000,
         seed_text="two spirals (150 per class, noise 0.15), 2-16-1 ReLU/sigmoid, He init, BCE, lr 0.05, "
         "2000 epochs",
+    ),
+    Lesson(
+        name="spiral-dropout",
+        sizes=(2, 16, 16, 1),
+        activations=("relu", "relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.05),),
+        epochs=2000,
+        dropout=0.2,
+        seed_text="the lessons end on the regularizers that come next: dropout zeroes a random share of the "
+        "activations at every training step; a pitfalls section adds Dropout against overfitting",
+        choices="The spiral lesson (He init, BCE, lr 0.05, 2000 epochs) with a second hidden layer of 16 and "
+        "Dropout(0.2) after each hidden ReLU. The checks share one NumPy mask per step (dropout_masks).",
+    ),
+    Lesson(
+        name="spiral-batchnorm",
+        sizes=(2, 16, 16, 1),
+        activations=("relu", "relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.05),),
+        epochs=2000,
+        batchnorm=True,
+        batchnorm_momentum=0.9,
+        batchnorm_epsilon=1e-5,
+        seed_text="the lessons end on the regularizers that come next: batch normalization rescales "
+        "activations with mini-batch statistics and keeps running ones",
+        choices="The spiral lesson (He init, BCE, lr 0.05, 2000 epochs) with a second hidden layer of 16 and "
+        "BatchNorm before each hidden ReLU, with PyTorch's defaults in Keras's words (momentum 0.9, i.e. "
+        "torch's 0.1; epsilon 1e-5) given to both. The running variance stays each framework's own: unbiased "
+        "in PyTorch, biased in Keras. The Dense layers keep their biases, as a first version does: BatchNorm "
+        "subtracts the batch mean, so their gradient is zero.",
     ),
     Lesson(
         name="sensor",

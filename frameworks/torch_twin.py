@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reference.dropout import scaled_mask
+
 from .layout import from_torch, to_torch
 
 # torch's default two intra-op threads were erratic for these tiny nets on a 2-core
@@ -35,6 +37,39 @@ ACTIVATIONS = {
 def half_sum_squared_error(p, y):
     """0.5 * sum((p - y)**2): the classic XOR lesson's loss."""
     return 0.5 * F.mse_loss(p, y, reduction="sum")
+
+
+def with_l2_penalty(loss_fn, linears, l2: float):
+    """loss + l2 * sum of every weight's squares: Keras's ``kernel_regularizer=L2(l2)``, written on the torch loss.
+
+    (``SGD(weight_decay=2 * l2)`` would give the same gradient on the weights, but
+    it is not part of the loss value, and it decays the biases too.)
+    """
+    return lambda z, a, y: loss_fn(z, a, y) + l2 * sum((layer.weight ** 2).sum() for layer in linears)
+
+
+class SharedMaskDropout(nn.Module):
+    """``nn.Dropout(rate)`` whose keep-mask is handed in, so the reference and Keras apply the same one.
+
+    In training: x * scaled_mask, with scaled_mask = keep * (1 / (1 - rate)) in the
+    model's dtype (``reference.dropout.scaled_mask``; NUMERICS.md, item 7: exact).
+    In ``eval()``: x, as ``nn.Dropout``.
+    """
+
+    def __init__(self, rate: float, name: str):
+        super().__init__()
+        self.rate, self.name = rate, name
+        self.scaled_mask = None  # a tensor (N, units), set by Twin.set_dropout_masks
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        if self.scaled_mask is None:
+            raise RuntimeError(f"torch twin: {self.name} has no shared mask: call Twin.set_dropout_masks first")
+        if self.scaled_mask.shape != x.shape:
+            raise ValueError(f"torch twin: {self.name}'s shared mask has shape {tuple(self.scaled_mask.shape)}, "
+                             f"but its input has shape {tuple(x.shape)}")
+        return x * self.scaled_mask
 
 
 # name -> loss(z_last, a_last, y). torch has no "categorical CE on probabilities"
@@ -107,22 +142,46 @@ def clipping_of(hyper: dict):
 
 
 class TorchMLP(nn.Module):
-    """The lesson's network: Linear, activation, Linear, activation, ..."""
+    """The lesson's network: Linear, activation, Linear, activation, ...
 
-    def __init__(self, sizes, activations, use_bias, dtype):
+    With the lesson's regularizers, each hidden layer is Linear, BatchNorm1d,
+    activation, dropout (``nn.Identity`` stands in for the ones the lesson has not).
+    ``batchnorm`` is (momentum, epsilon) in Keras's words: torch's momentum is
+    1 - momentum (the weight of the new batch).
+    """
+
+    def __init__(self, sizes, activations, use_bias, dtype, batchnorm=None, dropout=None):
         super().__init__()
         self.layers = nn.ModuleList(
             nn.Linear(fan_in, units, bias=use_bias, dtype=dtype)
             for fan_in, units in zip(sizes[:-1], sizes[1:])
         )
         self.activations = [ACTIVATIONS[name] for name in activations]
+        hidden = list(enumerate(sizes[1:-1], start=1))
+        self.batchnorms = nn.ModuleList(
+            [nn.BatchNorm1d(units, eps=batchnorm[1], momentum=1 - batchnorm[0], dtype=dtype) if batchnorm
+             else nn.Identity() for _, units in hidden] + [nn.Identity()]
+        )
+        self.dropouts = nn.ModuleList(
+            [SharedMaskDropout(dropout, f"dropout{l}") if dropout else nn.Identity() for l, _ in hidden]
+            + [nn.Identity()]
+        )
 
     def forward(self, x, trace=None):
-        for layer, activation in zip(self.layers, self.activations):
+        """The output; ``trace`` (a dict), when given, gets every stage: z1, [bn1], a1, [dropout1], z2, ..."""
+        stages = zip(self.layers, self.batchnorms, self.activations, self.dropouts)
+        for l, (layer, batchnorm, activation, dropout) in enumerate(stages, start=1):
             z = layer(x)
-            x = activation(z)
+            n = batchnorm(z)
+            a = activation(n)
+            x = dropout(a)
             if trace is not None:
-                trace.append((z, x))
+                trace[f"z{l}"] = z
+                if not isinstance(batchnorm, nn.Identity):
+                    trace[f"bn{l}"] = n
+                trace[f"a{l}"] = a
+                if not isinstance(dropout, nn.Identity):
+                    trace[f"dropout{l}"] = x
         return x
 
 
@@ -135,51 +194,72 @@ class Twin:
         self.lesson = lesson
         self.dtype = dtype
         self.torch_dtype = DTYPES[dtype]
-        self.model = TorchMLP(lesson.sizes, lesson.activations, lesson.use_bias, self.torch_dtype)
+        batchnorm = (lesson.batchnorm_momentum, lesson.batchnorm_epsilon) if lesson.batchnorm else None
+        self.model = TorchMLP(lesson.sizes, lesson.activations, lesson.use_bias, self.torch_dtype,
+                              batchnorm=batchnorm, dropout=lesson.dropout)
         self.loss_fn = LOSSES[lesson.loss]
-        self._named = {}
+        if lesson.kernel_l2:
+            self.loss_fn = with_l2_penalty(self.loss_fn, self.model.layers, lesson.kernel_l2)
+        self._named = {}  # trained parameters, by reference name
+        self._state = {}  # BatchNorm's running statistics: buffers, moved by every training forward
         for i, layer in enumerate(self.model.layers, start=1):
             self._named[f"W{i}"] = layer.weight
             if layer.bias is not None:
                 self._named[f"b{i}"] = layer.bias
+            bn = self.model.batchnorms[i - 1]
+            if isinstance(bn, nn.BatchNorm1d):  # Keras's names: weight is gamma, bias is beta
+                self._named[f"gamma{i}"], self._named[f"beta{i}"] = bn.weight, bn.bias
+                self._state[f"moving_mean{i}"], self._state[f"moving_variance{i}"] = bn.running_mean, bn.running_var
 
     def _tensor(self, array, requires_grad=False):
         return torch.tensor(np.asarray(array), dtype=self.torch_dtype, requires_grad=requires_grad)
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         with torch.no_grad():
-            for name, p in self._named.items():
+            for name, p in {**self._named, **self._state}.items():
                 p.copy_(self._tensor(to_torch(name, params[name])))
 
     def get_params(self) -> dict[str, np.ndarray]:
-        return {name: from_torch(name, p.detach().numpy().copy()) for name, p in self._named.items()}
+        """Every parameter, and BatchNorm's running statistics, in the reference layout."""
+        named = {**self._named, **self._state}
+        return {name: from_torch(name, p.detach().numpy().copy()) for name, p in named.items()}
 
-    def forward(self, X) -> dict[str, np.ndarray]:
-        """Every layer's pre-activation z_l and activation a_l."""
-        trace = []
-        with torch.no_grad():
-            self.model(self._tensor(X), trace)
-        out = {}
-        for i, (z, a) in enumerate(trace, start=1):
-            out[f"z{i}"], out[f"a{i}"] = z.numpy(), a.numpy()
-        return out
+    def set_dropout_masks(self, masks: dict[str, np.ndarray]) -> None:
+        """The boolean keep-masks {"dropout1": (N, units), ...} every training forward applies."""
+        dropouts = {d.name: d for d in self.model.dropouts if isinstance(d, SharedMaskDropout)}
+        if set(masks) != set(dropouts):
+            raise ValueError(f"torch twin: expected masks {sorted(dropouts)}. Received: {sorted(masks)}")
+        for name, dropout in dropouts.items():
+            dropout.scaled_mask = self._tensor(scaled_mask(masks[name], dropout.rate, self.dtype))
+
+    def forward(self, X, training: bool = True) -> dict[str, np.ndarray]:
+        """Every stage of every layer: z_l, a_l (and bn_l, dropout_l). ``training=False``: ``model.eval()``."""
+        trace = {}
+        self.model.train(training)
+        try:
+            with torch.no_grad():
+                self.model(self._tensor(X), trace)
+        finally:
+            self.model.train(True)
+        return {name: t.numpy() for name, t in trace.items()}
 
     def dz(self, X, y) -> dict[str, np.ndarray]:
         """dL/dz_l of every layer, by autograd (``retain_grad`` keeps a non-leaf's gradient)."""
-        trace = []
+        trace = {}
         self.model(self._tensor(X), trace)
-        for z, _ in trace:
+        n = self.lesson.n_layers
+        zs = [trace[f"z{l}"] for l in range(1, n + 1)]
+        for z in zs:
             z.retain_grad()
-        z, a = trace[-1]
-        self.loss_fn(z, a, self._tensor(y)).backward()
+        self.loss_fn(zs[-1], trace[f"a{n}"], self._tensor(y)).backward()
         self.model.zero_grad(set_to_none=True)  # leave no stray gradients on the parameters
-        return {f"dz{i}": z.grad.numpy().copy() for i, (z, _) in enumerate(trace, start=1)}
+        return {f"dz{l}": z.grad.numpy().copy() for l, z in enumerate(zs, start=1)}
 
     def _loss(self, x, y):
-        trace = []
+        trace = {}
         self.model(x, trace)
-        z, a = trace[-1]
-        return self.loss_fn(z, a, self._tensor(y))
+        n = self.lesson.n_layers
+        return self.loss_fn(trace[f"z{n}"], trace[f"a{n}"], self._tensor(y))
 
     def loss(self, X, y) -> float:
         with torch.no_grad():

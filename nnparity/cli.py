@@ -47,7 +47,13 @@ def cmd_lessons(args) -> int:
     for lesson in LESSONS.values():
         d = lesson.describe()
         opt = f"{lesson.optimizer}(" + ", ".join(f"{k}={v:g}" for k, v in lesson.hyperparameters.items()) + ")"
-        table.add_row(d["name"], d["layers"] + ("" if lesson.use_bias else " (no bias)"),
+        extras = "".join([
+            "" if lesson.use_bias else " (no bias)",
+            f" +dropout {lesson.dropout:g}" if lesson.dropout else "",
+            " +batchnorm" if lesson.batchnorm else "",
+            f" +L2 {lesson.kernel_l2:g}" if lesson.kernel_l2 else "",
+        ])
+        table.add_row(d["name"], d["layers"] + extras,
                       ", ".join(d["activations"]), d["loss"], d["init"], opt, d["dataset"])
     Console().print(table)
     return EXIT_OK

@@ -174,19 +174,22 @@ def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
     from conformance.lessons import canonical_params
     from reference import MLP, Dense, get_optimizer
 
-    model = reference_model(lesson, canonical_params(lesson))  # the MLP the checks build
+    # The network the checks build (an MLP, or a RegularizedMLP for dropout/BatchNorm). BatchNorm's
+    # running variance follows a framework; the code shown is the same for either.
+    model = reference_model(lesson, canonical_params(lesson), convention="torch")
+    cls = type(model)
     acts = _unique(type(a) for a in model.activations)
     output_loss = type(model._output_loss)  # the loss the MLP computes: from the logits when fused
     backward_acts = _unique(type(a) for a in (model.activations[:-1] if model.fused else model.activations))
     optimizer = type(get_optimizer(lesson.optimizer, **lesson.hyperparameters))
     return {
-        "model": [source_of(reference_model), source_of(MLP.__init__)],
-        "forward": [source_of(MLP.forward), source_of(Dense.forward)] + [source_of(a.forward) for a in acts],
-        "loss": [source_of(MLP.loss_value), source_of(output_loss.forward)],
-        "gradients": [source_of(MLP.backward), source_of(output_loss.backward), source_of(Dense.backward)]
+        "model": [source_of(reference_model), source_of(cls.__init__)],
+        "forward": [source_of(cls.forward), source_of(Dense.forward)] + [source_of(a.forward) for a in acts],
+        "loss": [source_of(cls.loss_value), source_of(output_loss.forward)],
+        "gradients": [source_of(cls.backward), source_of(output_loss.backward), source_of(Dense.backward)]
         + [source_of(_own_derivative(a)) for a in backward_acts],
         # the loop every optimizer shares (clip, weight decay), then this optimizer's own formula
-        "update": [source_of(MLP.step), source_of(optimizer.update), source_of(optimizer.update_parameter)],
+        "update": [source_of(cls.step), source_of(optimizer.update), source_of(optimizer.update_parameter)],
     }
 
 

@@ -8,6 +8,8 @@
 - ``clipping.py``: gradient clipping by value, by norm per tensor, by global norm
 - ``batches.py``: the mini-batches every training loop visits, shared by all three
 - ``mlp.py``: the MLP that chains them
+- ``dropout.py``, ``batchnorm.py``, ``regularizers.py``: Dropout, BatchNorm and the L2 penalty
+- ``regularized_mlp.py``: the MLP with those three, each optional
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
@@ -19,8 +21,14 @@ from .losses import LOSSES, Loss, get_loss
 from .mlp import MLP
 from .optimizers import CONVENTIONS, OPTIMIZERS, SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, get_optimizer
 
+from .batchnorm import BatchNorm, BatchNormConvention
+from .dropout import Dropout
+from .regularized_mlp import RegularizedMLP
+from .regularizers import L2
+
 __all__ = [
     "ACTIVATIONS", "Activation", "get_activation", "Dense", "INITIALIZERS", "Initializer",
     "get_initializer", "LOSSES", "Loss", "get_loss", "MLP", "OPTIMIZERS", "SGD", "Optimizer",
     "get_optimizer", "CONVENTIONS", "Adam", "AdamW", "RMSprop", "Adagrad", "MiniBatches", "clip_gradients",
 ]
+__all__ += ["BatchNorm", "BatchNormConvention", "Dropout", "L2", "RegularizedMLP"]
