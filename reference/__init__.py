@@ -1,11 +1,12 @@
 """nnparity's from-scratch NumPy reference: one concept family per file.
 
-- ``activations.py``: sigmoid, tanh, relu, leaky_relu, softmax, linear (forward beside derivative)
+- ``activations.py``: sigmoid, tanh, relu, leaky_relu, softmax, linear, step (forward beside derivative)
 - ``losses.py``: MSE, half sum of squares, binary and categorical cross-entropy (probabilities and logits)
 - ``initializers.py``: zeros, normal, uniform, Glorot/Xavier, He/Kaiming, torch's Linear default
 - ``dense.py``: the Dense layer, z = X @ W + b
 - ``optimizers.py``: gradient descent and its relatives
 - ``mlp.py``: the MLP that chains them
+- ``training.py``: the training loop (epochs of mini-batches, in order)
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
