@@ -8,6 +8,8 @@ and data, and compares the two through the one helper (``compare.py``):
 - ``loss``: the loss value
 - ``gradients``: dL/dW and dL/db of every layer, and dL/dX
 - ``step``: every parameter after one step of the lesson's optimizer
+- ``training``: the lesson's whole training run (``training.py``)
+- ``gradient_norms``: every layer's gradient norm and the first/last ratio (``gradient_norms.py``)
 
 For float32 the reference runs in float64 on the float32-rounded weights and
 data, so the comparison measures the framework's float32 rounding alone.
@@ -16,7 +18,7 @@ data, so the comparison measures the framework's float32 rounding alone.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,9 +26,15 @@ from frameworks import get_twin, unavailable_reason
 from reference import MLP, get_optimizer
 
 from .compare import Comparison, compare, tolerance
+from .gradient_norms import compare_gradient_norms
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .training import compare_training, missing_optimizer, not_trained
 
-CHECKS = ("forward", "loss", "gradients", "step")
+CHECKS = ("forward", "loss", "gradients", "step", "training", "gradient_norms")
+# Checks with their own module: check -> function(lesson, framework, dtype) -> (Comparison, info).
+OWN_MODULE_CHECKS = {"training": compare_training, "gradient_norms": compare_gradient_norms}
+# check -> function(lesson) -> why the check does not apply to that lesson, or None.
+NOT_APPLICABLE = {"step": missing_optimizer, "training": not_trained}
 DTYPES = ("float64", "float32")
 
 
@@ -46,10 +54,12 @@ class CheckResult:
     case: Case
     check: str
     comparison: Comparison
+    info: dict = field(default_factory=dict)  # what the check measured besides the comparison
+    skipped: str | None = None  # why the check does not apply to this case
 
     @property
     def passed(self) -> bool:
-        return self.comparison.passed
+        return self.skipped is None and self.comparison.passed
 
     def to_json(self) -> dict:
         c = self.comparison
@@ -58,12 +68,14 @@ class CheckResult:
             "framework": self.case.framework,
             "dtype": self.case.dtype,
             "check": self.check,
-            "passed": c.passed,
+            "passed": None if self.skipped else c.passed,
+            "skipped": self.skipped,
             "max_abs_err": _finite_or_none(c.max_abs_err),
             "max_rel_err": _finite_or_none(c.max_rel_err),
             "atol": c.atol,
             "rtol": c.rtol,
             "worst": c.worst,
+            "info": self.info,
         }
 
 
@@ -133,6 +145,13 @@ def run_check(check: str, case: Case) -> CheckResult:
     """Run one check on one case. The framework must be available (see ``unavailable_reason``)."""
     lesson = get_lesson(case.lesson)
     tol = tolerance(case.dtype)
+    why_not = NOT_APPLICABLE.get(check)
+    reason = why_not(lesson) if why_not else None
+    if reason:
+        return CheckResult(case, check, Comparison(f"{check} of {case.id}", tol.atol, tol.rtol), skipped=reason)
+    if check in OWN_MODULE_CHECKS:
+        comparison, info = OWN_MODULE_CHECKS[check](case.lesson, case.framework, case.dtype)
+        return CheckResult(case, check, comparison, info)
     result = compare(
         actual(check, lesson, case.framework, case.dtype),
         expected(check, lesson, case.dtype),

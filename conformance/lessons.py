@@ -37,7 +37,7 @@ class Lesson:
     use_bias: bool = True
     optimizer: str = "sgd"
     hyper: tuple[tuple[str, float], ...] = (("learning_rate", 0.1),)
-    epochs: int = 1000
+    epochs: int = 1000  # 0: the lesson does not train (it is about the initial network)
     batch_size: int | None = None  # None: full batch, as the from-scratch lessons train
     seed: int = 0  # for the weights
     fixed_params: tuple[tuple[str, tuple], ...] = ()  # weights the seed states exactly
@@ -52,6 +52,9 @@ class Lesson:
             raise ValueError(
                 f"lesson {self.name!r}: {n} layers need {n} activations. Received: {self.activations}"
             )
+        if self.epochs < 0 or (self.batch_size is not None and self.batch_size < 1):
+            raise ValueError(f"lesson {self.name!r}: expected epochs >= 0 and batch_size None or >= 1. "
+                             f"Received: epochs={self.epochs}, batch_size={self.batch_size}")
 
     @property
     def n_layers(self) -> int:
@@ -334,11 +337,12 @@ _LESSONS = (
         init="glorot_uniform",
         dataset="spiral",
         hyper=(("learning_rate", 0.1),),
-        epochs=300,
+        epochs=0,
         seed_text="In a network with 10 sigmoid layers, the gradient at the first layer can be scaled by "
         "(0.25)^10: the early layers stop learning (the vanishing gradient problem)",
-        choices="Ten hidden layers of 16 on the spiral data, Xavier (Glorot uniform) init, BCE, SGD 0.1, "
-        "300 epochs.",
+        choices="Ten hidden layers of 16 on the spiral data, Xavier (Glorot uniform) init, BCE. The lesson is "
+        "the gradient at the initial weights (the gradient_norms check), so it does not train (epochs=0); "
+        "SGD 0.1 is for the one-step check.",
     ),
     Lesson(
         name="deep-relu",
@@ -348,10 +352,11 @@ _LESSONS = (
         init="he_normal",
         dataset="spiral",
         hyper=(("learning_rate", 0.1),),
-        epochs=300,
+        epochs=0,
         seed_text="ReLU's derivative is 1 for any positive input, so it does not attenuate gradients as they "
         "flow backwards; He / Kaiming initialization pairs well with ReLU",
-        choices="The deep-sigmoid network with ReLU hidden layers and He normal init; BCE, SGD 0.1, 300 epochs.",
+        choices="The deep-sigmoid network with ReLU hidden layers and He normal init, BCE; like deep-sigmoid "
+        "it does not train (epochs=0).",
     ),
 )
 

@@ -53,7 +53,7 @@ def cmd_lessons(args) -> int:
 
 
 def _fmt(x) -> str:
-    return "-" if x is None else f"{x:.1e}"
+    return "-" if x is None else f"{x:.0e}"
 
 
 def cmd_run(args) -> int:
@@ -69,7 +69,9 @@ def cmd_run(args) -> int:
     frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
     checks = _choices(args.check, list(CHECKS), "--check")
-    console = Console(stderr=False)
+    # Piped or captured output (CI logs, `| less`) gets 120 columns, not rich's default 80:
+    # the table of six checks would otherwise be cut.
+    console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
 
     skipped = {fw: unavailable_reason(fw) for fw in frameworks if unavailable_reason(fw)}
     if args.framework and skipped:  # asked for by name: not having it is an error
@@ -104,17 +106,31 @@ def cmd_run(args) -> int:
         cells = []
         for check in checks:
             r = row[check]
+            if r.skipped:
+                cells.append("[yellow]skip[/]")
+                continue
             mark = "[green]ok[/]" if r.passed else "[bold red]FAIL[/]"
             cells.append(f"{mark} {_fmt(r.to_json()['max_abs_err'])}")
         table.add_row(case.lesson, case.framework, case.dtype, *cells)
     console.print(table)
+    from .summaries import training_table, vanishing_lines
 
-    failed = [r for r in results if not r.passed]
+    if (trained := training_table(results)) is not None:
+        console.print(trained)
+    if lines := vanishing_lines(results):
+        console.print("vanishing gradient, first layer's gradient norm over the last layer's (reference):")
+        console.print("\n".join(f"  {line}" for line in lines), markup=False, highlight=False)
+
+    not_run = [r for r in results if r.skipped]
+    for reason in dict.fromkeys(r.skipped for r in not_run):
+        where = ", ".join(f"{r.check} {r.case.id}" for r in not_run if r.skipped == reason)
+        console.print(f"[yellow]skip[/] {where}: {reason}", highlight=False)
+    failed = [r for r in results if not r.passed and not r.skipped]
     for r in failed:
         console.print(f"[bold red]FAIL[/] {r.check} {r.case.id}", markup=True)
         console.print(r.comparison.message(), markup=False, highlight=False)
     n = len(results)
-    summary = f"{n - len(failed)} passed, {len(failed)} failed"
+    summary = f"{n - len(failed) - len(not_run)} passed, {len(failed)} failed, {len(not_run)} skipped"
     console.print(f"{summary} ({len(cases)} cases x {len(checks)} checks in {elapsed:.2f} s; "
                   "cell = greatest absolute difference)")
     if args.json:
@@ -141,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch or keras (repeatable; default: every one installed)")
     p.add_argument("--dtype", action="append", metavar="DTYPE", help="float64 or float32 (repeatable; default: both)")
     p.add_argument("--check", action="append", metavar="NAME",
-                   help="forward, loss, gradients or step (repeatable; default: all)")
+                   help="forward, loss, gradients, step, training or gradient_norms (repeatable; default: all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
     return parser
