@@ -3,6 +3,7 @@
     nnparity lessons [--json]
     nnparity run [--lesson NAME]... [--framework torch|keras]... [--dtype float64|float32]...
                  [--check NAME]... [--json FILE]
+    nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``),
 in one process: each framework is imported once and each twin built once.
@@ -140,6 +141,36 @@ def cmd_run(args) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_plot(args) -> int:
+    from conformance.lessons import LESSONS
+
+    if args.lesson not in LESSONS:
+        raise UsageError(f"unknown lesson {args.lesson!r}; expected one of {', '.join(LESSONS)}")
+    if args.dtype not in ("float64", "float32"):
+        raise UsageError(f"--dtype: unknown {args.dtype!r}; expected float64 or float32")
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("plot needs matplotlib: pip install 'nnparity[plot]'")
+    from conformance.training import missing_optimizer
+    from frameworks import FRAMEWORKS, unavailable_reason
+
+    reason = missing_optimizer(LESSONS[args.lesson])
+    if reason:
+        raise UsageError(f"{args.lesson} cannot be trained here: it {reason}")
+    frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
+    for fw in list(frameworks):
+        if unavailable_reason(fw):
+            if args.framework:
+                raise UsageError(unavailable_reason(fw))
+            frameworks.remove(fw)
+    from .plot import save_plot
+
+    path = save_plot(args.lesson, args.output or f"{args.lesson}.png", args.dtype, frameworks)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnparity",
@@ -160,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="forward, loss, gradients, step, training or gradient_norms (repeatable; default: all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("plot", help="train a lesson on every side; draw the loss curves and decision boundaries")
+    p.add_argument("lesson", metavar="LESSON", help="a lesson name (nnparity lessons)")
+    p.add_argument("-o", "--output", metavar="FILE.png", help="where to write the PNG (default: LESSON.png)")
+    p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+    p.add_argument("--framework", action="append", metavar="NAME",
+                   help="torch or keras (repeatable; default: every one installed)")
+    p.set_defaults(func=cmd_plot)
     return parser
 
 

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from conformance.checks import CHECKS
 from conformance.lessons import LESSONS
 from frameworks import available_frameworks
 from nnparity.cli import main
@@ -43,13 +44,14 @@ def test_run_writes_exactly_the_documented_fields(tmp_path, capsys):
     assert set(payload) == {"versions", "results"}
     assert "numpy" in payload["versions"]
     results = payload["results"]
-    assert len(results) == 2 * 2 * 4  # lessons x dtypes x checks
+    assert len(results) == 2 * 2 * len(CHECKS)  # lessons x dtypes x checks
     for r in results:
         assert set(r) == RESULT_FIELDS
-        assert r["passed"] is True and r["framework"] == fw
+        assert r["passed"] is True and r["skipped"] is None and r["framework"] == fw
         assert r["max_abs_err"] <= (1e-10 if r["dtype"] == "float64" else 1e-5)
     printed = capsys.readouterr().out
-    assert "16 passed, 0 failed" in printed
+    assert f"{len(results)} passed, 0 failed, 0 skipped" in printed
+    assert "trained to the end" in printed and "|dW1| / |dW2|" in printed
 
 
 @needs_framework
