@@ -76,7 +76,7 @@ class TrainingRun:
     framework: str  # "reference", "torch" or "keras"
     dtype: str
     losses: np.ndarray  # (epochs,): each epoch's mean loss before its updates
-    snapshots: dict  # epoch -> {"W1": ..., "b1": ...} after that epoch (reference layout)
+    snapshots: dict  # epoch -> {"W1": ..., "b1": ...} after that epoch (reference layout); 0: the start
     test_output: np.ndarray  # the trained network's output on the test points
     seconds: float
 
@@ -124,7 +124,7 @@ def reference_run(lesson: Lesson, dtype: str) -> TrainingRun:
     params = {k: _rounded(v, dtype) for k, v in initial_params(lesson).items()}
     model = MLP(params, lesson.activations, lesson.loss, dtype="float64")
     every = checkpoints(lesson)
-    snapshots = {}
+    snapshots = {0: {k: v.copy() for k, v in model.params.items()}}
 
     def keep(epoch, m):
         if epoch % every == 0 or epoch == lesson.epochs:
@@ -145,10 +145,12 @@ def framework_run(lesson: Lesson, framework: str, dtype: str) -> TrainingRun:
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(initial_params(lesson))
     X, y = lesson_data(lesson)
+    start = twin.get_params()
     started = time.perf_counter()
     losses, snapshots = twin.train(X, y, lesson.optimizer, lesson.hyperparameters, lesson.epochs,
                                    lesson.batch_size, checkpoints(lesson))
     seconds = time.perf_counter() - started
+    snapshots = {0: start, **snapshots}
     test_output = twin.forward(lesson_test_data(lesson)[0])[f"a{lesson.n_layers}"]
     return TrainingRun(framework, dtype, np.asarray(losses), snapshots, test_output, seconds)
 

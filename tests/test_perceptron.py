@@ -62,7 +62,7 @@ def seed_weights_after_each_epoch() -> dict[int, dict[str, np.ndarray]]:
 
 def assert_same_weights_every_epoch(snapshots, side):
     expected = seed_weights_after_each_epoch()
-    assert sorted(snapshots) == list(range(1, LESSON.epochs + 1)), f"{side}: a snapshot per epoch"
+    assert sorted(snapshots) == list(range(0, LESSON.epochs + 1)), f"{side}: a snapshot per epoch"
     for epoch, params in expected.items():
         for name, value in params.items():
             # exact: every product is lr * (+-1 or 0) * (0 or 1), and the sums are the same sums
