@@ -32,6 +32,17 @@ def _choices(values, known, option):
     return list(dict.fromkeys(values))  # keep order, drop repeats
 
 
+def _runs(items, sep: str, times: str = "x") -> str:
+    """Repeats written once with a count: (2, 16, 16, 16, 1) -> "2-16x3-1" (the deep lessons fit a row)."""
+    out: list[list] = []
+    for item in items:
+        if out and out[-1][0] == item:
+            out[-1][1] += 1
+        else:
+            out.append([item, 1])
+    return sep.join(f"{item}{times}{n}" if n > 2 else sep.join([str(item)] * n) for item, n in out)
+
+
 def cmd_lessons(args) -> int:
     from conformance.lessons import LESSONS
 
@@ -47,8 +58,8 @@ def cmd_lessons(args) -> int:
     for lesson in LESSONS.values():
         d = lesson.describe()
         opt = f"{lesson.optimizer}(" + ", ".join(f"{k}={v:g}" for k, v in lesson.hyperparameters.items()) + ")"
-        table.add_row(d["name"], d["layers"] + ("" if lesson.use_bias else " (no bias)"),
-                      ", ".join(d["activations"]), d["loss"], d["init"], opt, d["dataset"])
+        table.add_row(d["name"], _runs(d["sizes"], "-") + ("" if lesson.use_bias else " (no bias)"),
+                      _runs(d["activations"], ", ", " x"), d["loss"], d["init"], opt, d["dataset"])
     Console().print(table)
     return EXIT_OK
 

@@ -68,7 +68,7 @@ def _draw_boundary(ax, lesson, side, run, X, y, dtype):
         ax.contourf(xx, yy, labels, levels=np.arange(k + 1) - 0.5, cmap="viridis", alpha=0.45)
         colors = y.argmax(axis=1)
     ax.scatter(X[:, 0], X[:, 1], c=colors, cmap="RdBu_r" if out.shape[1] == 1 else "viridis",
-               edgecolors="k", linewidths=0.4, s=14)
+               edgecolors="k", linewidths=0.4, s=14 if len(X) > 50 else 70)
 
 
 def plot_lesson(name: str, dtype: str = "float64", frameworks=None, runs=None):

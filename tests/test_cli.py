@@ -88,3 +88,22 @@ def test_module_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "nnparity", "lessons", "--json"], capture_output=True, text=True,
                          check=True).stdout
     assert json.loads(out)[0]["name"] == "neuron"
+
+
+@needs_framework
+def test_a_check_that_does_not_apply_is_skipped_with_its_reason(tmp_path, capsys):
+    fw = available_frameworks()[0]
+    out = tmp_path / "r.json"
+    rc = main(["run", "--lesson", "deep-sigmoid", "--framework", fw, "--dtype", "float64", "--check", "training",
+               "--json", str(out)])
+    assert rc == 0
+    (result,) = json.loads(out.read_text())["results"]
+    assert result["passed"] is None and "does not train" in result["skipped"]
+    printed = capsys.readouterr().out
+    assert "0 passed, 0 failed, 1 skipped" in printed and "does not train" in printed
+
+
+def test_deep_lessons_fit_a_row_of_the_lessons_table(capsys):
+    assert main(["lessons"]) == 0
+    printed = capsys.readouterr().out
+    assert "2-16x10-1" in printed and "relu x10, sigmoid" in printed
