@@ -32,6 +32,14 @@ def _choices(values, known, option):
     return list(dict.fromkeys(values))  # keep order, drop repeats
 
 
+def _console():
+    """A rich Console; piped or captured output (CI logs, ``| less``) gets 120 columns, not rich's
+    default 80, which would cut the tables of six checks."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
 def _runs(items, sep: str, times: str = "x") -> str:
     """Repeats written once with a count: (2, 16, 16, 16, 1) -> "2-16x3-1" (the deep lessons fit a row)."""
     out: list[list] = []
@@ -49,7 +57,6 @@ def cmd_lessons(args) -> int:
     if args.json:
         print(json.dumps([lesson.describe() for lesson in LESSONS.values()], indent=2))
         return EXIT_OK
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="nnparity lessons")
@@ -60,7 +67,7 @@ def cmd_lessons(args) -> int:
         opt = f"{lesson.optimizer}(" + ", ".join(f"{k}={v:g}" for k, v in lesson.hyperparameters.items()) + ")"
         table.add_row(d["name"], _runs(d["sizes"], "-") + ("" if lesson.use_bias else " (no bias)"),
                       _runs(d["activations"], ", ", " x"), d["loss"], d["init"], opt, d["dataset"])
-    Console().print(table)
+    _console().print(table)
     return EXIT_OK
 
 
@@ -69,7 +76,6 @@ def _fmt(x) -> str:
 
 
 def cmd_run(args) -> int:
-    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
@@ -81,9 +87,7 @@ def cmd_run(args) -> int:
     frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
     checks = _choices(args.check, list(CHECKS), "--check")
-    # Piped or captured output (CI logs, `| less`) gets 120 columns, not rich's default 80:
-    # the table of six checks would otherwise be cut.
-    console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
+    console = _console()
 
     skipped = {fw: unavailable_reason(fw) for fw in frameworks if unavailable_reason(fw)}
     if args.framework and skipped:  # asked for by name: not having it is an error

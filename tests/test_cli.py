@@ -14,8 +14,8 @@ from conformance.lessons import LESSONS
 from frameworks import available_frameworks
 from nnparity.cli import main
 
-RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "max_abs_err", "max_rel_err", "atol", "rtol",
-                 "worst"}
+RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "skipped", "max_abs_err", "max_rel_err", "atol",
+                 "rtol", "worst", "info"}
 needs_framework = pytest.mark.skipif(not available_frameworks(), reason="no framework installed")
 
 
