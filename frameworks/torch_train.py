@@ -17,7 +17,6 @@ collation cost; the numbers are the same). The reference's loop is ``reference/t
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 
 def checkpoints(epochs: int, record_every: int | None) -> list[int]:
