@@ -4,7 +4,7 @@ A learner's question is not only "is one step the same?" but "do I get the same
 network at the end of the lesson?". Both sides start from the lesson's own
 initial weights (``initial_params``), train for the lesson's epochs with its
 optimizer, learning rate and batches (``reference/training.py`` and the twins'
-``train``), and are compared through ``compare.py``:
+``fit``), and are compared through ``compare.py``:
 
 - float64: the parameters after every checkpoint epoch (``checkpoints``), the
   loss curve, and the predicted class of every test point must agree within
@@ -28,6 +28,7 @@ import numpy as np
 
 from frameworks import get_twin
 from reference import MLP, OPTIMIZERS, get_optimizer
+from reference import optimizers as reference_optimizers
 from reference.training import fit
 
 from .compare import Comparison, Tolerance, compare
@@ -113,8 +114,21 @@ def not_trained(lesson: Lesson) -> str | None:
     return missing_optimizer(lesson)
 
 
-def reference_run(lesson: Lesson, dtype: str) -> TrainingRun:
-    """The reference's run, in float64 on ``dtype``-rounded weights and data.
+def reference_optimizer(lesson: Lesson, framework: str | None = None):
+    """The lesson's optimizer in the reference.
+
+    Where the reference's optimizers can follow either framework's formulas
+    (``CONVENTIONS`` in ``reference/optimizers.py``, which the optimizers issue
+    brings: Adam's epsilon, momentum's sign, ...), they follow ``framework``'s.
+    """
+    hyper = lesson.hyperparameters
+    if framework in getattr(reference_optimizers, "CONVENTIONS", ()):
+        hyper = {**hyper, "convention": framework}
+    return get_optimizer(lesson.optimizer, **hyper)
+
+
+def reference_run(lesson: Lesson, dtype: str, framework: str | None = None) -> TrainingRun:
+    """The reference's run, in float64 on ``dtype``-rounded weights and data, with ``framework``'s optimizer formulas.
 
     Not cached: a cached run would outlive a test that breaks the reference on purpose.
     """
@@ -134,8 +148,8 @@ def reference_run(lesson: Lesson, dtype: str) -> TrainingRun:
     # One BLAS thread: OpenBLAS's two threads made these tiny matmuls up to 100x slower
     # on a busy 2-core machine (keras-4-64-32-1: 40 ms per epoch instead of 0.4 ms).
     with threadpool_limits(limits=1, user_api="blas"):
-        losses = fit(model, X, y, get_optimizer(lesson.optimizer, **lesson.hyperparameters),
-                     lesson.epochs, lesson.batch_size, on_epoch_end=keep)
+        losses = fit(model, X, y, reference_optimizer(lesson, framework), lesson.epochs, lesson.batch_size,
+                     on_epoch_end=keep)
         test_output = model.forward(_rounded(lesson_test_data(lesson)[0], dtype))
     return TrainingRun("reference", dtype, losses, snapshots, test_output, time.perf_counter() - started)
 
@@ -147,7 +161,7 @@ def framework_run(lesson: Lesson, framework: str, dtype: str) -> TrainingRun:
     X, y = lesson_data(lesson)
     start = twin.get_params()
     started = time.perf_counter()
-    losses, snapshots = twin.train(X, y, lesson.optimizer, lesson.hyperparameters, lesson.epochs,
+    losses, snapshots = twin.fit(X, y, lesson.optimizer, lesson.hyperparameters, lesson.epochs,
                                    lesson.batch_size, checkpoints(lesson))
     seconds = time.perf_counter() - started
     snapshots = {0: start, **snapshots}
@@ -191,4 +205,4 @@ def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun) -> tuple[Com
 def compare_training(lesson_name: str, framework: str, dtype: str) -> tuple[Comparison, dict]:
     """The ``training`` check for one case: both runs, compared."""
     lesson = get_lesson(lesson_name)
-    return compare_runs(lesson, reference_run(lesson, dtype), framework_run(lesson, framework, dtype))
+    return compare_runs(lesson, reference_run(lesson, dtype, framework), framework_run(lesson, framework, dtype))

@@ -159,11 +159,11 @@ class Twin:
         grads["X"] = np.asarray(gx)
         return grads
 
-    def train(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
-        """The lesson's whole training run from the current weights (``keras_train.py``)."""
-        from .keras_train import train
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+        """The lesson's whole training run from the current weights: (loss curve, snapshots) (``keras_fit.py``)."""
+        from .keras_fit import fit
 
-        return train(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
+        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
 
     def make_optimizer(self, name: str, hyper: dict):
         if name != "sgd":

@@ -136,11 +136,11 @@ class Twin:
         grads["X"] = x.grad.numpy().copy()
         return grads
 
-    def train(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
-        """The lesson's whole training run from the current weights (``torch_train.py``)."""
-        from .torch_train import train
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+        """The lesson's whole training run from the current weights: (loss curve, snapshots) (``torch_fit.py``)."""
+        from .torch_fit import fit
 
-        return train(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
+        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
 
     def make_optimizer(self, name: str, hyper: dict):
         if name != "sgd":

@@ -25,7 +25,7 @@ def checkpoints(epochs: int, record_every: int | None) -> list[int]:
     return sorted(set(marks) | {epochs}) if epochs > 0 else []
 
 
-def train(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
     """Train ``twin`` in place. Returns ``(losses, snapshots)``.
 
     ``losses`` has shape (epochs,): each epoch's batch-size-weighted mean of the

@@ -23,11 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from .keras_twin import keras_dtype
-from .torch_train import checkpoints
+from .torch_fit import checkpoints
 
 
-def train(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
-    """Train ``twin`` in place. Returns ``(losses, snapshots)`` as ``torch_train.train`` does."""
+def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+    """Train ``twin`` in place. Returns ``(losses, snapshots)`` as ``torch_fit.fit`` does."""
     import tensorflow as tf
 
     variables = list(twin._named.values())
