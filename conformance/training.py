@@ -12,7 +12,7 @@ optimizer, learning rate and batches (``reference/training.py`` and the twins'
   outside it).
 - float32: the number of correctly classified test points must agree within
   one (``TRAINING_TOLERANCES["float32"]``): float32 rounding compounds over
-  thousands of steps, and a chaotic run (deep-relu) ends elsewhere.
+  thousands of steps, and a chaotic run ends elsewhere.
 
 As in every check, the float32 reference runs in float64 on the float32-rounded
 weights and data. Each side's loss curve and final parameters are kept in a
@@ -162,7 +162,7 @@ def framework_run(lesson: Lesson, framework: str, dtype: str) -> TrainingRun:
     start = twin.get_params()
     started = time.perf_counter()
     losses, snapshots = twin.fit(X, y, lesson.optimizer, lesson.hyperparameters, lesson.epochs,
-                                   lesson.batch_size, checkpoints(lesson))
+                                 lesson.batch_size, checkpoints(lesson))
     seconds = time.perf_counter() - started
     snapshots = {0: start, **snapshots}
     test_output = twin.forward(lesson_test_data(lesson)[0])[f"a{lesson.n_layers}"]
@@ -195,7 +195,8 @@ def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun) -> tuple[Com
         "epochs": lesson.epochs,
         "test points": int(len(y_test)),
         "reference": {"final loss": _last(ref.losses), "correct": ref.correct(y_test)},
-        fw.framework: {"final loss": _last(fw.losses), "correct": fw.correct(y_test), "seconds": round(fw.seconds, 3)},
+        fw.framework: {"final loss": _last(fw.losses), "correct": fw.correct(y_test),
+                       "seconds": round(fw.seconds, 3)},
         "greatest parameter difference": max(
             (float(np.max(np.abs(fw.params[k] - final[k]))) for k in final), default=0.0),
     }

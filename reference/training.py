@@ -36,7 +36,9 @@ def batches(X: np.ndarray, y: np.ndarray, batch_size: int | None) -> Iterator[tu
         yield X, y
         return
     if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
-        raise ValueError(f"batches: expected a positive integer batch_size or None. Received: batch_size={batch_size!r}")
+        raise ValueError(
+            f"batches: expected a positive integer batch_size or None. Received: batch_size={batch_size!r}"
+        )
     for start in range(0, n, batch_size):
         yield X[start:start + batch_size], y[start:start + batch_size]
 
