@@ -138,6 +138,16 @@ class Twin:
             out[f"a{i + 1}"] = np.asarray(outputs[2 * i + 1])
         return out
 
+    def dz(self, X, y) -> dict[str, np.ndarray]:
+        """dL/dz_l of every layer, by ``tf.GradientTape`` on the layers' outputs (z1, a1, z2, ...)."""
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            outputs = self.trace_model(self._tensor(X), training=True)
+            loss = self.loss_fn(self._tensor(y), outputs[-1])
+        grads = tape.gradient(loss, outputs[0::2])
+        return {f"dz{i}": np.asarray(g) for i, g in enumerate(grads, start=1)}
+
     def loss(self, X, y) -> float:
         return float(self.loss_fn(self._tensor(y), self.model(self._tensor(X), training=True)))
 

@@ -117,6 +117,17 @@ class Twin:
             out[f"z{i}"], out[f"a{i}"] = z.numpy(), a.numpy()
         return out
 
+    def dz(self, X, y) -> dict[str, np.ndarray]:
+        """dL/dz_l of every layer, by autograd (``retain_grad`` keeps a non-leaf's gradient)."""
+        trace = []
+        self.model(self._tensor(X), trace)
+        for z, _ in trace:
+            z.retain_grad()
+        z, a = trace[-1]
+        self.loss_fn(z, a, self._tensor(y)).backward()
+        self.model.zero_grad(set_to_none=True)  # leave no stray gradients on the parameters
+        return {f"dz{i}": z.grad.numpy().copy() for i, (z, _) in enumerate(trace, start=1)}
+
     def _loss(self, x, y):
         trace = []
         self.model(x, trace)

@@ -80,6 +80,7 @@ def cmd_run(args) -> int:
     from rich.table import Table
 
     from conformance.checks import CHECKS, DTYPES, Case, run_check
+    from conformance.divergence import first_divergences
     from conformance.lessons import LESSONS
     from frameworks import FRAMEWORKS, unavailable_reason, versions
 
@@ -145,45 +146,24 @@ def cmd_run(args) -> int:
     for r in failed:
         console.print(f"[bold red]FAIL[/] {r.check} {r.case.id}", markup=True)
         console.print(r.comparison.message(), markup=False, highlight=False)
+    divergences = first_divergences(failed)
+    for case, divergence in divergences.items():
+        text = divergence.message() if divergence else f"{case.id}: the walk found no quantity that disagrees"
+        console.print(text, markup=False, highlight=False)
     n = len(results)
     summary = f"{n - len(failed) - len(not_run)} passed, {len(failed)} failed, {len(not_run)} skipped"
     console.print(f"{summary} ({len(cases)} cases x {len(checks)} checks in {elapsed:.2f} s; "
                   "cell = greatest absolute difference)")
     if args.json:
-        payload = {"versions": versions(), "results": [r.to_json() for r in results]}
+        def first_divergence(r):  # null when the check passed
+            found = None if r.passed or r.skipped else divergences[r.case]
+            return found.to_json() if found else None
+
+        payload = {"versions": versions(),
+                   "results": [dict(r.to_json(), first_divergence=first_divergence(r)) for r in results]}
         with open(args.json, "w") as fh:
             json.dump(payload, fh, indent=2)
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def cmd_plot(args) -> int:
-    from conformance.lessons import LESSONS
-
-    if args.lesson not in LESSONS:
-        raise UsageError(f"unknown lesson {args.lesson!r}; expected one of {', '.join(LESSONS)}")
-    if args.dtype not in ("float64", "float32"):
-        raise UsageError(f"--dtype: unknown {args.dtype!r}; expected float64 or float32")
-    import importlib.util
-
-    if importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("plot needs matplotlib: pip install 'nnparity[plot]'")
-    from conformance.training import missing_optimizer
-    from frameworks import FRAMEWORKS, unavailable_reason
-
-    reason = missing_optimizer(LESSONS[args.lesson])
-    if reason:
-        raise UsageError(f"{args.lesson} cannot be trained here: it {reason}")
-    frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
-    for fw in list(frameworks):
-        if unavailable_reason(fw):
-            if args.framework:
-                raise UsageError(unavailable_reason(fw))
-            frameworks.remove(fw)
-    from .plot import save_plot
-
-    path = save_plot(args.lesson, args.output or f"{args.lesson}.png", args.dtype, frameworks)
-    print(f"wrote {path}")
-    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,13 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("plot", help="train a lesson on every side; draw the loss curves and decision boundaries")
-    p.add_argument("lesson", metavar="LESSON", help="a lesson name (nnparity lessons)")
-    p.add_argument("-o", "--output", metavar="FILE.png", help="where to write the PNG (default: LESSON.png)")
-    p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
-    p.add_argument("--framework", action="append", metavar="NAME",
-                   help="torch or keras (repeatable; default: every one installed)")
-    p.set_defaults(func=cmd_plot)
+    from . import plot, report, show  # each command in its own module
+
+    show.add_parser(sub)
+    report.add_parser(sub)
+    plot.add_parser(sub)
     return parser
 
 

@@ -5,12 +5,18 @@ each side's decision boundary, side by side, computed by that side's own
 trained network, with the training points on top; as the seeds draw them for
 one framework. ``plot_lesson`` returns a matplotlib ``Figure`` (made without
 pyplot, so no global state and no display is needed); ``nnparity plot`` saves
-it as a PNG.
+it as a PNG::
+
+    nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+from .cli import EXIT_OK, UsageError, _choices
 
 # Each side's line: drawn so that three identical curves stay visible on top of one another.
 STYLES = {
@@ -126,3 +132,44 @@ def save_plot(name: str, path: str, dtype: str = "float64", frameworks=None) -> 
     # Figure.savefig picks the Agg canvas for .png by itself: no pyplot, no display, no global backend.
     plot_lesson(name, dtype, frameworks).savefig(path, dpi=110)
     return path
+
+
+def cmd_plot(args) -> int:
+    from conformance.lessons import LESSONS
+
+    if args.lesson not in LESSONS:
+        raise UsageError(f"unknown lesson {args.lesson!r}; expected one of {', '.join(LESSONS)}")
+    if args.dtype not in ("float64", "float32"):
+        raise UsageError(f"--dtype: unknown {args.dtype!r}; expected float64 or float32")
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("plot needs matplotlib: pip install 'nnparity[plot]'")
+    from conformance.training import missing_optimizer
+    from frameworks import FRAMEWORKS, unavailable_reason
+
+    reason = missing_optimizer(LESSONS[args.lesson])
+    if reason:
+        raise UsageError(f"{args.lesson} cannot be trained here: it {reason}")
+    frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
+    for fw in list(frameworks):
+        if unavailable_reason(fw):
+            if args.framework:  # asked for by name: not having it is an error
+                raise UsageError(unavailable_reason(fw))
+            frameworks.remove(fw)
+    path = args.output or f"{args.lesson}.png"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"-o {path}: the folder {folder} does not exist")
+    print(f"wrote {save_plot(args.lesson, path, args.dtype, frameworks)}")
+    return EXIT_OK
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("plot", help="train a lesson on every side; draw the loss curves and decision boundaries")
+    p.add_argument("lesson", metavar="LESSON", help="a lesson name (nnparity lessons)")
+    p.add_argument("-o", "--output", metavar="FILE.png", help="where to write the PNG (default: LESSON.png)")
+    p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+    p.add_argument("--framework", action="append", metavar="NAME",
+                   help="torch or keras (repeatable; default: every one installed)")
+    p.set_defaults(func=cmd_plot)

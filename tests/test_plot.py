@@ -44,6 +44,7 @@ def test_lessons_without_a_boundary_or_training_still_plot(lesson, tmp_path):
     (["plot", "spirals"], "unknown lesson 'spirals'"),
     (["plot", "spiral", "--dtype", "float16"], "--dtype: unknown 'float16'"),
     (["plot", "spiral", "--framework", "jax"], "--framework: unknown 'jax'"),
+    (["plot", "spiral", "-o", "/no/such/folder/spiral.png"], "the folder /no/such/folder does not exist"),
 ])
 def test_plot_bad_arguments_exit_2(argv, message, capsys):
     assert main(argv) == 2
