@@ -172,20 +172,22 @@ def _own_derivative(cls):
 def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
     from conformance.checks import reference_model
     from conformance.lessons import canonical_params
-    from reference import MLP, Dense, get_optimizer
+    from reference import MLP, OPTIMIZERS, Dense, get_optimizer
 
     model = reference_model(lesson, canonical_params(lesson))  # the MLP the checks build
     acts = _unique(type(a) for a in model.activations)
     output_loss = type(model._output_loss)  # the loss the MLP computes: from the logits when fused
     backward_acts = _unique(type(a) for a in (model.activations[:-1] if model.fused else model.activations))
-    optimizer = type(get_optimizer(lesson.optimizer, **lesson.hyperparameters))
+    update = [source_of(MLP.step)]
+    if lesson.optimizer in OPTIMIZERS:  # a lesson may name an optimizer the reference does not have yet
+        update.append(source_of(type(get_optimizer(lesson.optimizer, **lesson.hyperparameters)).update))
     return {
         "model": [source_of(reference_model), source_of(MLP.__init__)],
         "forward": [source_of(MLP.forward), source_of(Dense.forward)] + [source_of(a.forward) for a in acts],
         "loss": [source_of(MLP.loss_value), source_of(output_loss.forward)],
         "gradients": [source_of(MLP.backward), source_of(output_loss.backward), source_of(Dense.backward)]
         + [source_of(_own_derivative(a)) for a in backward_acts],
-        "update": [source_of(MLP.step), source_of(optimizer.update)],
+        "update": update,
     }
 
 
