@@ -15,6 +15,8 @@ and data, and compares the two through the one helper (``compare.py``):
 ``optimizer_specs.py`` when the case names one (``nnparity run --optimizer``).
 The reference follows the case's framework's convention (``reference/optimizers.py``):
 torch's formula for the torch twin, Keras's for the Keras twin.
+- ``training``: the lesson's whole training run (``training.py``)
+- ``gradient_norms``: every layer's gradient norm and the first/last ratio (``gradient_norms.py``)
 
 For float32 the reference runs in float64 on the float32-rounded weights and
 data, so the comparison measures the framework's float32 rounding alone.
@@ -28,7 +30,7 @@ the case's framework's convention; dropout masks are shared (``dropout_masks``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,10 +39,16 @@ from reference import MLP, BatchNormConvention, MiniBatches, RegularizedMLP, get
 from reference.batchnorm import get_convention as get_batchnorm_convention
 
 from .compare import TOLERANCES, Comparison, compare, merge, tolerance
+from .gradient_norms import compare_gradient_norms
 from .lessons import Lesson, canonical_params, dropout_masks, get_lesson, lesson_data
 from .optimizer_specs import get_optimizer_spec
+from .training import compare_training, missing_optimizer, not_trained
 
-CHECKS = ("forward", "loss", "gradients", "step", "trajectory")
+CHECKS = ("forward", "loss", "gradients", "step", "trajectory", "training", "gradient_norms")
+# Checks with their own module: check -> function(lesson, framework, dtype) -> (Comparison, info).
+OWN_MODULE_CHECKS = {"training": compare_training, "gradient_norms": compare_gradient_norms}
+# check -> function(lesson) -> why the check does not apply to that lesson, or None.
+NOT_APPLICABLE = {"step": missing_optimizer, "training": not_trained}
 DTYPES = ("float64", "float32")
 TRAJECTORY_STEPS = (10, 100)  # the trajectory check compares the weights after each of these step counts
 
@@ -63,10 +71,12 @@ class CheckResult:
     case: Case
     check: str
     comparison: Comparison
+    info: dict = field(default_factory=dict)  # what the check measured besides the comparison
+    skipped: str | None = None  # why the check does not apply to this case
 
     @property
     def passed(self) -> bool:
-        return self.comparison.passed
+        return self.skipped is None and self.comparison.passed
 
     def to_json(self) -> dict:
         c = self.comparison
@@ -76,12 +86,14 @@ class CheckResult:
             "dtype": self.case.dtype,
             "check": self.check,
             **({"optimizer": self.case.optimizer} if self.case.optimizer else {}),
-            "passed": c.passed,
+            "passed": None if self.skipped else c.passed,
+            "skipped": self.skipped,
             "max_abs_err": _finite_or_none(c.max_abs_err),
             "max_rel_err": _finite_or_none(c.max_rel_err),
             "atol": c.atol,
             "rtol": c.rtol,
             "worst": c.worst,
+            "info": self.info,
         }
 
 
@@ -233,6 +245,14 @@ def case_tolerance(lesson: Lesson, dtype: str, check: str | None = None):
 def run_check(check: str, case: Case) -> CheckResult:
     """Run one check on one case. The framework must be available (see ``unavailable_reason``)."""
     lesson = get_lesson(case.lesson)
+    tol = case_tolerance(lesson, case.dtype, check)
+    why_not = NOT_APPLICABLE.get(check)
+    reason = why_not(lesson) if why_not else None
+    if reason:
+        return CheckResult(case, check, Comparison(f"{check} of {case.id}", tol.atol, tol.rtol), skipped=reason)
+    if check in OWN_MODULE_CHECKS:
+        comparison, info = OWN_MODULE_CHECKS[check](case.lesson, case.framework, case.dtype)
+        return CheckResult(case, check, comparison, info)
     result = compare_check(
         check,
         actual(check, lesson, case.framework, case.dtype, case.optimizer),

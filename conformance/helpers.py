@@ -15,6 +15,8 @@ def check_case(check: str, case: Case) -> CheckResult:
     if reason:
         pytest.skip(reason)
     result = run_check(check, case)
+    if result.skipped:
+        pytest.skip(result.skipped)
     if not result.passed:
         pytest.fail(
             f"{result.comparison.message()}\n"

@@ -38,7 +38,7 @@ class Lesson:
     use_bias: bool = True
     optimizer: str = "sgd"
     hyper: tuple[tuple[str, float], ...] = (("learning_rate", 0.1),)
-    epochs: int = 1000
+    epochs: int = 1000  # 0: the lesson does not train (it is about the initial network)
     batch_size: int | None = None  # None: full batch, as the from-scratch lessons train
     seed: int = 0  # for the weights
     fixed_params: tuple[tuple[str, tuple], ...] = ()  # weights the seed states exactly
@@ -49,6 +49,7 @@ class Lesson:
     batchnorm_momentum: float = 0.99  # the old running value's weight (torch's momentum is 1 - this)
     batchnorm_epsilon: float = 1e-3
     kernel_l2: float = 0.0  # L2 penalty factor on every kernel (Keras kernel_regularizer=L2(kernel_l2))
+    test_dataset: str | None = None  # the points a trained network is judged on (None: its training data)
 
     def __post_init__(self):
         n = len(self.sizes) - 1
@@ -67,6 +68,9 @@ class Lesson:
     def regularized(self) -> bool:
         """True when the lesson needs ``reference.RegularizedMLP`` (dropout, batchnorm or a penalty)."""
         return bool(self.dropout or self.batchnorm or self.kernel_l2)
+        if self.epochs < 0 or (self.batch_size is not None and self.batch_size < 1):
+            raise ValueError(f"lesson {self.name!r}: expected epochs >= 0 and batch_size None or >= 1. "
+                             f"Received: epochs={self.epochs}, batch_size={self.batch_size}")
 
     @property
     def n_layers(self) -> int:
@@ -106,6 +110,7 @@ class Lesson:
             "batchnorm": {"momentum": self.batchnorm_momentum, "epsilon": self.batchnorm_epsilon}
             if self.batchnorm else None,
             "kernel_l2": self.kernel_l2,
+            "test_dataset": self.test_dataset or self.dataset,
         }
 
 
@@ -190,6 +195,23 @@ def lesson_data(lesson: Lesson):
     return datasets.load(lesson.dataset)
 
 
+def lesson_test_data(lesson: Lesson):
+    """(X, y) a trained network of the lesson is judged on: its test split, else its training data."""
+    return datasets.load(lesson.test_dataset or lesson.dataset)
+
+
+def _seed_xor_weights():
+    """The XOR seed's own start: ``np.random.seed(42)``, then ``uniform(size=(2, 2))``, ``uniform(size=(2, 1))``.
+
+    ``RandomState(42)`` is the legacy generator behind ``np.random.seed``, so these are
+    the seed's numbers exactly. (From other starts, this bias-free 2-2-1 net often
+    stalls at 0.5 on every point.)
+    """
+    rng = np.random.RandomState(42)
+    W1, W2 = rng.uniform(size=(2, 2)), rng.uniform(size=(2, 1))
+    return (("W1", tuple(map(tuple, W1))), ("W2", tuple(map(tuple, W2))))
+
+
 _LESSONS = (
     Lesson(
         name="neuron",
@@ -213,9 +235,12 @@ _LESSONS = (
         use_bias=False,
         dataset="xor",
         epochs=10000,
-        seed_text="XOR 2-2-1, no biases, np.random.uniform init, 10000 epochs, summed updates * 0.1",
+        fixed_params=_seed_xor_weights(),
+        seed_text="XOR 2-2-1, no biases, np.random.seed(42) then np.random.uniform init, 10000 epochs, "
+        "summed updates * 0.1",
         choices="The seed's update adds X.T @ (error * sigmoid') with error = y - output: that is "
-        "gradient descent on 0.5 * sum((output - y)**2) with learning rate 0.1.",
+        "gradient descent on 0.5 * sum((output - y)**2) with learning rate 0.1. The weights are the "
+        "seed's own np.random.seed(42) draws.",
     ),
     Lesson(
         name="xor-relu",
@@ -255,6 +280,7 @@ _LESSONS = (
         dataset="circles",
         hyper=(("learning_rate", 0.1),),
         epochs=1000,
+        test_dataset="circles_test",
         seed_text="make_circles(1000, noise=0.1, random_state=42), StandardScaler, 2-8-1 ReLU/sigmoid, "
         "He init, BCE, lr 0.1, 1000 epochs",
         choices="train_test_split gets random_state=42 (the seed leaves it unseeded).",
@@ -360,6 +386,78 @@ _LESSONS = (
         choices="Keras Dense's default init (Glorot uniform kernel, zero bias). Adam(learning_rate=0.001) as the "
         "seed writes it, with Keras's other defaults written out (beta_1 0.9, beta_2 0.999, epsilon 1e-7) so "
         "torch gets the same numbers. fit()'s default batch_size=32, shuffled every epoch (reference.MiniBatches).",
+    ),
+    # --- the rest of the seeds' catalog (issue 4) ---
+    Lesson(
+        name="perceptron-and",
+        sizes=(2, 1),
+        activations=("step",),
+        loss="half_sse",
+        init="zeros",
+        dataset="and",
+        hyper=(("learning_rate", 0.01),),
+        epochs=15,
+        batch_size=1,
+        seed_text="Perceptron(lr=0.01, epochs=15): zero weights and bias, step(z) = 1 if z >= 0 else 0, "
+        "w += lr * (y - y_hat) * x and b += lr * (y - y_hat), one sample at a time, on the AND gate",
+        choices="The perceptron rule is written as SGD with batch size 1, in order, on 0.5 * (y_hat - y)**2 "
+        "through a straight-through step (reference/activations.py, Step): the same update exactly.",
+    ),
+    Lesson(
+        name="tabular-3-4-1",
+        sizes=(3, 4, 1),
+        activations=("relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="tabular3",
+        hyper=(("learning_rate", 0.1),),
+        epochs=1000,
+        seed_text="NeuralNetwork(3, 4, 1): W = randn * sqrt(2 / fan_in) (He), zero biases, ReLU hidden, "
+        "sigmoid output, BCE with dz2 = a2 - y; trained 1000 epochs at learning rate 0.1",
+        choices="The seed names the shapes, not the data: a 3-feature make_classification set (tabular3).",
+    ),
+    Lesson(
+        name="spiral-3-layer",
+        sizes=(2, 16, 16, 1),
+        activations=("relu", "relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        optimizer="adam",
+        hyper=(("learning_rate", 0.01), ("beta_1", 0.9), ("beta_2", 0.999), ("epsilon", 1e-7)),
+        epochs=1000,
+        seed_text="What to try next: add a third hidden layer to the spiral network; implement momentum or Adam",
+        choices="2-16-16-1 with Adam: learning rate 0.01 and 1000 epochs are nnparity's; beta_1, beta_2 and "
+        "epsilon are Keras's defaults, written out because torch's epsilon default differs (1e-8).",
+    ),
+    Lesson(
+        name="deep-sigmoid",
+        sizes=(2,) + (16,) * 10 + (1,),
+        activations=("sigmoid",) * 11,
+        loss="bce",
+        init="glorot_uniform",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.1),),
+        epochs=0,
+        seed_text="In a network with 10 sigmoid layers, the gradient at the first layer can be scaled by "
+        "(0.25)^10: the early layers stop learning (the vanishing gradient problem)",
+        choices="Ten hidden layers of 16 on the spiral data, Xavier (Glorot uniform) init, BCE. The lesson is "
+        "the gradient at the initial weights (the gradient_norms check), so it does not train (epochs=0); "
+        "SGD 0.1 is for the one-step check.",
+    ),
+    Lesson(
+        name="deep-relu",
+        sizes=(2,) + (16,) * 10 + (1,),
+        activations=("relu",) * 10 + ("sigmoid",),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.1),),
+        epochs=0,
+        seed_text="ReLU's derivative is 1 for any positive input, so it does not attenuate gradients as they "
+        "flow backwards; He / Kaiming initialization pairs well with ReLU",
+        choices="The deep-sigmoid network with ReLU hidden layers and He normal init, BCE; like deep-sigmoid "
+        "it does not train (epochs=0).",
     ),
 )
 

@@ -44,6 +44,15 @@ def leaky_relu(z, slope=0.01):
     return ops.where(z > 0, z, slope * z)
 
 
+def step_straight_through(z):
+    """The perceptron's step, 1 if z >= 0 else 0, with gradient 1 (reference ``Step``).
+
+    ``z - stop_gradient(z)`` is exactly 0 in value and has derivative 1, so the value
+    is exactly step(z) and the tape passes the upstream gradient straight through.
+    """
+    return ops.cast(z >= 0, z.dtype) + (z - ops.stop_gradient(z))
+
+
 ACTIVATIONS = {
     "sigmoid": "sigmoid",
     "tanh": "tanh",
@@ -51,6 +60,7 @@ ACTIVATIONS = {
     "leaky_relu": leaky_relu,
     "softmax": "softmax",
     "linear": "linear",
+    "step": step_straight_through,
 }
 
 # Keras BCE/CCE on the output of a Keras sigmoid/softmax use the attached logits
@@ -267,6 +277,12 @@ class Twin:
         if isinstance(value, bool):
             return value
         return np.float64(value) if self.dtype == "float64" else float(value)
+
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+        """The lesson's whole training run from the current weights: (loss curve, snapshots) (``keras_fit.py``)."""
+        from .keras_fit import fit
+
+        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
 
     def make_optimizer(self, name: str, hyper: dict):
         """``keras.optimizers`` optimizer ``name`` from its (Keras-named) hyper-parameters."""

@@ -23,6 +23,15 @@ torch.set_num_threads(1)
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
+def step_straight_through(z):
+    """The perceptron's step, 1 if z >= 0 else 0, with gradient 1 (reference ``Step``).
+
+    ``z - z.detach()`` is exactly 0 in value and has derivative 1, so the value is
+    exactly step(z) and autograd passes the upstream gradient straight through.
+    """
+    return (z >= 0).to(z.dtype) + (z - z.detach())
+
+
 # name -> the torch function (a lesson's activation names are the reference's).
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -31,6 +40,7 @@ ACTIVATIONS = {
     "leaky_relu": lambda z: F.leaky_relu(z, negative_slope=0.01),
     "softmax": lambda z: torch.softmax(z, dim=1),
     "linear": lambda z: z,
+    "step": step_straight_through,
 }
 
 
@@ -273,6 +283,12 @@ class Twin:
         grads = {name: from_torch(name, p.grad.numpy().copy()) for name, p in self._named.items()}
         grads["X"] = x.grad.numpy().copy()
         return grads
+
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+        """The lesson's whole training run from the current weights: (loss curve, snapshots) (``torch_fit.py``)."""
+        from .torch_fit import fit
+
+        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
 
     def make_optimizer(self, name: str, hyper: dict) -> torch.optim.Optimizer:
         """``torch.optim`` optimizer ``name`` over this model, from Keras-named hyper-parameters."""

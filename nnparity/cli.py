@@ -4,6 +4,7 @@
     nnparity optimizers [--json]
     nnparity run [--lesson NAME]... [--framework torch|keras]... [--dtype float64|float32]...
                  [--check NAME]... [--optimizer NAME]... [--json FILE]
+    nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``),
 in one process: each framework is imported once and each twin built once.
@@ -32,13 +33,31 @@ def _choices(values, known, option):
     return list(dict.fromkeys(values))  # keep order, drop repeats
 
 
+def _console():
+    """A rich Console; piped or captured output (CI logs, ``| less``) gets 120 columns, not rich's
+    default 80, which would cut the tables of six checks."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _runs(items, sep: str, times: str = "x") -> str:
+    """Repeats written once with a count: (2, 16, 16, 16, 1) -> "2-16x3-1" (the deep lessons fit a row)."""
+    out: list[list] = []
+    for item in items:
+        if out and out[-1][0] == item:
+            out[-1][1] += 1
+        else:
+            out.append([item, 1])
+    return sep.join(f"{item}{times}{n}" if n > 2 else sep.join([str(item)] * n) for item, n in out)
+
+
 def cmd_lessons(args) -> int:
     from conformance.lessons import LESSONS
 
     if args.json:
         print(json.dumps([lesson.describe() for lesson in LESSONS.values()], indent=2))
         return EXIT_OK
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="nnparity lessons")
@@ -53,9 +72,9 @@ def cmd_lessons(args) -> int:
             " +batchnorm" if lesson.batchnorm else "",
             f" +L2 {lesson.kernel_l2:g}" if lesson.kernel_l2 else "",
         ])
-        table.add_row(d["name"], d["layers"] + extras,
-                      ", ".join(d["activations"]), d["loss"], d["init"], opt, d["dataset"])
-    Console().print(table)
+        table.add_row(d["name"], _runs(d["sizes"], "-") + extras,
+                      _runs(d["activations"], ", ", " x"), d["loss"], d["init"], opt, d["dataset"])
+    _console().print(table)
     return EXIT_OK
 
 
@@ -80,11 +99,10 @@ def cmd_optimizers(args) -> int:
 
 
 def _fmt(x) -> str:
-    return "-" if x is None else f"{x:.1e}"
+    return "-" if x is None else f"{x:.0e}"
 
 
 def cmd_run(args) -> int:
-    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
@@ -99,7 +117,7 @@ def cmd_run(args) -> int:
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
     checks = _choices(args.check, list(CHECKS), "--check")
     optimizers = _choices(args.optimizer, list(OPTIMIZER_SPECS), "--optimizer") if args.optimizer else [None]
-    console = Console(stderr=False)
+    console = _console()
 
     skipped = {fw: unavailable_reason(fw) for fw in frameworks if unavailable_reason(fw)}
     if args.framework and skipped:  # asked for by name: not having it is an error
@@ -136,12 +154,26 @@ def cmd_run(args) -> int:
         cells = []
         for check in checks:
             r = row[check]
+            if r.skipped:
+                cells.append("[yellow]skip[/]")
+                continue
             mark = "[green]ok[/]" if r.passed else "[bold red]FAIL[/]"
             cells.append(f"{mark} {_fmt(r.to_json()['max_abs_err'])}")
         table.add_row(*(getattr(case, key) for key in keys), *cells)
     console.print(table)
+    from .summaries import training_table, vanishing_lines
 
-    failed = [r for r in results if not r.passed]
+    if (trained := training_table(results)) is not None:
+        console.print(trained)
+    if lines := vanishing_lines(results):
+        console.print("vanishing gradient, first layer's gradient norm over the last layer's (reference):")
+        console.print("\n".join(f"  {line}" for line in lines), markup=False, highlight=False)
+
+    not_run = [r for r in results if r.skipped]
+    for reason in dict.fromkeys(r.skipped for r in not_run):
+        where = ", ".join(f"{r.check} {r.case.id}" for r in not_run if r.skipped == reason)
+        console.print(f"[yellow]skip[/] {where}: {reason}", highlight=False)
+    failed = [r for r in results if not r.passed and not r.skipped]
     for r in failed:
         console.print(f"[bold red]FAIL[/] {r.check} {r.case.id}", markup=True)
         console.print(r.comparison.message(), markup=False, highlight=False)
@@ -150,12 +182,12 @@ def cmd_run(args) -> int:
         text = divergence.message() if divergence else f"{case.id}: the walk found no quantity that disagrees"
         console.print(text, markup=False, highlight=False)
     n = len(results)
-    summary = f"{n - len(failed)} passed, {len(failed)} failed"
+    summary = f"{n - len(failed) - len(not_run)} passed, {len(failed)} failed, {len(not_run)} skipped"
     console.print(f"{summary} ({len(cases)} cases x {len(checks)} checks in {elapsed:.2f} s; "
                   "cell = greatest absolute difference)")
     if args.json:
         def first_divergence(r):  # null when the check passed
-            found = None if r.passed else divergences[r.case]
+            found = None if r.passed or r.skipped else divergences[r.case]
             return found.to_json() if found else None
 
         payload = {"versions": versions(),
@@ -186,17 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch or keras (repeatable; default: every one installed)")
     p.add_argument("--dtype", action="append", metavar="DTYPE", help="float64 or float32 (repeatable; default: both)")
     p.add_argument("--check", action="append", metavar="NAME",
-                   help="forward, loss, gradients, step or trajectory (repeatable; default: all)")
+                   help="forward, loss, gradients, step, trajectory, training or gradient_norms "
+                   "(repeatable; default: all)")
     p.add_argument("--optimizer", action="append", metavar="NAME",
                    help="replace each lesson's optimizer with this named setting for the step and trajectory "
                    "checks (repeatable; `nnparity optimizers` lists them)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
 
-    from . import report, show  # each command in its own module
+    from . import plot, report, show  # each command in its own module
 
     show.add_parser(sub)
     report.add_parser(sub)
+    plot.add_parser(sub)
     return parser
 
 

@@ -37,7 +37,12 @@ class Matrix:
 
     @property
     def failed(self) -> list:
-        return [r for r in self.results if not r.passed]
+        return [r for r in self.results if not r.passed and not r.skipped]
+
+    @property
+    def not_run(self) -> list:
+        """Checks that do not apply to their lesson (``CheckResult.skipped`` says why)."""
+        return [r for r in self.results if r.skipped]
 
 
 def run_matrix(lessons, frameworks, dtypes, checks, on_result=None) -> Matrix:
@@ -55,7 +60,7 @@ def run_matrix(lessons, frameworks, dtypes, checks, on_result=None) -> Matrix:
                     results.append(run_check(check, Case(lesson, fw, dtype)))
                     if on_result:
                         on_result(results[-1])
-    failed = [r for r in results if not r.passed]
+    failed = [r for r in results if not r.passed and not r.skipped]
     return Matrix(results, skipped, first_divergences(failed))
 
 
@@ -65,9 +70,14 @@ def _scoreboard(matrix: Matrix, checks) -> list[dict]:
         row = rows.setdefault(r.case, {"id": r.case.id, "lesson": r.case.lesson, "framework": r.case.framework,
                                        "dtype": r.case.dtype, "cells": {}})
         c = r.comparison
+        if r.skipped:
+            row["cells"][r.check] = {"check": r.check, "passed": None, "skipped": True, "error": "",
+                                     "title": f"{r.check} of {r.case.id}: skipped, {r.skipped}"}
+            continue
         row["cells"][r.check] = {
             "check": r.check,
             "passed": r.passed,
+            "skipped": False,
             "error": f"{c.max_abs_err:.1e}",
             "title": f"{r.check} of {r.case.id}: greatest absolute difference {c.max_abs_err:.3g}, relative "
             f"{c.max_rel_err:.3g} (allowed |a - e| <= {c.atol:g} + {c.rtol:g} |e|); worst item: {c.worst}",
@@ -113,8 +123,11 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
     if plots:
         from .plots import agreement_figure, png, training_figure
 
-        images.append({"alt": f"{lesson.name}: data, decision regions and loss curve of the reference",
-                       "base64": _b64(png(training_figure(lesson)))})
+        from conformance.training import missing_optimizer
+
+        if not missing_optimizer(lesson):  # a lesson whose optimizer the reference lacks cannot train
+            images.append({"alt": f"{lesson.name}: data, decision regions and loss curve of the reference",
+                           "base64": _b64(png(training_figure(lesson)))})
         if results:
             images.append({"alt": f"{lesson.name}: greatest difference of each check from the reference",
                            "base64": _b64(png(agreement_figure(lesson.name, results, TOLERANCES)))})
@@ -139,7 +152,8 @@ def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str 
     return env.get_template("report.html.j2").render(
         generated=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         command=command,
-        summary={"passed": len(matrix.results) - len(failed), "failed": len(failed),
+        summary={"passed": len(matrix.results) - len(failed) - len(matrix.not_run), "failed": len(failed),
+                 "skipped": len(matrix.not_run),
                  "cases": len({r.case for r in matrix.results})},
         checks=checks,
         skipped=matrix.skipped,
@@ -199,8 +213,9 @@ def cmd_report(args) -> int:
         raise UsageError(f"-o {args.output}: cannot write the report: {exc.strerror}") from None
     for fw, reason in matrix.skipped.items():
         console.print(f"[yellow]skipped {fw}[/]: {reason}")
-    failed = len(matrix.failed)
-    console.print(f"wrote {args.output}: {len(matrix.results) - failed} passed, {failed} failed")
+    failed, not_run = len(matrix.failed), len(matrix.not_run)
+    console.print(f"wrote {args.output}: {len(matrix.results) - failed - not_run} passed, {failed} failed, "
+                  f"{not_run} skipped")
     return EXIT_FAILED if failed else EXIT_OK
 
 

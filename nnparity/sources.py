@@ -172,7 +172,7 @@ def _own_derivative(cls):
 def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
     from conformance.checks import reference_model
     from conformance.lessons import canonical_params
-    from reference import MLP, Dense, get_optimizer
+    from reference import Dense, get_optimizer
 
     # The network the checks build (an MLP, or a RegularizedMLP for dropout/BatchNorm). BatchNorm's
     # running variance follows a framework; the code shown is the same for either.

@@ -1,6 +1,6 @@
 """nnparity's from-scratch NumPy reference: one concept family per file.
 
-- ``activations.py``: sigmoid, tanh, relu, leaky_relu, softmax, linear (forward beside derivative)
+- ``activations.py``: sigmoid, tanh, relu, leaky_relu, softmax, linear, step (forward beside derivative)
 - ``losses.py``: MSE, half sum of squares, binary and categorical cross-entropy (probabilities and logits)
 - ``initializers.py``: zeros, normal, uniform, Glorot/Xavier, He/Kaiming, torch's Linear default
 - ``dense.py``: the Dense layer, z = X @ W + b
@@ -10,6 +10,7 @@
 - ``mlp.py``: the MLP that chains them
 - ``dropout.py``, ``batchnorm.py``, ``regularizers.py``: Dropout, BatchNorm and the L2 penalty
 - ``regularized_mlp.py``: the MLP with those three, each optional
+- ``training.py``: the training loop (epochs of mini-batches, in order)
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation

@@ -15,8 +15,8 @@ from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import available_frameworks
 from nnparity.cli import main
 
-RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "max_abs_err", "max_rel_err", "atol", "rtol",
-                 "worst", "first_divergence"}
+RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "skipped", "max_abs_err", "max_rel_err", "atol",
+                 "rtol", "worst", "info", "first_divergence"}
 needs_framework = pytest.mark.skipif(not available_frameworks(), reason="no framework installed")
 
 
@@ -48,10 +48,11 @@ def test_run_writes_exactly_the_documented_fields(tmp_path, capsys):
     assert len(results) == 2 * 2 * len(CHECKS)  # lessons x dtypes x checks
     for r in results:
         assert set(r) == RESULT_FIELDS
-        assert r["passed"] is True and r["framework"] == fw
+        assert r["passed"] is True and r["skipped"] is None and r["framework"] == fw
         assert r["max_abs_err"] <= (1e-10 if r["dtype"] == "float64" else 1e-5)
     printed = capsys.readouterr().out
-    assert f"{2 * 2 * len(CHECKS)} passed, 0 failed" in printed
+    assert f"{len(results)} passed, 0 failed, 0 skipped" in printed
+    assert "trained to the end" in printed and "|dW1| / |dW2|" in printed
 
 
 @needs_framework
@@ -109,3 +110,20 @@ def test_run_with_an_optimizer_reports_step_and_trajectory(tmp_path, capsys):
     results = json.loads(out.read_text())["results"]
     assert [(r["check"], r["optimizer"]) for r in results] == [("step", "adam"), ("trajectory", "adam")]
     assert all(r["passed"] and r["max_abs_err"] <= 1e-10 for r in results)
+@needs_framework
+def test_a_check_that_does_not_apply_is_skipped_with_its_reason(tmp_path, capsys):
+    fw = available_frameworks()[0]
+    out = tmp_path / "r.json"
+    rc = main(["run", "--lesson", "deep-sigmoid", "--framework", fw, "--dtype", "float64", "--check", "training",
+               "--json", str(out)])
+    assert rc == 0
+    (result,) = json.loads(out.read_text())["results"]
+    assert result["passed"] is None and "does not train" in result["skipped"]
+    printed = capsys.readouterr().out
+    assert "0 passed, 0 failed, 1 skipped" in printed and "does not train" in printed
+
+
+def test_deep_lessons_fit_a_row_of_the_lessons_table(capsys):
+    assert main(["lessons"]) == 0
+    printed = capsys.readouterr().out
+    assert "2-16x10-1" in printed and "relu x10, sigmoid" in printed
