@@ -3,6 +3,7 @@
     nnparity lessons [--json]
     nnparity run [--lesson NAME]... [--framework torch|keras]... [--dtype float64|float32]...
                  [--check NAME]... [--json FILE]
+    nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``),
 in one process: each framework is imported once and each twin built once.
@@ -142,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="forward, loss, gradients or step (repeatable; default: all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
+
+    from .bench import add_arguments as add_bench_arguments, cmd_bench
+
+    p = sub.add_parser("bench", help="time one training step: the reference against torch and keras")
+    add_bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
