@@ -149,7 +149,7 @@ def torch_step(workload: Workload, dtype: str, threads: int | None):
 
     twin = _torch_twin(workload, dtype)
     X, y = workload.data()
-    x, y = (torch.as_tensor(a, dtype=twin.torch_dtype) for a in (X, y))
+    x, y = (torch.tensor(a, dtype=twin.torch_dtype) for a in (X, y))
     optimizer = twin.make_optimizer("sgd", {"learning_rate": workload.learning_rate * LR_SCALE})
 
     def step():

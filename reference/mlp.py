@@ -124,7 +124,7 @@ class MLP:
             raise RuntimeError("MLP.backward called before forward")
         y = self._check_y(y)
         if self.fused:
-            dz = self._output_loss.backward(self.z[-1], y)
+            dz = self._output_loss.backward(self.z[-1], y, a=self.a[-1])  # (a_L - y) / N, a_L reused
         else:
             da = self.loss.backward(self.a[-1], y)
             dz = self.activations[-1].backward(self.z[-1], self.a[-1], da)
