@@ -45,7 +45,7 @@ import platform
 import statistics
 import time
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -160,25 +160,18 @@ def torch_step(workload: Workload, dtype: str, threads: int | None):
         loss = twin.loss_fn(z, a, y)
         loss.backward()
         optimizer.step()
-        return loss
+        return loss.detach()
 
     n = threads or torch_default_threads()
     return step, partial(torch.set_num_threads, n)
 
 
-@lru_cache(maxsize=None)
 def torch_default_threads() -> int:
-    """torch's default intra-op thread count, read from a fresh subprocess.
+    """torch's default intra-op thread count: the torch twin pins the process to one thread
+    when it is imported, and notes the default it found first."""
+    from frameworks.torch_twin import DEFAULT_THREADS
 
-    The torch twin pins this process to one thread when it is imported, so the
-    default must be asked of a process that never imported it.
-    """
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
-                         capture_output=True, text=True, check=True).stdout
-    return int(out)
+    return DEFAULT_THREADS
 
 
 def _keras_twin(workload: Workload, dtype: str):
