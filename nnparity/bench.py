@@ -55,6 +55,7 @@ LR_SCALE = 1e-3
 
 IMPL_NAMES = ("reference", "torch-1thread", "torch", "keras-function", "keras-train-on-batch")
 BASELINE = "torch-1thread"  # ratios are to this: one thread is stable on a busy 2-core machine
+RATIO_KEY = "ratio_to_" + BASELINE.replace("-", "_")
 DTYPES = ("float64", "float32")
 MNIST_SIZE = "mnist-size"
 
@@ -144,7 +145,7 @@ def _torch_twin(workload: Workload, dtype: str):
 
 
 def torch_step(workload: Workload, dtype: str, threads: int | None):
-    """threads=None: torch's default (as found when the bench started)."""
+    """threads=None: torch's default number of threads (``torch_default_threads``)."""
     import torch
 
     twin = _torch_twin(workload, dtype)
@@ -183,9 +184,9 @@ def _keras_twin(workload: Workload, dtype: str):
 
 
 def keras_function_step(workload: Workload, dtype: str):
+    twin = _keras_twin(workload, dtype)  # first: the twin's module sets TensorFlow's environment before its import
     import tensorflow as tf
 
-    twin = _keras_twin(workload, dtype)
     X, y = workload.data()
     x, y = (tf.constant(a.astype(dtype)) for a in (X, y))
     optimizer = twin.make_optimizer("sgd", {"learning_rate": workload.learning_rate * LR_SCALE})
@@ -291,7 +292,7 @@ def ratios(timings: list[Timing], baseline: str = BASELINE) -> list[dict]:
             continue
         per_round = [x / y for x, y in zip(t.per_step, b.per_step)]
         out.append({"workload": t.workload, "dtype": t.dtype, "impl": t.impl,
-                    f"ratio_to_{baseline.replace('-', '_')}": statistics.median(per_round)})
+                    "ratio_to_" + baseline.replace("-", "_"): statistics.median(per_round)})
     return out
 
 
@@ -347,9 +348,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pause-seconds", type=float, default=0.05,
                    help="sleep before every timed block, so BLAS threads go idle (default 0.05)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    p.add_argument("--markdown", metavar="FILE", help="also write a Markdown table (for docs/performance.md) to FILE")
 
 
 def cmd_bench(args) -> int:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -363,8 +366,11 @@ def cmd_bench(args) -> int:
     if args.rounds < 1:
         raise UsageError(f"--rounds: expected a positive integer. Received: {args.rounds}")
     if args.block_seconds <= 0 or args.pause_seconds < 0:
-        raise UsageError("--block-seconds must be > 0 and --pause-seconds >= 0")
+        raise UsageError(f"--block-seconds must be > 0 and --pause-seconds >= 0. Received: "
+                         f"{args.block_seconds}, {args.pause_seconds}")
     console = Console()
+    if not console.is_terminal:  # a pipe or a file: rich would wrap the table at 80 columns
+        console.width = max(console.width, 110)
     missing = {impl: unavailable_reason(IMPLS[impl][0]) for impl in impls
                if IMPLS[impl][0] and unavailable_reason(IMPLS[impl][0])}
     if args.impl and missing:
@@ -376,33 +382,58 @@ def cmd_bench(args) -> int:
     with console.status("bench") as status:
         timings = run_bench(names, dtypes, impls, args.rounds, args.block_seconds, args.pause_seconds,
                             progress=lambda msg: status.update(f"bench {msg}"))
-    ratio_key = f"ratio_to_{BASELINE.replace('-', '_')}"
-    ratio_of = {(r["workload"], r["dtype"], r["impl"]): r[ratio_key] for r in ratios(timings)}
+    ratio_of = {(r["workload"], r["dtype"], r["impl"]): r[RATIO_KEY] for r in ratios(timings)}
 
     info = machine()
-    table = Table(title=f"nnparity bench: seconds per training step ({info['cpu']}, {info['logical_cpus']} CPUs)")
-    for col in ("workload", "dtype", "impl", "median", "min", "max", "n", f"x {BASELINE}"):
+    table = Table(title=f"nnparity bench: microseconds per training step ({info['cpu']}, "
+                        f"{info['logical_cpus']} CPUs; {args.rounds} rounds)", box=box.SIMPLE_HEAD)
+    for col in ("workload", "dtype", "impl", "median", "min", "max", f"x {BASELINE}"):
         table.add_column(col, justify="left" if col in ("workload", "dtype", "impl") else "right")
     for t in timings:
         j = t.to_json()
         ratio = ratio_of.get((t.workload, t.dtype, t.impl))
         table.add_row(t.workload, t.dtype, t.impl, _us(j["median_s"]), _us(j["min_s"]), _us(j["max_s"]),
-                      str(j["n"]), "-" if ratio is None else f"{ratio:.2f}")
+                      "-" if ratio is None else f"{ratio:.2f}")
     console.print(table)
+    settings = {"rounds": args.rounds, "block_seconds": args.block_seconds, "pause_seconds": args.pause_seconds,
+                "lr_scale": LR_SCALE}
+    if "torch" in impls:
+        settings["torch_default_threads"] = torch_default_threads()
     if args.json:
-        payload = {
-            "results": [t.to_json() for t in timings],
-            "ratios": ratios(timings),
-            "machine": info,
-            "settings": {"rounds": args.rounds, "block_seconds": args.block_seconds,
-                         "pause_seconds": args.pause_seconds, "lr_scale": LR_SCALE,
-                         "steps_per_block": {f"{t.workload}/{t.dtype}/{t.impl}": t.steps_per_block
-                                             for t in timings}},
-        }
+        payload = {"results": [t.to_json() for t in timings], "ratios": ratios(timings), "machine": info,
+                   "settings": settings}
         with open(args.json, "w") as fh:
             json.dump(payload, fh, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as fh:
+            fh.write(markdown_table(timings, info, settings))
     return EXIT_OK
 
 
+def markdown_table(timings: list[Timing], info: dict, settings: dict) -> str:
+    """One row per (workload, dtype), one column per impl: "median us (ratio to torch-1thread)"."""
+    ratio_of = {(r["workload"], r["dtype"], r["impl"]): r[RATIO_KEY] for r in ratios(timings)}
+    impls = list(dict.fromkeys(t.impl for t in timings))
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for t in timings:
+        ratio = ratio_of.get((t.workload, t.dtype, t.impl))
+        cell = _us(statistics.median(t.per_step)) + ("" if ratio is None else f" ({ratio:.2f}x)")
+        rows.setdefault((t.workload, t.dtype), {})[t.impl] = cell
+    v = info["versions"]
+    lines = [
+        f"Microseconds per training step, median of {settings['rounds']} interleaved rounds; in brackets the "
+        f"median per-round ratio to {BASELINE}.",
+        f"Machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, {info['platform']}; "
+        + ", ".join(f"{k} {v[k]}" for k in ("python", "numpy", "torch", "tensorflow-cpu", "tensorflow", "keras")
+                    if k in v) + ".",
+        "",
+        "| workload | dtype | " + " | ".join(impls) + " |",
+        "|---|---|" + "---:|" * len(impls),
+    ]
+    for (workload, dtype), cells in rows.items():
+        lines.append(f"| {workload} | {dtype} | " + " | ".join(cells.get(i, "-") for i in impls) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:,.0f} us"
+    return f"{seconds * 1e6:,.0f}"

@@ -63,10 +63,14 @@ def test_ratios_are_medians_of_per_round_ratios():
 
 
 def test_bench_json_has_exactly_the_documented_fields(tmp_path, capsys):
-    out = tmp_path / "bench.json"
+    out, md = tmp_path / "bench.json", tmp_path / "bench.md"
     rc = main(["bench", "--lesson", "xor-mse", "--lesson", MNIST_SIZE, "--dtype", "float32", "--impl", "reference",
-               *QUICK, "--json", str(out)])
+               *QUICK, "--json", str(out), "--markdown", str(md)])
     assert rc == 0
+    table = md.read_text().splitlines()
+    assert "| workload | dtype | reference |" in table
+    assert [line.split(" | ")[:2] for line in table if line.startswith("| xor") or line.startswith("| mnist")] == [
+        ["| xor-mse", "float32"], ["| mnist-size", "float32"]]
     payload = json.loads(out.read_text())
     results = payload["results"]
     assert [(r["workload"], r["dtype"], r["impl"]) for r in results] == [
