@@ -26,16 +26,18 @@ def framework_of(nodeid: str) -> str | None:
     """The framework a test's node id names, or None.
 
     - A parametrized id holding a case, ``...[<lesson>-<framework>-<dtype>...]``:
-      the framework is the word just before a dtype (a lesson's own name may
-      contain a framework's, as in ``keras-4-64-32-1-torch-float64``).
+      the framework is the part just before a dtype. A lesson's own name may
+      contain a framework's (``keras-4-64-32-1-torch-float64`` is a torch case),
+      and a framework's name may contain a hyphen (``keras-jax``), so whole
+      hyphen-separated parts are matched.
     - Otherwise a word of the test function's name: ``test_keras_stores_...``.
     """
     name = nodeid.rsplit("::", 1)[-1]
     function, _, params = name.partition("[")
-    words = params.rstrip("]").split("-")
-    for word, after in zip(words, words[1:]):
-        if word in FRAMEWORKS and after in DTYPES:
-            return word
+    parts = f"-{params.rstrip(']')}-"
+    for framework in FRAMEWORKS:
+        if any(f"-{framework}-{dtype}-" in parts for dtype in DTYPES):
+            return framework
     return next((word for word in function.split("_") if word in FRAMEWORKS), None)
 
 

@@ -73,3 +73,12 @@ def test_conftest_installs_it_only_for_the_default_load_mode():
     assert conftest.pytest_xdist_make_scheduler(_fake_config("load"), None) is not None
     for dist in ("loadfile", "loadscope", "worksteal", "each"):
         assert conftest.pytest_xdist_make_scheduler(_fake_config(dist), None) is None
+
+
+def test_a_framework_name_with_a_hyphen(monkeypatch):
+    import conformance.scheduling as scheduling
+
+    monkeypatch.setitem(scheduling.FRAMEWORKS, "keras-jax", ("frameworks.keras_jax_twin", ("keras", "jax")))
+    assert framework_of("conformance/test_step.py::test_step[spiral-keras-jax-float64]") == "keras-jax"
+    assert framework_of("conformance/test_step.py::test_step[spiral-keras-float64]") == "keras"
+    assert framework_of("conformance/test_step.py::test_step[keras-4-64-32-1-keras-jax-float32]") == "keras-jax"
