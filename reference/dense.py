@@ -47,7 +47,7 @@ class Dense:
         The batch sum (not mean) is right here: the loss's gradient already carries
         the 1/N. ``input_gradient=False`` skips dx (returned as None): a training
         step never needs dL/dX of the data, and for the first layer of a wide
-        input (784 pixels) that matmul is a fifth of the step's work.
+        input (784 pixels) that matmul is over a quarter of the step's arithmetic.
         """
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward")
