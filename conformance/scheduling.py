@@ -4,7 +4,7 @@ Importing a framework costs seconds (torch about 1.4 s, plus 1.5 s more for
 ``torch._dynamo`` on the first ``torch.optim`` step; TensorFlow and Keras about
 3.5 s), while a conformance case costs milliseconds. xdist's default ``--dist
 load`` hands tests out one by one, so every worker ends up importing every
-framework and ``-n 2`` is no faster than ``-n 0`` (../shared/PERFORMANCE.md, §4).
+framework and ``-n 2`` was measured no faster than ``-n 0``.
 Grouping by framework makes each worker import one framework only.
 
 ``--dist loadgroup`` would do the grouping from marks, but it works by

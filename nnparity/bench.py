@@ -1,13 +1,13 @@
 """``nnparity bench``: how long one training step takes in the reference, PyTorch and Keras.
 
 One step is the whole of a full-batch training step: forward, loss, backward and
-the SGD update. Each implementation steps the same network from the same
+the update by the lesson's optimizer (SGD for every lesson today). Each implementation steps the same network from the same
 weights on the same data, in the same dtype:
 
 =======================  =====================================================================
 impl                     one step
 =======================  =====================================================================
-reference                ``MLP.step(X, y, SGD(lr))`` (nnparity's NumPy reference)
+reference                ``MLP.step(X, y, optimizer)`` (nnparity's NumPy reference)
 torch-1thread            ``zero_grad(); loss_fn(model(x), y).backward(); opt.step()``,
                          ``torch.set_num_threads(1)`` (what the conformance twin uses)
 torch                    the same with torch's default number of threads
@@ -19,7 +19,7 @@ Workloads: every lesson of the catalog (its network, loss and dataset, full
 batch) and ``mnist-size``: 784-256-128-10, ReLU, ReLU, softmax with categorical
 cross-entropy, a batch of 128 rows of random data.
 
-How the time is taken (the recipe of ../shared/PERFORMANCE.md):
+How the time is taken:
 
 - Everything runs in one process. Each step function is warmed up first (the
   first ``tf.function`` call traces; the first torch step allocates).
@@ -34,6 +34,8 @@ How the time is taken (the recipe of ../shared/PERFORMANCE.md):
 - The learning rate is the lesson's times ``LR_SCALE`` (1e-3), so the weights stay
   near their starting values over thousands of steps; the arithmetic per step
   is the same.
+- NumPy runs with its BLAS threads as configured (``OPENBLAS_NUM_THREADS``);
+  torch's thread count is set before each of its blocks.
 """
 
 from __future__ import annotations
@@ -73,9 +75,17 @@ class Workload:
     sizes: tuple[int, ...]
     activations: tuple[str, ...]
     loss: str
-    learning_rate: float
+    optimizer: str = "sgd"
+    hyper: tuple[tuple[str, float], ...] = (("learning_rate", 0.1),)
     use_bias: bool = True
     lesson: str | None = None  # the catalog lesson it comes from, if any
+
+    @property
+    def timed_hyperparameters(self) -> dict[str, float]:
+        """The optimizer's hyper-parameters, learning rate times ``LR_SCALE``."""
+        hyper = dict(self.hyper)
+        hyper["learning_rate"] *= LR_SCALE
+        return hyper
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """(X, y) in float64: the lesson's dataset, or random data for ``mnist-size``."""
@@ -109,11 +119,11 @@ def workloads() -> dict[str, Workload]:
     from conformance.lessons import LESSONS
 
     out = {
-        name: Workload(name, lesson.sizes, lesson.activations, lesson.loss,
-                       lesson.hyperparameters["learning_rate"], lesson.use_bias, lesson=name)
+        name: Workload(name, lesson.sizes, lesson.activations, lesson.loss, lesson.optimizer, tuple(lesson.hyper),
+                       lesson.use_bias, lesson=name)
         for name, lesson in LESSONS.items()
     }
-    out[MNIST_SIZE] = Workload(MNIST_SIZE, (784, 256, 128, 10), ("relu", "relu", "softmax"), "cce", 0.1)
+    out[MNIST_SIZE] = Workload(MNIST_SIZE, (784, 256, 128, 10), ("relu", "relu", "softmax"), "cce")
     return out
 
 
@@ -128,11 +138,11 @@ def _nothing():
 
 
 def reference_step(workload: Workload, dtype: str):
-    from reference import MLP, SGD
+    from reference import MLP, get_optimizer
 
     X, y = (a.astype(dtype) for a in workload.data())
     model = MLP(workload.params(), workload.activations, workload.loss, dtype=dtype)
-    optimizer = SGD(workload.learning_rate * LR_SCALE)
+    optimizer = get_optimizer(workload.optimizer, **workload.timed_hyperparameters)
     return partial(model.step, X, y, optimizer), _nothing
 
 
@@ -151,7 +161,7 @@ def torch_step(workload: Workload, dtype: str, threads: int | None):
     twin = _torch_twin(workload, dtype)
     X, y = workload.data()
     x, y = (torch.tensor(a, dtype=twin.torch_dtype) for a in (X, y))
-    optimizer = twin.make_optimizer("sgd", {"learning_rate": workload.learning_rate * LR_SCALE})
+    optimizer = twin.make_optimizer(workload.optimizer, workload.timed_hyperparameters)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -189,7 +199,7 @@ def keras_function_step(workload: Workload, dtype: str):
 
     X, y = workload.data()
     x, y = (tf.constant(a.astype(dtype)) for a in (X, y))
-    optimizer = twin.make_optimizer("sgd", {"learning_rate": workload.learning_rate * LR_SCALE})
+    optimizer = twin.make_optimizer(workload.optimizer, workload.timed_hyperparameters)
     variables = list(twin.model.trainable_variables)
     optimizer.build(variables)  # its variables exist before tracing
 
@@ -209,7 +219,7 @@ def keras_train_on_batch_step(workload: Workload, dtype: str):
 
     twin = _keras_twin(workload, dtype)
     X, y = (a.astype(dtype) for a in workload.data())
-    optimizer = twin.make_optimizer("sgd", {"learning_rate": workload.learning_rate * LR_SCALE})
+    optimizer = twin.make_optimizer(workload.optimizer, workload.timed_hyperparameters)
     with keras_dtype(dtype):
         twin.model.compile(optimizer=optimizer, loss=twin.loss_fn)
     return partial(twin.model.train_on_batch, X, y), _nothing
