@@ -45,12 +45,13 @@ def test_measure_interleaves_and_counts_rounds():
     def runner(name):
         return (lambda: calls.append(name)), (lambda: None)
 
-    out = measure({"a": runner("a"), "b": runner("b")}, rounds=3, block_seconds=1e-9, pause_seconds=0)
+    out = measure({"a": runner("a"), "b": runner("b")}, rounds=3, block_seconds=1e-9, pause_seconds=0,
+                  warmup_seconds=0)
     assert set(out) == {"a", "b"}
     for per_step, k in out.values():
         assert len(per_step) == 3 and k == 1 and all(t >= 0 for t in per_step)
-    timed = calls[-6:]  # after the warm-up: one block of one step each, order rotated every round
-    assert timed == ["a", "b", "b", "a", "a", "b"]
+    assert calls[:8] == ["a"] * 4 + ["b"] * 4  # warm-up first: the first call, then at least 3 more
+    assert calls[8:] == ["a", "b", "b", "a", "a", "b"]  # one block of one step each, order rotated every round
     with pytest.raises(ValueError, match="rounds must be at least 1"):
         measure({"a": runner("a")}, rounds=0, block_seconds=1e-3, pause_seconds=0)
 
