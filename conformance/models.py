@@ -22,14 +22,14 @@ from reference.batchnorm import get_convention as get_batchnorm_convention
 from .lessons import Lesson, dropout_masks
 
 
-def reference_model(lesson: Lesson, params, convention: str | None = None) -> MLP:
-    """The reference network of ``lesson`` in float64: an ``MLP``, or a ``RegularizedMLP``.
+def reference_model(lesson: Lesson, params, convention: str | None = None, dtype: str = "float64") -> MLP:
+    """The reference network of ``lesson``: an ``MLP``, or a ``RegularizedMLP``; float64 unless told.
 
     BatchNorm's running variance is each framework's own (``reference/batchnorm.py``),
     so a lesson with batchnorm needs the ``convention`` ("torch" or "keras") to follow.
     """
     if not lesson.regularized:
-        return MLP(params, lesson.activations, lesson.loss, dtype="float64")
+        return MLP(params, lesson.activations, lesson.loss, dtype=dtype)
     batchnorm = None
     if lesson.batchnorm:
         if convention is None:
@@ -37,7 +37,7 @@ def reference_model(lesson: Lesson, params, convention: str | None = None) -> ML
                              "pass convention='torch' or 'keras'")
         batchnorm = BatchNormConvention(lesson.batchnorm_momentum, lesson.batchnorm_epsilon,
                                         get_batchnorm_convention(convention).running_variance)
-    return RegularizedMLP(params, lesson.activations, lesson.loss, dtype="float64", batchnorm=batchnorm,
+    return RegularizedMLP(params, lesson.activations, lesson.loss, dtype=dtype, batchnorm=batchnorm,
                           dropout=lesson.dropout, kernel_l2=lesson.kernel_l2)
 
 
