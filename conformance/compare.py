@@ -66,7 +66,8 @@ TOLERANCES: dict[str, Tolerance] = {
         "Measured after 100 steps: 5.3e-3 (torch), 1.2e-3 (Keras), and NumPy's own float32 run ends "
         "5.3e-3 from the float64 reference too: float32 rounding, not a framework. 2e-2 is about 4x; "
         "absolute, since the difference is a fraction of a step, whatever the weight's size. After 10 "
-        "steps this lesson keeps the float32 row (measured 2.1e-7).",
+        "steps this lesson keeps the float32 row (measured 2.1e-7 torch, 1.0e-6 Keras: "
+        "`python -m conformance.measure_trajectory --lesson spiral-3-layer --optimizer lesson`).",
     ),
     # Lessons with BatchNorm (``Lesson.batchnorm``): dividing by the batch's standard deviation
     # amplifies the rounding of everything before it, layer after layer.
