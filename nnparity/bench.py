@@ -41,6 +41,7 @@ How the time is taken:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -344,18 +345,41 @@ def machine() -> dict:
     return info
 
 
+@contextlib.contextmanager
+def torch_threads_restored(impls):
+    """torch's thread count put back afterwards, when ``impls`` include a torch one.
+
+    The torch impls set the count before each of their blocks; what runs next in the
+    same process (the conformance twins, pinned to one thread) must not inherit it:
+    float32 Adam on spiral-3-layer ends 3 test points elsewhere with two threads.
+    """
+    if not any(IMPLS[impl][0] == "torch" for impl in impls):
+        yield
+        return
+    import torch
+
+    import frameworks.torch_twin  # noqa: F401  (its import pins one thread: keep that, not torch's default)
+
+    before = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_bench(workload_names, dtypes, impls, rounds=7, block_seconds=0.05, pause_seconds=0.05,
               progress: Callable[[str], None] = lambda msg: None) -> list[Timing]:
     """Time every impl on every (workload, dtype); impls whose framework is missing must be left out."""
     all_workloads = workloads()
     timings = []
-    for name in workload_names:
-        workload = all_workloads[name]
-        for dtype in dtypes:
-            progress(f"{name} {dtype}")
-            runners = {impl: IMPLS[impl][1](workload, dtype) for impl in impls}
-            for impl, (per_step, k) in measure(runners, rounds, block_seconds, pause_seconds).items():
-                timings.append(Timing(name, dtype, impl, per_step, k))
+    with torch_threads_restored(impls):
+        for name in workload_names:
+            workload = all_workloads[name]
+            for dtype in dtypes:
+                progress(f"{name} {dtype}")
+                runners = {impl: IMPLS[impl][1](workload, dtype) for impl in impls}
+                for impl, (per_step, k) in measure(runners, rounds, block_seconds, pause_seconds).items():
+                    timings.append(Timing(name, dtype, impl, per_step, k))
     return timings
 
 
