@@ -10,21 +10,23 @@ and data, and compares the two through the one helper (``compare.py``):
 - ``step``: every parameter after one step of the lesson's optimizer, on the full batch
 - ``trajectory``: every parameter after 10 and after 100 steps (``TRAJECTORY_STEPS``),
   over the lesson's mini-batches (``reference.MiniBatches``, the same for all three)
+- ``training``: the lesson's whole training run (``training.py``)
+- ``gradient_norms``: every layer's gradient norm and the first/last ratio (``gradient_norms.py``)
 
 ``step`` and ``trajectory`` use the lesson's optimizer, or the named setting of
 ``optimizer_specs.py`` when the case names one (``nnparity run --optimizer``).
 The reference follows the case's framework's convention (``reference/optimizers.py``):
 torch's formula for the torch twin, Keras's for the Keras twin.
-- ``training``: the lesson's whole training run (``training.py``)
-- ``gradient_norms``: every layer's gradient norm and the first/last ratio (``gradient_norms.py``)
 
 For float32 the reference runs in float64 on the float32-rounded weights and
 data, so the comparison measures the framework's float32 rounding alone.
 
-Lessons with regularizers (``Lesson.regularized``) run in training mode: ``forward``
-also compares BatchNorm's output ``bn{l}`` and Dropout's ``dropout{l}``; ``step``
-also compares BatchNorm's running statistics, which the training forward moves by
-the case's framework's convention; dropout masks are shared (``dropout_masks``).
+Lessons with regularizers (``Lesson.regularized``) run in training mode, on the
+reference network ``models.reference_model`` builds: ``forward`` also compares
+BatchNorm's output ``bn{l}`` and Dropout's ``dropout{l}``; ``step`` also compares
+BatchNorm's running statistics, which the training forward moves by the case's
+framework's convention; dropout masks are shared (``models.share_dropout_masks``;
+one set per step in the ``training`` check).
 """
 
 from __future__ import annotations
@@ -35,17 +37,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from frameworks import get_twin, unavailable_reason
-from reference import MLP, BatchNormConvention, MiniBatches, RegularizedMLP, get_optimizer
-from reference.batchnorm import get_convention as get_batchnorm_convention
+from reference import MiniBatches, get_optimizer
 
 from .compare import TOLERANCES, Comparison, compare, merge, tolerance
 from .gradient_norms import compare_gradient_norms
-from .lessons import Lesson, canonical_params, dropout_masks, get_lesson, lesson_data
+from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .models import masks_by_step, reference_model, share_dropout_masks
 from .optimizer_specs import get_optimizer_spec
 from .training import compare_training, missing_optimizer, not_trained
 
 CHECKS = ("forward", "loss", "gradients", "step", "trajectory", "training", "gradient_norms")
-# Checks with their own module: check -> function(lesson, framework, dtype) -> (Comparison, info).
+# Checks with their own module: check -> function(lesson: Lesson, framework, dtype) -> (Comparison, info).
 OWN_MODULE_CHECKS = {"training": compare_training, "gradient_norms": compare_gradient_norms}
 # check -> function(lesson) -> why the check does not apply to that lesson, or None.
 NOT_APPLICABLE = {"step": missing_optimizer, "training": not_trained}
@@ -113,40 +115,6 @@ def case_inputs(lesson: Lesson, dtype: str):
     return params, _rounded(X, dtype), _rounded(y, dtype)
 
 
-def reference_model(lesson: Lesson, params, convention: str | None = None) -> MLP:
-    """The reference network of ``lesson`` in float64: an ``MLP``, or a ``RegularizedMLP``.
-
-    BatchNorm's running variance is each framework's own (``reference/batchnorm.py``),
-    so a lesson with batchnorm needs the ``convention`` ("torch" or "keras") to follow.
-    """
-    if not lesson.regularized:
-        return MLP(params, lesson.activations, lesson.loss, dtype="float64")
-    batchnorm = None
-    if lesson.batchnorm:
-        if convention is None:
-            raise ValueError(f"lesson {lesson.name!r}: BatchNorm's running variance depends on the framework; "
-                             "pass convention='torch' or 'keras'")
-        batchnorm = BatchNormConvention(lesson.batchnorm_momentum, lesson.batchnorm_epsilon,
-                                        get_batchnorm_convention(convention).running_variance)
-    return RegularizedMLP(params, lesson.activations, lesson.loss, dtype="float64", batchnorm=batchnorm,
-                          dropout=lesson.dropout, kernel_l2=lesson.kernel_l2)
-
-
-def share_dropout_masks(model_or_twin, lesson: Lesson, n_samples: int, step: int = 0) -> None:
-    """Hand the lesson's dropout masks for ``step`` to a reference model or a twin (nothing without dropout)."""
-    if lesson.dropout:
-        model_or_twin.set_dropout_masks(dropout_masks(lesson, n_samples, step))
-
-
-def forward_trace(model_or_trace) -> dict[str, np.ndarray]:
-    """{"z1", "a1", "z2", ...} from a reference MLP after ``forward``."""
-    out = {}
-    for i, z in enumerate(model_or_trace.z, start=1):
-        out[f"z{i}"] = z
-        out[f"a{i}"] = model_or_trace.a[i]
-    return out
-
-
 def optimizer_of(lesson: Lesson, optimizer: str | None = None) -> tuple[str, dict]:
     """(reference optimizer name, hyper-parameters): the lesson's own, or the named spec's."""
     if optimizer is None:
@@ -193,7 +161,7 @@ def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = No
     share_dropout_masks(model, lesson, len(X))
     if check == "forward":
         model.forward(X)
-        return model.trace() if lesson.regularized else forward_trace(model)
+        return model.trace()
     if check == "loss":
         return {"loss": np.asarray(model.loss_value(X, y))}
     if check == "gradients":
@@ -208,7 +176,8 @@ def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = No
             model.step(X, y, opt)
             return dict(model.params)
         steps = max(TRAJECTORY_STEPS)
-        return trajectory_items(model.train(X, y, opt, training_batches(lesson, steps), record=TRAJECTORY_STEPS))
+        return trajectory_items(model.train(X, y, opt, training_batches(lesson, steps), record=TRAJECTORY_STEPS,
+                                            dropout_masks=masks_by_step(lesson)))
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
 
 
@@ -230,16 +199,39 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str,
     if check == "trajectory":
         steps = max(TRAJECTORY_STEPS)
         return trajectory_items(twin.train(X, y, *optimizer_of(lesson, optimizer), training_batches(lesson, steps),
-                                           record=TRAJECTORY_STEPS))
+                                           record=TRAJECTORY_STEPS, dropout_masks=masks_by_step(lesson)))
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
 
 
 def case_tolerance(lesson: Lesson, dtype: str, check: str | None = None):
-    """The tolerance row of a case (``compare.TOLERANCES``): the check's own row if it has one
-    (``"float32 trajectory@100"``), else the BatchNorm row for a lesson with BatchNorm, else the dtype's."""
-    if check is not None and f"{dtype} {check}" in TOLERANCES:
-        return TOLERANCES[f"{dtype} {check}"]
+    """The tolerance row of a case (``compare.TOLERANCES``), the first that exists of: the lesson's own
+    row for the check (``"float32 trajectory@100 spiral-3-layer"``), the check's (``"float32 trajectory@100"``),
+    the BatchNorm row for a lesson with BatchNorm, the dtype's."""
+    if check is not None:
+        for key in (f"{dtype} {check} {lesson.name}", f"{dtype} {check}"):
+            if key in TOLERANCES:
+                return TOLERANCES[key]
     return tolerance(f"{dtype} batchnorm" if lesson.batchnorm else dtype)
+
+
+def compare_lesson(check: str, lesson: Lesson, framework: str, dtype: str,
+                   optimizer: str | None = None) -> tuple[Comparison, dict]:
+    """Run one check of ``lesson`` (from the catalog, or a variant a test makes) in one framework and dtype.
+
+    Returns the comparison and what the check measured besides it (``CheckResult.info``).
+    """
+    if check in OWN_MODULE_CHECKS:
+        return OWN_MODULE_CHECKS[check](lesson, framework, dtype)
+    comparison = compare_check(
+        check,
+        actual(check, lesson, framework, dtype, optimizer),
+        # the framework names its convention: the reference follows that framework's formulas
+        expected(check, lesson, dtype, convention=framework, optimizer=optimizer),
+        lesson,
+        dtype,
+        what=f"{check} of {Case(lesson.name, framework, dtype, optimizer).id}",
+    )
+    return comparison, {}
 
 
 def run_check(check: str, case: Case) -> CheckResult:
@@ -250,19 +242,8 @@ def run_check(check: str, case: Case) -> CheckResult:
     reason = why_not(lesson) if why_not else None
     if reason:
         return CheckResult(case, check, Comparison(f"{check} of {case.id}", tol.atol, tol.rtol), skipped=reason)
-    if check in OWN_MODULE_CHECKS:
-        comparison, info = OWN_MODULE_CHECKS[check](case.lesson, case.framework, case.dtype)
-        return CheckResult(case, check, comparison, info)
-    result = compare_check(
-        check,
-        actual(check, lesson, case.framework, case.dtype, case.optimizer),
-        # the framework names its convention: the reference follows that framework's formulas
-        expected(check, lesson, case.dtype, convention=case.framework, optimizer=case.optimizer),
-        lesson,
-        case.dtype,
-        what=f"{check} of {case.id}",
-    )
-    return CheckResult(case, check, result)
+    comparison, info = compare_lesson(check, lesson, case.framework, case.dtype, case.optimizer)
+    return CheckResult(case, check, comparison, info)
 
 
 def all_cases(lessons, frameworks, dtypes, optimizers=(None,)) -> list[Case]:
@@ -271,6 +252,7 @@ def all_cases(lessons, frameworks, dtypes, optimizers=(None,)) -> list[Case]:
 
 
 __all__ = [
-    "CHECKS", "DTYPES", "TRAJECTORY_STEPS", "Case", "CheckResult", "run_check", "expected", "actual", "all_cases",
-    "case_inputs", "unavailable_reason", "optimizer_of", "training_batches",
+    "CHECKS", "DTYPES", "TRAJECTORY_STEPS", "Case", "CheckResult", "run_check", "compare_lesson", "expected", "actual",
+    "all_cases", "case_inputs", "unavailable_reason", "optimizer_of", "training_batches", "reference_model",
+    "share_dropout_masks",
 ]

@@ -55,6 +55,20 @@ TOLERANCES: dict[str, Tolerance] = {
         "purpose: centered RMSprop under torch's formula on torch-4-8-4-1 (3.0e-3; see "
         "docs/optimizers.md).",
     ),
+    # A lesson's own row, "<dtype> <check> <lesson>", where that lesson measured outside the check's row.
+    "float32 trajectory@100 spiral-3-layer": Tolerance(
+        atol=2e-2,
+        rtol=0.0,
+        reason="Adam divides each gradient by its running root mean square, so a gradient's relative "
+        "error becomes an error in the step itself. At step 47 a dead ReLU unit of layer 2 wakes on one "
+        "sample with z = 5.5e-5, which float32 holds only to 3e-3 relative; W3[15]'s gradient (1.4e-7) "
+        "carries that error, and Adam turns it into a step-sized one that the later steps spread. "
+        "Measured after 100 steps: 5.3e-3 (torch), 1.2e-3 (Keras), and NumPy's own float32 run ends "
+        "5.3e-3 from the float64 reference too: float32 rounding, not a framework. 2e-2 is about 4x; "
+        "absolute, since the difference is a fraction of a step, whatever the weight's size. After 10 "
+        "steps this lesson keeps the float32 row (measured 2.1e-7 torch, 1.0e-6 Keras: "
+        "`python -m conformance.measure_trajectory --lesson spiral-3-layer --optimizer lesson`).",
+    ),
     # Lessons with BatchNorm (``Lesson.batchnorm``): dividing by the batch's standard deviation
     # amplifies the rounding of everything before it, layer after layer.
     "float64 batchnorm": Tolerance(

@@ -5,10 +5,12 @@ recomputes one training step on both sides and lists every quantity in the order
 the computation makes it::
 
     z1, a1, ..., zL, aL              forward: each layer's pre-activation and activation
+                                     (and bn1, dropout1, ... in a lesson with BatchNorm or Dropout)
     loss                             the loss value
     dL/dzL, ..., dL/dz1              backward: each layer's dL/dz, from the output back
-    dL/dW1, dL/db1, ..., dL/dX       the gradient of every parameter, and of the input
+    dL/dW1, dL/db1, ..., dL/dX       the gradient of every parameter (gamma, beta too), and of the input
     W1 after step, b1 after step...  every parameter after one step of the lesson's optimizer
+                                     (and BatchNorm's running statistics, which the step's forward moves)
 
 Both lists are compared by the one helper (``compare.py``) with the case's
 tolerance. The first quantity outside it is where the bug is: everything it was
@@ -30,10 +32,12 @@ import numpy as np
 
 from frameworks import get_twin
 from reference import MLP, Optimizer, get_optimizer
+from reference.regularized_mlp import BATCHNORM_PARAMS, BATCHNORM_STATE
 
-from .checks import Case, case_inputs, forward_trace, optimizer_of, reference_model
-from .compare import Comparison, ItemReport, compare, tolerance
+from .checks import Case, case_inputs, case_tolerance, optimizer_of
+from .compare import Comparison, ItemReport, compare
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .models import reference_model, share_dropout_masks
 
 STAGES = ("forward", "loss", "backward", "gradients", "step")
 
@@ -47,6 +51,27 @@ class Quantity:
     meaning: str
 
 
+def _hidden(lesson: Lesson, l: int) -> bool:
+    """Layer ``l`` has BatchNorm and Dropout, where the lesson has them (every layer but the output)."""
+    return l < lesson.n_layers
+
+
+def trained_names(lesson: Lesson) -> list[str]:
+    """The parameters the optimizer updates, layer by layer: W1, b1, gamma1, beta1, W2, ..."""
+    names = []
+    for l in range(1, lesson.n_layers + 1):
+        names += [f"W{l}"] + ([f"b{l}"] if lesson.use_bias else [])
+        if lesson.batchnorm and _hidden(lesson, l):
+            names += [f"{p}{l}" for p in BATCHNORM_PARAMS if p not in BATCHNORM_STATE]
+    return names
+
+
+def stepped_names(lesson: Lesson) -> list[str]:
+    """Everything a training step changes: the trained parameters, then BatchNorm's running statistics."""
+    state = [f"{p}{l}" for l in range(1, lesson.n_layers) for p in BATCHNORM_STATE] if lesson.batchnorm else []
+    return trained_names(lesson) + state
+
+
 def quantities(lesson: Lesson, optimizer: str | None = None) -> list[Quantity]:
     """Every quantity of one training step of ``lesson``, in the order it is computed.
 
@@ -57,18 +82,29 @@ def quantities(lesson: Lesson, optimizer: str | None = None) -> list[Quantity]:
     for i, act in enumerate(lesson.activations, start=1):
         bias = f" + b{i}" if lesson.use_bias else ""
         out.append(Quantity(f"z{i}", "forward", f"layer {i} pre-activation, z{i} = a{i - 1} @ W{i}{bias}"))
-        out.append(Quantity(f"a{i}", "forward", f"layer {i} activation, a{i} = {act}(z{i})"))
-    out.append(Quantity("loss", "loss", f"the loss, {lesson.loss}(a{L}, y)"))
+        into = f"z{i}"
+        if lesson.batchnorm and _hidden(lesson, i):
+            out.append(Quantity(f"bn{i}", "forward", f"layer {i} BatchNorm, bn{i} = gamma{i} * (z{i} - mean) "
+                                f"/ sqrt(var + eps) + beta{i}, over the batch"))
+            into = f"bn{i}"
+        out.append(Quantity(f"a{i}", "forward", f"layer {i} activation, a{i} = {act}({into})"))
+        if lesson.dropout and _hidden(lesson, i):
+            out.append(Quantity(f"dropout{i}", "forward", f"layer {i} Dropout({lesson.dropout:g}): a{i} times "
+                                "the step's shared keep-mask / (1 - rate)"))
+    penalty = f" + {lesson.kernel_l2:g} * sum(W ** 2)" if lesson.kernel_l2 else ""
+    out.append(Quantity("loss", "loss", f"the loss, {lesson.loss}(a{L}, y){penalty}"))
     for i in range(L, 0, -1):
         where = "the output layer" if i == L else f"layer {i}"
         out.append(Quantity(f"dL/dz{i}", "backward", f"gradient of the loss with respect to z{i}, in {where}"))
-    for name in lesson.param_names:
+    for name in trained_names(lesson):
         out.append(Quantity(f"dL/d{name}", "gradients", f"gradient of the loss with respect to {name}"))
     out.append(Quantity("dL/dX", "gradients", "gradient of the loss with respect to the input X"))
     opt_name, opt_hyper = optimizer_of(lesson, optimizer)
     hyper = ", ".join(f"{k}={v:g}" for k, v in opt_hyper.items())
-    for name in lesson.param_names:
-        out.append(Quantity(f"{name} after step", "step", f"{name} after one {opt_name}({hyper}) step"))
+    trained = trained_names(lesson)
+    for name in stepped_names(lesson):
+        how = f"one {opt_name}({hyper}) step" if name in trained else "the step's forward (a running statistic)"
+        out.append(Quantity(f"{name} after step", "step", f"{name} after {how}"))
     return out
 
 
@@ -78,10 +114,10 @@ def _walk_dict(lesson, forward, loss, dz, grads, after) -> dict[str, np.ndarray]
     out["loss"] = np.asarray(loss)
     for i in range(lesson.n_layers, 0, -1):
         out[f"dL/dz{i}"] = dz[f"dz{i}"]
-    for name in lesson.param_names:
+    for name in trained_names(lesson):
         out[f"dL/d{name}"] = grads[name]
     out["dL/dX"] = grads["X"]
-    for name in lesson.param_names:
+    for name in stepped_names(lesson):
         out[f"{name} after step"] = after[name]
     return out
 
@@ -89,7 +125,7 @@ def _walk_dict(lesson, forward, loss, dz, grads, after) -> dict[str, np.ndarray]
 def reference_walk(
     lesson: Lesson,
     dtype: str,
-    make_model: Callable[[Lesson, dict], MLP] = reference_model,
+    make_model: Callable[[Lesson, dict], MLP] | None = None,
     make_optimizer: Callable[[Lesson], Optimizer] | None = None,
     convention: str = "torch",
     optimizer: str | None = None,
@@ -97,14 +133,23 @@ def reference_walk(
     """Every quantity as the NumPy reference computes it (float64, on inputs rounded to ``dtype``).
 
     ``make_model`` and ``make_optimizer`` choose the reference's parts (a test
-    passes broken ones to prove the walk finds them). The step follows
-    ``convention``'s optimizer formula (``walk`` passes the case's framework) and
-    ``optimizer``, a named setting in place of the lesson's own.
+    passes broken ones to prove the walk finds them; by default the checks'
+    ``reference_model``). The step follows ``convention``'s formulas (``walk``
+    passes the case's framework) and ``optimizer``, a named setting in place of
+    the lesson's own. The step is taken by a second model, fresh from the same
+    weights: a training forward moves BatchNorm's running statistics, so the
+    step starts where the ``step`` check's does.
     """
     params, X, y = case_inputs(lesson, dtype)
-    model = make_model(lesson, params)
-    loss = model.loss_value(X, y)  # runs forward: model.z and model.a are kept
-    forward = forward_trace(model)
+
+    def fresh_model():
+        model = make_model(lesson, params) if make_model else reference_model(lesson, params, convention)
+        share_dropout_masks(model, lesson, len(X))
+        return model
+
+    model = fresh_model()
+    loss = model.loss_value(X, y)  # runs forward: every stage is kept
+    forward = model.trace()
     grads = model.backward(y)
     dz = {f"dz{i}": d for i, d in enumerate(model.dz, start=1)}
     if make_optimizer:
@@ -112,16 +157,20 @@ def reference_walk(
     else:
         name, hyper = optimizer_of(lesson, optimizer)
         opt = get_optimizer(name, convention=convention, **hyper)
-    model.step(X, y, opt)
-    return _walk_dict(lesson, forward, loss, dz, grads, model.params)
+    stepper = fresh_model()
+    stepper.step(X, y, opt)
+    return _walk_dict(lesson, forward, loss, dz, grads, stepper.params)
 
 
 def framework_walk(twin, lesson: Lesson, optimizer: str | None = None) -> dict[str, np.ndarray]:
-    """Every quantity as a framework twin computes it, from the canonical weights."""
+    """Every quantity as a framework twin computes it, from the canonical weights (reloaded before the
+    step, as the reference's step starts afresh), with the first step's dropout masks."""
     params = canonical_params(lesson)
     X, y = lesson_data(lesson)
     twin.set_params(params)
+    share_dropout_masks(twin, lesson, len(X))
     forward, loss, dz, grads = twin.forward(X), twin.loss(X, y), twin.dz(X, y), twin.gradients(X, y)
+    twin.set_params(params)
     after = twin.step(X, y, *optimizer_of(lesson, optimizer))
     twin.set_params(params)
     return _walk_dict(lesson, forward, loss, dz, grads, after)
@@ -192,7 +241,7 @@ def walk(case: Case, twin=None, **reference_parts) -> tuple[list[Quantity], Comp
     """
     lesson = get_lesson(case.lesson)
     twin = twin if twin is not None else get_twin(case.framework, lesson, case.dtype)
-    tol = tolerance(case.dtype)
+    tol = case_tolerance(lesson, case.dtype)
     comparison = compare(
         framework_walk(twin, lesson, case.optimizer),
         reference_walk(lesson, case.dtype, convention=case.framework, optimizer=case.optimizer, **reference_parts),

@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 from frameworks import get_twin
-from reference import MLP
 
 from .compare import Comparison, Tolerance, compare
-from .lessons import Lesson, get_lesson, initial_params, lesson_data
+from .lessons import Lesson, initial_params, lesson_data
+from .models import reference_model, share_dropout_masks
 
 # Relative only: |dW_1| of deep-sigmoid is 5e-8, so any absolute tolerance of the
 # size the other checks use would accept anything there.
@@ -59,15 +59,20 @@ def gradient_norms(grads: dict[str, np.ndarray], lesson: Lesson) -> dict[str, np
     return {k: np.asarray(v) for k, v in norms.items()}
 
 
-def compare_gradient_norms(lesson_name: str, framework: str, dtype: str) -> tuple[Comparison, dict]:
-    """The ``gradient_norms`` check for one case, and the ratio each side measured."""
-    lesson = get_lesson(lesson_name)
+def compare_gradient_norms(lesson: Lesson, framework: str, dtype: str) -> tuple[Comparison, dict]:
+    """The ``gradient_norms`` check for one case, and the ratio each side measured.
+
+    A lesson with regularizers: in training mode, the first step's dropout masks on both sides.
+    """
     X, y = lesson_data(lesson)
     rounded = {k: np.asarray(v, dtype=dtype).astype(np.float64) for k, v in initial_params(lesson).items()}
     X_r, y_r = (np.asarray(a, dtype=dtype).astype(np.float64) for a in (X, y))
-    expected = gradient_norms(MLP(rounded, lesson.activations, lesson.loss).gradients(X_r, y_r), lesson)
+    model = reference_model(lesson, rounded, convention=framework)
+    share_dropout_masks(model, lesson, len(X))
+    expected = gradient_norms(model.gradients(X_r, y_r), lesson)
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(initial_params(lesson))
+    share_dropout_masks(twin, lesson, len(X))
     actual = gradient_norms(twin.gradients(X, y), lesson)
     tol = GRADIENT_NORM_TOLERANCES[dtype]
     result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol,

@@ -63,14 +63,14 @@ class Lesson:
             raise ValueError(f"lesson {self.name!r}: dropout and batchnorm need a hidden layer. Received: {self.sizes}")
         if self.dropout is not None and not 0 < self.dropout < 1:
             raise ValueError(f"lesson {self.name!r}: expected 0 < dropout < 1. Received: dropout={self.dropout}")
+        if self.epochs < 0 or (self.batch_size is not None and self.batch_size < 1):
+            raise ValueError(f"lesson {self.name!r}: expected epochs >= 0 and batch_size None or >= 1. "
+                             f"Received: epochs={self.epochs}, batch_size={self.batch_size}")
 
     @property
     def regularized(self) -> bool:
         """True when the lesson needs ``reference.RegularizedMLP`` (dropout, batchnorm or a penalty)."""
         return bool(self.dropout or self.batchnorm or self.kernel_l2)
-        if self.epochs < 0 or (self.batch_size is not None and self.batch_size < 1):
-            raise ValueError(f"lesson {self.name!r}: expected epochs >= 0 and batch_size None or >= 1. "
-                             f"Received: epochs={self.epochs}, batch_size={self.batch_size}")
 
     @property
     def n_layers(self) -> int:

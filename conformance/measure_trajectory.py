@@ -19,8 +19,9 @@ import numpy as np
 from frameworks import available_frameworks, get_twin
 from reference import get_optimizer
 
-from .checks import DTYPES, case_inputs, optimizer_of, reference_model, training_batches
+from .checks import DTYPES, case_inputs, optimizer_of, training_batches
 from .lessons import LESSONS, canonical_params, get_lesson, lesson_data
+from .models import masks_by_step, reference_model
 from .optimizer_specs import OPTIMIZER_SPECS
 
 
@@ -29,12 +30,13 @@ def trajectory_errors(lesson, framework: str, dtype: str, optimizer: str | None,
     name, hyper = optimizer_of(lesson, optimizer)
     batches = training_batches(lesson, max(steps))
     params, X, y = case_inputs(lesson, dtype)
-    expected = reference_model(lesson, params).train(
-        X, y, get_optimizer(name, convention=framework, **hyper), batches, record=steps)
+    masks = masks_by_step(lesson)
+    expected = reference_model(lesson, params, convention=framework).train(
+        X, y, get_optimizer(name, convention=framework, **hyper), batches, record=steps, dropout_masks=masks)
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(canonical_params(lesson))
     X, y = lesson_data(lesson)
-    actual = twin.train(X, y, name, hyper, batches, record=steps)
+    actual = twin.train(X, y, name, hyper, batches, record=steps, dropout_masks=masks)
     return {k: max(float(np.max(np.abs(actual[k][p] - expected[k][p]))) for p in expected[k]) for k in steps}
 
 

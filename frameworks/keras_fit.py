@@ -16,6 +16,10 @@ This is the step ``model.fit`` runs (``keras/src/backend/tensorflow/trainer.py``
 PERFORMANCE.md): the epochs between two parameter snapshots run inside one
 ``tf.function``, so thousands of full-batch epochs cost about a millisecond
 each or less. ``history["loss"]`` is matched by the loss curve returned.
+
+A lesson with dropout gets a new keep-mask at every step, handed in from NumPy
+(``dropout_masks``, the same the reference and torch apply): its steps run one
+``tf.function`` call each, from Python, with the masks set in between.
 """
 
 from __future__ import annotations
@@ -26,8 +30,12 @@ from .keras_twin import keras_dtype
 from .torch_fit import checkpoints
 
 
-def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
-    """Train ``twin`` in place. Returns ``(losses, snapshots)`` as ``torch_fit.fit`` does."""
+def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None,
+        dropout_masks=None):
+    """Train ``twin`` in place. Returns ``(losses, snapshots)`` as ``torch_fit.fit`` does.
+
+    ``dropout_masks(step, n_rows)`` (optional) gives the keep-masks of each step, counted from 0.
+    """
     import tensorflow as tf
 
     variables = list(twin._named.values())
@@ -39,6 +47,8 @@ def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, r
     size = n if batch_size is None else int(batch_size)
     batches = [(x_all[i:i + size], y_all[i:i + size], float(min(size, n - i))) for i in range(0, n, size)]
     dtype = twin.dtype
+    if dropout_masks is not None:
+        return _fit_step_by_step(twin, opt, variables, batches, n, epochs, record_every, dropout_masks)
 
     @tf.function
     def run_epochs(n_epochs):
@@ -60,3 +70,28 @@ def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, r
         done = mark
         snapshots[mark] = twin.get_params()
     return (np.concatenate(losses) if losses else np.empty(0)), snapshots
+
+
+def _fit_step_by_step(twin, opt, variables, batches, n: int, epochs: int, record_every, dropout_masks):
+    """``fit`` for a model with dropout: one compiled step per batch, its masks set before it from Python."""
+    import tensorflow as tf
+
+    @tf.function
+    def train_step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = twin.loss_fn(yb, twin.model(xb, training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    keep = set(checkpoints(epochs, record_every))
+    losses, snapshots, step = np.empty(epochs), {}, 0
+    for epoch in range(1, epochs + 1):
+        total = 0.0
+        for xb, yb, rows in batches:
+            twin.set_dropout_masks(dropout_masks(step, int(rows)))
+            total += float(train_step(xb, yb)) * rows
+            step += 1
+        losses[epoch - 1] = total / n
+        if epoch in keep:
+            snapshots[epoch] = twin.get_params()
+    return losses, snapshots

@@ -278,11 +278,12 @@ class Twin:
             return value
         return np.float64(value) if self.dtype == "float64" else float(value)
 
-    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None,
+            dropout_masks=None):
         """The lesson's whole training run from the current weights: (loss curve, snapshots) (``keras_fit.py``)."""
         from .keras_fit import fit
 
-        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
+        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every, dropout_masks)
 
     def make_optimizer(self, name: str, hyper: dict):
         """``keras.optimizers`` optimizer ``name`` from its (Keras-named) hyper-parameters."""
@@ -321,11 +322,13 @@ class Twin:
             self._trainers[key] = (opt, train_step, initial)
         return self._trainers[key]
 
-    def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None) -> dict:
+    def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None,
+              dropout_masks=None) -> dict:
         """One step per batch of indices in ``batches``, from the current weights, with a fresh optimizer.
 
         Returns {k: the weights after step k} for every k in ``record``. ``learning_rates``
         (one per step, optional) is a schedule: ``optimizer.learning_rate`` is set before each step.
+        ``dropout_masks(k - 1, len(idx))`` (optional) gives the keep-masks of step k.
         """
         opt, train_step, initial = self._trainer(optimizer, hyper)
         for var, value in zip(opt.variables, initial):
@@ -336,6 +339,8 @@ class Twin:
             for k, idx in enumerate(batches, start=1):
                 if learning_rates is not None:
                     opt.learning_rate = self._hyper_value(learning_rates[k - 1])
+                if dropout_masks is not None:
+                    self.set_dropout_masks(dropout_masks(k - 1, len(idx)))
                 train_step(self._tensor(X[idx]), self._tensor(y[idx]))
                 if k in record:
                     out[k] = self.get_params()

@@ -25,12 +25,15 @@ def checkpoints(epochs: int, record_every: int | None) -> list[int]:
     return sorted(set(marks) | {epochs}) if epochs > 0 else []
 
 
-def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None,
+        dropout_masks=None):
     """Train ``twin`` in place. Returns ``(losses, snapshots)``.
 
     ``losses`` has shape (epochs,): each epoch's batch-size-weighted mean of the
     losses before each update (what Keras's ``fit`` reports). ``snapshots`` maps
     an epoch (counted from 1) to the parameters after it, in the reference layout.
+    ``dropout_masks(step, n_rows)`` (optional) gives the keep-masks of each step,
+    counted from 0 over the whole run (``reference/training.py`` counts the same way).
     """
     opt = twin.make_optimizer(optimizer, hyper)
     x_all, y_all = twin._tensor(X), twin._tensor(y)
@@ -40,9 +43,13 @@ def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, r
     keep = set(checkpoints(epochs, record_every))
     losses = np.empty(epochs)
     snapshots = {}
+    step = 0
     for epoch in range(1, epochs + 1):
         total = 0.0
         for xb, yb in batches:
+            if dropout_masks is not None:
+                twin.set_dropout_masks(dropout_masks(step, xb.shape[0]))
+            step += 1
             opt.zero_grad(set_to_none=True)
             trace = {}
             twin.model(xb, trace)

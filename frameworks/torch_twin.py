@@ -285,11 +285,12 @@ class Twin:
         grads["X"] = x.grad.numpy().copy()
         return grads
 
-    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None,
+            dropout_masks=None):
         """The lesson's whole training run from the current weights: (loss curve, snapshots) (``torch_fit.py``)."""
         from .torch_fit import fit
 
-        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
+        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every, dropout_masks)
 
     def make_optimizer(self, name: str, hyper: dict) -> torch.optim.Optimizer:
         """``torch.optim`` optimizer ``name`` over this model, from Keras-named hyper-parameters."""
@@ -297,11 +298,13 @@ class Twin:
             raise ValueError(f"torch twin: unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
         return OPTIMIZERS[name](self.model.parameters(), **torch_hyperparameters(hyper))
 
-    def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None) -> dict:
+    def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None,
+              dropout_masks=None) -> dict:
         """One step per batch of indices in ``batches``, from the current weights, with a new optimizer.
 
         Returns {k: the weights after step k} for every k in ``record``. ``learning_rates``
         (one per step, optional) is a schedule: each step's ``lr`` is set before it.
+        ``dropout_masks(k - 1, len(idx))`` (optional) gives the keep-masks of step k.
         """
         opt = self.make_optimizer(optimizer, hyper)
         clip = clipping_of(hyper)
@@ -311,6 +314,8 @@ class Twin:
             if learning_rates is not None:
                 for group in opt.param_groups:
                     group["lr"] = float(learning_rates[k - 1])
+            if dropout_masks is not None:
+                self.set_dropout_masks(dropout_masks(k - 1, len(idx)))
             opt.zero_grad(set_to_none=True)
             self._loss(self._tensor(X[idx]), y[idx]).backward()
             if clip:

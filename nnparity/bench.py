@@ -41,6 +41,7 @@ How the time is taken:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -66,9 +67,9 @@ MNIST_SIZE = "mnist-size"
 class Workload:
     """A network and its batch: what one training step works on.
 
-    It has the attributes a framework twin is built from (``sizes``,
-    ``activations``, ``loss``, ``use_bias``), so the twins' own builders make
-    the bench's models.
+    ``network()`` is the ``Lesson`` it runs, so the twins' own builders and the
+    checks' ``reference_model`` make the bench's models (with a lesson's
+    regularizers; a dropout lesson keeps one fixed mask: the arithmetic of any step).
     """
 
     name: str
@@ -79,6 +80,17 @@ class Workload:
     hyper: tuple[tuple[str, float], ...] = (("learning_rate", 0.1),)
     use_bias: bool = True
     lesson: str | None = None  # the catalog lesson it comes from, if any
+
+    def network(self):
+        """The ``Lesson`` the twins and the reference are built from: the catalog lesson itself (with its
+        dropout, BatchNorm or penalty), or, for ``mnist-size``, a plain MLP declared from these fields."""
+        from conformance.lessons import Lesson, get_lesson
+
+        if self.lesson is not None:
+            return get_lesson(self.lesson)
+        return Lesson(name=self.name, sizes=self.sizes, activations=self.activations, loss=self.loss,
+                      init="he_normal", dataset="(random rows, Workload.data)", seed_text="a bench workload",
+                      use_bias=self.use_bias, optimizer=self.optimizer, hyper=self.hyper)
 
     @property
     def timed_hyperparameters(self) -> dict[str, float]:
@@ -138,20 +150,30 @@ def _nothing():
 
 
 def reference_step(workload: Workload, dtype: str):
-    from reference import MLP, get_optimizer
+    from conformance.models import reference_model, share_dropout_masks
+    from reference import get_optimizer
 
     X, y = (a.astype(dtype) for a in workload.data())
-    model = MLP(workload.params(), workload.activations, workload.loss, dtype=dtype)
-    optimizer = get_optimizer(workload.optimizer, **workload.timed_hyperparameters)
+    # torch's conventions where the two differ (BatchNorm's running variance, the optimizer's formula)
+    model = reference_model(workload.network(), workload.params(), convention="torch", dtype=dtype)
+    share_dropout_masks(model, workload.network(), len(X))  # one fixed mask: the arithmetic of any step
+    optimizer = get_optimizer(workload.optimizer, convention="torch", **workload.timed_hyperparameters)
     return partial(model.step, X, y, optimizer), _nothing
 
 
-def _torch_twin(workload: Workload, dtype: str):
+def _twin(framework: str, workload: Workload, dtype: str):
+    """A new twin of the workload's network (not the suite's cached one), with its weights and dropout mask."""
+    from conformance.models import share_dropout_masks
     from frameworks import twin_class
 
-    twin = twin_class("torch")(workload, dtype)
+    twin = twin_class(framework)(workload.network(), dtype)
     twin.set_params(workload.params())
+    share_dropout_masks(twin, workload.network(), len(workload.data()[0]))
     return twin
+
+
+def _torch_twin(workload: Workload, dtype: str):
+    return _twin("torch", workload, dtype)
 
 
 def torch_step(workload: Workload, dtype: str, threads: int | None):
@@ -165,10 +187,10 @@ def torch_step(workload: Workload, dtype: str, threads: int | None):
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        trace = []
-        twin.model(x, trace)  # trace: (z_l, a_l) per layer; the logits losses use z_L
-        z, a = trace[-1]
-        loss = twin.loss_fn(z, a, y)
+        trace = {}
+        twin.model(x, trace)  # trace: every stage by name; the logits losses use z_L
+        last = len(workload.sizes) - 1
+        loss = twin.loss_fn(trace[f"z{last}"], trace[f"a{last}"], y)
         loss.backward()
         optimizer.step()
         return loss.detach()
@@ -186,11 +208,7 @@ def torch_default_threads() -> int:
 
 
 def _keras_twin(workload: Workload, dtype: str):
-    from frameworks import twin_class
-
-    twin = twin_class("keras")(workload, dtype)
-    twin.set_params(workload.params())
-    return twin
+    return _twin("keras", workload, dtype)
 
 
 def keras_function_step(workload: Workload, dtype: str):
@@ -327,18 +345,41 @@ def machine() -> dict:
     return info
 
 
+@contextlib.contextmanager
+def torch_threads_restored(impls):
+    """torch's thread count put back afterwards, when ``impls`` include a torch one.
+
+    The torch impls set the count before each of their blocks; what runs next in the
+    same process (the conformance twins, pinned to one thread) must not inherit it:
+    float32 Adam on spiral-3-layer ends 3 test points elsewhere with two threads.
+    """
+    if not any(IMPLS[impl][0] == "torch" for impl in impls):
+        yield
+        return
+    import torch
+
+    import frameworks.torch_twin  # noqa: F401  (its import pins one thread: keep that, not torch's default)
+
+    before = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_bench(workload_names, dtypes, impls, rounds=7, block_seconds=0.05, pause_seconds=0.05,
               progress: Callable[[str], None] = lambda msg: None) -> list[Timing]:
     """Time every impl on every (workload, dtype); impls whose framework is missing must be left out."""
     all_workloads = workloads()
     timings = []
-    for name in workload_names:
-        workload = all_workloads[name]
-        for dtype in dtypes:
-            progress(f"{name} {dtype}")
-            runners = {impl: IMPLS[impl][1](workload, dtype) for impl in impls}
-            for impl, (per_step, k) in measure(runners, rounds, block_seconds, pause_seconds).items():
-                timings.append(Timing(name, dtype, impl, per_step, k))
+    with torch_threads_restored(impls):
+        for name in workload_names:
+            workload = all_workloads[name]
+            for dtype in dtypes:
+                progress(f"{name} {dtype}")
+                runners = {impl: IMPLS[impl][1](workload, dtype) for impl in impls}
+                for impl, (per_step, k) in measure(runners, rounds, block_seconds, pause_seconds).items():
+                    timings.append(Timing(name, dtype, impl, per_step, k))
     return timings
 
 

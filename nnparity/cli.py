@@ -61,12 +61,14 @@ def cmd_lessons(args) -> int:
         return EXIT_OK
     from rich.table import Table
 
-    table = Table(title="nnparity lessons")
-    for col in ("name", "layers", "activations", "loss", "init", "optimizer", "dataset"):
-        table.add_column(col)
+    table = Table(title="nnparity lessons (every hyper-parameter: nnparity lessons --json)")
+    for col in ("name", "layers", "activations"):  # a network's shape reads on one line
+        table.add_column(col, no_wrap=True)
+    for col in ("loss", "init", "optimizer", "dataset"):
+        table.add_column(col, overflow="fold")  # a long name folds rather than being cut
     for lesson in LESSONS.values():
         d = lesson.describe()
-        opt = f"{lesson.optimizer}(" + ", ".join(f"{k}={v:g}" for k, v in lesson.hyperparameters.items()) + ")"
+        opt = f"{lesson.optimizer} {lesson.hyperparameters['learning_rate']:g}"  # the name and learning rate
         extras = "".join([
             "" if lesson.use_bias else " (no bias)",
             f" +dropout {lesson.dropout:g}" if lesson.dropout else "",

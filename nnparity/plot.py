@@ -32,7 +32,7 @@ def training_runs(lesson, dtype: str = "float64", frameworks=None) -> dict:
     from conformance.training import framework_run, reference_run
     from frameworks import available_frameworks
 
-    runs = {"reference": reference_run(lesson, dtype)}
+    runs = {"reference": reference_run(lesson, dtype, "torch")}  # torch's conventions where the two differ
     for fw in frameworks or available_frameworks():
         runs[fw] = framework_run(lesson, fw, dtype)
     return runs
@@ -48,16 +48,16 @@ def _grid(X: np.ndarray):
 
 
 def side_output(lesson, side: str, run, X: np.ndarray, dtype: str) -> np.ndarray:
-    """The output of ``side``'s trained network on X, computed by that side."""
+    """The output of ``side``'s trained network on X, computed by that side, in inference mode."""
     if side == "reference":
-        from reference import MLP
+        from conformance.models import reference_model
 
-        return MLP(run.params, lesson.activations, lesson.loss).forward(X)
+        return reference_model(lesson, run.params, convention="torch").predict(X)  # training_runs' convention
     from frameworks import get_twin
 
     twin = get_twin(side, lesson, dtype)
     twin.set_params(run.params)
-    return twin.forward(X)[f"a{lesson.n_layers}"]
+    return twin.forward(X, training=False)[f"a{lesson.n_layers}"]
 
 
 def _draw_boundary(ax, lesson, side, run, X, y, dtype):

@@ -27,18 +27,18 @@ def png(fig) -> bytes:
 
 
 def train_reference(lesson, epochs: int | None = None):
-    """The reference MLP trained as the lesson trains (from its own initial weights, its optimizer,
-    epochs and batches: ``reference/training.py``); (model, losses)."""
-    from conformance.lessons import initial_params, lesson_data
-    from conformance.training import reference_optimizer
-    from reference import MLP
-    from reference.training import fit
+    """The reference trained as the ``training`` check trains it (``conformance.training.reference_run``:
+    the lesson's own initial weights, optimizer, epochs, batches and dropout masks, torch's conventions);
+    (the trained model, its loss curve)."""
+    from dataclasses import replace
 
-    X, y = lesson_data(lesson)
-    model = MLP(initial_params(lesson), lesson.activations, lesson.loss)
-    losses = fit(model, X, y, reference_optimizer(lesson), lesson.epochs if epochs is None else epochs,
-                 lesson.batch_size)
-    return model, losses
+    from conformance.models import reference_model
+    from conformance.training import reference_run
+
+    if epochs is not None:
+        lesson = replace(lesson, epochs=epochs)
+    run = reference_run(lesson, "float64", "torch")
+    return reference_model(lesson, run.params, convention="torch"), run.losses
 
 
 def _classes(y: np.ndarray) -> np.ndarray:
@@ -62,7 +62,7 @@ def training_figure(lesson, epochs: int | None = None):
         xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, 200)
         ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, 200)
         gx, gy = np.meshgrid(xs, ys)
-        regions = _classes(model.forward(np.column_stack([gx.ravel(), gy.ravel()]))).reshape(gx.shape)
+        regions = _classes(model.predict(np.column_stack([gx.ravel(), gy.ravel()]))).reshape(gx.shape)
         ax_data.contourf(gx, gy, regions, levels=np.arange(n_classes + 1) - 0.5, alpha=0.25, **colours)
         ax_data.set_title(f"decision regions after {len(losses)} epochs (reference)")
     else:

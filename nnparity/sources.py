@@ -170,8 +170,8 @@ def _own_derivative(cls):
 
 
 def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
-    from conformance.checks import reference_model
     from conformance.lessons import canonical_params
+    from conformance.models import reference_model
     from reference import Dense, get_optimizer
 
     # The network the checks build (an MLP, or a RegularizedMLP for dropout/BatchNorm). BatchNorm's
@@ -248,10 +248,10 @@ def lesson_code(lesson) -> dict[str, dict[str, Cell]]:
 
 def lesson_notes(lesson) -> list[str]:
     """What a reader should know to read the columns of ``lesson`` side by side."""
-    from conformance.checks import reference_model
     from conformance.lessons import canonical_params
+    from conformance.models import reference_model
 
-    model = reference_model(lesson, canonical_params(lesson))
+    model = reference_model(lesson, canonical_params(lesson), convention="torch")  # the notes are the same for either
     notes = [
         f"{lesson.name}: layers {'-'.join(map(str, lesson.sizes))}, activations {', '.join(lesson.activations)}, "
         f"loss {lesson.loss}, {lesson.optimizer}("
@@ -259,6 +259,13 @@ def lesson_notes(lesson) -> list[str]:
         + f"), init {lesson.init}, dataset {lesson.dataset}" + ("" if lesson.use_bias else ", no biases"),
         "Weights come from the reference (W is (fan_in, units)); frameworks/layout.py transposes them for torch.",
     ]
+    regularizers = [f"Dropout({lesson.dropout:g}) after every hidden activation, the same keep-masks in all "
+                    "three" if lesson.dropout else "",
+                    "BatchNorm before every hidden activation (running variance: unbiased in torch, biased in "
+                    "Keras; the reference follows the framework it is compared with)" if lesson.batchnorm else "",
+                    f"an L2 penalty {lesson.kernel_l2:g} * sum(W ** 2) on the loss" if lesson.kernel_l2 else ""]
+    if lesson.regularized:
+        notes.append("Regularizers: " + "; ".join(r for r in regularizers if r) + ".")
     if model.fused:
         notes.append(
             f"{lesson.activations[-1]} + {lesson.loss}: the reference and Keras compute the loss from the "

@@ -107,6 +107,19 @@ class MLP:
             self.a.append(a)
         return a
 
+    def predict(self, X) -> np.ndarray:
+        """a_L in inference mode (torch ``model.eval()``, Keras ``training=False``): for a plain MLP,
+        the same as ``forward``; ``RegularizedMLP`` turns dropout off and uses BatchNorm's running statistics."""
+        return self.forward(X)
+
+    def trace(self) -> dict[str, np.ndarray]:
+        """Every layer's output in the last forward, named as the twins name them: {"z1", "a1", "z2", ...}."""
+        out = {}
+        for l, z in enumerate(self.z, start=1):
+            out[f"z{l}"] = z
+            out[f"a{l}"] = self.a[l]
+        return out
+
     def loss_value(self, X, y) -> float:
         """L = loss(forward(X), y) (from the logits when fused)."""
         self.forward(X)
@@ -154,11 +167,14 @@ class MLP:
         optimizer.update(self.params, grads)
         return loss
 
-    def train(self, X, y, optimizer: Optimizer, batches, record=(), learning_rates=None) -> dict[int, dict]:
+    def train(self, X, y, optimizer: Optimizer, batches, record=(), learning_rates=None,
+              dropout_masks=None) -> dict[int, dict]:
         """One ``step`` per batch: for k, idx in batches, step(X[idx], y[idx], optimizer).
 
         ``batches`` is a list of index arrays (``batches.MiniBatches``); ``learning_rates``
-        (optional, one per step) sets ``optimizer.learning_rate`` before each step.
+        (optional, one per step) sets ``optimizer.learning_rate`` before each step;
+        ``dropout_masks(k - 1, len(idx))`` (optional, for a model with dropout) gives
+        the keep-masks set before step k (``RegularizedMLP.set_dropout_masks``).
         Returns {k: a copy of the parameters after step k} for every k in ``record``.
         """
         X, y = np.asarray(X), np.asarray(y)
@@ -166,6 +182,8 @@ class MLP:
         for k, idx in enumerate(batches, start=1):
             if learning_rates is not None:
                 optimizer.learning_rate = float(learning_rates[k - 1])
+            if dropout_masks is not None:
+                self.set_dropout_masks(dropout_masks(k - 1, len(idx)))
             self.step(X[idx], y[idx], optimizer)
             if k in record:
                 out[k] = {name: p.copy() for name, p in self.params.items()}

@@ -124,6 +124,11 @@ class RegularizedMLP(MLP):
             self.x.append(x)
         return a
 
+    def predict(self, X) -> np.ndarray:
+        """a_L in inference mode: no dropout, BatchNorm with its running statistics (torch ``model.eval()``,
+        Keras ``training=False``)."""
+        return self.forward(X, training=False)
+
     def trace(self) -> dict[str, np.ndarray]:
         """Every stage of the last forward: {"z1", "bn1", "a1", "dropout1", "z2", ...} (the stages that exist)."""
         out = {}
@@ -148,8 +153,9 @@ class RegularizedMLP(MLP):
         y = self._check_y(y)
         return self._output_loss.forward(self.z[-1] if self.fused else self.a[-1], y) + self.penalty()
 
-    def backward(self, y) -> dict[str, np.ndarray]:
-        """Every trained parameter's gradient after a ``forward``, and ``"X"``: dL/dX."""
+    def backward(self, y, input_gradient: bool = True) -> dict[str, np.ndarray]:
+        """Every trained parameter's gradient after a ``forward``, and ``"X"``: dL/dX (left out when
+        ``input_gradient`` is False, as in ``MLP.backward``). Each layer's dL/dz_l is kept (``self.dz``)."""
         if not self.z:
             raise RuntimeError("RegularizedMLP.backward called before forward")
         y = self._check_y(y)
@@ -158,13 +164,15 @@ class RegularizedMLP(MLP):
         else:
             dn = self.activations[-1].backward(self.n[-1], self.a[-1], self.loss.backward(self.a[-1], y))
         grads: dict[str, np.ndarray] = {}
+        self.dz = [None] * len(self.layers)
         for i in range(len(self.layers) - 1, -1, -1):
             l = i + 1
             if self.batchnorms[i] is not None:
                 grads[f"gamma{l}"], grads[f"beta{l}"], dz = self.batchnorms[i].backward(dn)
             else:
                 dz = dn
-            dW, db, dx = self.layers[i].backward(dz)
+            self.dz[i] = dz  # dL/dz_l, z_l the Dense layer's output (before BatchNorm)
+            dW, db, dx = self.layers[i].backward(dz, input_gradient=i > 0 or input_gradient)
             if self.kernel_regularizer is not None:
                 dW = dW + self.kernel_regularizer.gradient(self.layers[i].kernel)
             grads[f"W{l}"] = dW
@@ -173,13 +181,14 @@ class RegularizedMLP(MLP):
             if i > 0:
                 da = self.dropouts[i - 1].backward(dx) if self.dropouts[i - 1] is not None else dx
                 dn = self.activations[i - 1].backward(self.n[i - 1], self.a[i], da)
-        grads["X"] = dx
+        if input_gradient:
+            grads["X"] = dx
         return grads
 
     def step(self, X, y, optimizer) -> float:
         """One training step on (X, y): the running statistics move in the forward, the optimizer
         updates the trained parameters only. Returns the loss before the update."""
         loss = self.loss_value(X, y, training=True)
-        grads = self.backward(y)
+        grads = self.backward(y, input_gradient=False)  # a step needs no dL/dX
         optimizer.update({k: self.params[k] for k in self.trainable}, {k: grads[k] for k in self.trainable})
         return loss

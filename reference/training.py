@@ -10,7 +10,9 @@
 
 ``batch_size=None`` is full batch, one step per epoch (how the from-scratch
 lessons train); ``batch_size=1`` is the perceptron's per-sample updates. The
-last batch of an epoch may be smaller than the others.
+last batch of an epoch may be smaller than the others. A model with dropout
+can be handed each step's keep-masks (``dropout_masks``), so that a framework
+trained alongside applies the very same ones.
 
 PyTorch: the same loop over ``DataLoader(TensorDataset(X, y), batch_size,
 shuffle=False)`` with ``opt.zero_grad(); loss.backward(); opt.step()``.
@@ -51,20 +53,27 @@ def fit(
     epochs: int,
     batch_size: int | None = None,
     on_epoch_end: Callable[[int, MLP], None] | None = None,
+    dropout_masks: Callable[[int, int], dict] | None = None,
 ) -> np.ndarray:
     """Train ``model`` in place; return the loss of every epoch, shape (epochs,).
 
     ``on_epoch_end(epoch, model)`` is called after each epoch (epoch counts from 1),
-    for example to keep a copy of the parameters.
+    for example to keep a copy of the parameters. ``dropout_masks(step, n_rows)``
+    gives the keep-masks of each step (counted from 0 over the whole run), which are
+    set on the model (``set_dropout_masks``) before that step.
     """
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"fit: X and y must have the same number of rows. Received: X.shape={X.shape}, "
                          f"y.shape={y.shape}")
     losses = np.empty(int(epochs))
+    step = 0
     for epoch in range(int(epochs)):
         total = 0.0
         for X_b, y_b in batches(X, y, batch_size):
+            if dropout_masks is not None:
+                model.set_dropout_masks(dropout_masks(step, X_b.shape[0]))
             total += model.step(X_b, y_b, optimizer) * X_b.shape[0]
+            step += 1
         losses[epoch] = total / X.shape[0]
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, model)

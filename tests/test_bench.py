@@ -14,7 +14,8 @@ import pytest
 
 from conformance.compare import assert_agree, tolerance
 from frameworks import FRAMEWORKS, unavailable_reason
-from nnparity.bench import IMPL_NAMES, IMPLS, MNIST_SIZE, Timing, measure, ratios, workloads
+from nnparity.bench import (IMPL_NAMES, IMPLS, MNIST_SIZE, Timing, measure, ratios, run_bench, torch_threads_restored,
+                            workloads)
 from nnparity.cli import main
 
 RESULT_FIELDS = {"workload", "dtype", "impl", "median_s", "min_s", "max_s", "n"}
@@ -100,9 +101,27 @@ def test_bad_bench_arguments_exit_2(argv, message, capsys):
 
 
 def _losses(impl, workload, dtype, steps=2):
-    step, before_block = IMPLS[impl][1](workload, dtype)
-    before_block()
-    return {f"loss after {i} steps": np.float64(float(step())) for i in range(steps)}
+    with torch_threads_restored([impl]):  # the tests after this one keep the twins' one thread
+        step, before_block = IMPLS[impl][1](workload, dtype)
+        before_block()
+        return {f"loss after {i} steps": np.float64(float(step())) for i in range(steps)}
+
+
+@pytest.mark.parametrize("framework", ["torch"])  # the id names torch: it runs on torch's xdist worker
+def test_the_bench_leaves_torch_s_thread_count_as_it_found_it(framework):
+    """The torch impl sets torch's default thread count for its blocks; the twins after it must keep theirs."""
+    reason = unavailable_reason(framework)
+    if reason:
+        pytest.skip(reason)
+    import torch
+
+    from frameworks.torch_twin import DEFAULT_THREADS
+
+    before = torch.get_num_threads()
+    if DEFAULT_THREADS == before:
+        pytest.skip(f"torch's default thread count is the twins' ({before}): nothing could leak")
+    run_bench(["xor-mse"], ["float64"], ["torch"], rounds=1, block_seconds=0.001, pause_seconds=0.0)
+    assert torch.get_num_threads() == before
 
 
 # ids read <workload>-<framework>-<dtype>, like a conformance case, so that pytest-xdist

@@ -2,7 +2,7 @@
 
 ``SPIRAL_L2`` is the spiral lesson with ``kernel_l2 = 2**-10`` (a factor float32 holds
 exactly: Keras rounds the factor through float32 even in float64, see the last test).
-It runs through the same four checks as the catalog's lessons: the loss includes
+It runs through the same checks as the catalog's lessons: the loss includes
 the penalty, dL/dW includes 2 * l2 * W, and the SGD step follows.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conformance.checks import CHECKS, DTYPES, actual, case_tolerance, expected
+from conformance.checks import CHECKS, DTYPES, actual, compare_lesson, expected
 from conformance.compare import compare
 from conformance.lessons import LESSONS, canonical_params, lesson_data
 from frameworks import FRAMEWORKS, unavailable_reason
@@ -34,10 +34,7 @@ def _skip_unless(framework):
 @pytest.mark.parametrize("check", CHECKS)
 def test_l2_lesson_agrees(check, framework, dtype):
     _skip_unless(framework)
-    tol = case_tolerance(SPIRAL_L2, dtype)
-    result = compare(actual(check, SPIRAL_L2, framework, dtype),
-                     expected(check, SPIRAL_L2, dtype, convention=framework),
-                     atol=tol.atol, rtol=tol.rtol, what=f"{check} of spiral-l2-{framework}-{dtype}")
+    result, _ = compare_lesson(check, SPIRAL_L2, framework, dtype)
     assert result.passed, result.message()
 
 

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from conformance.checks import reference_model
 from conformance.lessons import LESSONS, canonical_params, get_lesson
+from conformance.models import reference_model
 from conformance.training import missing_optimizer
 from frameworks import get_twin, unavailable_reason
 from nnparity.cli import main
@@ -60,7 +60,7 @@ def test_every_component_snippet_is_the_text_of_its_file(name):
 def test_reference_column_shows_what_the_reference_runs(lesson):
     lesson = get_lesson(lesson)
     code = lesson_code(lesson)
-    model = reference_model(lesson, canonical_params(lesson))
+    model = reference_model(lesson, canonical_params(lesson), convention="torch")
     for act in model.activations:
         assert type(act).forward in objects(code, "forward", "numpy")
     assert type(model._output_loss).forward in objects(code, "loss", "numpy")
@@ -96,7 +96,9 @@ def test_keras_column_shows_what_the_keras_twin_runs(lesson):
     factories = [obj for obj in objects(code, "loss", "keras") if callable(obj)]
     assert any(type(twin.loss_fn) is type(make()) for make in factories if make.__name__ == "<lambda>")
     shown = [keras.activations.get(obj) for obj in objects(code, "forward", "keras") if not hasattr(obj, "__self__")]
-    for layer in twin.model.layers[1::2]:  # Dense, Activation, Dense, Activation, ...
+    activations = [layer for layer in twin.model.layers if isinstance(layer, keras.layers.Activation)]
+    assert len(activations) == lesson.n_layers  # one per Dense (BatchNorm and Dropout sit between, where present)
+    for layer in activations:
         assert any(layer.activation is fn for fn in shown), layer.name
 
 
