@@ -3,6 +3,7 @@
     nnparity lessons [--json]
     nnparity run [--lesson NAME]... [--framework torch|keras]... [--dtype float64|float32]...
                  [--check NAME]... [--json FILE]
+    nnparity check PATH.py:ClassName --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``),
 in one process: each framework is imported once and each twin built once.
@@ -142,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="forward, loss, gradients or step (repeatable; default: all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
+
+    from .check import add_parser as add_check_parser  # nnparity check: a learner's own network
+
+    add_check_parser(sub)
     return parser
 
 
