@@ -13,8 +13,8 @@ Where a quantity diverges, ``cause_of_gradient`` and ``cause_of_forward`` say wh
 the usual mistake is when the numbers show it, and only then:
 
 - the gradient is an exact multiple of the right one: N (a missing 1/m), -1 (the
-  update adds), 0 (never updated), 1/N, 2, 1/2, or one factor shared by every
-  parameter (the update uses its own learning rate);
+  update adds), 0 (never updated), 1/N, or one factor shared by every parameter
+  (the update uses its own learning rate; for MSE, 2 and 1/2 can also be its 2);
 - the gradient is exactly what a known mistake computes (``MISTAKES``: the
   derivative applied to the wrong quantity, an MSE gradient under a
   cross-entropy loss, backprop through weights already updated, ...);
@@ -203,7 +203,8 @@ MISTAKES: dict[str, tuple[str, dict]] = {
                         "first, then update", {"updated_weights_lr": "lr"}),
 }
 
-# exact ratios learner / right -> what usually produces them ({n}: batch size)
+# exact ratios learner / right -> what usually produces them ({n}: batch size). A factor shared by
+# every gradient and not listed here is blamed on the learning rate (see cause_of_gradients).
 RATIOS = (
     (0.0, "{p} did not change in the update: it is never updated (or its gradient is always zero)"),
     (-1.0, "{p}'s gradient has the wrong sign: the update adds it (w += lr * grad), or the error is taken as "
@@ -211,8 +212,6 @@ RATIOS = (
     ("n", "{p}'s gradient is {n} times too large, the batch size: a missing 1/m (divide by m = X.shape[0])"),
     ("-n", "{p}'s gradient is -{n} times the right one: a missing 1/m and the wrong sign"),
     ("1/n", "{p}'s gradient is 1/{n} of the right one: divided by the batch size twice"),
-    (2.0, "{p}'s gradient is twice the right one: a factor 2 too many (MSE's 2 (a - y) under half the squared error?)"),
-    (0.5, "{p}'s gradient is half the right one: the 2 of the MSE derivative 2 (a - y) / m is missing"),
 )
 
 
@@ -237,6 +236,29 @@ def _ratio_cause(name: str, r: float, n: int) -> str | None:
     return None
 
 
+def _shared_factor_cause(r: float, run: LearnerRun, lesson: Lesson) -> str:
+    text = f"every gradient is off by the same factor {r:.6g}: "
+    if lesson.loss == "mse" and (abs(r - 0.5) < 1e-9 or abs(r - 2) < 1e-9):
+        text += ("the 2 of the MSE derivative 2 (a - y) / m is " + ("missing" if r < 1 else "doubled") + ", or ")
+    return text + (f"the update does not use the learning rate it is given ({run.learning_rate}); "
+                   "does it use its own?")
+
+
+def _replay(lesson: Lesson, switches: dict, params, X, y) -> dict[str, np.ndarray] | None:
+    """``backprop`` with a mistake switched on, or None where the mistake cannot occur in this lesson."""
+    acts = lesson.activations
+    if switches.get("output_delta") == "mse_under_ce" and (lesson.loss not in ("bce", "cce") or acts[-1] != "sigmoid"):
+        return None  # MSE's elementwise delta only has a meaning through an elementwise output
+    if switches.get("hidden_derivative") == "of_z" and not set(acts[:-1]) & {"sigmoid", "tanh"}:
+        return None
+    if switches.get("hidden_derivative") == "relu_of_a" and "relu" not in acts[:-1]:
+        return None
+    if "bias_sum" in switches and not lesson.use_bias:
+        return None
+    with np.errstate(all="ignore"):
+        return backprop(lesson, params, X, y, **switches)
+
+
 def cause_of_gradients(findings: list[Finding], run: LearnerRun, right: dict, lesson: Lesson, params, X, y,
                        forward_diverges: bool) -> None:
     """Fill in ``cause`` on every diverging gradient finding, where the numbers show one."""
@@ -247,23 +269,26 @@ def cause_of_gradients(findings: list[Finding], run: LearnerRun, right: dict, le
         r = ratios[f.parameter]
         if r is not None:
             f.cause = _ratio_cause(f.parameter, r, n)
+    # One factor on every gradient (a 1-element gradient is a multiple of anything: it needs company).
     shared = {round(r, 9) for r in ratios.values() if r is not None}
-    if len(bad) == len(lesson.param_names) and len(shared) == 1 and all(f.cause is None for f in bad):
-        r = shared.pop()
+    if (len(bad) == len(lesson.param_names) and None not in ratios.values() and len(shared) == 1
+            and any(right[f.parameter].size > 1 for f in bad) and all(f.cause is None for f in bad)):
+        cause = _shared_factor_cause(shared.pop(), run, lesson)
         for f in bad:
-            f.cause = (f"every gradient is off by the same factor {r:.6g}: the update does not use the learning rate "
-                       f"it is given ({run.learning_rate}); does it use its own?")
-    undiagnosed = [f for f in bad if f.cause is None]
-    if undiagnosed:
-        tol = tolerance(DTYPE)
-        for _, (text, switches) in MISTAKES.items():
-            switches = {k: (run.learning_rate if v == "lr" else v) for k, v in switches.items()}
-            with np.errstate(all="ignore"):
-                replay = backprop(lesson, params, X, y, **switches)
-            for f in undiagnosed:
-                if f.cause is None and compare({f.parameter: run.gradients[f.parameter]}, {f.parameter: replay[f.parameter]},
-                                               atol=tol.atol, rtol=tol.rtol).passed:
-                    f.cause = text
+            f.cause = cause
+    tol = tolerance(DTYPE)
+    for _, (text, switches) in MISTAKES.items():
+        undiagnosed = [f for f in bad if f.cause is None]
+        if not undiagnosed:
+            break
+        switches = {k: (run.learning_rate if v == "lr" else v) for k, v in switches.items()}
+        replay = _replay(lesson, switches, params, X, y)
+        if replay is None:
+            continue
+        for f in undiagnosed:
+            mine = {f.parameter: run.gradients[f.parameter]}
+            if compare(mine, {f.parameter: replay[f.parameter]}, atol=tol.atol, rtol=tol.rtol).passed:
+                f.cause = text
     if forward_diverges:
         for f in bad:
             if f.cause is None:
