@@ -163,8 +163,8 @@ def parse_target(target: str) -> tuple[Path, str]:
     return path.resolve(), class_name
 
 
-def load_class(target: str):
-    """Import the learner's file as a fresh module (its ``__main__`` block does not run); return the class."""
+def load_class(target: str, learner: "_Learner | None" = None):
+    """Import the learner's file as a fresh module (its ``__main__`` block does not run); return (path, class)."""
     path, class_name = parse_target(target)
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
     module_name = f"nnparity_learner_{re.sub(r'[^0-9a-zA-Z_]', '_', path.stem)}_{digest}"
@@ -172,7 +172,7 @@ def load_class(target: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling look themselves up here
     sys.path.insert(0, str(path.parent))  # so the learner's own `import helpers` works
-    shim = _Learner(path, class_name, None, None)
+    shim = learner or _Learner(path, class_name, None, None)
     try:
         _call(shim, f"importing {path.name}", spec.loader.exec_module, module)
     except LearnerError:
@@ -192,11 +192,11 @@ def load_class(target: str):
     return path, cls
 
 
-def construct(path: Path, cls, lesson: Lesson) -> tuple[object, str]:
+def construct(path: Path, cls, lesson: Lesson, learner: "_Learner | None" = None) -> tuple[object, str]:
     """``cls(*sizes)``, else ``cls(list(sizes))``, else ``cls()``: the first the signature accepts."""
     sizes = tuple(int(s) for s in lesson.sizes)
     attempts = [sizes, (list(sizes),), ()]
-    shim = _Learner(path, cls.__name__, None, lesson)
+    shim = learner or _Learner(path, cls.__name__, None, lesson)
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):
@@ -404,9 +404,11 @@ def run_learner(target: str, lesson: Lesson, params: dict[str, np.ndarray], X: n
 
     Raises LearnerError when the class cannot be checked (exit status 2).
     """
-    path, cls = load_class(target)
-    obj, constructed_as = construct(path, cls, lesson)
-    learner = _Learner(path, cls.__name__, obj, lesson)
+    path, class_name = parse_target(target)
+    learner = _Learner(path, class_name, None, lesson)  # counts what the learner's code prints and warns
+    path, cls = load_class(target, learner)
+    learner.obj, constructed_as = construct(path, cls, lesson, learner)
+    obj = learner.obj
     found = find_slots(path, obj, lesson)
     slots = _resolve_square(learner, found, params, X, lesson)
     probe = _Probe(learner, slots, X)
