@@ -1,0 +1,146 @@
+"""Component checks: each reference activation and loss alone, against the frameworks, at its edges.
+
+The lesson checks (``checks.py``) reach only what the catalog uses: every sigmoid + BCE
+and softmax + CCE there is fused, so BCE and CCE on probabilities never run; no lesson
+uses leaky_relu or the softmax Jacobian; no pre-activation is ever exactly 0. A mistake
+there would go unseen (the mutation run in docs/mutation.md found them). These checks
+feed each building block inputs chosen to hit its edges and compare value and gradient
+with the framework's own function, through the one helper (``compare.py``), in float64:
+
+- ``activation``: a = f(z) and dz = da * f'(z) on a grid with the kinks (z = 0 exactly),
+  tiny and large |z| (+-40), and random rows (softmax mixes a row);
+- ``loss``: L(pred, y) and dL/dpred, on probabilities that include 0, 1 and the values
+  just inside Keras's clip [1e-7, 1 - 1e-7], or on logits up to +-40, soft and hard targets.
+
+A loss on probabilities has a convention (``losses.py``): ``convention="torch"`` is
+checked against torch, ``"keras"`` against Keras.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from frameworks import unavailable_reason
+from reference import ACTIVATIONS, LOSSES
+
+from .compare import Comparison, compare, tolerance
+
+# framework -> the module with its component functions (activation, loss)
+COMPONENT_MODULES = {"torch": "frameworks.torch_components", "keras": "frameworks.keras_components"}
+
+# case name -> (reference loss, convention, frameworks that define it)
+LOSS_CASES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "mse": ("mse", None, ("torch", "keras")),
+    "half_sse": ("half_sse", None, ("torch", "keras")),
+    "bce-torch": ("bce", "torch", ("torch",)),
+    "bce-keras": ("bce", "keras", ("keras",)),
+    "bce_logits": ("bce_logits", None, ("torch", "keras")),
+    "cce-torch": ("cce", "torch", ("torch",)),
+    "cce-keras": ("cce", "keras", ("keras",)),
+    "cce_logits": ("cce_logits", None, ("torch", "keras")),
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    kind: str  # "activation" | "loss"
+    name: str  # a key of reference.ACTIVATIONS or of LOSS_CASES
+    framework: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}-{self.name}-{self.framework}"
+
+
+def all_components(frameworks) -> list[Component]:
+    out = [Component("activation", name, fw) for name in ACTIVATIONS for fw in frameworks]
+    out += [Component("loss", name, fw) for name, (_, _, fws) in LOSS_CASES.items() for fw in frameworks if fw in fws]
+    return out
+
+
+@lru_cache(maxsize=None)
+def _module(framework: str):
+    reason = unavailable_reason(framework)
+    if reason:
+        raise RuntimeError(reason)
+    return importlib.import_module(COMPONENT_MODULES[framework])
+
+
+def activation_inputs():
+    """(z, da): z of shape (70, 4) with exact kinks, +-1e-9, +-40 and random rows; da random."""
+    rng = np.random.default_rng(11)
+    edges = np.array([
+        [0.0, 0.0, 0.0, 0.0],
+        [0.0, 1e-9, -1e-9, 1.0],
+        [-40.0, -30.0, 30.0, 40.0],
+        [-1.0, 0.0, 1.0, 2.0],
+        [5.0, -5.0, 0.0, 0.5],
+        [-0.5, -2.0, -3.0, -1e-3],
+    ])
+    z = np.concatenate([edges, rng.normal(0.0, 3.0, (64, 4))])
+    return z, rng.normal(0.0, 1.0, z.shape)
+
+
+def loss_inputs(name: str, convention: str | None):
+    """(pred, y) for one loss: probabilities with their edges, or logits, with hard and soft targets."""
+    rng = np.random.default_rng(12)
+    n, k = 12, 3
+    if name in ("cce", "cce_logits"):
+        y = np.eye(k)[rng.integers(0, k, n)]
+        if name == "cce_logits":
+            y[-2:] = [[0.2, 0.3, 0.5], [0.6, 0.4, 0.0]]  # soft targets
+            return np.concatenate([rng.normal(0, 3, (n - 1, k)), [[40.0, -40.0, 0.0]]]), y
+        e = np.exp(rng.normal(0, 1.5, (n, k)))
+        p = e / e.sum(axis=1, keepdims=True)
+        if convention == "keras":  # Keras renormalises rows that do not sum to 1, and clips
+            p[:3] *= [[0.5], [2.0], [1.3]]
+            p[3] = [1.0 - 1e-9, 5e-10, 5e-10]
+        return p, y
+    y = rng.integers(0, 2, (n, k)).astype(np.float64)
+    y[-1] = [0.3, 0.7, 0.5]  # soft labels
+    if name == "bce_logits":
+        return np.concatenate([rng.normal(0, 3, (n - 1, k)), [[40.0, -40.0, 0.0]]]), y
+    p = rng.uniform(0.02, 0.98, (n, k))
+    if name == "bce":
+        # both ends exactly, inside and just outside Keras's clip [1e-7, 1 - 1e-7]
+        p[0] = [0.0, 1.0, 0.5]
+        y[0] = [1.0, 0.0, 1.0]
+        p[1] = [1e-9, 1.0 - 1e-9, 2e-7]
+        y[1] = [1.0, 0.0, 0.0]
+        p[2] = [1e-13, 1.0 - 1e-13, 1.0 - 2e-7]
+        y[2] = [0.0, 1.0, 1.0]
+    return p, y
+
+
+def reference_activation(name: str, z, da) -> dict[str, np.ndarray]:
+    act = ACTIVATIONS[name]()
+    a = act.forward(z)
+    return {"a": a, "dz": act.backward(z, a, da)}
+
+
+def reference_loss(name: str, convention: str | None, pred, y) -> dict[str, np.ndarray]:
+    loss = LOSSES[name](convention) if convention else LOSSES[name]()
+    with np.errstate(divide="ignore"):  # torch's convention takes log(0) and clamps it
+        return {"loss": np.asarray(loss.forward(pred, y)), "dpred": loss.backward(pred, y)}
+
+
+def run_component(component: Component) -> Comparison:
+    """The reference's building block against ``component.framework``'s, value and gradient."""
+    tol = tolerance("float64")
+    module = _module(component.framework)
+    if component.kind == "activation":
+        z, da = activation_inputs()
+        actual = module.activation(component.name, z, da)
+        expected = reference_activation(component.name, z, da)
+    elif component.kind == "loss":
+        name, convention, _ = LOSS_CASES[component.name]
+        pred, y = loss_inputs(name, convention)
+        actual = module.loss(name, convention, pred, y)
+        expected = reference_loss(name, convention, pred, y)
+    else:
+        raise ValueError(f"unknown component kind {component.kind!r}; expected 'activation' or 'loss'")
+    return compare(actual, expected, atol=tol.atol, rtol=tol.rtol, what=component.id)
