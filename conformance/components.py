@@ -10,7 +10,9 @@ with the framework's own function, through the one helper (``compare.py``), in f
 - ``activation``: a = f(z) and dz = da * f'(z) on a grid with the kinks (z = 0 exactly),
   tiny and large |z| (+-40), and random rows (softmax mixes a row);
 - ``loss``: L(pred, y) and dL/dpred, on probabilities that include 0, 1 and the values
-  just inside Keras's clip [1e-7, 1 - 1e-7], or on logits up to +-40, soft and hard targets.
+  just inside Keras's clip [1e-7, 1 - 1e-7], or on logits up to +-40, soft and hard targets;
+- ``initializer``: the weights it draws have the framework's distribution (``run_initializer``):
+  the lesson checks load both sides with the same weights, so they cannot see a wrong draw.
 
 A loss on probabilities has a convention (``losses.py``): ``convention="torch"`` is
 checked against torch, ``"keras"`` against Keras.
@@ -25,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from frameworks import unavailable_reason
-from reference import ACTIVATIONS, LOSSES
+from reference import ACTIVATIONS, LOSSES, get_initializer
 
 from .compare import Comparison, compare, tolerance
 
@@ -45,10 +47,26 @@ LOSS_CASES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 }
 
 
+# initializer -> (its arguments, {framework: the reference's arguments that match that framework})
+# torch's normal initializers are plain normals; Keras's are truncated at 2 standard deviations.
+INITIALIZER_CASES: dict[str, tuple[dict, dict[str, dict]]] = {
+    "zeros": ({}, {"torch": {}, "keras": {}}),
+    "normal": ({"scale": 0.5}, {"torch": {}, "keras": {}}),
+    "uniform": ({"low": 0.0, "high": 1.0}, {"torch": {}, "keras": {}}),
+    "glorot_uniform": ({}, {"torch": {}, "keras": {}}),
+    "glorot_normal": ({}, {"torch": {"truncated": False}, "keras": {"truncated": True}}),
+    "he_normal": ({}, {"torch": {"truncated": False}, "keras": {"truncated": True}}),
+    "he_uniform": ({}, {"torch": {}, "keras": {}}),
+    "torch_linear_default": ({}, {"torch": {}}),
+}
+INIT_FANS = (400, 2500)  # 1e6 weights: enough for quantiles to 0.005 (see compare.TOLERANCES["sampling"])
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+
+
 @dataclass(frozen=True)
 class Component:
-    kind: str  # "activation" | "loss"
-    name: str  # a key of reference.ACTIVATIONS or of LOSS_CASES
+    kind: str  # "activation" | "loss" | "initializer"
+    name: str  # a key of reference.ACTIVATIONS, LOSS_CASES or INITIALIZER_CASES
     framework: str
 
     @property
@@ -59,6 +77,8 @@ class Component:
 def all_components(frameworks) -> list[Component]:
     out = [Component("activation", name, fw) for name in ACTIVATIONS for fw in frameworks]
     out += [Component("loss", name, fw) for name, (_, _, fws) in LOSS_CASES.items() for fw in frameworks if fw in fws]
+    out += [Component("initializer", name, fw) for name, (_, fws) in INITIALIZER_CASES.items()
+            for fw in frameworks if fw in fws]
     return out
 
 
@@ -128,6 +148,33 @@ def reference_loss(name: str, convention: str | None, pred, y) -> dict[str, np.n
         return {"loss": np.asarray(loss.forward(pred, y)), "dpred": loss.backward(pred, y)}
 
 
+def distribution(weights: np.ndarray, unit: float) -> dict[str, np.ndarray]:
+    """Scale and shape of a sample, in units of ``unit`` (the framework sample's standard deviation)."""
+    w = np.ravel(weights) / unit
+    return {"std": np.asarray(w.std()), "mean": np.asarray(w.mean()), "quantiles": np.quantile(w, QUANTILES)}
+
+
+def run_initializer(name: str, framework: str) -> Comparison:
+    """The reference's initializer and the framework's draw from the same distribution (1e6 weights each).
+
+    Values cannot match (different random generators), so their distributions are
+    compared: the standard deviation, the mean and seven quantiles, all in units of the
+    framework sample's standard deviation, at the sampling tolerance. An initializer
+    whose weights are all 0 is compared value for value.
+    """
+    args, by_framework = INITIALIZER_CASES[name]
+    fan_in, fan_out = INIT_FANS
+    theirs = _module(framework).initializer(name, args, fan_in, fan_out, seed=1)
+    ours = get_initializer(name, **args, **by_framework[framework])((fan_in, fan_out), np.random.default_rng(1))
+    what = f"initializer-{name}-{framework}"
+    unit = float(theirs.std())
+    if unit == 0.0:
+        tol = tolerance("float64")
+        return compare({"weights": ours}, {"weights": theirs}, atol=tol.atol, rtol=tol.rtol, what=what)
+    tol = tolerance("sampling")
+    return compare(distribution(ours, unit), distribution(theirs, unit), atol=tol.atol, rtol=tol.rtol, what=what)
+
+
 def run_component(component: Component) -> Comparison:
     """The reference's building block against ``component.framework``'s, value and gradient."""
     tol = tolerance("float64")
@@ -141,6 +188,8 @@ def run_component(component: Component) -> Comparison:
         pred, y = loss_inputs(name, convention)
         actual = module.loss(name, convention, pred, y)
         expected = reference_loss(name, convention, pred, y)
+    elif component.kind == "initializer":
+        return run_initializer(component.name, component.framework)
     else:
-        raise ValueError(f"unknown component kind {component.kind!r}; expected 'activation' or 'loss'")
+        raise ValueError(f"unknown component kind {component.kind!r}; expected 'activation', 'loss' or 'initializer'")
     return compare(actual, expected, atol=tol.atol, rtol=tol.rtol, what=component.id)

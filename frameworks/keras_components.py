@@ -27,6 +27,18 @@ LOSSES = {
 }
 
 
+# reference initializer -> the Keras initializer (normals are truncated at 2 standard deviations)
+INITIALIZERS = {
+    "zeros": lambda seed: keras.initializers.Zeros(),
+    "normal": lambda seed, scale: keras.initializers.RandomNormal(stddev=scale, seed=seed),
+    "uniform": lambda seed, low, high: keras.initializers.RandomUniform(low, high, seed=seed),
+    "glorot_uniform": lambda seed: keras.initializers.GlorotUniform(seed=seed),
+    "glorot_normal": lambda seed: keras.initializers.GlorotNormal(seed=seed),
+    "he_normal": lambda seed: keras.initializers.HeNormal(seed=seed),
+    "he_uniform": lambda seed: keras.initializers.HeUniform(seed=seed),
+}
+
+
 def _tensor(array):
     return ops.convert_to_tensor(np.asarray(array, dtype=np.float64))
 
@@ -51,3 +63,9 @@ def loss(name: str, convention: str | None, pred: np.ndarray, y: np.ndarray) -> 
         tape.watch(p)
         value = fn(_tensor(y), p)
     return {"loss": np.asarray(value), "dpred": np.asarray(tape.gradient(value, p))}
+
+
+def initializer(name: str, kwargs: dict, fan_in: int, fan_out: int, seed: int) -> np.ndarray:
+    """A kernel (fan_in, fan_out) drawn by the Keras initializer."""
+    init = INITIALIZERS[name](seed, **kwargs)
+    return np.asarray(init((fan_in, fan_out), dtype="float64"))
