@@ -364,8 +364,8 @@ def _resolve_square(learner: _Learner, found, params, X, lesson) -> dict[str, Sl
         if layout is not None:
             slots[name] = Slot(name, shape, layout, "square: decided by probing forward")
         elif len(known) == 1:
-            slots[name] = Slot(name, shape, known.pop(), "square: forward does not depend on it; "
-                                                         "taken from the other kernels' layout")
+            slots[name] = Slot(name, shape, next(iter(known)), "square: forward does not depend on it; "
+                                                               "taken from the other kernels' layout")
         else:
             raise LearnerError(
                 f"{learner.path.name}: {learner.class_name}.{name} is square {shape}, and forward(X)'s output "
@@ -376,7 +376,12 @@ def _resolve_square(learner: _Learner, found, params, X, lesson) -> dict[str, Sl
 
 
 def _style(learner: _Learner) -> tuple[str, list[str]]:
-    """'in-place' (backward(X, y, lr) updates) or 'update' (backward(X, y, output) then update())."""
+    """How to run one training step, from backward's signature and the methods the class has.
+
+    - ``"in-place"``: ``backward(X, y, learning_rate)`` updates the parameters itself;
+    - ``"update"``: ``backward(X, y[, output])`` stores gradients, ``update()`` applies them with self.lr;
+    - ``"self-lr"``: ``backward(X, y[, output])`` updates the parameters itself, with self.lr.
+    """
     obj = learner.obj
     try:
         params = list(inspect.signature(obj.backward).parameters.values())
@@ -384,13 +389,16 @@ def _style(learner: _Learner) -> tuple[str, list[str]]:
         params = []
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     names = [p.name for p in positional]
-    has_update = callable(getattr(obj, "update", None))
+    required = [p for p in positional if p.default is p.empty]
     if len(positional) >= 3 and names[2].lower() in LR_ARGUMENT_NAMES:
         return "in-place", names
-    if has_update and len(positional) in (2, 3):
-        return "update", names
-    if len(positional) == 3:
-        return "in-place", names
+    if len(required) <= 3 <= len(positional) or len(required) <= 2 <= len(positional):
+        if callable(getattr(obj, "update", None)):
+            return "update", names
+        if any(hasattr(obj, a) for a in LR_ATTRIBUTE_NAMES):
+            return "self-lr", names
+        if len(positional) >= 3:
+            return "in-place", names
     raise LearnerError(
         f"{learner.path.name}: {learner.class_name}.backward({', '.join(names)}) fits neither lesson style: "
         f"backward(X, y, learning_rate) that updates the parameters, or backward(X, y, output) followed by "
@@ -437,10 +445,14 @@ def run_learner(target: str, lesson: Lesson, params: dict[str, np.ndarray], X: n
                 f"it to the lesson's learning rate to read the gradients back from the update"
             )
         setattr(obj, attr, learning_rate)
-        args = (np.array(X), y_learner, np.array(output))[: len(names)]
-        learner.call(f"backward({', '.join(names)})", obj.backward, *args)
-        learner.call("update()", obj.update)
-        style_text = f"backward({', '.join(names)}) then update() with self.{attr}={learning_rate}"
+        args = (np.array(X), y_learner, np.array(output))[: min(len(names), 3)]
+        shown = ", ".join(names[: len(args)])
+        learner.call(f"backward({shown})", obj.backward, *args)
+        if style == "update":
+            learner.call("update()", obj.update)
+            style_text = f"backward({shown}) then update() with self.{attr}={learning_rate}"
+        else:
+            style_text = f"backward({shown}) updates in place with self.{attr}={learning_rate}"
 
     gradients, shape_changes = {}, {}
     for name, slot in slots.items():

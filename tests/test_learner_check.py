@@ -179,6 +179,9 @@ class Net:
     if STYLE == "in_place":
         def backward(self, X, y, learning_rate):
             self.apply(self.gradients(y), learning_rate)
+    elif STYLE == "self_lr":
+        def backward(self, X, y, output):
+            self.apply(self.gradients(y), self.lr)
     else:
         def backward(self, X, y, output):
             self.grads = self.gradients(y)
@@ -191,6 +194,7 @@ LAYOUTS = {  # id -> (kernel orientation, bias shape, style, flat output)
     "in_out-row-in_place": ("in_out", "row", "in_place", False),
     "out_in-col-update": ("out_in", "col", "update", False),
     "out_in-flat-in_place-flat_output": ("out_in", "flat", "in_place", True),
+    "in_out-col-self_lr-flat_output": ("in_out", "col", "self_lr", True),
 }
 
 
@@ -212,6 +216,14 @@ def write_generic(tmp_path, lesson, layout, **changes) -> str:
 def test_unseen_learner_passes_on_every_lesson(lesson, layout, tmp_path):
     rc, verdict = check(write_generic(tmp_path, LESSONS[lesson], layout), lesson, tmp_path)
     assert rc == 0, verdict["divergences"]
+
+
+def test_unseen_learner_built_from_a_list_of_sizes(tmp_path):
+    target = write_generic(tmp_path, LESSONS["tanh-4-5-4-1"], "out_in-col-update",
+                           **{"def __init__(self, *sizes):": "def __init__(self, sizes, lr=0.01):",
+                              "        self.lr = 0.3\n": "        self.lr = lr\n"})
+    rc, verdict = check(target, "tanh-4-5-4-1", tmp_path)
+    assert rc == 0 and verdict["constructed_as"] == "Net([4, 5, 4, 1])"
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
