@@ -91,9 +91,11 @@ def _module(framework: str):
 
 
 def activation_inputs():
-    """(z, da): z of shape (70, 4) with exact kinks, +-1e-9, +-40 and random rows; da random."""
+    """(z, da): z of shape (72, 4) with exact kinks, +-1e-9, +-40, +-1000 and random rows; da random."""
     rng = np.random.default_rng(11)
     edges = np.array([
+        [1000.0, -1000.0, 999.0, 0.0],  # softmax must shift each row by its own max to stay finite
+        [-1000.0, -1001.0, -999.0, -1000.5],
         [0.0, 0.0, 0.0, 0.0],
         [0.0, 1e-9, -1e-9, 1.0],
         [-40.0, -30.0, 30.0, 40.0],
@@ -113,12 +115,15 @@ def loss_inputs(name: str, convention: str | None):
         y = np.eye(k)[rng.integers(0, k, n)]
         if name == "cce_logits":
             y[-2:] = [[0.2, 0.3, 0.5], [0.6, 0.4, 0.0]]  # soft targets
-            return np.concatenate([rng.normal(0, 3, (n - 1, k)), [[40.0, -40.0, 0.0]]]), y
+            large = [[40.0, -40.0, 0.0], [1000.0, 999.0, -1000.0], [-1000.0, -1001.0, -999.0]]
+            return np.concatenate([rng.normal(0, 3, (n - 3, k)), large]), y
         e = np.exp(rng.normal(0, 1.5, (n, k)))
         p = e / e.sum(axis=1, keepdims=True)
-        if convention == "keras":  # Keras renormalises rows that do not sum to 1, and clips
+        if convention == "keras":  # Keras renormalises rows that do not sum to 1, and clips to [1e-7, 1 - 1e-7]
             p[:3] *= [[0.5], [2.0], [1.3]]
-            p[3] = [1.0 - 1e-9, 5e-10, 5e-10]
+            p[3], y[3] = [1.0 - 1e-9, 5e-10, 5e-10], [1.0, 0.0, 0.0]  # all three clipped
+            p[4], y[4] = [0.6, 0.4 - 5e-8, 5e-8], [0.0, 0.0, 1.0]  # one clipped, the target's
+            p[5], y[5] = [0.6, 0.4 - 5e-8, 5e-8], [1.0, 0.0, 0.0]  # one clipped, not the target's
         return p, y
     y = rng.integers(0, 2, (n, k)).astype(np.float64)
     y[-1] = [0.3, 0.7, 0.5]  # soft labels
@@ -133,6 +138,8 @@ def loss_inputs(name: str, convention: str | None):
         y[1] = [1.0, 0.0, 0.0]
         p[2] = [1e-13, 1.0 - 1e-13, 1.0 - 2e-7]
         y[2] = [0.0, 1.0, 1.0]
+        p[3] = [1e-7, 1.0 - 1e-7, 0.5]  # exactly on Keras's clip bounds: the gradient still passes
+        y[3] = [1.0, 0.0, 1.0]
     return p, y
 
 
@@ -144,8 +151,8 @@ def reference_activation(name: str, z, da) -> dict[str, np.ndarray]:
 
 def reference_loss(name: str, convention: str | None, pred, y) -> dict[str, np.ndarray]:
     loss = LOSSES[name](convention) if convention else LOSSES[name]()
-    with np.errstate(divide="ignore"):  # torch's convention takes log(0) and clamps it
-        return {"loss": np.asarray(loss.forward(pred, y)), "dpred": loss.backward(pred, y)}
+    # No errstate here: a loss that takes log(0) must say so itself (pytest turns a reference warning into an error).
+    return {"loss": np.asarray(loss.forward(pred, y)), "dpred": loss.backward(pred, y)}
 
 
 def distribution(weights: np.ndarray, unit: float) -> dict[str, np.ndarray]:

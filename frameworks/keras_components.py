@@ -8,12 +8,13 @@ shortcut (NUMERICS.md, gotcha 4).
 
 from __future__ import annotations
 
-import keras
-import numpy as np
-import tensorflow as tf
-from keras import ops
+# keras_twin first: it sets KERAS_BACKEND and TF_ENABLE_ONEDNN_OPTS before Keras and TensorFlow load.
+from .keras_twin import ACTIVATIONS, half_sum_squared_error, keras_dtype  # isort: skip
 
-from .keras_twin import ACTIVATIONS, half_sum_squared_error, keras_dtype
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import ops  # noqa: E402
 
 # (loss, convention) -> a function that builds the Keras loss (made under float64: a Keras
 # Loss casts to the floatx it was made with).
