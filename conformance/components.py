@@ -60,6 +60,9 @@ INITIALIZER_CASES: dict[str, tuple[dict, dict[str, dict]]] = {
     "torch_linear_default": ({}, {"torch": {}}),
 }
 INIT_FANS = (400, 2500)  # 1e6 weights: enough for quantiles to 0.005 (see compare.TOLERANCES["sampling"])
+# The reference draws them as 10^4 small kernels, as a lesson does: a truncation that only
+# shows in small draws (a resampling loop that a small draw never enters) is then seen.
+INIT_KERNEL = (10, 10)
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 
@@ -124,6 +127,8 @@ def loss_inputs(name: str, convention: str | None):
             p[3], y[3] = [1.0 - 1e-9, 5e-10, 5e-10], [1.0, 0.0, 0.0]  # all three clipped
             p[4], y[4] = [0.6, 0.4 - 5e-8, 5e-8], [0.0, 0.0, 1.0]  # one clipped, the target's
             p[5], y[5] = [0.6, 0.4 - 5e-8, 5e-8], [1.0, 0.0, 0.0]  # one clipped, not the target's
+            p[6], y[6] = [1e-7, 0.5, 0.5 - 1e-7], [1.0, 0.0, 0.0]  # exactly on the bounds: not clipped
+            p[7], y[7] = [1.0 - 1e-7, 5e-8, 5e-8], [1.0, 0.0, 0.0]
         return p, y
     y = rng.integers(0, 2, (n, k)).astype(np.float64)
     y[-1] = [0.3, 0.7, 0.5]  # soft labels
@@ -172,7 +177,10 @@ def run_initializer(name: str, framework: str) -> Comparison:
     args, by_framework = INITIALIZER_CASES[name]
     fan_in, fan_out = INIT_FANS
     theirs = _module(framework).initializer(name, args, fan_in, fan_out, seed=1)
-    ours = get_initializer(name, **args, **by_framework[framework])((fan_in, fan_out), np.random.default_rng(1))
+    init, rng = get_initializer(name, **args, **by_framework[framework]), np.random.default_rng(1)
+    n_kernels = theirs.size // (INIT_KERNEL[0] * INIT_KERNEL[1])
+    kernels = [init(INIT_KERNEL, rng, fan_in=fan_in, fan_out=fan_out) for _ in range(n_kernels)]
+    ours = np.stack(kernels).reshape(theirs.shape)
     what = f"initializer-{name}-{framework}"
     unit = float(theirs.std())
     if unit == 0.0:
