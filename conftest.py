@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("nnparity")
@@ -18,6 +20,10 @@ def pytest_addoption(parser):
     group.addoption(
         "--dtype", action="append", default=None, help="float64 or float32 (repeatable; default both)"
     )
+    group.addoption(
+        "--optimizer", action="append", default=None,
+        help="run the optimizer cases with this named setting only (repeatable; `nnparity optimizers` lists them)",
+    )
 
 
 def pytest_report_header(config):
@@ -28,3 +34,13 @@ def pytest_report_header(config):
         "nnparity: " + ", ".join(f"{k} {val}" for k, val in v.items()),
         "nnparity frameworks installed: " + (", ".join(available_frameworks()) or "none"),
     ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under xdist's default ``--dist load``: one worker per framework (conformance/scheduling.py)."""
+    if config.getoption("dist") != "load":
+        return None  # the user chose another mode: xdist's own scheduler
+    from conformance.scheduling import make_scheduler
+
+    return make_scheduler(config, log)

@@ -33,7 +33,7 @@ from frameworks import get_twin
 from reference import get_activation, get_loss
 
 from .compare import ItemReport, compare, tolerance
-from .learner import LearnerRun, run_learner
+from .learner import LearnerError, LearnerRun, run_learner
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
 
 DTYPE = "float64"  # learners' NumPy code runs in float64; so do the twins it is checked against
@@ -330,12 +330,29 @@ def cause_of_forward(finding: Finding, run: LearnerRun, lesson: Lesson, params, 
 # ---- the check ----------------------------------------------------------------------------------------------
 
 
+def unsupported(lesson: Lesson) -> str | None:
+    """Why a learner's class cannot be checked on ``lesson`` (None when it can).
+
+    A learner's class has W and b only: dropout draws its own random masks, and batch
+    normalisation has parameters (gamma, beta) and running statistics of its own.
+    """
+    extras = [what for what, present in (("dropout", lesson.dropout), ("batch normalisation", lesson.batchnorm))
+              if present]
+    if not extras:
+        return None
+    return (f"lesson {lesson.name} has {' and '.join(extras)}; nnparity check supports lessons of Dense layers "
+            f"and activations only (W1, b1, W2, ...): try {lesson.name.split('-')[0]} or see `nnparity lessons`")
+
+
 def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> CheckReport:
     """Run ``target`` ("path.py:ClassName") on lesson ``lesson_name`` and compare it with every framework.
 
     Raises ``learner.LearnerError`` when the class cannot be checked.
     """
     lesson = get_lesson(lesson_name)
+    reason = unsupported(lesson)
+    if reason:
+        raise LearnerError(reason)
     params = canonical_params(lesson)
     X, y = lesson_data(lesson)
     lr = float(lesson.hyperparameters["learning_rate"])

@@ -15,10 +15,13 @@ def check_case(check: str, case: Case) -> CheckResult:
     if reason:
         pytest.skip(reason)
     result = run_check(check, case)
+    if result.skipped:
+        pytest.skip(result.skipped)
     if not result.passed:
         pytest.fail(
             f"{result.comparison.message()}\n"
-            f"Re-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype}",
+            f"Re-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype} "
+            f"--check {check}" + (f" --optimizer {case.optimizer}" if case.optimizer else ""),
             pytrace=False,
         )
     return result

@@ -1,7 +1,9 @@
 """The lessons in PyTorch and Keras 3, built from the same declaration, loaded with the same weights.
 
 Every twin has the same operations, in the same order, under the same names:
-``set_params``, ``get_params``, ``forward``, ``loss``, ``gradients``, ``step``.
+``set_params``, ``get_params``, ``forward``, ``loss``, ``gradients``,
+``make_optimizer``, ``train`` (K steps over given mini-batches) and ``step``.
+Optimizers are named as in ``reference.OPTIMIZERS``, with Keras's hyper-parameter names.
 Parameters and gradients go in and come out in the reference layout (``layout.py``).
 
 Frameworks are imported lazily, once per process, and a twin is built once per

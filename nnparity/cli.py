@@ -1,8 +1,11 @@
 """The ``nnparity`` command: list the lessons, run the conformance matrix.
 
     nnparity lessons [--json]
+    nnparity optimizers [--json]
     nnparity run [--lesson NAME]... [--framework torch|keras]... [--dtype float64|float32]...
-                 [--check NAME]... [--json FILE]
+                 [--check NAME]... [--optimizer NAME]... [--json FILE]
+    nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
+    nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
     nnparity check PATH.py:ClassName --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``),
@@ -32,13 +35,31 @@ def _choices(values, known, option):
     return list(dict.fromkeys(values))  # keep order, drop repeats
 
 
+def _console():
+    """A rich Console; piped or captured output (CI logs, ``| less``) gets 120 columns, not rich's
+    default 80, which would cut the tables of six checks."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _runs(items, sep: str, times: str = "x") -> str:
+    """Repeats written once with a count: (2, 16, 16, 16, 1) -> "2-16x3-1" (the deep lessons fit a row)."""
+    out: list[list] = []
+    for item in items:
+        if out and out[-1][0] == item:
+            out[-1][1] += 1
+        else:
+            out.append([item, 1])
+    return sep.join(f"{item}{times}{n}" if n > 2 else sep.join([str(item)] * n) for item, n in out)
+
+
 def cmd_lessons(args) -> int:
     from conformance.lessons import LESSONS
 
     if args.json:
         print(json.dumps([lesson.describe() for lesson in LESSONS.values()], indent=2))
         return EXIT_OK
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="nnparity lessons")
@@ -47,30 +68,58 @@ def cmd_lessons(args) -> int:
     for lesson in LESSONS.values():
         d = lesson.describe()
         opt = f"{lesson.optimizer}(" + ", ".join(f"{k}={v:g}" for k, v in lesson.hyperparameters.items()) + ")"
-        table.add_row(d["name"], d["layers"] + ("" if lesson.use_bias else " (no bias)"),
-                      ", ".join(d["activations"]), d["loss"], d["init"], opt, d["dataset"])
+        extras = "".join([
+            "" if lesson.use_bias else " (no bias)",
+            f" +dropout {lesson.dropout:g}" if lesson.dropout else "",
+            " +batchnorm" if lesson.batchnorm else "",
+            f" +L2 {lesson.kernel_l2:g}" if lesson.kernel_l2 else "",
+        ])
+        table.add_row(d["name"], _runs(d["sizes"], "-") + extras,
+                      _runs(d["activations"], ", ", " x"), d["loss"], d["init"], opt, d["dataset"])
+    _console().print(table)
+    return EXIT_OK
+
+
+def cmd_optimizers(args) -> int:
+    from conformance.optimizer_specs import OPTIMIZER_SPECS
+
+    if args.json:
+        print(json.dumps([spec.describe() for spec in OPTIMIZER_SPECS.values()], indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="nnparity optimizers (nnparity run --optimizer NAME)")
+    for col in ("name", "optimizer", "hyper-parameters", "note"):
+        table.add_column(col)
+    for spec in OPTIMIZER_SPECS.values():
+        hyper = ", ".join(f"{k}={v:g}" if not isinstance(v, bool) else f"{k}={v}"
+                          for k, v in spec.hyperparameters.items())
+        table.add_row(spec.name, spec.optimizer, hyper, spec.note)
     Console().print(table)
     return EXIT_OK
 
 
 def _fmt(x) -> str:
-    return "-" if x is None else f"{x:.1e}"
+    return "-" if x is None else f"{x:.0e}"
 
 
 def cmd_run(args) -> int:
-    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
     from conformance.checks import CHECKS, DTYPES, Case, run_check
+    from conformance.divergence import first_divergences
     from conformance.lessons import LESSONS
+    from conformance.optimizer_specs import OPTIMIZER_SPECS
     from frameworks import FRAMEWORKS, unavailable_reason, versions
 
     lessons = _choices(args.lesson, list(LESSONS), "--lesson")
     frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
     checks = _choices(args.check, list(CHECKS), "--check")
-    console = Console(stderr=False)
+    optimizers = _choices(args.optimizer, list(OPTIMIZER_SPECS), "--optimizer") if args.optimizer else [None]
+    console = _console()
 
     skipped = {fw: unavailable_reason(fw) for fw in frameworks if unavailable_reason(fw)}
     if args.framework and skipped:  # asked for by name: not having it is an error
@@ -81,7 +130,8 @@ def cmd_run(args) -> int:
     if not frameworks:
         raise UsageError("no framework to compare against is installed: pip install 'nnparity[all]'")
 
-    cases = [Case(lesson, fw, dt) for lesson in lessons for fw in frameworks for dt in dtypes]
+    cases = [Case(lesson, fw, dt, opt) for lesson in lessons for opt in optimizers for fw in frameworks
+             for dt in dtypes]
     results = []
     started = time.perf_counter()
     with Progress(console=console, transient=True) as progress:
@@ -93,9 +143,12 @@ def cmd_run(args) -> int:
                 progress.advance(task)
     elapsed = time.perf_counter() - started
 
-    table = Table(title="nnparity conformance: framework vs NumPy reference")
-    for col in ("lesson", "framework", "dtype", *checks):
-        table.add_column(col, justify="left" if col in ("lesson", "framework", "dtype") else "right")
+    from rich import box
+
+    table = Table(title="nnparity conformance: framework vs NumPy reference", box=box.SIMPLE_HEAD)
+    keys = ("lesson", "optimizer", "framework", "dtype") if args.optimizer else ("lesson", "framework", "dtype")
+    for col in (*keys, *checks):
+        table.add_column(col, no_wrap=True, justify="left" if col in keys else "right")
     by_case: dict[Case, dict] = {}
     for r in results:
         by_case.setdefault(r.case, {})[r.check] = r
@@ -103,21 +156,44 @@ def cmd_run(args) -> int:
         cells = []
         for check in checks:
             r = row[check]
+            if r.skipped:
+                cells.append("[yellow]skip[/]")
+                continue
             mark = "[green]ok[/]" if r.passed else "[bold red]FAIL[/]"
             cells.append(f"{mark} {_fmt(r.to_json()['max_abs_err'])}")
-        table.add_row(case.lesson, case.framework, case.dtype, *cells)
+        table.add_row(*(getattr(case, key) for key in keys), *cells)
     console.print(table)
+    from .summaries import training_table, vanishing_lines
 
-    failed = [r for r in results if not r.passed]
+    if (trained := training_table(results)) is not None:
+        console.print(trained)
+    if lines := vanishing_lines(results):
+        console.print("vanishing gradient, first layer's gradient norm over the last layer's (reference):")
+        console.print("\n".join(f"  {line}" for line in lines), markup=False, highlight=False)
+
+    not_run = [r for r in results if r.skipped]
+    for reason in dict.fromkeys(r.skipped for r in not_run):
+        where = ", ".join(f"{r.check} {r.case.id}" for r in not_run if r.skipped == reason)
+        console.print(f"[yellow]skip[/] {where}: {reason}", highlight=False)
+    failed = [r for r in results if not r.passed and not r.skipped]
     for r in failed:
         console.print(f"[bold red]FAIL[/] {r.check} {r.case.id}", markup=True)
         console.print(r.comparison.message(), markup=False, highlight=False)
+    divergences = first_divergences(failed)
+    for case, divergence in divergences.items():
+        text = divergence.message() if divergence else f"{case.id}: the walk found no quantity that disagrees"
+        console.print(text, markup=False, highlight=False)
     n = len(results)
-    summary = f"{n - len(failed)} passed, {len(failed)} failed"
+    summary = f"{n - len(failed) - len(not_run)} passed, {len(failed)} failed, {len(not_run)} skipped"
     console.print(f"{summary} ({len(cases)} cases x {len(checks)} checks in {elapsed:.2f} s; "
                   "cell = greatest absolute difference)")
     if args.json:
-        payload = {"versions": versions(), "results": [r.to_json() for r in results]}
+        def first_divergence(r):  # null when the check passed
+            found = None if r.passed or r.skipped else divergences[r.case]
+            return found.to_json() if found else None
+
+        payload = {"versions": versions(),
+                   "results": [dict(r.to_json(), first_divergence=first_divergence(r)) for r in results]}
         with open(args.json, "w") as fh:
             json.dump(payload, fh, indent=2)
     return EXIT_FAILED if failed else EXIT_OK
@@ -134,19 +210,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the catalog as JSON")
     p.set_defaults(func=cmd_lessons)
 
+    p = sub.add_parser("optimizers", help="list the named optimizer settings that --optimizer takes")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.set_defaults(func=cmd_optimizers)
+
     p = sub.add_parser("run", help="run the conformance matrix (lessons x frameworks x dtypes x checks)")
     p.add_argument("--lesson", action="append", metavar="NAME", help="a lesson (repeatable; default: all)")
     p.add_argument("--framework", action="append", metavar="NAME",
                    help="torch or keras (repeatable; default: every one installed)")
     p.add_argument("--dtype", action="append", metavar="DTYPE", help="float64 or float32 (repeatable; default: both)")
     p.add_argument("--check", action="append", metavar="NAME",
-                   help="forward, loss, gradients or step (repeatable; default: all)")
+                   help="forward, loss, gradients, step, trajectory, training or gradient_norms "
+                   "(repeatable; default: all)")
+    p.add_argument("--optimizer", action="append", metavar="NAME",
+                   help="replace each lesson's optimizer with this named setting for the step and trajectory "
+                   "checks (repeatable; `nnparity optimizers` lists them)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
 
-    from .check import add_parser as add_check_parser  # nnparity check: a learner's own network
+    from . import check, plot, report, show  # each command in its own module
 
-    add_check_parser(sub)
+    show.add_parser(sub)
+    report.add_parser(sub)
+    plot.add_parser(sub)
+
+    from .bench import add_arguments as add_bench_arguments, cmd_bench
+
+    p = sub.add_parser("bench", help="time one training step: the reference against torch and keras")
+    add_bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
+
+    check.add_parser(sub)  # nnparity check: a learner's own network
     return parser
 
 

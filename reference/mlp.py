@@ -113,13 +113,18 @@ class MLP:
         y = self._check_y(y)
         return self._output_loss.forward(self.z[-1] if self.fused else self.a[-1], y)
 
-    def backward(self, y) -> dict[str, np.ndarray]:
-        """Every gradient after a ``forward``: {"W1": dL/dW1, "b1": ..., "X": dL/dX}."""
+    def backward(self, y, input_gradient: bool = True) -> dict[str, np.ndarray]:
+        """Every gradient after a ``forward``: {"W1": dL/dW1, "b1": ..., "X": dL/dX}.
+
+        ``input_gradient=False`` leaves out "X" (and the matmul it costs), as a
+        training step does: torch and Keras do not compute it either unless X is
+        watched (``requires_grad``, ``tape.watch``).
+        """
         if not self.a:
             raise RuntimeError("MLP.backward called before forward")
         y = self._check_y(y)
         if self.fused:
-            dz = self._output_loss.backward(self.z[-1], y)
+            dz = self._output_loss.backward(self.z[-1], y, a=self.a[-1])  # (a_L - y) / N, a_L reused
         else:
             da = self.loss.backward(self.a[-1], y)
             dz = self.activations[-1].backward(self.z[-1], self.a[-1], da)
@@ -127,13 +132,14 @@ class MLP:
         self.dz = [None] * len(self.layers)
         for i in range(len(self.layers) - 1, -1, -1):
             self.dz[i] = dz
-            dW, db, da = self.layers[i].backward(dz)
+            dW, db, da = self.layers[i].backward(dz, input_gradient=i > 0 or input_gradient)
             grads[f"W{i + 1}"] = dW
             if db is not None:
                 grads[f"b{i + 1}"] = db
             if i > 0:
                 dz = self.activations[i - 1].backward(self.z[i - 1], self.a[i], da)
-        grads["X"] = da
+        if input_gradient:
+            grads["X"] = da
         return grads
 
     def gradients(self, X, y) -> dict[str, np.ndarray]:
@@ -144,9 +150,26 @@ class MLP:
     def step(self, X, y, optimizer: Optimizer) -> float:
         """One training step on the batch (X, y); returns the loss before the update."""
         loss = self.loss_value(X, y)
-        grads = self.backward(y)
-        optimizer.update(self.params, {k: grads[k] for k in self.params})
+        grads = self.backward(y, input_gradient=False)  # a step needs no dL/dX
+        optimizer.update(self.params, grads)
         return loss
+
+    def train(self, X, y, optimizer: Optimizer, batches, record=(), learning_rates=None) -> dict[int, dict]:
+        """One ``step`` per batch: for k, idx in batches, step(X[idx], y[idx], optimizer).
+
+        ``batches`` is a list of index arrays (``batches.MiniBatches``); ``learning_rates``
+        (optional, one per step) sets ``optimizer.learning_rate`` before each step.
+        Returns {k: a copy of the parameters after step k} for every k in ``record``.
+        """
+        X, y = np.asarray(X), np.asarray(y)
+        out = {}
+        for k, idx in enumerate(batches, start=1):
+            if learning_rates is not None:
+                optimizer.learning_rate = float(learning_rates[k - 1])
+            self.step(X[idx], y[idx], optimizer)
+            if k in record:
+                out[k] = {name: p.copy() for name, p in self.params.items()}
+        return out
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy new values into the parameters (same names, same shapes), keeping our dtype."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.diagnosis import unsupported
 from conformance.lessons import LESSONS
 from frameworks import available_frameworks
 from nnparity.cli import main
@@ -120,12 +121,15 @@ def activate(name, z):
         return np.tanh(z)
     if name == "sigmoid":
         return 1 / (1 + np.exp(-z))
+    if name == "step":
+        return (z >= 0) * 1.0
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
 def derivative(name, z, a):
-    return {{"relu": (z > 0) * 1.0, "tanh": 1 - a ** 2, "sigmoid": a * (1 - a)}}[name]
+    # the perceptron's step: straight-through, the perceptron rule is gradient descent with step' := 1
+    return {{"relu": (z > 0) * 1.0, "tanh": 1 - a ** 2, "sigmoid": a * (1 - a), "step": 1.0}}[name]
 
 
 class Net:
@@ -211,8 +215,19 @@ def write_generic(tmp_path, lesson, layout, **changes) -> str:
     return f"{path}:Net"
 
 
+CHECKABLE = sorted(name for name, lesson in LESSONS.items() if not unsupported(lesson))
+
+
+def test_lessons_with_layers_beyond_dense_are_refused_with_the_reason(tmp_path):
+    refused = sorted(set(LESSONS) - set(CHECKABLE))
+    assert refused, "the catalog has dropout and batch-norm lessons: they must be refused"
+    for lesson in refused:
+        rc, verdict = check(ZOO / "correct_inplace.py:NeuralNetwork", lesson, tmp_path)
+        assert rc == 2 and "nnparity check supports" in verdict["error"], verdict
+
+
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-@pytest.mark.parametrize("lesson", sorted(LESSONS))
+@pytest.mark.parametrize("lesson", CHECKABLE)
 def test_unseen_learner_passes_on_every_lesson(lesson, layout, tmp_path):
     rc, verdict = check(write_generic(tmp_path, LESSONS[lesson], layout), lesson, tmp_path)
     assert rc == 0, verdict["divergences"]
