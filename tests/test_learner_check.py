@@ -6,7 +6,6 @@ Every case runs the real command in-process (`nnparity.cli.main`) and reads its 
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
