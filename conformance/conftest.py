@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.checks import DTYPES, all_cases
+from conformance.components import all_components
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import FRAMEWORKS
@@ -39,6 +40,9 @@ def pytest_generate_tests(metafunc):
             _chosen(config, "dtype", DTYPES, "dtype"),
         )
         metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+    if "component" in metafunc.fixturenames:
+        components = all_components(_chosen(metafunc.config, "framework", FRAMEWORKS, "framework"))
+        metafunc.parametrize("component", components, ids=[c.id for c in components])
     if "optimizer_case" in metafunc.fixturenames:
         config = metafunc.config
         cases = all_cases(

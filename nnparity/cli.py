@@ -6,6 +6,7 @@
                  [--check NAME]... [--optimizer NAME]... [--json FILE]
     nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
     nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
+    nnparity check PATH.py:ClassName --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``),
 in one process: each framework is imported once and each twin built once.
@@ -229,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
 
-    from . import plot, report, show  # each command in its own module
+    from . import check, plot, report, show  # each command in its own module
 
     show.add_parser(sub)
     report.add_parser(sub)
@@ -240,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time one training step: the reference against torch and keras")
     add_bench_arguments(p)
     p.set_defaults(func=cmd_bench)
+
+    check.add_parser(sub)  # nnparity check: a learner's own network
     return parser
 
 
