@@ -74,6 +74,18 @@ TRAINING_TOLERANCES: dict[str, Tolerance] = {
         "loss curves 4.5e-12 apart, every prediction equal. 1e-8 is 11x the worst; a wrong formula still "
         "moves the parameters by O(learning rate) = 1e-2 in the first step.",
     ),
+    "float32 spiral-3-layer": Tolerance(
+        atol=12.0,
+        rtol=0.0,
+        reason="the same Adam amplification in float32 (compare.py's spiral-3-layer row: 5e-3 after 100 "
+        "steps) leaves nothing of the start's rounding after 1000 epochs: the float32 runs end with "
+        "parameters 0.75 (torch) and 5.0 (Keras) from the reference's, NumPy's own float32 run 1.1 to 1.7, "
+        "and the correct counts move with them: measured 0 (torch, one thread), 3 (torch with two "
+        "threads: another summation order) and 1 (Keras) out of 300; NumPy's float32 run 4 and 6 "
+        "from the reference; the float64 reference itself moves by 1 to 3 when only its inputs are "
+        "rounded to float32. 12 points (4%) is twice the worst; the float64 training check still "
+        "compares every parameter (its own row, above).",
+    ),
     "float32 spiral-batchnorm": Tolerance(
         atol=15.0,
         rtol=0.0,

@@ -13,7 +13,8 @@ import pytest
 
 from conformance.checks import Case, run_check
 from conformance.lessons import LESSONS, initial_params, lesson_data
-from conformance.training import TRAINING_TOLERANCES, TrainingRun, checkpoints, compare_runs, reference_run
+from conformance.training import (TRAINING_TOLERANCES, TrainingRun, checkpoints, compare_runs, framework_run,
+                                  reference_run)
 from frameworks import available_frameworks
 from reference import MLP, get_optimizer
 from reference import training as reference_training
@@ -99,8 +100,9 @@ def _reversed_batches(X, y, batch_size):
     return reversed(list(ORIGINAL_BATCHES(X, y, batch_size)))
 
 
-def _fit_reading_the_loss_after_the_update(model, X, y, optimizer, epochs, batch_size=None, on_epoch_end=None):
-    losses = ORIGINAL_FIT(model, X, y, optimizer, epochs, batch_size, on_epoch_end)
+def _fit_reading_the_loss_after_the_update(model, X, y, optimizer, epochs, batch_size=None, on_epoch_end=None,
+                                           dropout_masks=None):
+    losses = ORIGINAL_FIT(model, X, y, optimizer, epochs, batch_size, on_epoch_end, dropout_masks)
     return np.append(losses[1:], model.loss_value(X, y))
 
 
@@ -125,3 +127,44 @@ def test_a_loss_curve_read_after_the_update_fails_the_training_check(monkeypatch
     monkeypatch.setattr(training, "fit", _fit_reading_the_loss_after_the_update)
     result = run_check("training", case)
     assert [item.name for item in result.comparison.failures()] == ["loss curve"]
+
+
+# ---- the regularized lessons: per-step dropout masks, each framework's BatchNorm convention ----------
+
+
+@needs_framework
+def test_a_reference_that_keeps_the_first_dropout_mask_fails_the_training_check(monkeypatch):
+    """Every step draws its own masks on all three sides; a reference that reuses step 0's is caught."""
+    from conformance import training
+
+    def fit_with_the_first_mask(*args, dropout_masks=None, **kwargs):
+        return ORIGINAL_FIT(*args, dropout_masks=lambda step, n_rows: dropout_masks(0, n_rows), **kwargs)
+
+    case = Case("spiral-dropout", FRAMEWORK, "float64")
+    monkeypatch.setattr(training, "fit", fit_with_the_first_mask)
+    result = run_check("training", case)
+    assert not result.passed
+    assert result.comparison.failures()[0].name.endswith("after epoch 200")  # the first snapshot after the start
+
+
+@pytest.mark.parametrize("framework", available_frameworks())
+def test_the_training_run_follows_the_framework_s_batchnorm_running_variance(framework):
+    """Trained under the other framework's convention, the reference ends with another running variance."""
+    lesson = LESSONS["spiral-batchnorm"]
+    other = {"torch": "keras", "keras": "torch"}[framework]
+    run = framework_run(lesson, framework, "float64")
+    assert compare_runs(lesson, reference_run(lesson, "float64", framework), run)[0].passed
+    result, _ = compare_runs(lesson, reference_run(lesson, "float64", other), run)
+    assert not result.passed
+    assert result.failures()[0].name == "moving_variance1 after epoch 200"
+
+
+@pytest.mark.parametrize("framework", available_frameworks())
+def test_spiral_3_layer_s_own_row_still_catches_the_other_adam(framework):
+    """Its float64 row (1e-8, measured Adam amplification) is far under what a formula difference does:
+    Adam under the other framework's epsilon convention fails at the first snapshot."""
+    lesson = LESSONS["spiral-3-layer"]
+    other = {"torch": "keras", "keras": "torch"}[framework]
+    result, _ = compare_runs(lesson, reference_run(lesson, "float64", other), framework_run(lesson, framework, "float64"))
+    assert not result.passed
+    assert result.failures()[0].name == "W1 after epoch 100"
