@@ -175,8 +175,11 @@ class CategoricalCrossEntropy(Loss):
         return p
 
     def forward(self, y_pred, y):
-        with np.errstate(divide="ignore"):
-            return float(-np.sum(y * np.log(self._probabilities(y_pred))) / y_pred.shape[0])
+        # A class whose target is 0 adds nothing, even where its p is 0 (0 * log 0 = 0, as
+        # torch's NLLLoss with class labels): np.where keeps 0 * -inf = nan out of the sum.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(y != 0, y * np.log(self._probabilities(y_pred)), 0)
+        return float(-np.sum(terms) / y_pred.shape[0])
 
     def backward(self, y_pred, y):
         n = y_pred.shape[0]
@@ -187,7 +190,8 @@ class CategoricalCrossEntropy(Loss):
             dq = np.where(inside, -y / np.clip(q, KERAS_EPSILON, 1), 0)
             # through q = p / s: dL/dp_j = (dq_j - sum_i dq_i q_i) / s
             return (dq - (dq * q).sum(axis=1, keepdims=True)) / s / n
-        return -y / y_pred / n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(y != 0, -y / y_pred, 0) / n  # 0 where the target is 0, even at p = 0
 
     def from_logits(self):
         return CategoricalCrossEntropyWithLogits()

@@ -123,3 +123,15 @@ def test_bad_input_names_the_thing_at_fault(build, message):
     with pytest.raises(ValueError) as info:
         build()
     assert message in str(info.value)
+
+
+def test_cce_on_probabilities_ignores_a_zero_probability_of_a_non_target_class():
+    """0 * log 0 counts as 0 (torch: nll_loss(log p, labels) gives 0.5249 here), never NaN."""
+    from reference.losses import CategoricalCrossEntropy
+
+    p = np.array([[0.0, 0.3, 0.7], [0.2, 0.3, 0.5]])
+    y = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    loss = CategoricalCrossEntropy("torch")
+    assert loss.forward(p, y) == pytest.approx(-(np.log(0.7) + np.log(0.5)) / 2, rel=1e-15)
+    grad = loss.backward(p, y)
+    assert np.all(np.isfinite(grad)) and grad[0, 0] == 0.0
