@@ -1,7 +1,12 @@
 """A lesson in Keras 3: a ``Sequential`` of ``Dense`` and ``Activation`` layers, Keras losses and optimizers.
 
 Keras reads its backend at import, so ``KERAS_BACKEND`` is set (to tensorflow,
-unless the caller chose) before ``import keras``. The weights are never
+unless the caller chose) before ``import keras``; one process hosts one backend,
+and this one class serves them all (``backends.py``: ``keras`` is TensorFlow,
+``keras-jax`` and ``keras-torch`` the others). Only gradients are computed per
+backend (``keras_gradients.py``). On JAX, float64 needs ``jax_enable_x64``,
+set here before Keras starts; without it JAX silently computes in float32, so
+every array a twin returns is checked for its dtype. The weights are never
 initialised by Keras: they are loaded from the reference (``set_params``), in
 the same ``(fan_in, units)`` layout.
 
@@ -23,13 +28,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TF's start-up bann
 # off unless the caller chose, so results repeat from machine to machine.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+if os.environ["KERAS_BACKEND"] == "jax":
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # else float64 arrays silently become float32
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
+from .backends import KERAS_BACKENDS  # noqa: E402
+from .keras_gradients import GRADIENTS  # noqa: E402
 from .layout import from_keras, to_keras  # noqa: E402
 
 BACKEND = keras.backend.backend()
+FRAMEWORK = {backend: name for name, backend in KERAS_BACKENDS.items()}[BACKEND]  # keras, keras-jax, ...
 
 
 def half_sum_squared_error(y, p):
@@ -88,11 +101,9 @@ def build_model(sizes, activations, use_bias) -> keras.Sequential:
 class Twin:
     """The Keras side of a lesson: same operations as every twin."""
 
-    framework = "keras"
+    framework = FRAMEWORK
 
     def __init__(self, lesson, dtype: str):
-        if BACKEND != "tensorflow":
-            raise RuntimeError(f"keras twin: backend {BACKEND!r} is not supported yet (tensorflow is)")
         self.lesson = lesson
         self.dtype = dtype
         with keras_dtype(dtype):
@@ -106,47 +117,54 @@ class Twin:
             self._named[f"W{i}"] = layer.kernel
             if layer.bias is not None:
                 self._named[f"b{i}"] = layer.bias
-        if any(v.dtype != dtype for v in self._named.values()):
-            raise RuntimeError(f"keras twin: variables are not {dtype}: the dtype policy did not take effect")
+        for name, var in self._named.items():
+            self._numpy(var.value, f"variable {name}")
 
     def _tensor(self, array):
         return ops.convert_to_tensor(np.asarray(array, dtype=self.dtype))
+
+    def _numpy(self, tensor, what: str) -> np.ndarray:
+        """``tensor`` as a NumPy array, refused unless it has the twin's dtype (no silent downcast)."""
+        array = ops.convert_to_numpy(tensor)
+        if array.dtype != self.dtype:
+            hint = " (JAX needs jax_enable_x64 before its first array)" if BACKEND == "jax" else ""
+            raise RuntimeError(
+                f"{self.framework} twin: {what} came back as {array.dtype}, expected {self.dtype}: "
+                f"the {BACKEND} backend computed in another dtype{hint}"
+            )
+        return array
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         for name, var in self._named.items():
             var.assign(np.asarray(to_keras(name, params[name]), dtype=self.dtype))
 
     def get_params(self) -> dict[str, np.ndarray]:
-        return {name: from_keras(name, np.array(var.numpy())) for name, var in self._named.items()}
+        return {name: from_keras(name, self._numpy(var.value, f"parameter {name}").copy())
+                for name, var in self._named.items()}
 
     def forward(self, X) -> dict[str, np.ndarray]:
         """Every layer's pre-activation z_l and activation a_l."""
         outputs = self.trace_model(self._tensor(X), training=False)
         out = {}
         for i in range(len(outputs) // 2):
-            out[f"z{i + 1}"] = np.asarray(outputs[2 * i])
-            out[f"a{i + 1}"] = np.asarray(outputs[2 * i + 1])
+            out[f"z{i + 1}"] = self._numpy(outputs[2 * i], f"forward z{i + 1}")
+            out[f"a{i + 1}"] = self._numpy(outputs[2 * i + 1], f"forward a{i + 1}")
         return out
 
     def loss(self, X, y) -> float:
-        return float(self.loss_fn(self._tensor(y), self.model(self._tensor(X), training=True)))
+        loss = self.loss_fn(self._tensor(y), self.model(self._tensor(X), training=True))
+        return float(self._numpy(loss, "the loss"))
 
     def _loss_and_grads(self, X, y):
-        import tensorflow as tf
-
-        x, y = self._tensor(X), self._tensor(y)
-        variables = list(self._named.values())
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = self.loss_fn(y, self.model(x, training=True))
-        grads = tape.gradient(loss, [x] + variables)
-        return loss, grads[0], grads[1:]
+        """(loss, dL/dX, [dL/dv for each variable]) by the backend's own autodiff (keras_gradients.py)."""
+        return GRADIENTS[BACKEND](self.model, self.loss_fn, self._tensor(X), self._tensor(y),
+                                  list(self._named.values()))
 
     def gradients(self, X, y) -> dict[str, np.ndarray]:
-        """dL/dparameter for every parameter, and dL/dX, by ``tf.GradientTape``."""
+        """dL/dparameter for every parameter, and dL/dX (GradientTape, jax.grad or torch autograd)."""
         _, gx, gvars = self._loss_and_grads(X, y)
-        grads = {name: from_keras(name, np.asarray(g)) for name, g in zip(self._named, gvars)}
-        grads["X"] = np.asarray(gx)
+        grads = {name: from_keras(name, self._numpy(g, f"gradient of {name}")) for name, g in zip(self._named, gvars)}
+        grads["X"] = self._numpy(gx, "gradient of X")
         return grads
 
     def make_optimizer(self, name: str, hyper: dict):
