@@ -8,6 +8,17 @@ difference with their index, what was allowed, and which item failed.
 
 Tolerances are data (``TOLERANCES``), one row per dtype and kind of check, each
 with the reason for its size written beside it.
+
+Two options, both off unless asked for:
+
+- ``dtype``: every actual array must have this dtype, as ``torch.testing.assert_close``
+  checks by default. A float64 request answered in float32 is a silent downcast:
+  the item fails and says so, with its numbers still reported.
+- ``normwise``: the atol of each item is multiplied by max(1, max |expected| of that
+  item). Rounding errors scale with the size of the numbers summed, not with
+  each result: an element that cancels to near 0 inside a large array keeps
+  the error of its large terms. Property-based examples with inputs of any
+  magnitude are compared this way (a norm-wise bound, ||a - e||_inf <= atol * ||e||_inf).
 """
 
 from __future__ import annotations
@@ -65,7 +76,8 @@ class ItemReport:
     max_rel_err: float
     max_rel_index: tuple
     worst_ratio: float  # max of |diff| / (atol + rtol |expected|): above 1 fails
-    problem: str | None = None  # missing item, wrong shape, NaN where a number was expected
+    problem: str | None = None  # missing item, wrong shape, wrong dtype
+    atol: float | None = None  # the atol this item was held to, when not the comparison's (normwise)
 
     @property
     def passed(self) -> bool:
@@ -113,13 +125,14 @@ class Comparison:
             head = f"{self.what}: {item.name}" if self.what else item.name
             if item.problem:
                 lines.append(f"{head}: {item.problem}")
-                continue
+                if not np.isfinite(item.max_abs_err):
+                    continue
             pct = 100.0 * item.n_mismatched / max(item.n_total, 1)
             lines += [
                 f"{head} is not close (shape {item.shape}).",
                 f"  Mismatched elements: {item.n_mismatched} / {item.n_total} ({pct:.1f}%)",
                 f"  Greatest absolute difference: {item.max_abs_err:.3g} at index {item.max_abs_index} "
-                f"(up to {self.atol:g} allowed)",
+                f"(up to {self.atol if item.atol is None else item.atol:g} allowed)",
                 f"  Greatest relative difference: {item.max_rel_err:.3g} at index {item.max_rel_index} "
                 f"(up to {self.rtol:g} allowed)",
             ]
@@ -130,8 +143,18 @@ def _index(flat_index: int, shape: tuple) -> tuple:
     return tuple(int(i) for i in np.unravel_index(flat_index, shape)) if shape else ()
 
 
-def compare_arrays(name: str, actual, expected, atol: float, rtol: float) -> ItemReport:
+def compare_arrays(name: str, actual, expected, atol: float, rtol: float, *, dtype=None,
+                   normwise: bool = False) -> ItemReport:
     """Compare one pair of arrays; never raises on bad input, reports it instead."""
+    report = _compare_values(name, actual, expected, atol, rtol, normwise)
+    got = getattr(actual, "dtype", None)  # a Python float carries no dtype to check
+    if dtype is not None and got is not None and report.problem is None and np.dtype(got) != np.dtype(dtype):
+        report.problem = (f"dtype mismatch: expected {np.dtype(dtype)}, got {np.dtype(got)} "
+                          f"(computed in another precision than the one asked for)")
+    return report
+
+
+def _compare_values(name, actual, expected, atol, rtol, normwise) -> ItemReport:
     try:
         a = np.asarray(actual, dtype=np.float64)
         e = np.asarray(expected, dtype=np.float64)
@@ -144,6 +167,11 @@ def compare_arrays(name: str, actual, expected, atol: float, rtol: float) -> Ite
         )
     if a.size == 0:
         return ItemReport(name, e.shape, 0, 0, 0.0, (), 0.0, (), 0.0)
+    item_atol = None
+    if normwise:
+        finite = np.abs(e[np.isfinite(e)])
+        item_atol = atol * max(1.0, float(finite.max()) if finite.size else 1.0)
+        atol = item_atol
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         diff = np.abs(a - e)
         # NaN against NaN and inf against the same inf count as equal; anything else
@@ -166,14 +194,17 @@ def compare_arrays(name: str, actual, expected, atol: float, rtol: float) -> Ite
         max_rel_err=float(rel.flat[i_rel]),
         max_rel_index=_index(i_rel, e.shape),
         worst_ratio=float(np.max(ratio)),
+        atol=item_atol,
     )
 
 
-def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "") -> Comparison:
+def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "", dtype=None,
+            normwise: bool = False) -> Comparison:
     """Compare every item of ``expected`` with the same item of ``actual``.
 
     Both ``atol`` and ``rtol`` must be given (as torch.testing insists): a
     tolerance is a decision, not a default. Items missing from ``actual`` fail.
+    ``dtype`` and ``normwise``: see the module doc.
     """
     result = Comparison(what=what, atol=float(atol), rtol=float(rtol))
     for name, exp in expected.items():
@@ -184,13 +215,14 @@ def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str
                            problem=f"missing: expected an array of shape {shape}, got nothing")
             )
             continue
-        result.items.append(compare_arrays(name, actual[name], exp, atol, rtol))
+        result.items.append(compare_arrays(name, actual[name], exp, atol, rtol, dtype=dtype, normwise=normwise))
     return result
 
 
-def assert_agree(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "") -> Comparison:
+def assert_agree(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "", dtype=None,
+                 normwise: bool = False) -> Comparison:
     """``compare``, raising AssertionError with the report when anything disagrees."""
-    result = compare(actual, expected, atol=atol, rtol=rtol, what=what)
+    result = compare(actual, expected, atol=atol, rtol=rtol, what=what, dtype=dtype, normwise=normwise)
     if not result.passed:
         raise AssertionError(result.message())
     return result

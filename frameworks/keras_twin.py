@@ -5,8 +5,11 @@ unless the caller chose) before ``import keras``; one process hosts one backend,
 and this one class serves them all (``backends.py``: ``keras`` is TensorFlow,
 ``keras-jax`` and ``keras-torch`` the others). Only gradients are computed per
 backend (``keras_gradients.py``). On JAX, float64 needs ``jax_enable_x64``,
-set here before Keras starts; without it JAX silently computes in float32, so
-every array a twin returns is checked for its dtype. The weights are never
+set here before Keras starts; without it JAX makes float32 variables, and the
+twin refuses to build. Arrays come back in the dtype Keras computed them in, never
+cast: the conformance checks compare their dtype too, so a silent downcast
+(Keras 3.15 computes some float64 ops in float32 on JAX and torch, docs/backends.md)
+fails and says so. The weights are never
 initialised by Keras: they are loaded from the reference (``set_params``), in
 the same ``(fan_in, units)`` layout.
 
@@ -117,29 +120,26 @@ class Twin:
             self._named[f"W{i}"] = layer.kernel
             if layer.bias is not None:
                 self._named[f"b{i}"] = layer.bias
-        for name, var in self._named.items():
-            self._numpy(var.value, f"variable {name}")
+        wrong = {name: str(var.dtype) for name, var in self._named.items() if var.dtype != dtype}
+        if wrong:
+            hint = " (JAX needs jax_enable_x64 before its first array)" if BACKEND == "jax" else ""
+            raise RuntimeError(f"{self.framework} twin: variables {wrong} are not {dtype}: "
+                               f"the dtype policy did not take effect{hint}")
 
     def _tensor(self, array):
         return ops.convert_to_tensor(np.asarray(array, dtype=self.dtype))
 
-    def _numpy(self, tensor, what: str) -> np.ndarray:
-        """``tensor`` as a NumPy array, refused unless it has the twin's dtype (no silent downcast)."""
-        array = ops.convert_to_numpy(tensor)
-        if array.dtype != self.dtype:
-            hint = " (JAX needs jax_enable_x64 before its first array)" if BACKEND == "jax" else ""
-            raise RuntimeError(
-                f"{self.framework} twin: {what} came back as {array.dtype}, expected {self.dtype}: "
-                f"the {BACKEND} backend computed in another dtype{hint}"
-            )
-        return array
+    @staticmethod
+    def _numpy(tensor) -> np.ndarray:
+        """``tensor`` as a NumPy array in the dtype Keras computed it in (never cast)."""
+        return ops.convert_to_numpy(tensor)
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         for name, var in self._named.items():
             var.assign(np.asarray(to_keras(name, params[name]), dtype=self.dtype))
 
     def get_params(self) -> dict[str, np.ndarray]:
-        return {name: from_keras(name, self._numpy(var.value, f"parameter {name}").copy())
+        return {name: from_keras(name, self._numpy(var.value).copy())
                 for name, var in self._named.items()}
 
     def forward(self, X) -> dict[str, np.ndarray]:
@@ -147,13 +147,14 @@ class Twin:
         outputs = self.trace_model(self._tensor(X), training=False)
         out = {}
         for i in range(len(outputs) // 2):
-            out[f"z{i + 1}"] = self._numpy(outputs[2 * i], f"forward z{i + 1}")
-            out[f"a{i + 1}"] = self._numpy(outputs[2 * i + 1], f"forward a{i + 1}")
+            out[f"z{i + 1}"] = self._numpy(outputs[2 * i])
+            out[f"a{i + 1}"] = self._numpy(outputs[2 * i + 1])
         return out
 
-    def loss(self, X, y) -> float:
+    def loss(self, X, y) -> np.floating:
+        """The loss, as a NumPy scalar of the dtype Keras computed it in."""
         loss = self.loss_fn(self._tensor(y), self.model(self._tensor(X), training=True))
-        return float(self._numpy(loss, "the loss"))
+        return self._numpy(loss)[()]
 
     def _loss_and_grads(self, X, y):
         """(loss, dL/dX, [dL/dv for each variable]) by the backend's own autodiff (keras_gradients.py)."""
@@ -163,8 +164,8 @@ class Twin:
     def gradients(self, X, y) -> dict[str, np.ndarray]:
         """dL/dparameter for every parameter, and dL/dX (GradientTape, jax.grad or torch autograd)."""
         _, gx, gvars = self._loss_and_grads(X, y)
-        grads = {name: from_keras(name, self._numpy(g, f"gradient of {name}")) for name, g in zip(self._named, gvars)}
-        grads["X"] = self._numpy(gx, "gradient of X")
+        grads = {name: from_keras(name, self._numpy(g)) for name, g in zip(self._named, gvars)}
+        grads["X"] = self._numpy(gx)
         return grads
 
     def make_optimizer(self, name: str, hyper: dict):

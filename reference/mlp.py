@@ -16,6 +16,8 @@ and backward, from the output to the input (the chain rule, one layer at a time)
 When the last activation is the one the loss fuses with (sigmoid + BCE,
 softmax + categorical CE), the loss is computed from z_L (see ``losses.py``):
 exact for any logit, and dz_L = (a_L - y) / N with no division by a(1 - a).
+``fuse=False`` computes it from the probabilities a_L instead, as torch's
+``BCELoss`` and Keras on the JAX and torch backends do (with their own clipping).
 
 PyTorch: an ``nn.Sequential`` of ``nn.Linear`` and activation modules, then
 ``loss.backward()``. Keras 3: a ``Sequential`` of ``Dense`` layers, then
@@ -40,7 +42,7 @@ class MLP:
     layer's ``dz`` (``self.dz``).
     """
 
-    def __init__(self, params, activations, loss="mse", dtype="float64"):
+    def __init__(self, params, activations, loss="mse", dtype="float64", fuse=True):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"MLP: dtype must be float32 or float64. Received: dtype={dtype}")
@@ -68,7 +70,9 @@ class MLP:
             )
         self.loss = loss if isinstance(loss, Loss) else get_loss(loss)
         # sigmoid + BCE and softmax + CCE are computed from the logits (see module doc).
-        self.fused = self.loss.fused_activation is not None and self.loss.fused_activation == self.activations[-1].name
+        self.fused = fuse and self.loss.fused_activation is not None and (
+            self.loss.fused_activation == self.activations[-1].name
+        )
         self._output_loss = self.loss.from_logits() if self.fused else self.loss
         self.z: list[np.ndarray] = []
         self.a: list[np.ndarray] = []
