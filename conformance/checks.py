@@ -31,6 +31,7 @@ from .compare import Comparison, compare, tolerance
 from .conventions import reference_loss
 from .known import known_difference
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .magnitudes import magnitudes
 
 CHECKS = ("forward", "loss", "gradients", "step")
 DTYPES = ("float64", "float32")
@@ -144,23 +145,30 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str) -> dict[str, 
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
 
 
-def run_check(check: str, case: Case, lesson: Lesson | None = None, normwise: bool = False) -> CheckResult:
+def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool = False) -> CheckResult:
     """Run one check on one case. The framework must be available (see ``unavailable_reason``).
 
     ``lesson`` defaults to the catalog's ``case.lesson`` (pass one to check a lesson
-    declared elsewhere, as the property-based tests do); ``normwise``: see compare.py.
+    declared elsewhere, as the property-based tests do). ``scaled``: hold each element
+    to atol times the size of the numbers that made it (``magnitudes.py``), for
+    inputs of any magnitude.
     """
     lesson = lesson or get_lesson(case.lesson)
     tol = tolerance(case.dtype)
     got = actual(check, lesson, case.framework, case.dtype)
     want = expected(check, lesson, case.dtype, case.framework)
+    scale = None
+    if scaled:
+        params, X, y = case_inputs(lesson, case.dtype)
+        model = reference_model(lesson, params, case.framework, case.dtype)
+        scale = magnitudes(check, lesson, model, params, X, y, case.dtype)
     result = compare(got, want, atol=tol.atol, rtol=tol.rtol, what=f"{check} of {case.id}", dtype=case.dtype,
-                     normwise=normwise)
+                     scale=scale)
     known = None
     difference = None if result.passed else known_difference(case.framework, case.dtype)
     if difference is not None:
         bound = tolerance(difference.bound)
-        if compare(got, want, atol=bound.atol, rtol=bound.rtol, normwise=normwise).passed:
+        if compare(got, want, atol=bound.atol, rtol=bound.rtol, scale=scale).passed:
             known = difference.name
     return CheckResult(case, check, result, known)
 

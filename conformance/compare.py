@@ -14,11 +14,11 @@ Two options, both off unless asked for:
 - ``dtype``: every actual array must have this dtype, as ``torch.testing.assert_close``
   checks by default. A float64 request answered in float32 is a silent downcast:
   the item fails and says so, with its numbers still reported.
-- ``normwise``: the atol of each item is multiplied by max(1, max |expected| of that
-  item). Rounding errors scale with the size of the numbers summed, not with
-  each result: an element that cancels to near 0 inside a large array keeps
-  the error of its large terms. Property-based examples with inputs of any
-  magnitude are compared this way (a norm-wise bound, ||a - e||_inf <= atol * ||e||_inf).
+- ``scale``: {item name: array or number}. The atol of each element is multiplied by
+  its scale: |actual - expected| <= atol * scale + rtol * |expected|. Rounding errors
+  are relative to the size of the numbers that made a value, not to the value: an
+  element that cancels to near 0 keeps the error of its large terms. The property-based
+  tests pass the sizes that ``magnitudes.py`` computes; an item not named keeps scale 1.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class ItemReport:
     max_rel_index: tuple
     worst_ratio: float  # max of |diff| / (atol + rtol |expected|): above 1 fails
     problem: str | None = None  # missing item, wrong shape, wrong dtype
-    atol: float | None = None  # the atol this item was held to, when not the comparison's (normwise)
+    atol: float | None = None  # the greatest atol * scale this item was held to, when scaled
 
     @property
     def passed(self) -> bool:
@@ -144,9 +144,9 @@ def _index(flat_index: int, shape: tuple) -> tuple:
 
 
 def compare_arrays(name: str, actual, expected, atol: float, rtol: float, *, dtype=None,
-                   normwise: bool = False) -> ItemReport:
+                   scale=None) -> ItemReport:
     """Compare one pair of arrays; never raises on bad input, reports it instead."""
-    report = _compare_values(name, actual, expected, atol, rtol, normwise)
+    report = _compare_values(name, actual, expected, atol, rtol, scale)
     got = getattr(actual, "dtype", None)  # a Python float carries no dtype to check
     if dtype is not None and got is not None and report.problem is None and np.dtype(got) != np.dtype(dtype):
         report.problem = (f"dtype mismatch: expected {np.dtype(dtype)}, got {np.dtype(got)} "
@@ -154,7 +154,7 @@ def compare_arrays(name: str, actual, expected, atol: float, rtol: float, *, dty
     return report
 
 
-def _compare_values(name, actual, expected, atol, rtol, normwise) -> ItemReport:
+def _compare_values(name, actual, expected, atol, rtol, scale) -> ItemReport:
     try:
         a = np.asarray(actual, dtype=np.float64)
         e = np.asarray(expected, dtype=np.float64)
@@ -168,10 +168,10 @@ def _compare_values(name, actual, expected, atol, rtol, normwise) -> ItemReport:
     if a.size == 0:
         return ItemReport(name, e.shape, 0, 0, 0.0, (), 0.0, (), 0.0)
     item_atol = None
-    if normwise:
-        finite = np.abs(e[np.isfinite(e)])
-        item_atol = atol * max(1.0, float(finite.max()) if finite.size else 1.0)
-        atol = item_atol
+    if scale is not None:
+        scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), e.shape)
+        atol = atol * np.where(np.isfinite(scale), scale, 0.0)
+        item_atol = float(np.max(atol))
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         diff = np.abs(a - e)
         # NaN against NaN and inf against the same inf count as equal; anything else
@@ -199,12 +199,12 @@ def _compare_values(name, actual, expected, atol, rtol, normwise) -> ItemReport:
 
 
 def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "", dtype=None,
-            normwise: bool = False) -> Comparison:
+            scale: dict | None = None) -> Comparison:
     """Compare every item of ``expected`` with the same item of ``actual``.
 
     Both ``atol`` and ``rtol`` must be given (as torch.testing insists): a
     tolerance is a decision, not a default. Items missing from ``actual`` fail.
-    ``dtype`` and ``normwise``: see the module doc.
+    ``dtype`` and ``scale``: see the module doc.
     """
     result = Comparison(what=what, atol=float(atol), rtol=float(rtol))
     for name, exp in expected.items():
@@ -215,14 +215,15 @@ def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str
                            problem=f"missing: expected an array of shape {shape}, got nothing")
             )
             continue
-        result.items.append(compare_arrays(name, actual[name], exp, atol, rtol, dtype=dtype, normwise=normwise))
+        result.items.append(compare_arrays(name, actual[name], exp, atol, rtol, dtype=dtype,
+                                           scale=None if scale is None else scale.get(name)))
     return result
 
 
 def assert_agree(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "", dtype=None,
-                 normwise: bool = False) -> Comparison:
+                 scale: dict | None = None) -> Comparison:
     """``compare``, raising AssertionError with the report when anything disagrees."""
-    result = compare(actual, expected, atol=atol, rtol=rtol, what=what, dtype=dtype, normwise=normwise)
+    result = compare(actual, expected, atol=atol, rtol=rtol, what=what, dtype=dtype, scale=scale)
     if not result.passed:
         raise AssertionError(result.message())
     return result

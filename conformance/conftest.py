@@ -10,7 +10,7 @@ import pytest
 
 from conformance.checks import DTYPES, all_cases
 from conformance.lessons import LESSONS
-from frameworks import FRAMEWORKS
+from frameworks import FRAMEWORKS, unavailable_reason
 
 
 def _chosen(config, option, known, what):
@@ -22,6 +22,16 @@ def _chosen(config, option, known, what):
 
 
 def pytest_generate_tests(metafunc):
+    config = metafunc.config
+    if "framework" in metafunc.fixturenames:  # tests that draw their own lessons (test_properties.py)
+        chosen = _chosen(config, "framework", FRAMEWORKS, "framework")
+        metafunc.parametrize("framework", [
+            pytest.param(fw, marks=pytest.mark.skipif(unavailable_reason(fw) is not None,
+                                                      reason=str(unavailable_reason(fw))))
+            for fw in chosen
+        ])
+    if "dtypes" in metafunc.fixturenames:
+        metafunc.parametrize("dtypes", [tuple(_chosen(config, "dtype", DTYPES, "dtype"))], ids="-".join)
     if "case" in metafunc.fixturenames:
         config = metafunc.config
         cases = all_cases(

@@ -10,7 +10,7 @@ from .checks import Case, CheckResult, run_check
 from .known import KNOWN_DIFFERENCES, known_difference
 
 
-def check_case(check: str, case: Case, lesson=None, normwise: bool = False) -> CheckResult:
+def check_case(check: str, case: Case, lesson=None, scaled: bool = False) -> CheckResult:
     """Run ``check`` on ``case``; skip if its framework cannot run here; fail with the report.
 
     A failure that a known difference explains (``known.py``), within that difference's
@@ -19,7 +19,7 @@ def check_case(check: str, case: Case, lesson=None, normwise: bool = False) -> C
     reason = unavailable_reason(case.framework)
     if reason:
         pytest.skip(reason)
-    result = run_check(check, case, lesson=lesson, normwise=normwise)
+    result = run_check(check, case, lesson=lesson, scaled=scaled)
     if result.known:
         difference = KNOWN_DIFFERENCES[result.known]
         pytest.xfail(f"known difference {difference.name} (within the {difference.bound} tolerance): "

@@ -57,7 +57,7 @@ def twin_class(framework: str):
     return importlib.import_module(FRAMEWORKS[framework][0]).Twin
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=256)  # bounded: the property-based tests build a twin per random lesson
 def get_twin(framework: str, lesson, dtype: str):
     """The twin of ``lesson`` in ``framework`` and ``dtype``, built once per process."""
     return twin_class(framework)(lesson, dtype)
