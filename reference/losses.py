@@ -48,6 +48,7 @@ class Loss:
 
     name = "loss"
     fused_activation: str | None = None
+    reduction = "mean"  # over the batch: undefined for an empty batch (see MLP.loss_value)
 
     def forward(self, y_pred: np.ndarray, y: np.ndarray) -> float:
         raise NotImplementedError
@@ -83,6 +84,7 @@ class HalfSumSquaredError(Loss):
     """L = 0.5 * sum((y_pred - y)**2);  dL/dy_pred = y_pred - y (no 1/N: the classic XOR lesson)."""
 
     name = "half_sse"
+    reduction = "sum"  # 0 for an empty batch
 
     def forward(self, y_pred, y):
         return float(0.5 * np.sum((y_pred - y) ** 2))

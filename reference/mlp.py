@@ -115,6 +115,11 @@ class MLP:
         """L = loss(forward(X), y) (from the logits when fused)."""
         self.forward(X)
         y = self._check_y(y)
+        if len(y) == 0 and self.loss.reduction == "mean":
+            raise ValueError(
+                f"MLP.loss_value: the batch is empty (X.shape={np.shape(X)}): {self.loss.name} is a mean over "
+                "the batch, undefined for 0 samples (torch returns nan, Keras an empty array)"
+            )
         return self._output_loss.forward(self.z[-1] if self.fused else self.a[-1], y)
 
     def backward(self, y) -> dict[str, np.ndarray]:

@@ -1,0 +1,153 @@
+"""Numerical edges, with every framework compared to the reference through the same checks.
+
+Each edge is a lesson whose weights and data are written in its declaration
+(``fixed_params``, ``dataset="given"``), chosen so that every library rounds
+alike: logits of +-1000 make probabilities of exactly 0 and 1 in float32 and
+float64, 0.5 * 1.0 - 0.5 is exactly 0. Where frameworks disagree on purpose
+(a loss at a saturated output), the reference reproduces each framework's own
+convention (``conventions.py``), and ``test_saturated_bce_conventions_differ``
+pins the three answers down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from frameworks import get_twin
+
+from .checks import CHECKS, Case, case_inputs, reference_model, run_check
+from .known import KNOWN_DIFFERENCES
+from .lessons import LESSONS, Lesson, lesson_data
+
+NAN, INF = float("nan"), float("inf")
+
+
+def edge(name, sizes, activations, loss, params, X, y, about):
+    return Lesson(name=name, sizes=sizes, activations=activations, loss=loss, init="zeros", dataset="given",
+                  fixed_params=params, dataset_args=(("X", X), ("y", y)), seed_text=about)
+
+
+EDGES = {e.name: e for e in (
+    edge("sigmoid-bce-at-1000", (1, 1), ("sigmoid",), "bce",
+         (("W1", ((1.0,),)), ("b1", (0.5,))), ((1000.0,), (-1000.0,), (1000.0,), (-1000.0,)),
+         ((1.0,), (0.0,), (0.0,), (1.0,)),
+         "logits +-1000.5 through a sigmoid into BCE: p is exactly 1 or 0, half right, half wrong"),
+    edge("softmax-cce-at-1000", (1, 2), ("softmax",), "cce",
+         (("W1", ((1.0, -1.0),)), ("b1", (0.5, -0.5))), ((1000.0,), (-1000.0,)), ((0.0, 1.0), (1.0, 0.0)),
+         "logits +-1000.5 through a softmax into categorical CE: p is exactly one-hot, and wrong"),
+    edge("bce-with-logits-at-1000", (1, 1), ("linear",), "bce_logits",
+         (("W1", ((1.0,),)), ("b1", (0.5,))), ((1000.0,), (-1000.0,), (1000.0,), (-1000.0,)),
+         ((1.0,), (0.0,), (0.0,), (1.0,)), "BCE from logits of +-1000.5: exact in every framework"),
+    edge("bce-on-probabilities-0-and-1", (1, 1), ("linear",), "bce",
+         (("W1", ((0.5,),)), ("b1", (0.5,))), ((1.0,), (-1.0,), (1.0,), (-1.0,)), ((1.0,), (0.0,), (0.0,), (1.0,)),
+         "BCE on probabilities of exactly 1 and 0 (a linear output): torch clamps log at -100, "
+         "Keras clips p to [1e-7, 1 - 1e-7]"),
+    edge("relu-at-its-kink", (1, 2, 1), ("relu", "linear"), "mse",
+         (("W1", ((0.5, 1.0),)), ("b1", (-0.5, 0.25)), ("W2", ((1.0,), (1.0,))), ("b2", (0.1,))),
+         ((1.0,), (-1.0,), (2.0,)), ((1.0,), (0.0,), (2.0,)), "z = 0.5 * 1 - 0.5 = 0 exactly: relu'(0) = 0"),
+    edge("leaky-relu-at-its-kink", (1, 2, 1), ("leaky_relu", "linear"), "mse",
+         (("W1", ((0.5, 1.0),)), ("b1", (-0.5, 0.25)), ("W2", ((1.0,), (1.0,))), ("b2", (0.1,))),
+         ((1.0,), (-1.0,), (2.0,)), ((1.0,), (0.0,), (2.0,)), "z = 0 exactly: leaky_relu'(0) = slope"),
+)}
+
+# NaN and inf inputs: every framework and the reference propagate them alike (compare
+# counts NaN against NaN as equal), for forward and gradients.
+NONFINITE_X = ((NAN, 1.0), (INF, 1.0), (-INF, 1.0), (1.0, 2.0))
+NONFINITE_PARAMS = (("W1", ((1.0, -1.0, 0.0), (0.5, 0.5, 0.5))), ("b1", (0.1, 0.2, 0.3)),
+                    ("W2", ((1.0, 0.0), (0.5, -1.0), (1.0, 1.0))), ("b2", (0.1, -0.1)))
+NONFINITE = {e.name: e for e in (
+    edge("nan-inf-relu-softmax-cce", (2, 3, 2), ("relu", "softmax"), "cce", NONFINITE_PARAMS, NONFINITE_X,
+         ((1.0, 0.0), (0.0, 1.0), (1.0, 0.0), (0.0, 1.0)), "NaN, +inf and -inf inputs"),
+    edge("nan-inf-tanh-sigmoid-mse", (2, 3, 2), ("tanh", "sigmoid"), "mse", NONFINITE_PARAMS, NONFINITE_X,
+         ((1.0, 1.0),) * 4, "NaN, +inf and -inf inputs"),
+    edge("nan-inf-leaky-relu-linear-mse", (2, 3, 2), ("leaky_relu", "linear"), "mse", NONFINITE_PARAMS,
+         NONFINITE_X, ((1.0, 1.0),) * 4, "NaN, +inf and -inf inputs"),
+)}
+
+
+def run_edge(framework, dtypes, lesson, checks=CHECKS):
+    """Every check of ``lesson`` in every dtype: fail on a real difference, xfail on a known one."""
+    results = [run_check(check, Case(lesson.name, framework, dtype), lesson=lesson)
+               for dtype in dtypes for check in checks]
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        pytest.fail("\n".join(f"{r.check} {r.case.id}:\n{r.comparison.message()}" for r in failed), pytrace=False)
+    known = sorted({r.known for r in results if r.known})
+    if known:
+        pytest.xfail("; ".join(f"known difference {k}: {KNOWN_DIFFERENCES[k].explanation}" for k in known))
+
+
+@pytest.mark.parametrize("name", EDGES)
+def test_edge(framework, dtypes, name):
+    run_edge(framework, dtypes, EDGES[name])
+
+
+@pytest.mark.parametrize("name", NONFINITE)
+def test_nan_and_inf_propagate_alike(framework, dtypes, name):
+    with np.errstate(invalid="ignore"):  # inf * 0 in the reference's matmul: NaN, as in the frameworks
+        run_edge(framework, dtypes, NONFINITE[name], checks=("forward", "gradients"))
+
+
+def test_nan_into_bce_is_an_error_in_torch_and_propagates_elsewhere(framework, dtypes):
+    """torch's BCELoss refuses a NaN probability (a clear error); Keras propagates it, as the reference does."""
+    lesson = dataclasses.replace(NONFINITE["nan-inf-tanh-sigmoid-mse"], name="nan-sigmoid-bce", loss="bce",
+                                 dataset_args=(("X", NONFINITE_X), ("y", ((1.0, 0.0),) * 4)))
+    if framework == "torch":
+        twin = get_twin(framework, lesson, dtypes[0])
+        twin.set_params(case_inputs(lesson, dtypes[0])[0])
+        with pytest.raises(RuntimeError, match="between 0 and 1"):
+            twin.loss(*lesson_data(lesson))
+        return
+    with np.errstate(invalid="ignore"):
+        run_edge(framework, dtypes, lesson, checks=("forward", "loss", "gradients"))
+
+
+def random_batch_of(lesson: Lesson, samples: int) -> Lesson:
+    targets = {"bce": "binary", "cce": "onehot"}.get(lesson.loss, "real")
+    args = (("samples", samples), ("features", lesson.sizes[0]), ("outputs", lesson.sizes[-1]),
+            ("targets", targets), ("scale", 1.0), ("seed", 0))
+    return dataclasses.replace(lesson, name=f"{lesson.name}-{samples}-samples", dataset="random",
+                               dataset_args=args)
+
+
+@pytest.mark.parametrize("name", ["sensor", "tanh-4-5-4-1", "xor-mse"])
+def test_one_sample_batches(framework, dtypes, name):
+    run_edge(framework, dtypes, random_batch_of(LESSONS[name], 1))
+
+
+@pytest.mark.parametrize("name", ["sensor", "xor-mse"])
+def test_empty_batch_forward_and_gradients_agree(framework, dtypes, name):
+    """0 samples: empty outputs and zero gradients everywhere."""
+    run_edge(framework, dtypes, random_batch_of(LESSONS[name], 0), checks=("forward", "gradients"))
+
+
+def test_empty_batch_loss_is_an_error_in_the_reference_and_not_a_number_in_the_frameworks(framework, dtypes):
+    lesson = random_batch_of(LESSONS["sensor"], 0)
+    for dtype in dtypes:
+        params, X, y = case_inputs(lesson, dtype)
+        with pytest.raises(ValueError, match=r"the batch is empty .* undefined for 0 samples"):
+            reference_model(lesson, params).loss_value(X, y)
+        twin = get_twin(framework, lesson, dtype)
+        twin.set_params(params)
+        loss = np.asarray(twin.loss(X, y), dtype=np.float64)
+        assert loss.size == 0 or np.isnan(loss).all(), f"{framework} gave {loss!r} for an empty batch"
+
+
+def test_saturated_bce_conventions_differ(framework):
+    """The same saturated batch, three answers: what conventions.py says each framework computes."""
+    lesson = EDGES["sigmoid-bce-at-1000"]
+    twin = get_twin(framework, lesson, "float64")
+    twin.set_params(case_inputs(lesson, "float64")[0])
+    loss = float(twin.loss(*lesson_data(lesson)))
+    # two right (loss 0) and two wrong samples; a wrong one costs:
+    per_wrong = {
+        "torch": 100.0,  # -log(0) clamped at -100 (nn.BCELoss)
+        "keras": 1000.0,  # |logit| of 1000.5 and 999.5, from the logits the sigmoid attached
+        "keras-jax": -np.log(1e-7),  # p clipped to 1 - 1e-7: 16.118
+        "keras-torch": -np.log(1e-7),
+    }[framework]
+    rtol = 1e-12 if framework in ("torch", "keras") else 1e-6  # keras-jax/torch: float32 mean (known.py)
+    assert loss == pytest.approx(2 * per_wrong / 4, rel=rtol, abs=1e-6)
