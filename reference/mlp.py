@@ -91,6 +91,14 @@ class MLP:
             )
         return X
 
+    def _check_not_empty(self, y, what: str) -> None:
+        """A mean over 0 samples is undefined: refuse it rather than return nan (or zeros)."""
+        if len(y) == 0 and self.loss.reduction == "mean":
+            raise ValueError(
+                f"MLP.{what}: the batch is empty (y.shape={y.shape}): {self.loss.name} is a mean over the "
+                "batch, undefined for 0 samples (torch gives nan, Keras an empty array)"
+            )
+
     def _check_y(self, y) -> np.ndarray:
         y = np.asarray(y, dtype=self.dtype)
         expected = self.a[-1].shape
@@ -115,11 +123,7 @@ class MLP:
         """L = loss(forward(X), y) (from the logits when fused)."""
         self.forward(X)
         y = self._check_y(y)
-        if len(y) == 0 and self.loss.reduction == "mean":
-            raise ValueError(
-                f"MLP.loss_value: the batch is empty (X.shape={np.shape(X)}): {self.loss.name} is a mean over "
-                "the batch, undefined for 0 samples (torch returns nan, Keras an empty array)"
-            )
+        self._check_not_empty(y, "loss_value")
         return self._output_loss.forward(self.z[-1] if self.fused else self.a[-1], y)
 
     def backward(self, y) -> dict[str, np.ndarray]:
@@ -127,6 +131,7 @@ class MLP:
         if not self.a:
             raise RuntimeError("MLP.backward called before forward")
         y = self._check_y(y)
+        self._check_not_empty(y, "backward")
         if self.fused:
             dz = self._output_loss.backward(self.z[-1], y)
         else:
