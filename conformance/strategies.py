@@ -95,6 +95,14 @@ def lessons(draw, name: str = "property") -> Lesson:
     )
 
 
+def random_batch_of(lesson: Lesson, samples: int, scale: float = 1.0, seed: int = 0) -> Lesson:
+    """``lesson`` on a random batch of ``samples`` (targets that fit its loss), inputs of size ``scale``."""
+    targets = {"bce": "binary", "cce": "onehot", "bce_logits": "binary", "cce_logits": "onehot"}.get(lesson.loss, "real")
+    args = (("samples", samples), ("features", lesson.sizes[0]), ("outputs", lesson.sizes[-1]),
+            ("targets", targets), ("scale", scale), ("seed", seed))
+    return dataclasses.replace(lesson, name=f"{lesson.name}-{samples}-samples", dataset="random", dataset_args=args)
+
+
 def declaration(lesson: Lesson) -> str:
     """``Lesson(...)`` with every field that differs from its default: paste it into lessons.py."""
     fields = [f"{f.name}={getattr(lesson, f.name)!r}" for f in dataclasses.fields(lesson)

@@ -22,6 +22,7 @@ from .checks import CHECKS, Case, actual, case_inputs, expected, reference_model
 from .compare import assert_agree, tolerance
 from .known import KNOWN_DIFFERENCES, known_difference
 from .lessons import LESSONS, Lesson, lesson_data
+from .strategies import random_batch_of
 
 NAN, INF = float("nan"), float("inf")
 
@@ -137,14 +138,6 @@ def test_nan_into_bce_is_an_error_in_torch_and_propagates_elsewhere(framework, d
         return
     with np.errstate(invalid="ignore"):
         run_edge(framework, dtypes, lesson, checks=("forward", "loss", "gradients"))
-
-
-def random_batch_of(lesson: Lesson, samples: int) -> Lesson:
-    targets = {"bce": "binary", "cce": "onehot"}.get(lesson.loss, "real")
-    args = (("samples", samples), ("features", lesson.sizes[0]), ("outputs", lesson.sizes[-1]),
-            ("targets", targets), ("scale", 1.0), ("seed", 0))
-    return dataclasses.replace(lesson, name=f"{lesson.name}-{samples}-samples", dataset="random",
-                               dataset_args=args)
 
 
 @pytest.mark.parametrize("name", ["sensor", "tanh-4-5-4-1", "xor-mse"])

@@ -120,7 +120,9 @@ class Twin:
             self._named[f"W{i}"] = layer.kernel
             if layer.bias is not None:
                 self._named[f"b{i}"] = layer.bias
-        wrong = {name: str(var.dtype) for name, var in self._named.items() if var.dtype != dtype}
+        # the array's own dtype: without x64, JAX holds float32 under a Variable that says float64
+        held = {name: str(self._numpy(var.value).dtype) for name, var in self._named.items()}
+        wrong = {name: dt for name, dt in held.items() if dt != dtype}
         if wrong:
             hint = " (JAX needs jax_enable_x64 before its first array)" if BACKEND == "jax" else ""
             raise RuntimeError(f"{self.framework} twin: variables {wrong} are not {dtype}: "
