@@ -131,8 +131,14 @@ def cmd_run(args) -> int:
 
         for name in dict.fromkeys(r.known for r in known):
             difference = KNOWN_DIFFERENCES[name]
-            ids = ", ".join(f"{r.check} {r.case.id}" for r in known if r.known == name)
-            console.print(f"[yellow]known difference {name}[/] (within the {difference.bound} tolerance) in {ids}:")
+            where: dict[str, int] = {}
+            for r in known:
+                if r.known == name:
+                    key = f"{r.case.framework} {r.case.dtype}"
+                    where[key] = where.get(key, 0) + 1
+            counts = ", ".join(f"{key} ({n} checks)" for key, n in where.items())
+            console.print(f"[yellow]known difference {name}[/] (within the {difference.bound} tolerance) in "
+                          f"{counts}; the cells marked known:")
             console.print(difference.explanation, markup=False, highlight=False)
     n = len(results)
     summary = f"{n - len(failed) - len(known)} passed, {len(failed)} failed"

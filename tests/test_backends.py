@@ -105,10 +105,21 @@ def test_jax_without_x64_refuses_to_build_a_float64_twin():
 def test_run_starts_a_worker_per_backend_and_merges_their_results(tmp_path, capsys):
     out = tmp_path / "r.json"
     frameworks = ["keras-jax", "keras-torch", "torch"]
-    argv = ["run", "--lesson", "neuron", "--dtype", "float32", "--check", "forward", "--json", str(out)]
+    argv = ["run", "--lesson", "neuron", "--dtype", "float32", "--dtype", "float64", "--check", "forward",
+            "--json", str(out)]
     for fw in frameworks:
         argv += ["--framework", fw]
-    assert main(argv) == 0, capsys.readouterr().out
+    assert main(argv) == 0, capsys.readouterr().out  # a known difference alone does not fail the run
+    printed = capsys.readouterr().out
     results = json.loads(out.read_text())["results"]
-    assert [r["framework"] for r in results] == frameworks  # in the order asked, whoever ran them
-    assert all(r["passed"] and r["known"] is None for r in results)
+    # in the order asked, whoever ran them
+    assert [(r["framework"], r["dtype"]) for r in results] == [(fw, dt) for fw in frameworks
+                                                             for dt in ("float32", "float64")]
+    for r in results:
+        if (r["framework"], r["dtype"]) == ("keras-torch", "float64"):  # every Dense multiplies in float32
+            assert r["passed"] is False and r["known"] == "keras-float64-computed-in-float32"
+            assert 1e-12 < r["max_abs_err"] < 5e-6
+        else:
+            assert r["passed"] is True and r["known"] is None, r
+    assert "known difference keras-float64-computed-in-float32" in printed
+    assert "5 passed, 0 failed, 1 known differences" in printed
