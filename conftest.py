@@ -18,6 +18,10 @@ def pytest_addoption(parser):
     group.addoption(
         "--dtype", action="append", default=None, help="float64 or float32 (repeatable; default both)"
     )
+    group.addoption(
+        "--optimizer", action="append", default=None,
+        help="run the optimizer cases with this named setting only (repeatable; `nnparity optimizers` lists them)",
+    )
 
 
 # Hypothesis budgets (conformance/test_properties.py). ``ci`` is the default: a fixed,

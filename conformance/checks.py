@@ -7,34 +7,67 @@ and data, and compares the two through the one helper (``compare.py``):
 - ``forward``: every layer's pre-activation ``z_l`` and activation ``a_l``
 - ``loss``: the loss value
 - ``gradients``: dL/dW and dL/db of every layer, and dL/dX
-- ``step``: every parameter after one step of the lesson's optimizer
+- ``step``: every parameter after one step of the lesson's optimizer, on the full batch
+- ``trajectory``: every parameter after 10 and after 100 steps (``TRAJECTORY_STEPS``),
+  over the lesson's mini-batches (``reference.MiniBatches``, the same for all three)
+
+``step`` and ``trajectory`` use the lesson's optimizer, or the named setting of
+``optimizer_specs.py`` when the case names one (``nnparity run --optimizer``).
+The reference follows the case's framework's convention (``reference/optimizers.py``):
+torch's formula for the torch twin, Keras's for the Keras twin.
+- ``training``: the lesson's whole training run (``training.py``)
+- ``gradient_norms``: every layer's gradient norm and the first/last ratio (``gradient_norms.py``)
 
 For float32 the reference runs in float64 on the float32-rounded weights and
 data, so the comparison measures the framework's float32 rounding alone. Where
 frameworks compute a loss differently at saturated outputs, the reference takes
-each framework's own convention (``conventions.py``). Every array must also come
-back in the dtype asked for. A failure that a known difference explains (``known.py``)
-is named in ``CheckResult.known``.
+each framework's own convention (``conventions.py``); Keras on every backend follows
+Keras's optimizer and BatchNorm formulas (``frameworks.convention_of``). Every array
+must also come back in the dtype asked for. A failure that a known difference
+explains (``known.py``) is named in ``CheckResult.known``; a check a framework
+cannot run is skipped with the reason (``UNSUPPORTED``).
+
+Lessons with regularizers (``Lesson.regularized``) run in training mode: ``forward``
+also compares BatchNorm's output ``bn{l}`` and Dropout's ``dropout{l}``; ``step``
+also compares BatchNorm's running statistics, which the training forward moves by
+the case's framework's convention; dropout masks are shared (``dropout_masks``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from frameworks import get_twin, unavailable_reason
-from reference import MLP, get_optimizer
+from frameworks import convention_of, get_twin, unavailable_reason
+from reference import MLP, BatchNormConvention, MiniBatches, RegularizedMLP, get_optimizer
+from reference.batchnorm import get_convention as get_batchnorm_convention
 
-from .compare import Comparison, compare, tolerance
+from .compare import TOLERANCES, Comparison, compare, merge, tolerance
 from .conventions import reference_loss
+from .gradient_norms import compare_gradient_norms
 from .known import known_difference
-from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .lessons import Lesson, canonical_params, dropout_masks, get_lesson, lesson_data
 from .magnitudes import magnitudes
+from .optimizer_specs import get_optimizer_spec
+from .training import compare_training, missing_optimizer, not_trained
 
-CHECKS = ("forward", "loss", "gradients", "step")
+CHECKS = ("forward", "loss", "gradients", "step", "trajectory", "training", "gradient_norms")
+# Checks with their own module: check -> function(lesson, framework, dtype) -> (Comparison, info).
+OWN_MODULE_CHECKS = {"training": compare_training, "gradient_norms": compare_gradient_norms}
+# check -> function(lesson) -> why the check does not apply to that lesson, or None.
+NOT_APPLICABLE = {"step": missing_optimizer, "training": not_trained}
+# (check, framework) -> why that framework's twin cannot run the check
+UNSUPPORTED = {
+    **{("training", fw): "the whole training run is a compiled tf.function loop (frameworks/keras_fit.py), "
+       "on Keras's TensorFlow backend only" for fw in ("keras-jax", "keras-torch")},
+    # the first-divergence walk (divergence.py) needs every layer's dL/dz: Twin.dz, by tf.GradientTape
+    **{("walk", fw): "the walk's dL/dz of every layer is taken with tf.GradientTape, on Keras's TensorFlow "
+       "backend only" for fw in ("keras-jax", "keras-torch")},
+}
 DTYPES = ("float64", "float32")
+TRAJECTORY_STEPS = (10, 100)  # the trajectory check compares the weights after each of these step counts
 
 
 @dataclass(frozen=True)
@@ -42,10 +75,12 @@ class Case:
     lesson: str
     framework: str
     dtype: str
+    optimizer: str | None = None  # a key of OPTIMIZER_SPECS in place of the lesson's optimizer
 
     @property
     def id(self) -> str:
-        return f"{self.lesson}-{self.framework}-{self.dtype}"
+        suffix = f"-{self.optimizer}" if self.optimizer else ""
+        return f"{self.lesson}-{self.framework}-{self.dtype}{suffix}"
 
 
 @dataclass
@@ -53,15 +88,19 @@ class CheckResult:
     case: Case
     check: str
     comparison: Comparison
+    info: dict = field(default_factory=dict)  # what the check measured besides the comparison
+    skipped: str | None = None  # why the check does not apply to this case
     known: str | None = None  # the known difference (known.py) that explains a failure
 
     @property
     def passed(self) -> bool:
-        return self.comparison.passed
+        return self.skipped is None and self.comparison.passed
 
     @property
     def status(self) -> str:
-        """passed, known (failed as a known difference explains) or failed."""
+        """passed, skipped, known (failed as a known difference explains) or failed."""
+        if self.skipped:
+            return "skipped"
         return "passed" if self.passed else ("known" if self.known else "failed")
 
     def to_json(self) -> dict:
@@ -71,12 +110,15 @@ class CheckResult:
             "framework": self.case.framework,
             "dtype": self.case.dtype,
             "check": self.check,
-            "passed": c.passed,
+            **({"optimizer": self.case.optimizer} if self.case.optimizer else {}),
+            "passed": None if self.skipped else c.passed,
+            "skipped": self.skipped,
             "max_abs_err": _finite_or_none(c.max_abs_err),
             "max_rel_err": _finite_or_none(c.max_rel_err),
             "atol": c.atol,
             "rtol": c.rtol,
             "worst": c.worst,
+            "info": self.info,
             "known": self.known,
         }
 
@@ -97,10 +139,31 @@ def case_inputs(lesson: Lesson, dtype: str):
     return params, _rounded(X, dtype), _rounded(y, dtype)
 
 
-def reference_model(lesson: Lesson, params, framework: str | None = None, dtype: str = "float64") -> MLP:
-    """The reference MLP, computing the loss the way ``framework`` does in ``dtype`` (conventions.py)."""
-    loss, fuse = reference_loss(lesson.loss, framework, dtype)
-    return MLP(params, lesson.activations, loss, dtype="float64", fuse=fuse)
+def reference_model(lesson: Lesson, params, convention: str | None = None, dtype: str = "float64") -> MLP:
+    """The reference network of ``lesson`` in float64: an ``MLP``, or a ``RegularizedMLP``.
+
+    ``convention`` is the framework to follow ("torch", "keras", "keras-jax", ...): its
+    loss on saturated probabilities (``conventions.py``, in ``dtype``), and for a lesson
+    with batchnorm, its BatchNorm running variance (``reference/batchnorm.py``).
+    """
+    loss, fuse = reference_loss(lesson.loss, convention, dtype)
+    if not lesson.regularized:
+        return MLP(params, lesson.activations, loss, dtype="float64", fuse=fuse)
+    batchnorm = None
+    if lesson.batchnorm:
+        if convention is None:
+            raise ValueError(f"lesson {lesson.name!r}: BatchNorm's running variance depends on the framework; "
+                             "pass convention='torch' or 'keras'")
+        batchnorm = BatchNormConvention(lesson.batchnorm_momentum, lesson.batchnorm_epsilon,
+                                        get_batchnorm_convention(convention_of(convention)).running_variance)
+    return RegularizedMLP(params, lesson.activations, loss, dtype="float64", batchnorm=batchnorm,
+                          dropout=lesson.dropout, kernel_l2=lesson.kernel_l2, fuse=fuse)
+
+
+def share_dropout_masks(model_or_twin, lesson: Lesson, n_samples: int, step: int = 0) -> None:
+    """Hand the lesson's dropout masks for ``step`` to a reference model or a twin (nothing without dropout)."""
+    if lesson.dropout:
+        model_or_twin.set_dropout_masks(dropout_masks(lesson, n_samples, step))
 
 
 def forward_trace(model_or_trace) -> dict[str, np.ndarray]:
@@ -112,28 +175,85 @@ def forward_trace(model_or_trace) -> dict[str, np.ndarray]:
     return out
 
 
-def expected(check: str, lesson: Lesson, dtype: str, framework: str | None = None) -> dict[str, np.ndarray]:
-    """The reference's value of ``check`` for ``lesson``, with ``framework``'s loss convention."""
+def optimizer_of(lesson: Lesson, optimizer: str | None = None) -> tuple[str, dict]:
+    """(reference optimizer name, hyper-parameters): the lesson's own, or the named spec's."""
+    if optimizer is None:
+        return lesson.optimizer, lesson.hyperparameters
+    spec = get_optimizer_spec(optimizer)
+    return spec.optimizer, spec.hyperparameters
+
+
+def training_batches(lesson: Lesson, steps: int) -> list[np.ndarray]:
+    """The index arrays of the first ``steps`` steps over the lesson's data (its batch_size; None: full batch)."""
+    X, _ = lesson_data(lesson)
+    return MiniBatches(len(X), lesson.batch_size, seed=lesson.seed).take(steps)
+
+
+def trajectory_items(snapshots: dict[int, dict]) -> dict[str, np.ndarray]:
+    """{k: {"W1": ...}} -> {"W1@k": ...}: the weights after k steps, named for the report."""
+    return {f"{name}@{k}": value for k, params in snapshots.items() for name, value in params.items()}
+
+
+def compare_check(check: str, actual: dict, expected: dict, lesson: Lesson, dtype: str, what: str,
+                  tol_dtype: str | None = None, scale: dict | None = None) -> Comparison:
+    """``compare`` at the case's tolerance; a trajectory's snapshots each at their own (``trajectory@K``).
+
+    Every array must have ``dtype``. ``tol_dtype`` takes another dtype's tolerance rows (a
+    known difference's bound, with the dtype left unchecked); ``scale``: see compare.py.
+    """
+    check_dtype = dtype if tol_dtype is None else None
+    tol_dtype = tol_dtype or dtype
+    if check != "trajectory":
+        tol = case_tolerance(lesson, tol_dtype, check)
+        return compare(actual, expected, atol=tol.atol, rtol=tol.rtol, what=what, dtype=check_dtype, scale=scale)
+    parts = []
+    for k in TRAJECTORY_STEPS:
+        tol = case_tolerance(lesson, tol_dtype, f"trajectory@{k}")
+        mine = {name: value for name, value in expected.items() if name.endswith(f"@{k}")}
+        parts.append(compare(actual, mine, atol=tol.atol, rtol=tol.rtol, what=what, dtype=check_dtype))
+    return merge(what, parts)
+
+
+def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = None,
+             optimizer: str | None = None) -> dict[str, np.ndarray]:
+    """The reference's value of ``check`` for ``lesson`` (always recomputed: it is cheap).
+
+    ``step`` and ``trajectory`` need the ``convention`` ("torch" or "keras": the
+    framework whose optimizer formula to follow, and whose BatchNorm running variance,
+    which no setting makes agree); ``optimizer`` names a spec that replaces the
+    lesson's optimizer.
+    """
     params, X, y = case_inputs(lesson, dtype)
-    model = reference_model(lesson, params, framework, dtype)
+    model = reference_model(lesson, params, convention, dtype)
+    share_dropout_masks(model, lesson, len(X))
     if check == "forward":
         model.forward(X)
-        return forward_trace(model)
+        return model.trace() if lesson.regularized else forward_trace(model)
     if check == "loss":
         return {"loss": np.asarray(model.loss_value(X, y))}
     if check == "gradients":
         return model.gradients(X, y)
-    if check == "step":
-        model.step(X, y, get_optimizer(lesson.optimizer, **lesson.hyperparameters))
-        return dict(model.params)
+    if check in ("step", "trajectory"):
+        if convention is None:
+            raise ValueError(f"expected({check!r}): the optimizer's formula depends on the framework; "
+                             "pass convention='torch' or 'keras'")
+        name, hyper = optimizer_of(lesson, optimizer)
+        opt = get_optimizer(name, convention=convention_of(convention), **hyper)
+        if check == "step":
+            model.step(X, y, opt)
+            return dict(model.params)
+        steps = max(TRAJECTORY_STEPS)
+        return trajectory_items(model.train(X, y, opt, training_batches(lesson, steps), record=TRAJECTORY_STEPS))
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
 
 
-def actual(check: str, lesson: Lesson, framework: str, dtype: str) -> dict[str, np.ndarray]:
+def actual(check: str, lesson: Lesson, framework: str, dtype: str,
+           optimizer: str | None = None) -> dict[str, np.ndarray]:
     """The framework's value of ``check``, from the canonical weights (reloaded every time)."""
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(canonical_params(lesson))
     X, y = lesson_data(lesson)
+    share_dropout_masks(twin, lesson, len(X))
     if check == "forward":
         return twin.forward(X)
     if check == "loss":
@@ -141,8 +261,20 @@ def actual(check: str, lesson: Lesson, framework: str, dtype: str) -> dict[str, 
     if check == "gradients":
         return twin.gradients(X, y)
     if check == "step":
-        return twin.step(X, y, lesson.optimizer, lesson.hyperparameters)
+        return twin.step(X, y, *optimizer_of(lesson, optimizer))
+    if check == "trajectory":
+        steps = max(TRAJECTORY_STEPS)
+        return trajectory_items(twin.train(X, y, *optimizer_of(lesson, optimizer), training_batches(lesson, steps),
+                                           record=TRAJECTORY_STEPS))
     raise ValueError(f"unknown check {check!r}; expected one of {CHECKS}")
+
+
+def case_tolerance(lesson: Lesson, dtype: str, check: str | None = None):
+    """The tolerance row of a case (``compare.TOLERANCES``): the check's own row if it has one
+    (``"float32 trajectory@100"``), else the BatchNorm row for a lesson with BatchNorm, else the dtype's."""
+    if check is not None and f"{dtype} {check}" in TOLERANCES:
+        return TOLERANCES[f"{dtype} {check}"]
+    return tolerance(f"{dtype} batchnorm" if lesson.batchnorm else dtype)
 
 
 def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool = False) -> CheckResult:
@@ -154,30 +286,38 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
     inputs of any magnitude.
     """
     lesson = lesson or get_lesson(case.lesson)
-    tol = tolerance(case.dtype)
-    got = actual(check, lesson, case.framework, case.dtype)
-    want = expected(check, lesson, case.dtype, case.framework)
+    tol = case_tolerance(lesson, case.dtype, check)
+    why_not = NOT_APPLICABLE.get(check)
+    reason = UNSUPPORTED.get((check, case.framework)) or (why_not(lesson) if why_not else None)
+    if reason:
+        return CheckResult(case, check, Comparison(f"{check} of {case.id}", tol.atol, tol.rtol), skipped=reason)
+    if check in OWN_MODULE_CHECKS:
+        comparison, info = OWN_MODULE_CHECKS[check](case.lesson, case.framework, case.dtype)
+        return CheckResult(case, check, comparison, info)
+    got = actual(check, lesson, case.framework, case.dtype, case.optimizer)
+    # the framework names its convention: the reference follows that framework's formulas
+    want = expected(check, lesson, case.dtype, convention=case.framework, optimizer=case.optimizer)
     scale = None
     if scaled:
         params, X, y = case_inputs(lesson, case.dtype)
         model = reference_model(lesson, params, case.framework, case.dtype)
         scale = magnitudes(check, lesson, model, params, X, y, case.dtype)
-    result = compare(got, want, atol=tol.atol, rtol=tol.rtol, what=f"{check} of {case.id}", dtype=case.dtype,
-                     scale=scale)
+    what = f"{check} of {case.id}"
+    result = compare_check(check, got, want, lesson, case.dtype, what, scale=scale)
     known = None
     difference = None if result.passed else known_difference(case.framework, case.dtype)
     if difference is not None:
-        bound = tolerance(difference.bound)
-        if compare(got, want, atol=bound.atol, rtol=bound.rtol, scale=scale).passed:
+        if compare_check(check, got, want, lesson, case.dtype, what, tol_dtype=difference.bound, scale=scale).passed:
             known = difference.name
-    return CheckResult(case, check, result, known)
+    return CheckResult(case, check, result, known=known)
 
 
-def all_cases(lessons, frameworks, dtypes) -> list[Case]:
-    return [Case(lesson, fw, dt) for lesson in lessons for fw in frameworks for dt in dtypes]
+def all_cases(lessons, frameworks, dtypes, optimizers=(None,)) -> list[Case]:
+    return [Case(lesson, fw, dt, opt) for lesson in lessons for fw in frameworks for dt in dtypes
+            for opt in optimizers]
 
 
 __all__ = [
-    "CHECKS", "DTYPES", "Case", "CheckResult", "run_check", "expected", "actual", "all_cases",
-    "case_inputs", "unavailable_reason",
+    "CHECKS", "DTYPES", "TRAJECTORY_STEPS", "Case", "CheckResult", "run_check", "expected", "actual", "all_cases",
+    "case_inputs", "unavailable_reason", "optimizer_of", "training_batches",
 ]

@@ -1,7 +1,10 @@
 """Parametrizes every conformance test over (lesson, framework, dtype) cases.
 
 A test that takes ``case`` runs once per case, with ids like ``spiral-torch-float64``.
-``--framework``, ``--lesson`` and ``--dtype`` choose from the command line.
+A test that takes ``optimizer_case`` runs once per case and named optimizer setting
+(``optimizer_specs.py``), on the lessons of ``OPTIMIZER_LESSONS`` unless ``--lesson``
+says otherwise: ids like ``spiral-torch-float64-adam``.
+``--framework``, ``--lesson``, ``--dtype`` and ``--optimizer`` choose from the command line.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import pytest
 
 from conformance.checks import DTYPES, all_cases
 from conformance.lessons import LESSONS
+from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import FRAMEWORKS, unavailable_reason
 
 
@@ -19,6 +23,11 @@ def _chosen(config, option, known, what):
     if unknown:
         raise pytest.UsageError(f"--{option}: unknown {what} {unknown}; expected some of {sorted(known)}")
     return chosen
+
+
+# Every optimizer setting is checked on these (the optimizers issue's "done when"): one
+# full-batch lesson with BCE, one mini-batch lesson with MSE and three layers.
+OPTIMIZER_LESSONS = ("spiral", "keras-4-64-32-1")
 
 
 def pytest_generate_tests(metafunc):
@@ -40,3 +49,12 @@ def pytest_generate_tests(metafunc):
             _chosen(config, "dtype", DTYPES, "dtype"),
         )
         metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+    if "optimizer_case" in metafunc.fixturenames:
+        config = metafunc.config
+        cases = all_cases(
+            _chosen(config, "lesson", LESSONS, "lesson") if config.getoption("lesson") else OPTIMIZER_LESSONS,
+            _chosen(config, "framework", FRAMEWORKS, "framework"),
+            _chosen(config, "dtype", DTYPES, "dtype"),
+            _chosen(config, "optimizer", OPTIMIZER_SPECS, "optimizer"),
+        )
+        metafunc.parametrize("optimizer_case", cases, ids=[c.id for c in cases])

@@ -10,7 +10,7 @@ from .checks import Case, CheckResult, run_check
 from .known import KNOWN_DIFFERENCES, known_difference
 
 
-def check_case(check: str, case: Case, lesson=None, scaled: bool = False) -> CheckResult:
+def check_case(check: str, case: Case) -> CheckResult:
     """Run ``check`` on ``case``; skip if its framework cannot run here; fail with the report.
 
     A failure that a known difference explains (``known.py``), within that difference's
@@ -19,7 +19,9 @@ def check_case(check: str, case: Case, lesson=None, scaled: bool = False) -> Che
     reason = unavailable_reason(case.framework)
     if reason:
         pytest.skip(reason)
-    result = run_check(check, case, lesson=lesson, scaled=scaled)
+    result = run_check(check, case)
+    if result.skipped:
+        pytest.skip(result.skipped)
     if result.known:
         difference = KNOWN_DIFFERENCES[result.known]
         pytest.xfail(f"known difference {difference.name} (within the {difference.bound} tolerance): "
@@ -30,7 +32,8 @@ def check_case(check: str, case: Case, lesson=None, scaled: bool = False) -> Che
                   f"(it predicts the {difference.bound} tolerance)." if difference else "")
         pytest.fail(
             f"{result.comparison.message()}{beyond}\n"
-            f"Re-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype}",
+            f"Re-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype} "
+            f"--check {check}" + (f" --optimizer {case.optimizer}" if case.optimizer else ""),
             pytrace=False,
         )
     return result

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reference import get_initializer
+from reference.dropout import draw_mask
 
 from . import datasets
 
@@ -37,12 +38,19 @@ class Lesson:
     use_bias: bool = True
     optimizer: str = "sgd"
     hyper: tuple[tuple[str, float], ...] = (("learning_rate", 0.1),)
-    epochs: int = 1000
+    epochs: int = 1000  # 0: the lesson does not train (it is about the initial network)
     batch_size: int | None = None  # None: full batch, as the from-scratch lessons train
     seed: int = 0  # for the weights
     fixed_params: tuple[tuple[str, tuple], ...] = ()  # weights the seed states exactly
     dataset_args: tuple[tuple[str, object], ...] = ()  # the dataset loader's arguments, if any
     choices: str = ""  # what nnparity chose where the seed is silent
+    # Regularizers (reference/regularized_mlp.py), in Keras's vocabulary; the defaults add none.
+    dropout: float | None = None  # rate of a Dropout after every hidden activation
+    batchnorm: bool = False  # a BatchNorm before every hidden activation
+    batchnorm_momentum: float = 0.99  # the old running value's weight (torch's momentum is 1 - this)
+    batchnorm_epsilon: float = 1e-3
+    kernel_l2: float = 0.0  # L2 penalty factor on every kernel (Keras kernel_regularizer=L2(kernel_l2))
+    test_dataset: str | None = None  # the points a trained network is judged on (None: its training data)
 
     def __post_init__(self):
         n = len(self.sizes) - 1
@@ -52,6 +60,18 @@ class Lesson:
             raise ValueError(
                 f"lesson {self.name!r}: {n} layers need {n} activations. Received: {self.activations}"
             )
+        if (self.dropout is not None or self.batchnorm) and n < 2:
+            raise ValueError(f"lesson {self.name!r}: dropout and batchnorm need a hidden layer. Received: {self.sizes}")
+        if self.dropout is not None and not 0 < self.dropout < 1:
+            raise ValueError(f"lesson {self.name!r}: expected 0 < dropout < 1. Received: dropout={self.dropout}")
+
+    @property
+    def regularized(self) -> bool:
+        """True when the lesson needs ``reference.RegularizedMLP`` (dropout, batchnorm or a penalty)."""
+        return bool(self.dropout or self.batchnorm or self.kernel_l2)
+        if self.epochs < 0 or (self.batch_size is not None and self.batch_size < 1):
+            raise ValueError(f"lesson {self.name!r}: expected epochs >= 0 and batch_size None or >= 1. "
+                             f"Received: epochs={self.epochs}, batch_size={self.batch_size}")
 
     @property
     def n_layers(self) -> int:
@@ -87,6 +107,11 @@ class Lesson:
             "batch_size": self.batch_size,
             "seed_text": self.seed_text,
             "choices": self.choices,
+            "dropout": self.dropout,
+            "batchnorm": {"momentum": self.batchnorm_momentum, "epsilon": self.batchnorm_epsilon}
+            if self.batchnorm else None,
+            "kernel_l2": self.kernel_l2,
+            "test_dataset": self.test_dataset or self.dataset,
         }
 
 
@@ -105,7 +130,49 @@ def _params(lesson: Lesson, bias_init) -> dict[str, np.ndarray]:
 
 def initial_params(lesson: Lesson) -> dict[str, np.ndarray]:
     """The lesson's own starting weights (float64, reference layout: W is (in, out))."""
-    return _params(lesson, get_initializer(lesson.bias_init))
+    return {**_params(lesson, get_initializer(lesson.bias_init)), **_batchnorm_params(lesson, canonical=False)}
+
+
+# Where the lesson's random streams start: numpy's SeedSequence takes (seed, stream, ...) tuples,
+# so the kernels (seed alone), BatchNorm's canonical values and the dropout masks never share draws.
+BATCHNORM_STREAM, DROPOUT_STREAM = 1, 2
+
+
+def _batchnorm_params(lesson: Lesson, canonical: bool) -> dict[str, np.ndarray]:
+    """gamma, beta, moving_mean, moving_variance of every hidden layer ({} without batchnorm).
+
+    The lesson's own are both frameworks' initial values (ones, zeros, zeros, ones);
+    the canonical ones are drawn away from them, so that a bug that swaps, drops or
+    mis-weighs one of them shows in the checks.
+    """
+    if not lesson.batchnorm:
+        return {}
+    rng = np.random.default_rng((lesson.seed, BATCHNORM_STREAM))
+    params = {}
+    for l, units in enumerate(lesson.sizes[1:-1], start=1):
+        if canonical:
+            params[f"gamma{l}"] = rng.uniform(0.5, 1.5, units)
+            params[f"beta{l}"] = rng.uniform(-0.5, 0.5, units)
+            params[f"moving_mean{l}"] = rng.uniform(-0.5, 0.5, units)
+            params[f"moving_variance{l}"] = rng.uniform(0.5, 1.5, units)
+        else:
+            params[f"gamma{l}"], params[f"beta{l}"] = np.ones(units), np.zeros(units)
+            params[f"moving_mean{l}"], params[f"moving_variance{l}"] = np.zeros(units), np.ones(units)
+    return params
+
+
+def dropout_masks(lesson: Lesson, n_samples: int, step: int = 0) -> dict[str, np.ndarray]:
+    """The keep-masks all three sides apply at training step ``step`` ({} without dropout).
+
+    ``{"dropout1": (n_samples, units1) bool, ...}``, one per hidden layer, drawn in
+    NumPy once and multiplied explicitly by the reference, PyTorch and Keras
+    (NUMERICS.md, item 7), because the frameworks' own generators differ.
+    """
+    if not lesson.dropout:
+        return {}
+    rng = np.random.default_rng((lesson.seed, DROPOUT_STREAM, step))
+    return {f"dropout{l}": draw_mask((n_samples, units), lesson.dropout, rng)
+            for l, units in enumerate(lesson.sizes[1:-1], start=1)}
 
 
 # Canonical biases for the checks: U(-0.5, 0.5), large enough that a bias bug shows
@@ -121,7 +188,7 @@ def canonical_params(lesson: Lesson) -> dict[str, np.ndarray]:
         if zero:
             raise ValueError(f"lesson {lesson.name!r}: fixed biases {zero} must be non-zero for the checks")
         return params
-    return _params(lesson, CANONICAL_BIAS)
+    return {**_params(lesson, CANONICAL_BIAS), **_batchnorm_params(lesson, canonical=True)}
 
 
 def lesson_data(lesson: Lesson):
@@ -133,6 +200,23 @@ def lesson_data(lesson: Lesson):
             f"the layers {lesson.sizes} need X (N, {lesson.sizes[0]}) and y (N, {lesson.sizes[-1]})"
         )
     return X, y
+
+
+def lesson_test_data(lesson: Lesson):
+    """(X, y) a trained network of the lesson is judged on: its test split, else its training data."""
+    return datasets.load(lesson.test_dataset or lesson.dataset)
+
+
+def _seed_xor_weights():
+    """The XOR seed's own start: ``np.random.seed(42)``, then ``uniform(size=(2, 2))``, ``uniform(size=(2, 1))``.
+
+    ``RandomState(42)`` is the legacy generator behind ``np.random.seed``, so these are
+    the seed's numbers exactly. (From other starts, this bias-free 2-2-1 net often
+    stalls at 0.5 on every point.)
+    """
+    rng = np.random.RandomState(42)
+    W1, W2 = rng.uniform(size=(2, 2)), rng.uniform(size=(2, 1))
+    return (("W1", tuple(map(tuple, W1))), ("W2", tuple(map(tuple, W2))))
 
 
 _LESSONS = (
@@ -158,9 +242,12 @@ _LESSONS = (
         use_bias=False,
         dataset="xor",
         epochs=10000,
-        seed_text="XOR 2-2-1, no biases, np.random.uniform init, 10000 epochs, summed updates * 0.1",
+        fixed_params=_seed_xor_weights(),
+        seed_text="XOR 2-2-1, no biases, np.random.seed(42) then np.random.uniform init, 10000 epochs, "
+        "summed updates * 0.1",
         choices="The seed's update adds X.T @ (error * sigmoid') with error = y - output: that is "
-        "gradient descent on 0.5 * sum((output - y)**2) with learning rate 0.1.",
+        "gradient descent on 0.5 * sum((output - y)**2) with learning rate 0.1. The weights are the "
+        "seed's own np.random.seed(42) draws.",
     ),
     Lesson(
         name="xor-relu",
@@ -200,6 +287,7 @@ _LESSONS = (
         dataset="circles",
         hyper=(("learning_rate", 0.1),),
         epochs=1000,
+        test_dataset="circles_test",
         seed_text="make_circles(1000, noise=0.1, random_state=42), StandardScaler, 2-8-1 ReLU/sigmoid, "
         "He init, BCE, lr 0.1, 1000 epochs",
         choices="train_test_split gets random_state=42 (the seed leaves it unseeded).",
@@ -215,6 +303,41 @@ _LESSONS = (
         epochs=2000,
         seed_text="two spirals (150 per class, noise 0.15), 2-16-1 ReLU/sigmoid, He init, BCE, lr 0.05, "
         "2000 epochs",
+    ),
+    Lesson(
+        name="spiral-dropout",
+        sizes=(2, 16, 16, 1),
+        activations=("relu", "relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.05),),
+        epochs=2000,
+        dropout=0.2,
+        seed_text="the lessons end on the regularizers that come next: dropout zeroes a random share of the "
+        "activations at every training step; a pitfalls section adds Dropout against overfitting",
+        choices="The spiral lesson (He init, BCE, lr 0.05, 2000 epochs) with a second hidden layer of 16 and "
+        "Dropout(0.2) after each hidden ReLU. The checks share one NumPy mask per step (dropout_masks).",
+    ),
+    Lesson(
+        name="spiral-batchnorm",
+        sizes=(2, 16, 16, 1),
+        activations=("relu", "relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.05),),
+        epochs=2000,
+        batchnorm=True,
+        batchnorm_momentum=0.9,
+        batchnorm_epsilon=1e-5,
+        seed_text="the lessons end on the regularizers that come next: batch normalization rescales "
+        "activations with mini-batch statistics and keeps running ones",
+        choices="The spiral lesson (He init, BCE, lr 0.05, 2000 epochs) with a second hidden layer of 16 and "
+        "BatchNorm before each hidden ReLU, with PyTorch's defaults in Keras's words (momentum 0.9, i.e. "
+        "torch's 0.1; epsilon 1e-5) given to both. The running variance stays each framework's own: unbiased "
+        "in PyTorch, biased in Keras. The Dense layers keep their biases, as a first version does: BatchNorm "
+        "subtracts the batch mean, so their gradient is zero.",
     ),
     Lesson(
         name="sensor",
@@ -261,11 +384,87 @@ _LESSONS = (
         loss="mse",
         init="glorot_uniform",
         dataset="tabular4",
-        hyper=(("learning_rate", 0.01),),
+        optimizer="adam",
+        hyper=(("learning_rate", 0.001), ("beta_1", 0.9), ("beta_2", 0.999), ("epsilon", 1e-7)),
         epochs=100,
-        seed_text="Keras Sequential: Dense(64, relu), Dense(32, relu), Dense(1, sigmoid); compile(adam, mse)",
-        choices="Keras Dense's default init (Glorot uniform kernel, zero bias). SGD(0.01), Keras's default "
-        "learning rate, until the optimizers issue brings Adam(0.001).",
+        batch_size=32,
+        seed_text="Keras Sequential: Dense(64, relu), Dense(32, relu), Dense(1, sigmoid); compile(adam, mse); "
+        "optimizer = tf.keras.optimizers.Adam(learning_rate=0.001)",
+        choices="Keras Dense's default init (Glorot uniform kernel, zero bias). Adam(learning_rate=0.001) as the "
+        "seed writes it, with Keras's other defaults written out (beta_1 0.9, beta_2 0.999, epsilon 1e-7) so "
+        "torch gets the same numbers. fit()'s default batch_size=32, shuffled every epoch (reference.MiniBatches).",
+    ),
+    # --- the rest of the seeds' catalog (issue 4) ---
+    Lesson(
+        name="perceptron-and",
+        sizes=(2, 1),
+        activations=("step",),
+        loss="half_sse",
+        init="zeros",
+        dataset="and",
+        hyper=(("learning_rate", 0.01),),
+        epochs=15,
+        batch_size=1,
+        seed_text="Perceptron(lr=0.01, epochs=15): zero weights and bias, step(z) = 1 if z >= 0 else 0, "
+        "w += lr * (y - y_hat) * x and b += lr * (y - y_hat), one sample at a time, on the AND gate",
+        choices="The perceptron rule is written as SGD with batch size 1, in order, on 0.5 * (y_hat - y)**2 "
+        "through a straight-through step (reference/activations.py, Step): the same update exactly.",
+    ),
+    Lesson(
+        name="tabular-3-4-1",
+        sizes=(3, 4, 1),
+        activations=("relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="tabular3",
+        hyper=(("learning_rate", 0.1),),
+        epochs=1000,
+        seed_text="NeuralNetwork(3, 4, 1): W = randn * sqrt(2 / fan_in) (He), zero biases, ReLU hidden, "
+        "sigmoid output, BCE with dz2 = a2 - y; trained 1000 epochs at learning rate 0.1",
+        choices="The seed names the shapes, not the data: a 3-feature make_classification set (tabular3).",
+    ),
+    Lesson(
+        name="spiral-3-layer",
+        sizes=(2, 16, 16, 1),
+        activations=("relu", "relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        optimizer="adam",
+        hyper=(("learning_rate", 0.01), ("beta_1", 0.9), ("beta_2", 0.999), ("epsilon", 1e-7)),
+        epochs=1000,
+        seed_text="What to try next: add a third hidden layer to the spiral network; implement momentum or Adam",
+        choices="2-16-16-1 with Adam: learning rate 0.01 and 1000 epochs are nnparity's; beta_1, beta_2 and "
+        "epsilon are Keras's defaults, written out because torch's epsilon default differs (1e-8).",
+    ),
+    Lesson(
+        name="deep-sigmoid",
+        sizes=(2,) + (16,) * 10 + (1,),
+        activations=("sigmoid",) * 11,
+        loss="bce",
+        init="glorot_uniform",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.1),),
+        epochs=0,
+        seed_text="In a network with 10 sigmoid layers, the gradient at the first layer can be scaled by "
+        "(0.25)^10: the early layers stop learning (the vanishing gradient problem)",
+        choices="Ten hidden layers of 16 on the spiral data, Xavier (Glorot uniform) init, BCE. The lesson is "
+        "the gradient at the initial weights (the gradient_norms check), so it does not train (epochs=0); "
+        "SGD 0.1 is for the one-step check.",
+    ),
+    Lesson(
+        name="deep-relu",
+        sizes=(2,) + (16,) * 10 + (1,),
+        activations=("relu",) * 10 + ("sigmoid",),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.1),),
+        epochs=0,
+        seed_text="ReLU's derivative is 1 for any positive input, so it does not attenuate gradients as they "
+        "flow backwards; He / Kaiming initialization pairs well with ReLU",
+        choices="The deep-sigmoid network with ReLU hidden layers and He normal init, BCE; like deep-sigmoid "
+        "it does not train (epochs=0).",
     ),
 )
 

@@ -1,7 +1,9 @@
 """The lessons in PyTorch and Keras 3, built from the same declaration, loaded with the same weights.
 
 Every twin has the same operations, in the same order, under the same names:
-``set_params``, ``get_params``, ``forward``, ``loss``, ``gradients``, ``step``.
+``set_params``, ``get_params``, ``forward``, ``loss``, ``gradients``,
+``make_optimizer``, ``train`` (K steps over given mini-batches) and ``step``.
+Optimizers are named as in ``reference.OPTIMIZERS``, with Keras's hyper-parameter names.
 Parameters and gradients go in and come out in the reference layout (``layout.py``).
 
 Frameworks are imported lazily, once per process, and a twin is built once per
@@ -14,7 +16,7 @@ import importlib
 import importlib.util
 from functools import lru_cache
 
-from .backends import backend_reason
+from .backends import KERAS_BACKENDS, backend_reason
 
 # framework name -> (module holding the twin, the packages it needs)
 FRAMEWORKS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -27,6 +29,16 @@ FRAMEWORKS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 # the pip extra that installs each framework
 EXTRAS: dict[str, str] = {"torch": "torch", "keras": "keras", "keras-jax": "jax", "keras-torch": "keras-torch"}
+
+
+def convention_of(framework: str | None) -> str | None:
+    """The family whose formulas the reference follows for ``framework``: "torch" or "keras".
+
+    Keras's optimizers and layers are the same code on every backend, so ``keras-jax`` and
+    ``keras-torch`` follow Keras's formulas (their losses at saturated outputs differ:
+    ``conformance/conventions.py``). A name that is not a framework is passed through.
+    """
+    return "keras" if framework in KERAS_BACKENDS else framework
 
 
 def missing_reason(framework: str) -> str | None:

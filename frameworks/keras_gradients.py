@@ -13,8 +13,9 @@ backend        how
 tensorflow     ``with tf.GradientTape() as tape: loss = loss_fn(y, model(x))``;
                ``tape.gradient(loss, [x] + variables)``
 jax            the model is a pure function of its variables' values
-               (``model.stateless_call``); ``jax.value_and_grad`` of
-               ``loss_fn(y, model(values, x))`` with respect to (values, x)
+               (``keras.StatelessScope``, what ``model.stateless_call`` uses);
+               ``jax.value_and_grad`` of ``loss_fn(y, model(x))`` with respect
+               to (values, x); BatchNorm's moved statistics are written back
 torch          ``loss = loss_fn(y, model(x))`` with ``x.requires_grad``;
                ``torch.autograd.grad(loss, [x] + parameters)``
 =============  ==============================================================
@@ -38,15 +39,23 @@ def tensorflow_gradients(model, loss_fn, x, y, variables):
 
 def jax_gradients(model, loss_fn, x, y, variables):
     import jax
+    from keras import StatelessScope
 
-    trainable = list(model.trainable_variables)
-    non_trainable = [v.value for v in model.non_trainable_variables]
+    trainable, state = list(model.trainable_variables), list(model.non_trainable_variables)
+    state_values = [v.value for v in state]
 
     def loss_of(values, x):
-        y_pred, _ = model.stateless_call(values, non_trainable, x, training=True)
-        return loss_fn(y, y_pred)
+        # the whole loss inside one stateless scope, so kernel regularizers (model.losses) read the traced values
+        with StatelessScope(state_mapping=list(zip(trainable, values)) + list(zip(state, state_values))) as scope:
+            loss = loss_fn(y, model(x, training=True))
+            moved = [scope.get_current_value(v) for v in state]
+        return loss, moved
 
-    loss, (grads, gx) = jax.value_and_grad(loss_of, argnums=(0, 1))([v.value for v in trainable], x)
+    (loss, moved), (grads, gx) = jax.value_and_grad(loss_of, argnums=(0, 1), has_aux=True)(
+        [v.value for v in trainable], x)
+    for v, value in zip(state, moved):  # BatchNormalization's moving statistics move, as on every backend
+        if value is not None:
+            v.assign(value)
     by_variable = {id(v): g for v, g in zip(trainable, grads)}
     return loss, gx, [by_variable[id(v)] for v in variables]
 

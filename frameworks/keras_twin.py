@@ -3,13 +3,13 @@
 Keras reads its backend at import, so ``KERAS_BACKEND`` is set (to tensorflow,
 unless the caller chose) before ``import keras``; one process hosts one backend,
 and this one class serves them all (``backends.py``: ``keras`` is TensorFlow,
-``keras-jax`` and ``keras-torch`` the others). Only gradients are computed per
-backend (``keras_gradients.py``). On JAX, float64 needs ``jax_enable_x64``,
-set here before Keras starts; without it JAX makes float32 variables, and the
-twin refuses to build. Arrays come back in the dtype Keras computed them in, never
-cast: the conformance checks compare their dtype too, so a silent downcast
-(Keras 3.15 computes some float64 ops in float32 on JAX and torch, docs/backends.md)
-fails and says so. The weights are never
+``keras-jax`` and ``keras-torch`` the others). Only gradients, the compiled training
+step and the shared dropout mask's storage differ per backend (``keras_gradients.py``).
+On JAX, float64 needs ``jax_enable_x64``, set here before Keras starts; without it
+JAX holds float32 arrays, and the twin refuses to build. Arrays come back in the
+dtype Keras computed them in, never cast: the conformance checks compare their
+dtype too, so a silent downcast (Keras 3.15 computes some float64 ops in float32
+on JAX and torch, docs/backends.md) fails and says so. The weights are never
 initialised by Keras: they are loaded from the reference (``set_params``), in
 the same ``(fan_in, units)`` layout.
 
@@ -40,6 +40,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
+from reference.dropout import scaled_mask  # noqa: E402
+
 from .backends import KERAS_BACKENDS  # noqa: E402
 from .keras_gradients import GRADIENTS  # noqa: E402
 from .layout import from_keras, to_keras  # noqa: E402
@@ -58,6 +60,15 @@ def leaky_relu(z, slope=0.01):
     return ops.where(z > 0, z, slope * z)
 
 
+def step_straight_through(z):
+    """The perceptron's step, 1 if z >= 0 else 0, with gradient 1 (reference ``Step``).
+
+    ``z - stop_gradient(z)`` is exactly 0 in value and has derivative 1, so the value
+    is exactly step(z) and the tape passes the upstream gradient straight through.
+    """
+    return ops.cast(z >= 0, z.dtype) + (z - ops.stop_gradient(z))
+
+
 ACTIVATIONS = {
     "sigmoid": "sigmoid",
     "tanh": "tanh",
@@ -65,6 +76,7 @@ ACTIVATIONS = {
     "leaky_relu": leaky_relu,
     "softmax": "softmax",
     "linear": "linear",
+    "step": step_straight_through,
 }
 
 # Keras BCE/CCE on the output of a Keras sigmoid/softmax use the attached logits
@@ -76,6 +88,16 @@ LOSSES = {
     "bce_logits": lambda: keras.losses.BinaryCrossentropy(from_logits=True),
     "cce": lambda: keras.losses.CategoricalCrossentropy(),
     "cce_logits": lambda: keras.losses.CategoricalCrossentropy(from_logits=True),
+}
+
+
+# reference optimizer name -> Keras optimizer (nnparity's hyper-parameters are Keras's names)
+OPTIMIZERS = {
+    "sgd": keras.optimizers.SGD,
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "rmsprop": keras.optimizers.RMSprop,
+    "adagrad": keras.optimizers.Adagrad,
 }
 
 
@@ -92,13 +114,88 @@ def keras_dtype(dtype: str):
         keras.config.set_dtype_policy(old_policy)
 
 
-def build_model(sizes, activations, use_bias) -> keras.Sequential:
-    """The lesson's network: Dense, Activation, Dense, Activation, ..."""
+class SharedMaskDropout(keras.layers.Layer):
+    """``keras.layers.Dropout(rate)`` whose keep-mask is handed in, so the reference and torch apply the same one.
+
+    In training: x * scaled_mask, with scaled_mask = keep * (1 / (1 - rate)) in the
+    layer's dtype (``reference.dropout.scaled_mask``; NUMERICS.md, item 7: exact).
+    With ``training=False``: x, as ``Dropout``. On TensorFlow the mask lives in a
+    ``tf.Variable`` of unfixed shape, so a traced ``tf.function`` reads the current mask,
+    whatever the batch size; on JAX and torch, whose steps run eagerly here, it is a tensor.
+    """
+
+    def __init__(self, rate: float, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.scaled_mask = None
+
+    def set_keep_mask(self, keep: np.ndarray) -> None:
+        value = scaled_mask(keep, self.rate, self.compute_dtype)
+        if BACKEND != "tensorflow":
+            self.scaled_mask = ops.convert_to_tensor(value)
+            return
+        import tensorflow as tf
+
+        if self.scaled_mask is None:
+            self.scaled_mask = tf.Variable(value, shape=tf.TensorShape(None), trainable=False)
+        else:
+            self.scaled_mask.assign(value)
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        if self.scaled_mask is None:
+            raise RuntimeError(f"keras twin: {self.name} has no shared mask: call Twin.set_dropout_masks first")
+        if BACKEND != "tensorflow":
+            if tuple(self.scaled_mask.shape) != tuple(inputs.shape):
+                raise ValueError(f"keras twin: {self.name}'s shared mask has shape {tuple(self.scaled_mask.shape)}, "
+                                 f"but its input has shape {tuple(inputs.shape)}")
+            return inputs * self.scaled_mask
+        import tensorflow as tf
+
+        mask = self.scaled_mask.read_value()
+        if mask.shape.is_fully_defined() and inputs.shape.is_fully_defined() and mask.shape != inputs.shape:
+            raise ValueError(f"keras twin: {self.name}'s shared mask has shape {tuple(mask.shape)}, "
+                             f"but its input has shape {tuple(inputs.shape)}")
+        # inside a tf.function the variable's shape is unknown: state it (and check it when it runs)
+        return inputs * tf.ensure_shape(mask, inputs.shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+# layer name prefix -> the stage's name in a trace (the reference's: z, bn, a, dropout)
+TRACE_NAMES = {"dense": "z", "batchnorm": "bn", "activation": "a", "dropout": "dropout"}
+
+
+def build_model(sizes, activations, use_bias, batchnorm=None, dropout=None, kernel_l2=0.0) -> keras.Sequential:
+    """The lesson's network: Dense, Activation, Dense, Activation, ...
+
+    With the lesson's regularizers, each hidden layer is Dense, BatchNormalization,
+    Activation, dropout; ``batchnorm`` is (momentum, epsilon), Keras's own meaning;
+    ``kernel_l2`` puts ``kernel_regularizer=L2(kernel_l2)`` on every Dense.
+    """
     layers = [keras.Input(shape=(sizes[0],))]
+    regularizer = keras.regularizers.L2(kernel_l2) if kernel_l2 else None
     for i, (units, activation) in enumerate(zip(sizes[1:], activations), start=1):
-        layers.append(keras.layers.Dense(units, use_bias=use_bias, name=f"dense_{i}"))
+        hidden = i < len(sizes) - 1
+        layers.append(keras.layers.Dense(units, use_bias=use_bias, kernel_regularizer=regularizer, name=f"dense_{i}"))
+        if batchnorm and hidden:
+            layers.append(keras.layers.BatchNormalization(momentum=batchnorm[0], epsilon=batchnorm[1],
+                                                          name=f"batchnorm_{i}"))
         layers.append(keras.layers.Activation(ACTIVATIONS[activation], name=f"activation_{i}"))
+        if dropout and hidden:
+            layers.append(SharedMaskDropout(dropout, name=f"dropout_{i}"))
     return keras.Sequential(layers)
+
+
+def with_regularization_losses(loss_fn, model):
+    """loss_fn(y, p) + sum(model.losses): what ``fit`` adds by itself, and a GradientTape loop must add.
+
+    ``model.losses`` computes each ``kernel_regularizer`` when read, so reading it
+    inside the tape puts the penalty's gradient in ``tape.gradient``.
+    """
+    return lambda y, p: loss_fn(y, p) + sum(model.losses)
 
 
 class Twin:
@@ -110,18 +207,33 @@ class Twin:
         self.lesson = lesson
         self.dtype = dtype
         with keras_dtype(dtype):
-            self.model = build_model(lesson.sizes, lesson.activations, lesson.use_bias)
-            # Every layer's output: z1, a1, z2, a2, ... in one call.
-            self.trace_model = keras.Model(self.model.inputs, [layer.output for layer in self.model.layers])
+            batchnorm = (lesson.batchnorm_momentum, lesson.batchnorm_epsilon) if lesson.batchnorm else None
+            self.model = build_model(lesson.sizes, lesson.activations, lesson.use_bias, batchnorm=batchnorm,
+                                     dropout=lesson.dropout, kernel_l2=lesson.kernel_l2)
+            # Every layer's output in one call: {"z1": ..., "a1": ..., "z2": ...} (and bn_l, dropout_l).
+            outputs = {}
+            for layer in self.model.layers:
+                kind, l = layer.name.rsplit("_", 1)
+                outputs[f"{TRACE_NAMES[kind]}{l}"] = layer.output
+            self.trace_model = keras.Model(self.model.inputs, outputs)
             # A Keras Loss takes floatx as its dtype when it is made, and casts to it.
             self.loss_fn = LOSSES[lesson.loss]()
-        self._named = {}
-        for i, layer in enumerate(self.model.layers[::2], start=1):
-            self._named[f"W{i}"] = layer.kernel
-            if layer.bias is not None:
-                self._named[f"b{i}"] = layer.bias
-        # the array's own dtype: without x64, JAX holds float32 under a Variable that says float64
-        held = {name: str(self._numpy(var.value).dtype) for name, var in self._named.items()}
+            if lesson.kernel_l2:
+                self.loss_fn = with_regularization_losses(self.loss_fn, self.model)
+        self._named = {}  # trained variables, by reference name
+        self._trainers = {}  # (optimizer, hyper) -> its compiled train step (see _trainer)
+        self._state = {}  # BatchNormalization's moving statistics: moved by every training call
+        for i in range(1, lesson.n_layers + 1):
+            dense = self.model.get_layer(f"dense_{i}")
+            self._named[f"W{i}"] = dense.kernel
+            if dense.bias is not None:
+                self._named[f"b{i}"] = dense.bias
+            if lesson.batchnorm and i < lesson.n_layers:
+                bn = self.model.get_layer(f"batchnorm_{i}")
+                self._named[f"gamma{i}"], self._named[f"beta{i}"] = bn.gamma, bn.beta
+                self._state[f"moving_mean{i}"], self._state[f"moving_variance{i}"] = bn.moving_mean, bn.moving_variance
+        # the arrays' own dtype: without x64, JAX holds float32 under a Variable that says float64
+        held = {name: str(self._numpy(var.value).dtype) for name, var in {**self._named, **self._state}.items()}
         wrong = {name: dt for name, dt in held.items() if dt != dtype}
         if wrong:
             hint = " (JAX needs jax_enable_x64 before its first array)" if BACKEND == "jax" else ""
@@ -137,21 +249,42 @@ class Twin:
         return ops.convert_to_numpy(tensor)
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
-        for name, var in self._named.items():
+        for name, var in {**self._named, **self._state}.items():
             var.assign(np.asarray(to_keras(name, params[name]), dtype=self.dtype))
 
     def get_params(self) -> dict[str, np.ndarray]:
-        return {name: from_keras(name, self._numpy(var.value).copy())
-                for name, var in self._named.items()}
+        """Every parameter, and BatchNormalization's moving statistics, in the reference layout."""
+        named = {**self._named, **self._state}
+        return {name: from_keras(name, self._numpy(var.value).copy()) for name, var in named.items()}
 
-    def forward(self, X) -> dict[str, np.ndarray]:
-        """Every layer's pre-activation z_l and activation a_l."""
-        outputs = self.trace_model(self._tensor(X), training=False)
-        out = {}
-        for i in range(len(outputs) // 2):
-            out[f"z{i + 1}"] = self._numpy(outputs[2 * i])
-            out[f"a{i + 1}"] = self._numpy(outputs[2 * i + 1])
-        return out
+    def set_dropout_masks(self, masks: dict[str, np.ndarray]) -> None:
+        """The boolean keep-masks {"dropout1": (N, units), ...} every training call applies."""
+        dropouts = {layer.name.replace("_", ""): layer for layer in self.model.layers
+                    if isinstance(layer, SharedMaskDropout)}  # dropout_1 -> "dropout1"
+        if set(masks) != set(dropouts):
+            raise ValueError(f"keras twin: expected masks {sorted(dropouts)}. Received: {sorted(masks)}")
+        for name, layer in dropouts.items():
+            layer.set_keep_mask(masks[name])
+
+    def forward(self, X, training: bool = True) -> dict[str, np.ndarray]:
+        """Every stage of every layer: z_l, a_l (and bn_l, dropout_l), called with ``training``."""
+        outputs = self.trace_model(self._tensor(X), training=training)
+        return {name: self._numpy(value) for name, value in outputs.items()}
+
+    def dz(self, X, y) -> dict[str, np.ndarray]:
+        """dL/dz_l of every layer, by ``tf.GradientTape`` on the layers' outputs (z1, a1, z2, ...)."""
+        if BACKEND != "tensorflow":
+            raise NotImplementedError(f"{self.framework} twin: dL/dz of every layer is taken with "
+                                      "tf.GradientTape, on the TensorFlow backend only (framework keras)")
+        import tensorflow as tf
+
+        n = self.lesson.n_layers
+        with tf.GradientTape() as tape:
+            outputs = self.trace_model(self._tensor(X), training=True)
+            loss = self.loss_fn(self._tensor(y), outputs[f"a{n}"])
+        zs = [outputs[f"z{l}"] for l in range(1, n + 1)]
+        grads = tape.gradient(loss, zs)
+        return {f"dz{l}": np.asarray(g) for l, g in enumerate(grads, start=1)}
 
     def loss(self, X, y) -> np.floating:
         """The loss, as a NumPy scalar of the dtype Keras computed it in."""
@@ -170,15 +303,88 @@ class Twin:
         grads["X"] = self._numpy(gx)
         return grads
 
+    def _hyper_value(self, value):
+        """A hyper-parameter as Keras should get it: bools as they are; floats as np.float64 in float64,
+        because a Python float would be rounded through float32 by ``ops.cast`` (gotcha 2)."""
+        if isinstance(value, bool):
+            return value
+        return np.float64(value) if self.dtype == "float64" else float(value)
+
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+        """The lesson's whole training run from the current weights: (loss curve, snapshots) (``keras_fit.py``)."""
+        if BACKEND != "tensorflow":
+            raise NotImplementedError(f"{self.framework} twin: the whole training run is a compiled "
+                                      "tf.function loop (keras_fit.py), on the TensorFlow backend only")
+        from .keras_fit import fit
+
+        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
+
     def make_optimizer(self, name: str, hyper: dict):
-        if name != "sgd":
-            raise ValueError(f"keras twin: unknown optimizer {name!r}")
+        """``keras.optimizers`` optimizer ``name`` from its (Keras-named) hyper-parameters."""
+        if name not in OPTIMIZERS:
+            raise ValueError(f"keras twin: unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+        with keras_dtype(self.dtype):  # the learning-rate and state variables take floatx when made
+            return OPTIMIZERS[name](**{k: self._hyper_value(v) for k, v in hyper.items()})
+
+    def _trainer(self, optimizer: str, hyper: dict):
+        """(optimizer, compiled train step, the optimizer's initial variables), built once per optimizer setting.
+
+        On TensorFlow the step is a ``tf.function`` (one trace for every batch size:
+        the batch axis is None); on JAX and torch it runs eagerly, with the backend's
+        gradients (``keras_gradients.py``). ``train`` restores the optimizer's variables
+        (iterations, learning rate, moments, accumulators) to their initial values before
+        each run, which makes it a fresh optimizer without rebuilding or retracing.
+        """
+        key = (optimizer, tuple(sorted(hyper.items())))
+        if key not in self._trainers:
+            variables = list(self._named.values())
+            opt = self.make_optimizer(optimizer, hyper)
+            with keras_dtype(self.dtype):
+                opt.build(variables)
+            initial = [self._numpy(v.value).copy() for v in opt.variables]
+            if BACKEND != "tensorflow":
+                def train_step(x, y):
+                    loss, _, grads = GRADIENTS[BACKEND](self.model, self.loss_fn, x, y, variables)
+                    opt.apply(grads, variables)
+                    return loss
+
+                self._trainers[key] = (opt, train_step, initial)
+                return self._trainers[key]
+            import tensorflow as tf
+
+            signature = [tf.TensorSpec((None, self.lesson.sizes[0]), self.dtype),
+                         tf.TensorSpec((None, self.lesson.sizes[-1]), self.dtype)]
+
+            @tf.function(input_signature=signature, jit_compile=False)
+            def train_step(x, y):
+                with tf.GradientTape() as tape:
+                    loss = self.loss_fn(y, self.model(x, training=True))
+                opt.apply(tape.gradient(loss, variables), variables)
+                return loss
+
+            self._trainers[key] = (opt, train_step, initial)
+        return self._trainers[key]
+
+    def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None) -> dict:
+        """One step per batch of indices in ``batches``, from the current weights, with a fresh optimizer.
+
+        Returns {k: the weights after step k} for every k in ``record``. ``learning_rates``
+        (one per step, optional) is a schedule: ``optimizer.learning_rate`` is set before each step.
+        """
+        opt, train_step, initial = self._trainer(optimizer, hyper)
+        for var, value in zip(opt.variables, initial):
+            var.assign(value)
+        X, y = np.asarray(X), np.asarray(y)
+        out = {}
         with keras_dtype(self.dtype):
-            return keras.optimizers.SGD(learning_rate=np.float64(hyper["learning_rate"]))
+            for k, idx in enumerate(batches, start=1):
+                if learning_rates is not None:
+                    opt.learning_rate = self._hyper_value(learning_rates[k - 1])
+                train_step(self._tensor(X[idx]), self._tensor(y[idx]))
+                if k in record:
+                    out[k] = self.get_params()
+        return out
 
     def step(self, X, y, optimizer: str, hyper: dict) -> dict[str, np.ndarray]:
-        """One optimizer step on (X, y) from the current weights; the weights after it."""
-        opt = self.make_optimizer(optimizer, hyper)
-        _, _, gvars = self._loss_and_grads(X, y)
-        opt.apply_gradients(zip(gvars, list(self._named.values())))
-        return self.get_params()
+        """One optimizer step on all of (X, y) from the current weights; the weights after it."""
+        return self.train(X, y, optimizer, hyper, [np.arange(len(X))], record=(1,))[1]

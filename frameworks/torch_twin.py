@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reference.dropout import scaled_mask
+
 from .layout import from_torch, to_torch
 
 # torch's default two intra-op threads were erratic for these tiny nets on a 2-core
@@ -21,6 +23,15 @@ torch.set_num_threads(1)
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
+def step_straight_through(z):
+    """The perceptron's step, 1 if z >= 0 else 0, with gradient 1 (reference ``Step``).
+
+    ``z - z.detach()`` is exactly 0 in value and has derivative 1, so the value is
+    exactly step(z) and autograd passes the upstream gradient straight through.
+    """
+    return (z >= 0).to(z.dtype) + (z - z.detach())
+
+
 # name -> the torch function (a lesson's activation names are the reference's).
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -29,12 +40,46 @@ ACTIVATIONS = {
     "leaky_relu": lambda z: F.leaky_relu(z, negative_slope=0.01),
     "softmax": lambda z: torch.softmax(z, dim=1),
     "linear": lambda z: z,
+    "step": step_straight_through,
 }
 
 
 def half_sum_squared_error(p, y):
     """0.5 * sum((p - y)**2): the classic XOR lesson's loss."""
     return 0.5 * F.mse_loss(p, y, reduction="sum")
+
+
+def with_l2_penalty(loss_fn, linears, l2: float):
+    """loss + l2 * sum of every weight's squares: Keras's ``kernel_regularizer=L2(l2)``, written on the torch loss.
+
+    (``SGD(weight_decay=2 * l2)`` would give the same gradient on the weights, but
+    it is not part of the loss value, and it decays the biases too.)
+    """
+    return lambda z, a, y: loss_fn(z, a, y) + l2 * sum((layer.weight ** 2).sum() for layer in linears)
+
+
+class SharedMaskDropout(nn.Module):
+    """``nn.Dropout(rate)`` whose keep-mask is handed in, so the reference and Keras apply the same one.
+
+    In training: x * scaled_mask, with scaled_mask = keep * (1 / (1 - rate)) in the
+    model's dtype (``reference.dropout.scaled_mask``; NUMERICS.md, item 7: exact).
+    In ``eval()``: x, as ``nn.Dropout``.
+    """
+
+    def __init__(self, rate: float, name: str):
+        super().__init__()
+        self.rate, self.name = rate, name
+        self.scaled_mask = None  # a tensor (N, units), set by Twin.set_dropout_masks
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        if self.scaled_mask is None:
+            raise RuntimeError(f"torch twin: {self.name} has no shared mask: call Twin.set_dropout_masks first")
+        if self.scaled_mask.shape != x.shape:
+            raise ValueError(f"torch twin: {self.name}'s shared mask has shape {tuple(self.scaled_mask.shape)}, "
+                             f"but its input has shape {tuple(x.shape)}")
+        return x * self.scaled_mask
 
 
 # name -> loss(z_last, a_last, y). torch has no "categorical CE on probabilities"
@@ -49,23 +94,104 @@ LOSSES = {
 }
 
 
-class TorchMLP(nn.Module):
-    """The lesson's network: Linear, activation, Linear, activation, ..."""
+# reference optimizer name -> torch.optim class (hyper-parameters translated by torch_hyperparameters)
+OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
 
-    def __init__(self, sizes, activations, use_bias, dtype):
+# Keras's hyper-parameter names (nnparity's) -> torch's. beta_1 and beta_2 become betas=(beta_1, beta_2).
+HYPER_NAMES = {
+    "learning_rate": "lr",
+    "epsilon": "eps",
+    "rho": "alpha",
+    "momentum": "momentum",
+    "nesterov": "nesterov",
+    "centered": "centered",
+    "weight_decay": "weight_decay",
+    "initial_accumulator_value": "initial_accumulator_value",
+}
+TORCH_BETAS = (0.9, 0.999)  # torch Adam/AdamW's default betas, for a beta the caller left out
+
+# Keras's clipping options -> what torch does between backward() and step(). torch has no
+# per-tensor option: clip_grad_norm_ on each parameter alone is its equivalent of clipnorm.
+CLIPPING = {
+    "clipvalue": lambda params, v: nn.utils.clip_grad_value_(params, v),
+    "clipnorm": lambda params, c: [nn.utils.clip_grad_norm_([p], c) for p in params],
+    "global_clipnorm": lambda params, c: nn.utils.clip_grad_norm_(params, c),
+}
+
+
+def torch_hyperparameters(hyper: dict) -> dict:
+    """Keras-named hyper-parameters -> torch.optim keyword arguments (clipping is not one: see CLIPPING)."""
+    out = {}
+    for key, value in hyper.items():
+        if key in CLIPPING or key in ("beta_1", "beta_2"):
+            continue
+        if key not in HYPER_NAMES:
+            raise ValueError(f"torch twin: unknown hyper-parameter {key!r}; expected some of "
+                             f"{sorted([*HYPER_NAMES, 'beta_1', 'beta_2', *CLIPPING])}")
+        out[HYPER_NAMES[key]] = value
+    if "beta_1" in hyper or "beta_2" in hyper:
+        out["betas"] = (hyper.get("beta_1", TORCH_BETAS[0]), hyper.get("beta_2", TORCH_BETAS[1]))
+    return out
+
+
+def clipping_of(hyper: dict):
+    """The clipping to apply to the parameters' .grad before each step, or None."""
+    given = [key for key in CLIPPING if hyper.get(key) is not None]
+    if len(given) > 1:
+        raise ValueError(f"torch twin: only one of clipvalue, clipnorm and global_clipnorm can be set. Received: {given}")
+    if not given:
+        return None
+    key = given[0]
+    return lambda params: CLIPPING[key](params, hyper[key])
+
+
+class TorchMLP(nn.Module):
+    """The lesson's network: Linear, activation, Linear, activation, ...
+
+    With the lesson's regularizers, each hidden layer is Linear, BatchNorm1d,
+    activation, dropout (``nn.Identity`` stands in for the ones the lesson has not).
+    ``batchnorm`` is (momentum, epsilon) in Keras's words: torch's momentum is
+    1 - momentum (the weight of the new batch).
+    """
+
+    def __init__(self, sizes, activations, use_bias, dtype, batchnorm=None, dropout=None):
         super().__init__()
         self.layers = nn.ModuleList(
             nn.Linear(fan_in, units, bias=use_bias, dtype=dtype)
             for fan_in, units in zip(sizes[:-1], sizes[1:])
         )
         self.activations = [ACTIVATIONS[name] for name in activations]
+        hidden = list(enumerate(sizes[1:-1], start=1))
+        self.batchnorms = nn.ModuleList(
+            [nn.BatchNorm1d(units, eps=batchnorm[1], momentum=1 - batchnorm[0], dtype=dtype) if batchnorm
+             else nn.Identity() for _, units in hidden] + [nn.Identity()]
+        )
+        self.dropouts = nn.ModuleList(
+            [SharedMaskDropout(dropout, f"dropout{l}") if dropout else nn.Identity() for l, _ in hidden]
+            + [nn.Identity()]
+        )
 
     def forward(self, x, trace=None):
-        for layer, activation in zip(self.layers, self.activations):
+        """The output; ``trace`` (a dict), when given, gets every stage: z1, [bn1], a1, [dropout1], z2, ..."""
+        stages = zip(self.layers, self.batchnorms, self.activations, self.dropouts)
+        for l, (layer, batchnorm, activation, dropout) in enumerate(stages, start=1):
             z = layer(x)
-            x = activation(z)
+            n = batchnorm(z)
+            a = activation(n)
+            x = dropout(a)
             if trace is not None:
-                trace.append((z, x))
+                trace[f"z{l}"] = z
+                if not isinstance(batchnorm, nn.Identity):
+                    trace[f"bn{l}"] = n
+                trace[f"a{l}"] = a
+                if not isinstance(dropout, nn.Identity):
+                    trace[f"dropout{l}"] = x
         return x
 
 
@@ -78,40 +204,72 @@ class Twin:
         self.lesson = lesson
         self.dtype = dtype
         self.torch_dtype = DTYPES[dtype]
-        self.model = TorchMLP(lesson.sizes, lesson.activations, lesson.use_bias, self.torch_dtype)
+        batchnorm = (lesson.batchnorm_momentum, lesson.batchnorm_epsilon) if lesson.batchnorm else None
+        self.model = TorchMLP(lesson.sizes, lesson.activations, lesson.use_bias, self.torch_dtype,
+                              batchnorm=batchnorm, dropout=lesson.dropout)
         self.loss_fn = LOSSES[lesson.loss]
-        self._named = {}
+        if lesson.kernel_l2:
+            self.loss_fn = with_l2_penalty(self.loss_fn, self.model.layers, lesson.kernel_l2)
+        self._named = {}  # trained parameters, by reference name
+        self._state = {}  # BatchNorm's running statistics: buffers, moved by every training forward
         for i, layer in enumerate(self.model.layers, start=1):
             self._named[f"W{i}"] = layer.weight
             if layer.bias is not None:
                 self._named[f"b{i}"] = layer.bias
+            bn = self.model.batchnorms[i - 1]
+            if isinstance(bn, nn.BatchNorm1d):  # Keras's names: weight is gamma, bias is beta
+                self._named[f"gamma{i}"], self._named[f"beta{i}"] = bn.weight, bn.bias
+                self._state[f"moving_mean{i}"], self._state[f"moving_variance{i}"] = bn.running_mean, bn.running_var
 
     def _tensor(self, array, requires_grad=False):
         return torch.tensor(np.asarray(array), dtype=self.torch_dtype, requires_grad=requires_grad)
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         with torch.no_grad():
-            for name, p in self._named.items():
+            for name, p in {**self._named, **self._state}.items():
                 p.copy_(self._tensor(to_torch(name, params[name])))
 
     def get_params(self) -> dict[str, np.ndarray]:
-        return {name: from_torch(name, p.detach().numpy().copy()) for name, p in self._named.items()}
+        """Every parameter, and BatchNorm's running statistics, in the reference layout."""
+        named = {**self._named, **self._state}
+        return {name: from_torch(name, p.detach().numpy().copy()) for name, p in named.items()}
 
-    def forward(self, X) -> dict[str, np.ndarray]:
-        """Every layer's pre-activation z_l and activation a_l."""
-        trace = []
-        with torch.no_grad():
-            self.model(self._tensor(X), trace)
-        out = {}
-        for i, (z, a) in enumerate(trace, start=1):
-            out[f"z{i}"], out[f"a{i}"] = z.numpy(), a.numpy()
-        return out
+    def set_dropout_masks(self, masks: dict[str, np.ndarray]) -> None:
+        """The boolean keep-masks {"dropout1": (N, units), ...} every training forward applies."""
+        dropouts = {d.name: d for d in self.model.dropouts if isinstance(d, SharedMaskDropout)}
+        if set(masks) != set(dropouts):
+            raise ValueError(f"torch twin: expected masks {sorted(dropouts)}. Received: {sorted(masks)}")
+        for name, dropout in dropouts.items():
+            dropout.scaled_mask = self._tensor(scaled_mask(masks[name], dropout.rate, self.dtype))
+
+    def forward(self, X, training: bool = True) -> dict[str, np.ndarray]:
+        """Every stage of every layer: z_l, a_l (and bn_l, dropout_l). ``training=False``: ``model.eval()``."""
+        trace = {}
+        self.model.train(training)
+        try:
+            with torch.no_grad():
+                self.model(self._tensor(X), trace)
+        finally:
+            self.model.train(True)
+        return {name: t.numpy() for name, t in trace.items()}
+
+    def dz(self, X, y) -> dict[str, np.ndarray]:
+        """dL/dz_l of every layer, by autograd (``retain_grad`` keeps a non-leaf's gradient)."""
+        trace = {}
+        self.model(self._tensor(X), trace)
+        n = self.lesson.n_layers
+        zs = [trace[f"z{l}"] for l in range(1, n + 1)]
+        for z in zs:
+            z.retain_grad()
+        self.loss_fn(zs[-1], trace[f"a{n}"], self._tensor(y)).backward()
+        self.model.zero_grad(set_to_none=True)  # leave no stray gradients on the parameters
+        return {f"dz{l}": z.grad.numpy().copy() for l, z in enumerate(zs, start=1)}
 
     def _loss(self, x, y):
-        trace = []
+        trace = {}
         self.model(x, trace)
-        z, a = trace[-1]
-        return self.loss_fn(z, a, self._tensor(y))
+        n = self.lesson.n_layers
+        return self.loss_fn(trace[f"z{n}"], trace[f"a{n}"], self._tensor(y))
 
     def loss(self, X, y) -> float:
         with torch.no_grad():
@@ -126,15 +284,41 @@ class Twin:
         grads["X"] = x.grad.numpy().copy()
         return grads
 
-    def make_optimizer(self, name: str, hyper: dict):
-        if name != "sgd":
-            raise ValueError(f"torch twin: unknown optimizer {name!r}")
-        return torch.optim.SGD(self.model.parameters(), lr=hyper["learning_rate"])
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None):
+        """The lesson's whole training run from the current weights: (loss curve, snapshots) (``torch_fit.py``)."""
+        from .torch_fit import fit
+
+        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every)
+
+    def make_optimizer(self, name: str, hyper: dict) -> torch.optim.Optimizer:
+        """``torch.optim`` optimizer ``name`` over this model, from Keras-named hyper-parameters."""
+        if name not in OPTIMIZERS:
+            raise ValueError(f"torch twin: unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+        return OPTIMIZERS[name](self.model.parameters(), **torch_hyperparameters(hyper))
+
+    def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None) -> dict:
+        """One step per batch of indices in ``batches``, from the current weights, with a new optimizer.
+
+        Returns {k: the weights after step k} for every k in ``record``. ``learning_rates``
+        (one per step, optional) is a schedule: each step's ``lr`` is set before it.
+        """
+        opt = self.make_optimizer(optimizer, hyper)
+        clip = clipping_of(hyper)
+        X, y = np.asarray(X), np.asarray(y)
+        out = {}
+        for k, idx in enumerate(batches, start=1):
+            if learning_rates is not None:
+                for group in opt.param_groups:
+                    group["lr"] = float(learning_rates[k - 1])
+            opt.zero_grad(set_to_none=True)
+            self._loss(self._tensor(X[idx]), y[idx]).backward()
+            if clip:
+                clip(list(self.model.parameters()))
+            opt.step()
+            if k in record:
+                out[k] = self.get_params()
+        return out
 
     def step(self, X, y, optimizer: str, hyper: dict) -> dict[str, np.ndarray]:
-        """One optimizer step on (X, y) from the current weights; the weights after it."""
-        opt = self.make_optimizer(optimizer, hyper)
-        opt.zero_grad(set_to_none=True)
-        self._loss(self._tensor(X), y).backward()
-        opt.step()
-        return self.get_params()
+        """One optimizer step on all of (X, y) from the current weights; the weights after it."""
+        return self.train(X, y, optimizer, hyper, [np.arange(len(X))], record=(1,))[1]

@@ -1,8 +1,10 @@
 """The ``nnparity`` command: list the lessons, run the conformance matrix.
 
     nnparity lessons [--json]
+    nnparity optimizers [--json]
     nnparity run [--lesson NAME]... [--framework NAME]... [--dtype float64|float32]...
-                 [--check NAME]... [--json FILE]
+                 [--check NAME]... [--optimizer NAME]... [--json FILE]
+    nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``):
 each framework is imported once and each twin built once. Keras on a backend other
@@ -34,13 +36,31 @@ def _choices(values, known, option):
     return list(dict.fromkeys(values))  # keep order, drop repeats
 
 
+def _console():
+    """A rich Console; piped or captured output (CI logs, ``| less``) gets 120 columns, not rich's
+    default 80, which would cut the tables of six checks."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _runs(items, sep: str, times: str = "x") -> str:
+    """Repeats written once with a count: (2, 16, 16, 16, 1) -> "2-16x3-1" (the deep lessons fit a row)."""
+    out: list[list] = []
+    for item in items:
+        if out and out[-1][0] == item:
+            out[-1][1] += 1
+        else:
+            out.append([item, 1])
+    return sep.join(f"{item}{times}{n}" if n > 2 else sep.join([str(item)] * n) for item, n in out)
+
+
 def cmd_lessons(args) -> int:
     from conformance.lessons import LESSONS
 
     if args.json:
         print(json.dumps([lesson.describe() for lesson in LESSONS.values()], indent=2))
         return EXIT_OK
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="nnparity lessons")
@@ -49,23 +69,50 @@ def cmd_lessons(args) -> int:
     for lesson in LESSONS.values():
         d = lesson.describe()
         opt = f"{lesson.optimizer}(" + ", ".join(f"{k}={v:g}" for k, v in lesson.hyperparameters.items()) + ")"
-        table.add_row(d["name"], d["layers"] + ("" if lesson.use_bias else " (no bias)"),
-                      ", ".join(d["activations"]), d["loss"], d["init"], opt, d["dataset"])
+        extras = "".join([
+            "" if lesson.use_bias else " (no bias)",
+            f" +dropout {lesson.dropout:g}" if lesson.dropout else "",
+            " +batchnorm" if lesson.batchnorm else "",
+            f" +L2 {lesson.kernel_l2:g}" if lesson.kernel_l2 else "",
+        ])
+        table.add_row(d["name"], _runs(d["sizes"], "-") + extras,
+                      _runs(d["activations"], ", ", " x"), d["loss"], d["init"], opt, d["dataset"])
+    _console().print(table)
+    return EXIT_OK
+
+
+def cmd_optimizers(args) -> int:
+    from conformance.optimizer_specs import OPTIMIZER_SPECS
+
+    if args.json:
+        print(json.dumps([spec.describe() for spec in OPTIMIZER_SPECS.values()], indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="nnparity optimizers (nnparity run --optimizer NAME)")
+    for col in ("name", "optimizer", "hyper-parameters", "note"):
+        table.add_column(col)
+    for spec in OPTIMIZER_SPECS.values():
+        hyper = ", ".join(f"{k}={v:g}" if not isinstance(v, bool) else f"{k}={v}"
+                          for k, v in spec.hyperparameters.items())
+        table.add_row(spec.name, spec.optimizer, hyper, spec.note)
     Console().print(table)
     return EXIT_OK
 
 
 def _fmt(x) -> str:
-    return "-" if x is None else f"{x:.1e}"
+    return "-" if x is None else f"{x:.0e}"
 
 
 def cmd_run(args) -> int:
-    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
     from conformance.checks import CHECKS, DTYPES, Case, run_check
+    from conformance.divergence import first_divergences
     from conformance.lessons import LESSONS
+    from conformance.optimizer_specs import OPTIMIZER_SPECS
     from frameworks import FRAMEWORKS, missing_reason, versions
     from nnparity import workers
 
@@ -73,7 +120,8 @@ def cmd_run(args) -> int:
     frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
     checks = _choices(args.check, list(CHECKS), "--check")
-    console = Console(stderr=False)
+    optimizers = _choices(args.optimizer, list(OPTIMIZER_SPECS), "--optimizer") if args.optimizer else [None]
+    console = _console()
 
     skipped = {fw: missing_reason(fw) for fw in frameworks if missing_reason(fw)}
     if args.framework and skipped:  # asked for by name: not having it is an error
@@ -84,11 +132,12 @@ def cmd_run(args) -> int:
     if not frameworks:
         raise UsageError("no framework to compare against is installed: pip install 'nnparity[all]'")
 
-    cases = [Case(lesson, fw, dt) for lesson in lessons for fw in frameworks for dt in dtypes]
+    cases = [Case(lesson, fw, dt, opt) for lesson in lessons for opt in optimizers for fw in frameworks
+             for dt in dtypes]
     here, elsewhere = workers.split(frameworks)
     results = []
     started = time.perf_counter()
-    children = [workers.start(fws, lessons, dtypes, checks) for fws in elsewhere.values()]
+    children = [workers.start(fws, lessons, dtypes, checks, optimizers) for fws in elsewhere.values()]
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("conformance", total=len(cases) * len(checks))
         for case in cases:
@@ -100,15 +149,19 @@ def cmd_run(args) -> int:
                 progress.advance(task)
         for child in children:
             progress.update(task, description=f"waiting for the {child.backend} worker ({', '.join(child.frameworks)})")
-            results += child.results()
-            progress.advance(task, len(lessons) * len(child.frameworks) * len(dtypes) * len(checks))
+            mine = child.results()
+            results += mine
+            progress.advance(task, len(mine))
     order = {(case, check): i for i, (case, check) in enumerate((c, k) for c in cases for k in checks)}
     results.sort(key=lambda r: order[(r.case, r.check)])
     elapsed = time.perf_counter() - started
 
-    table = Table(title="nnparity conformance: framework vs NumPy reference")
-    for col in ("lesson", "framework", "dtype", *checks):
-        table.add_column(col, justify="left" if col in ("lesson", "framework", "dtype") else "right")
+    from rich import box
+
+    table = Table(title="nnparity conformance: framework vs NumPy reference", box=box.SIMPLE_HEAD)
+    keys = ("lesson", "optimizer", "framework", "dtype") if args.optimizer else ("lesson", "framework", "dtype")
+    for col in (*keys, *checks):
+        table.add_column(col, no_wrap=True, justify="left" if col in keys else "right")
     by_case: dict[Case, dict] = {}
     for r in results:
         by_case.setdefault(r.case, {})[r.check] = r
@@ -116,41 +169,70 @@ def cmd_run(args) -> int:
         cells = []
         for check in checks:
             r = row[check]
+            if r.skipped:
+                cells.append("[yellow]skip[/]")
+                continue
             mark = {"passed": "[green]ok[/]", "known": "[yellow]known[/]", "failed": "[bold red]FAIL[/]"}[r.status]
             cells.append(f"{mark} {_fmt(r.to_json()['max_abs_err'])}")
-        table.add_row(case.lesson, case.framework, case.dtype, *cells)
+        table.add_row(*(getattr(case, key) for key in keys), *cells)
     console.print(table)
+    from .summaries import training_table, vanishing_lines
 
+    if (trained := training_table(results)) is not None:
+        console.print(trained)
+    if lines := vanishing_lines(results):
+        console.print("vanishing gradient, first layer's gradient norm over the last layer's (reference):")
+        console.print("\n".join(f"  {line}" for line in lines), markup=False, highlight=False)
+
+    not_run = [r for r in results if r.skipped]
+    for reason in dict.fromkeys(r.skipped for r in not_run):
+        where = ", ".join(f"{r.check} {r.case.id}" for r in not_run if r.skipped == reason)
+        console.print(f"[yellow]skip[/] {where}: {reason}", highlight=False)
     failed = [r for r in results if r.status == "failed"]
     known = [r for r in results if r.status == "known"]
     for r in failed:
         console.print(f"[bold red]FAIL[/] {r.check} {r.case.id}", markup=True)
         console.print(r.comparison.message(), markup=False, highlight=False)
+    # the walk needs the framework's twin: only for the frameworks this process runs
+    divergences = first_divergences([r for r in failed if r.case.framework in here])
+    for case, divergence in divergences.items():
+        text = divergence.message() if divergence else f"{case.id}: the walk found no quantity that disagrees"
+        console.print(text, markup=False, highlight=False)
     if known:
-        from conformance.known import KNOWN_DIFFERENCES
-
-        for name in dict.fromkeys(r.known for r in known):
-            difference = KNOWN_DIFFERENCES[name]
-            where: dict[str, int] = {}
-            for r in known:
-                if r.known == name:
-                    key = f"{r.case.framework} {r.case.dtype}"
-                    where[key] = where.get(key, 0) + 1
-            counts = ", ".join(f"{key} ({n} checks)" for key, n in where.items())
-            console.print(f"[yellow]known difference {name}[/] (within the {difference.bound} tolerance) in "
-                          f"{counts}; the cells marked known:")
-            console.print(difference.explanation, markup=False, highlight=False)
+        _print_known(console, known)
     n = len(results)
-    summary = f"{n - len(failed) - len(known)} passed, {len(failed)} failed"
+    summary = f"{n - len(failed) - len(not_run) - len(known)} passed, {len(failed)} failed, {len(not_run)} skipped"
     if known:
         summary += f", {len(known)} known differences"
     console.print(f"{summary} ({len(cases)} cases x {len(checks)} checks in {elapsed:.2f} s; "
                   "cell = greatest absolute difference)")
     if args.json:
-        payload = {"versions": versions(), "results": [r.to_json() for r in results]}
+        def first_divergence(r):  # null when the check passed
+            found = divergences.get(r.case) if r.status == "failed" else None
+            return found.to_json() if found else None
+
+        payload = {"versions": versions(),
+                   "results": [dict(r.to_json(), first_divergence=first_divergence(r)) for r in results]}
         with open(args.json, "w") as fh:
             json.dump(payload, fh, indent=2)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_known(console, known) -> None:
+    """Each known difference once: where it showed, and its explanation."""
+    from conformance.known import KNOWN_DIFFERENCES
+
+    for name in dict.fromkeys(r.known for r in known):
+        where: dict[str, int] = {}
+        for r in known:
+            if r.known == name:
+                key = f"{r.case.framework} {r.case.dtype}"
+                where[key] = where.get(key, 0) + 1
+        counts = ", ".join(f"{key} ({n} checks)" for key, n in where.items())
+        difference = KNOWN_DIFFERENCES[name]
+        console.print(f"[yellow]known difference {name}[/] (within the {difference.bound} tolerance) in "
+                      f"{counts}; the cells marked known:")
+        console.print(difference.explanation, markup=False, highlight=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,15 +246,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the catalog as JSON")
     p.set_defaults(func=cmd_lessons)
 
+    p = sub.add_parser("optimizers", help="list the named optimizer settings that --optimizer takes")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.set_defaults(func=cmd_optimizers)
+
     p = sub.add_parser("run", help="run the conformance matrix (lessons x frameworks x dtypes x checks)")
     p.add_argument("--lesson", action="append", metavar="NAME", help="a lesson (repeatable; default: all)")
     p.add_argument("--framework", action="append", metavar="NAME",
-                   help="torch, keras, keras-jax or keras-torch (repeatable; default: every one installed)")
+                   help="torch, keras (on TensorFlow), keras-jax or keras-torch (repeatable; default: every one "
+                   "installed; Keras on another backend runs in a child process)")
     p.add_argument("--dtype", action="append", metavar="DTYPE", help="float64 or float32 (repeatable; default: both)")
     p.add_argument("--check", action="append", metavar="NAME",
-                   help="forward, loss, gradients or step (repeatable; default: all)")
+                   help="forward, loss, gradients, step, trajectory, training or gradient_norms "
+                   "(repeatable; default: all)")
+    p.add_argument("--optimizer", action="append", metavar="NAME",
+                   help="replace each lesson's optimizer with this named setting for the step and trajectory "
+                   "checks (repeatable; `nnparity optimizers` lists them)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.set_defaults(func=cmd_run)
+
+    from . import plot, report, show  # each command in its own module
+
+    show.add_parser(sub)
+    report.add_parser(sub)
+    plot.add_parser(sub)
     return parser
 
 

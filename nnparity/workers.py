@@ -37,8 +37,8 @@ def split(frameworks: list[str]) -> tuple[list[str], dict[str, list[str]]]:
 
 
 def result_to_dict(result: CheckResult) -> dict:
-    return {"case": asdict(result.case), "check": result.check, "known": result.known,
-            "comparison": asdict(result.comparison)}
+    return {"case": asdict(result.case), "check": result.check, "known": result.known, "info": result.info,
+            "skipped": result.skipped, "comparison": asdict(result.comparison)}
 
 
 def result_from_dict(d: dict) -> CheckResult:
@@ -50,7 +50,8 @@ def result_from_dict(d: dict) -> CheckResult:
             item[key] = tuple(item[key])
         items.append(ItemReport(**item))
     comparison = Comparison(what=c["what"], atol=c["atol"], rtol=c["rtol"], items=items)
-    return CheckResult(Case(**d["case"]), d["check"], comparison, d["known"])
+    return CheckResult(Case(**d["case"]), d["check"], comparison, info=d["info"], skipped=d["skipped"],
+                       known=d["known"])
 
 
 @dataclass
@@ -79,12 +80,14 @@ class Worker:
             os.unlink(self.results_path)
 
 
-def start(frameworks: list[str], lessons: list[str], dtypes: list[str], checks: list[str]) -> Worker:
+def start(frameworks: list[str], lessons: list[str], dtypes: list[str], checks: list[str],
+          optimizers=(None,)) -> Worker:
     """Start a child for ``frameworks`` (all on one Keras backend) over the given part of the matrix."""
     backend = {KERAS_BACKENDS[fw] for fw in frameworks}
     if len(backend) != 1:
         raise ValueError(f"one worker runs one Keras backend; got {sorted(backend)} for {frameworks}")
-    spec = {"frameworks": frameworks, "lessons": lessons, "dtypes": dtypes, "checks": checks}
+    spec = {"frameworks": frameworks, "lessons": lessons, "dtypes": dtypes, "checks": checks,
+            "optimizers": list(optimizers)}
     fd, results_path = tempfile.mkstemp(prefix="nnparity-worker-", suffix=".json")
     os.close(fd)
     log = tempfile.TemporaryFile()
@@ -97,14 +100,16 @@ def start(frameworks: list[str], lessons: list[str], dtypes: list[str], checks: 
 
 def run_spec(spec: dict) -> list[CheckResult]:
     results = []
+    for fw in spec["frameworks"]:
+        reason = backend_reason(fw)
+        if reason:  # the parent gave this child the wrong environment
+            raise RuntimeError(reason)
     for lesson in spec["lessons"]:
-        for fw in spec["frameworks"]:
-            reason = backend_reason(fw)
-            if reason:  # the parent gave this child the wrong environment
-                raise RuntimeError(reason)
-            for dtype in spec["dtypes"]:
-                for check in spec["checks"]:
-                    results.append(run_check(check, Case(lesson, fw, dtype)))
+        for optimizer in spec.get("optimizers", [None]):
+            for fw in spec["frameworks"]:
+                for dtype in spec["dtypes"]:
+                    for check in spec["checks"]:
+                        results.append(run_check(check, Case(lesson, fw, dtype, optimizer)))
     return results
 
 

@@ -1,22 +1,35 @@
 """nnparity's from-scratch NumPy reference: one concept family per file.
 
-- ``activations.py``: sigmoid, tanh, relu, leaky_relu, softmax, linear (forward beside derivative)
+- ``activations.py``: sigmoid, tanh, relu, leaky_relu, softmax, linear, step (forward beside derivative)
 - ``losses.py``: MSE, half sum of squares, binary and categorical cross-entropy (probabilities and logits)
 - ``initializers.py``: zeros, normal, uniform, Glorot/Xavier, He/Kaiming, torch's Linear default
 - ``dense.py``: the Dense layer, z = X @ W + b
-- ``optimizers.py``: gradient descent and its relatives
+- ``optimizers.py``: SGD (momentum, Nesterov), Adam, AdamW, RMSprop, Adagrad, each under torch's or Keras's convention
+- ``clipping.py``: gradient clipping by value, by norm per tensor, by global norm
+- ``batches.py``: the mini-batches every training loop visits, shared by all three
 - ``mlp.py``: the MLP that chains them
+- ``dropout.py``, ``batchnorm.py``, ``regularizers.py``: Dropout, BatchNorm and the L2 penalty
+- ``regularized_mlp.py``: the MLP with those three, each optional
+- ``training.py``: the training loop (epochs of mini-batches, in order)
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
+from .batches import MiniBatches
+from .clipping import clip_gradients
 from .dense import Dense
 from .initializers import INITIALIZERS, Initializer, get_initializer
 from .losses import LOSSES, Loss, get_loss
 from .mlp import MLP
-from .optimizers import OPTIMIZERS, SGD, Optimizer, get_optimizer
+from .optimizers import CONVENTIONS, OPTIMIZERS, SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, get_optimizer
+
+from .batchnorm import BatchNorm, BatchNormConvention
+from .dropout import Dropout
+from .regularized_mlp import RegularizedMLP
+from .regularizers import L2
 
 __all__ = [
     "ACTIVATIONS", "Activation", "get_activation", "Dense", "INITIALIZERS", "Initializer",
     "get_initializer", "LOSSES", "Loss", "get_loss", "MLP", "OPTIMIZERS", "SGD", "Optimizer",
-    "get_optimizer",
+    "get_optimizer", "CONVENTIONS", "Adam", "AdamW", "RMSprop", "Adagrad", "MiniBatches", "clip_gradients",
 ]
+__all__ += ["BatchNorm", "BatchNormConvention", "Dropout", "L2", "RegularizedMLP"]

@@ -17,6 +17,8 @@ relu          ``torch.relu``               ``keras.activations.relu``
 leaky_relu    ``F.leaky_relu(z, slope)``   ``ops.where(z > 0, z, slope * z)``
 softmax       ``torch.softmax(z, dim=1)``  ``keras.activations.softmax``
 linear        (nothing)                    ``keras.activations.linear``
+step          ``(z >= 0).to(z.dtype)``     ``ops.cast(z >= 0, z.dtype)``
+              + ``z - z.detach()``         + ``z - ops.stop_gradient(z)``
 ============  ===========================  ==================================
 """
 
@@ -138,8 +140,36 @@ class Linear(Activation):
         return da
 
 
+class Step(Activation):
+    """The perceptron's step: step(z) = 1 if z >= 0 else 0.
+
+    Its true derivative is 0 everywhere (undefined at 0), so gradient descent
+    could never move a perceptron. The perceptron rule instead uses the
+    *straight-through* convention: the backward pass treats the step as the
+    identity, step'(z) := 1. With that convention and the loss
+    0.5 * (y_hat - y)**2 on one sample, gradient descent is exactly the rule::
+
+        dL/dz = (y_hat - y) * 1;  dL/dw = (y_hat - y) * x
+        w = w - lr * dL/dw = w + lr * (y - y_hat) * x
+
+    PyTorch and Keras have no step activation; nnparity writes the same thing
+    with a stopped gradient: ``y_hat = step(z) + (z - stop_gradient(z))``,
+    whose value is exactly step(z) (z - z is exactly 0) and whose derivative
+    is 1. (The same gradient comes from the perceptron criterion
+    L = (stop_gradient(y_hat) - y) * z.)
+    """
+
+    name = "step"
+
+    def forward(self, z):
+        return (z >= 0).astype(z.dtype)
+
+    def derivative(self, z, a):
+        return np.ones_like(z)  # straight-through: see the class docstring
+
+
 ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Linear)
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Linear, Step)
 }
 
 

@@ -162,6 +162,23 @@ class MLP:
         optimizer.update(self.params, {k: grads[k] for k in self.params})
         return loss
 
+    def train(self, X, y, optimizer: Optimizer, batches, record=(), learning_rates=None) -> dict[int, dict]:
+        """One ``step`` per batch: for k, idx in batches, step(X[idx], y[idx], optimizer).
+
+        ``batches`` is a list of index arrays (``batches.MiniBatches``); ``learning_rates``
+        (optional, one per step) sets ``optimizer.learning_rate`` before each step.
+        Returns {k: a copy of the parameters after step k} for every k in ``record``.
+        """
+        X, y = np.asarray(X), np.asarray(y)
+        out = {}
+        for k, idx in enumerate(batches, start=1):
+            if learning_rates is not None:
+                optimizer.learning_rate = float(learning_rates[k - 1])
+            self.step(X[idx], y[idx], optimizer)
+            if k in record:
+                out[k] = {name: p.copy() for name, p in self.params.items()}
+        return out
+
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy new values into the parameters (same names, same shapes), keeping our dtype."""
         for name, value in params.items():

@@ -9,12 +9,14 @@ import sys
 
 import pytest
 
+from conformance.checks import CHECKS
 from conformance.lessons import LESSONS
+from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import available_frameworks
 from nnparity.cli import main
 
-RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "max_abs_err", "max_rel_err", "atol", "rtol",
-                 "worst", "known"}
+RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "skipped", "max_abs_err", "max_rel_err", "atol",
+                 "rtol", "worst", "info", "first_divergence", "known"}
 needs_framework = pytest.mark.skipif(not available_frameworks(), reason="no framework installed")
 
 
@@ -43,13 +45,14 @@ def test_run_writes_exactly_the_documented_fields(tmp_path, capsys):
     assert set(payload) == {"versions", "results"}
     assert "numpy" in payload["versions"]
     results = payload["results"]
-    assert len(results) == 2 * 2 * 4  # lessons x dtypes x checks
+    assert len(results) == 2 * 2 * len(CHECKS)  # lessons x dtypes x checks
     for r in results:
         assert set(r) == RESULT_FIELDS
-        assert r["passed"] is True and r["framework"] == fw
+        assert r["passed"] is True and r["skipped"] is None and r["framework"] == fw
         assert r["max_abs_err"] <= (1e-10 if r["dtype"] == "float64" else 1e-5)
     printed = capsys.readouterr().out
-    assert "16 passed, 0 failed" in printed
+    assert f"{len(results)} passed, 0 failed, 0 skipped" in printed
+    assert "trained to the end" in printed and "|dW1| / |dW2|" in printed
 
 
 @needs_framework
@@ -75,6 +78,7 @@ def test_run_exits_1_and_reports_a_failure(monkeypatch, tmp_path, capsys):
         (["run", "--dtype", "float16"], "--dtype: unknown 'float16'"),
         (["run", "--framework", "jaxx"], "--framework: unknown 'jaxx'"),
         (["run", "--check", "speed"], "--check: unknown 'speed'"),
+        (["run", "--optimizer", "lbfgs"], "--optimizer: unknown 'lbfgs'"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
@@ -86,3 +90,40 @@ def test_module_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "nnparity", "lessons", "--json"], capture_output=True, text=True,
                          check=True).stdout
     assert json.loads(out)[0]["name"] == "neuron"
+
+
+def test_optimizers_json_lists_every_spec_with_explicit_hyperparameters(capsys):
+    assert main(["optimizers", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [d["name"] for d in listed] == list(OPTIMIZER_SPECS)
+    assert {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"} <= {d["name"] for d in listed}
+    assert all(d["hyperparameters"]["learning_rate"] > 0 for d in listed)
+
+
+@needs_framework
+def test_run_with_an_optimizer_reports_step_and_trajectory(tmp_path, capsys):
+    fw = available_frameworks()[0]
+    out = tmp_path / "r.json"
+    rc = main(["run", "--lesson", "spiral", "--framework", fw, "--dtype", "float64", "--optimizer", "adam",
+               "--check", "step", "--check", "trajectory", "--json", str(out)])
+    assert rc == 0, capsys.readouterr().out
+    results = json.loads(out.read_text())["results"]
+    assert [(r["check"], r["optimizer"]) for r in results] == [("step", "adam"), ("trajectory", "adam")]
+    assert all(r["passed"] and r["max_abs_err"] <= 1e-10 for r in results)
+@needs_framework
+def test_a_check_that_does_not_apply_is_skipped_with_its_reason(tmp_path, capsys):
+    fw = available_frameworks()[0]
+    out = tmp_path / "r.json"
+    rc = main(["run", "--lesson", "deep-sigmoid", "--framework", fw, "--dtype", "float64", "--check", "training",
+               "--json", str(out)])
+    assert rc == 0
+    (result,) = json.loads(out.read_text())["results"]
+    assert result["passed"] is None and "does not train" in result["skipped"]
+    printed = capsys.readouterr().out
+    assert "0 passed, 0 failed, 1 skipped" in printed and "does not train" in printed
+
+
+def test_deep_lessons_fit_a_row_of_the_lessons_table(capsys):
+    assert main(["lessons"]) == 0
+    printed = capsys.readouterr().out
+    assert "2-16x10-1" in printed and "relu x10, sigmoid" in printed

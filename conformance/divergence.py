@@ -1,0 +1,230 @@
+"""First-divergence localization: where do a framework and the reference part ways?
+
+A failed check says *that* two implementations disagree, not *where*. ``walk``
+recomputes one training step on both sides and lists every quantity in the order
+the computation makes it::
+
+    z1, a1, ..., zL, aL              forward: each layer's pre-activation and activation
+    loss                             the loss value
+    dL/dzL, ..., dL/dz1              backward: each layer's dL/dz, from the output back
+    dL/dW1, dL/db1, ..., dL/dX       the gradient of every parameter, and of the input
+    W1 after step, b1 after step...  every parameter after one step of the lesson's optimizer
+
+Both lists are compared by the one helper (``compare.py``) with the case's
+tolerance. The first quantity outside it is where the bug is: everything it was
+computed from agreed. The quantities after it show how the error grows (or
+hides: a wrong ``a1`` may still give a loss within tolerance).
+
+The framework side needs each layer's dL/dz, which the checks never ask for: the
+twins give it with ``twin.dz(X, y)`` (autograd's ``retain_grad``, Keras's
+``GradientTape`` on the layers' outputs).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from frameworks import convention_of, get_twin
+from reference import MLP, Optimizer, get_optimizer
+
+from .checks import Case, case_inputs, forward_trace, optimizer_of, reference_model
+from .compare import Comparison, ItemReport, compare, tolerance
+from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+
+STAGES = ("forward", "loss", "backward", "gradients", "step")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One intermediate result of a training step: its name, stage and what it is."""
+
+    name: str
+    stage: str  # one of STAGES
+    meaning: str
+
+
+def quantities(lesson: Lesson, optimizer: str | None = None) -> list[Quantity]:
+    """Every quantity of one training step of ``lesson``, in the order it is computed.
+
+    ``optimizer`` names a setting of ``optimizer_specs.py`` in place of the lesson's own.
+    """
+    L = lesson.n_layers
+    out = []
+    for i, act in enumerate(lesson.activations, start=1):
+        bias = f" + b{i}" if lesson.use_bias else ""
+        out.append(Quantity(f"z{i}", "forward", f"layer {i} pre-activation, z{i} = a{i - 1} @ W{i}{bias}"))
+        out.append(Quantity(f"a{i}", "forward", f"layer {i} activation, a{i} = {act}(z{i})"))
+    out.append(Quantity("loss", "loss", f"the loss, {lesson.loss}(a{L}, y)"))
+    for i in range(L, 0, -1):
+        where = "the output layer" if i == L else f"layer {i}"
+        out.append(Quantity(f"dL/dz{i}", "backward", f"gradient of the loss with respect to z{i}, in {where}"))
+    for name in lesson.param_names:
+        out.append(Quantity(f"dL/d{name}", "gradients", f"gradient of the loss with respect to {name}"))
+    out.append(Quantity("dL/dX", "gradients", "gradient of the loss with respect to the input X"))
+    opt_name, opt_hyper = optimizer_of(lesson, optimizer)
+    hyper = ", ".join(f"{k}={v:g}" for k, v in opt_hyper.items())
+    for name in lesson.param_names:
+        out.append(Quantity(f"{name} after step", "step", f"{name} after one {opt_name}({hyper}) step"))
+    return out
+
+
+def _walk_dict(lesson, forward, loss, dz, grads, after) -> dict[str, np.ndarray]:
+    """The quantities, named and ordered as ``quantities(lesson)``."""
+    out = dict(forward)
+    out["loss"] = np.asarray(loss)
+    for i in range(lesson.n_layers, 0, -1):
+        out[f"dL/dz{i}"] = dz[f"dz{i}"]
+    for name in lesson.param_names:
+        out[f"dL/d{name}"] = grads[name]
+    out["dL/dX"] = grads["X"]
+    for name in lesson.param_names:
+        out[f"{name} after step"] = after[name]
+    return out
+
+
+def reference_walk(
+    lesson: Lesson,
+    dtype: str,
+    make_model: Callable[[Lesson, dict], MLP] = reference_model,
+    make_optimizer: Callable[[Lesson], Optimizer] | None = None,
+    convention: str = "torch",
+    optimizer: str | None = None,
+) -> dict[str, np.ndarray]:
+    """Every quantity as the NumPy reference computes it (float64, on inputs rounded to ``dtype``).
+
+    ``make_model`` and ``make_optimizer`` choose the reference's parts (a test
+    passes broken ones to prove the walk finds them). The step follows
+    ``convention``'s optimizer formula (``walk`` passes the case's framework) and
+    ``optimizer``, a named setting in place of the lesson's own.
+    """
+    params, X, y = case_inputs(lesson, dtype)
+    model = make_model(lesson, params)
+    loss = model.loss_value(X, y)  # runs forward: model.z and model.a are kept
+    forward = forward_trace(model)
+    grads = model.backward(y)
+    dz = {f"dz{i}": d for i, d in enumerate(model.dz, start=1)}
+    if make_optimizer:
+        opt = make_optimizer(lesson)
+    else:
+        name, hyper = optimizer_of(lesson, optimizer)
+        opt = get_optimizer(name, convention=convention_of(convention), **hyper)
+    model.step(X, y, opt)
+    return _walk_dict(lesson, forward, loss, dz, grads, model.params)
+
+
+def framework_walk(twin, lesson: Lesson, optimizer: str | None = None) -> dict[str, np.ndarray]:
+    """Every quantity as a framework twin computes it, from the canonical weights."""
+    params = canonical_params(lesson)
+    X, y = lesson_data(lesson)
+    twin.set_params(params)
+    forward, loss, dz, grads = twin.forward(X), twin.loss(X, y), twin.dz(X, y), twin.gradients(X, y)
+    after = twin.step(X, y, *optimizer_of(lesson, optimizer))
+    twin.set_params(params)
+    return _walk_dict(lesson, forward, loss, dz, grads, after)
+
+
+def _finite(x: float):
+    return x if math.isfinite(x) else None
+
+
+@dataclass
+class Divergence:
+    """The first quantity where a framework and the reference disagree, and what follows it."""
+
+    case: Case
+    quantity: Quantity
+    item: ItemReport  # the torch.testing-style statistics of that quantity
+    atol: float
+    rtol: float
+    agreed: list[str] = field(default_factory=list)  # every quantity before it (all agreed)
+    after: list[tuple[Quantity, ItemReport]] = field(default_factory=list)
+
+    def message(self) -> str:
+        q = self.quantity
+        stats = Comparison(what="", atol=self.atol, rtol=self.rtol, items=[self.item]).message()
+        lines = [
+            f"First divergence in {self.case.id}: {q.name} ({q.stage}: {q.meaning})",
+            f"  Everything before it agrees: {', '.join(self.agreed) if self.agreed else '(it is the first quantity)'}",
+            *("  " + line for line in stats.splitlines()),
+        ]
+        if self.after:
+            lines.append("  After it (greatest absolute difference; x = times the allowed difference):")
+            width = max(len(qq.name) for qq, _ in self.after)
+            for qq, item in self.after:
+                verdict = "agrees" if item.passed else "differs"
+                detail = item.problem or f"{item.max_abs_err:.2e}  x{item.worst_ratio:.1e}"
+                lines.append(f"    {qq.name:<{width}}  {detail}  {verdict}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        q, it = self.quantity, self.item
+        return {
+            "quantity": q.name,
+            "stage": q.stage,
+            "meaning": q.meaning,
+            "shape": list(it.shape),
+            "problem": it.problem,
+            "mismatched": it.n_mismatched,
+            "total": it.n_total,
+            "max_abs_err": _finite(it.max_abs_err),
+            "max_abs_index": list(it.max_abs_index),
+            "max_rel_err": _finite(it.max_rel_err),
+            "max_rel_index": list(it.max_rel_index),
+            "atol": self.atol,
+            "rtol": self.rtol,
+            "agreed_before": list(self.agreed),
+            "after": [
+                {"quantity": qq.name, "max_abs_err": _finite(item.max_abs_err), "passed": item.passed}
+                for qq, item in self.after
+            ],
+        }
+
+
+def walk(case: Case, twin=None, **reference_parts) -> tuple[list[Quantity], Comparison]:
+    """Compare every quantity of one training step of ``case``, in order.
+
+    ``twin`` defaults to the framework's cached twin; ``reference_parts`` go to
+    ``reference_walk`` (``make_model``, ``make_optimizer``).
+    """
+    lesson = get_lesson(case.lesson)
+    twin = twin if twin is not None else get_twin(case.framework, lesson, case.dtype)
+    tol = tolerance(case.dtype)
+    comparison = compare(
+        framework_walk(twin, lesson, case.optimizer),
+        reference_walk(lesson, case.dtype, convention=case.framework, optimizer=case.optimizer, **reference_parts),
+        atol=tol.atol,
+        rtol=tol.rtol,
+        what=f"walk of {case.id}",
+    )
+    return quantities(lesson, case.optimizer), comparison
+
+
+def first_divergence(case: Case, twin=None, **reference_parts) -> Divergence | None:
+    """The first quantity of ``case`` that disagrees, or None when every quantity agrees."""
+    qs, comparison = walk(case, twin, **reference_parts)
+    by_name = {q.name: q for q in qs}
+    for i, item in enumerate(comparison.items):
+        if not item.passed:
+            return Divergence(
+                case=case,
+                quantity=by_name[item.name],
+                item=item,
+                atol=comparison.atol,
+                rtol=comparison.rtol,
+                agreed=[it.name for it in comparison.items[:i]],
+                after=[(by_name[it.name], it) for it in comparison.items[i + 1:]],
+            )
+    return None
+
+
+def first_divergences(failed_results) -> dict[Case, Divergence | None]:
+    """The first divergence of every case with a failed check (``CheckResult``s), each walked once."""
+    out: dict[Case, Divergence | None] = {}
+    for result in failed_results:
+        if result.case not in out:
+            out[result.case] = first_divergence(result.case)
+    return out

@@ -1,0 +1,77 @@
+"""The ``gradient_norms`` check: the size of every layer's gradient, and the vanishing gradient.
+
+At the lesson's own initial weights (``initial_params``: its initializer, its
+biases), on its whole training set, each side computes every layer's
+gradient norm ``|dW_l| = sqrt(sum(dL/dW_l ** 2))`` (Frobenius), and the ratio
+of the first layer's to the last layer's::
+
+    vanishing = |dW_1| / |dW_L|
+
+Backpropagation multiplies the gradient by ``f'(z) * W`` once per layer. A
+sigmoid's derivative is at most 0.25, so through ten sigmoid layers the first
+layer's gradient is about a million times smaller than the last one's
+(deep-sigmoid: about 1e-6), while ReLU with He init keeps it of the same order
+(deep-relu: about 0.2). The norms and the ratio are compared to the
+reference's through ``compare.py`` with a relative tolerance
+(``GRADIENT_NORM_TOLERANCES``), since a vanishing norm is tiny by design.
+
+PyTorch: ``[p.grad.norm() for p in weights]`` after ``loss.backward()``.
+Keras: ``[ops.norm(g) for g in tape.gradient(loss, kernels)]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from frameworks import get_twin
+from reference import MLP
+
+from .compare import Comparison, Tolerance, compare
+from .lessons import Lesson, get_lesson, initial_params, lesson_data
+
+# Relative only: |dW_1| of deep-sigmoid is 5e-8, so any absolute tolerance of the
+# size the other checks use would accept anything there.
+GRADIENT_NORM_TOLERANCES: dict[str, Tolerance] = {
+    "float64": Tolerance(
+        atol=0.0,
+        rtol=1e-12,
+        reason="measured at most 2.5e-15 relative over the catalog (deep-sigmoid's first layer, "
+        "through 11 layers); 1e-12 is the float64 rtol of every check.",
+    ),
+    "float32": Tolerance(
+        atol=0.0,
+        rtol=2e-5,
+        reason="measured at most 2.2e-6 relative (deep-sigmoid's first layer: eleven layers of "
+        "float32 rounding compound); 2e-5 is 9x that. Elsewhere at most 7e-7.",
+    ),
+}
+
+
+def ratio_name(lesson: Lesson) -> str:
+    return f"|dW1| / |dW{lesson.n_layers}|"
+
+
+def gradient_norms(grads: dict[str, np.ndarray], lesson: Lesson) -> dict[str, np.ndarray]:
+    """{"|dW1|": ..., "|dW2|": ..., "|dW1| / |dWL|": ...} from one side's gradients."""
+    norms = {f"|dW{l}|": np.linalg.norm(np.asarray(grads[f"W{l}"], dtype=np.float64))
+             for l in range(1, lesson.n_layers + 1)}
+    norms[ratio_name(lesson)] = norms["|dW1|"] / norms[f"|dW{lesson.n_layers}|"]
+    return {k: np.asarray(v) for k, v in norms.items()}
+
+
+def compare_gradient_norms(lesson_name: str, framework: str, dtype: str) -> tuple[Comparison, dict]:
+    """The ``gradient_norms`` check for one case, and the ratio each side measured."""
+    lesson = get_lesson(lesson_name)
+    X, y = lesson_data(lesson)
+    rounded = {k: np.asarray(v, dtype=dtype).astype(np.float64) for k, v in initial_params(lesson).items()}
+    X_r, y_r = (np.asarray(a, dtype=dtype).astype(np.float64) for a in (X, y))
+    expected = gradient_norms(MLP(rounded, lesson.activations, lesson.loss).gradients(X_r, y_r), lesson)
+    twin = get_twin(framework, lesson, dtype)
+    twin.set_params(initial_params(lesson))
+    actual = gradient_norms(twin.gradients(X, y), lesson)
+    tol = GRADIENT_NORM_TOLERANCES[dtype]
+    result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol,
+                     what=f"gradient_norms of {lesson.name}-{framework}-{dtype}")
+    name = ratio_name(lesson)
+    info = {"ratio": name, "reference": float(expected[name]), framework: float(actual[name])}
+    return result, info

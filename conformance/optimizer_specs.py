@@ -1,0 +1,84 @@
+"""The named optimizer settings: what ``nnparity run --optimizer NAME`` puts in place of a lesson's optimizer.
+
+One registry, read by the checks, the CLI (``nnparity optimizers`` lists it) and
+the tests. Every hyper-parameter is written out (none is left to a framework's
+default, which differ: see ``reference/optimizers.py``), under Keras's names;
+the torch twin translates them (``lr``, ``betas``, ``eps``, ``alpha``).
+The same numbers go to both frameworks; each framework then applies its own
+formula, and the reference reproduces each under that framework's convention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reference import OPTIMIZERS
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A named optimizer setting: a reference optimizer and every hyper-parameter."""
+
+    name: str  # what --optimizer takes
+    optimizer: str  # a key of reference.OPTIMIZERS (and of both twins' OPTIMIZERS)
+    hyper: tuple[tuple[str, float | bool], ...]
+    note: str = ""
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer spec {self.name!r}: unknown optimizer {self.optimizer!r}; "
+                             f"expected one of {sorted(OPTIMIZERS)}")
+        declared = set(OPTIMIZERS[self.optimizer].defaults["torch"])
+        if set(dict(self.hyper)) != declared:
+            raise ValueError(f"optimizer spec {self.name!r}: every hyper-parameter must be explicit. "
+                             f"Expected {sorted(declared)}, received {sorted(dict(self.hyper))}")
+
+    @property
+    def hyperparameters(self) -> dict:
+        return dict(self.hyper)
+
+    def describe(self) -> dict:
+        """A JSON-ready description (``nnparity optimizers --json``)."""
+        return {"name": self.name, "optimizer": self.optimizer, "hyperparameters": self.hyperparameters,
+                "note": self.note}
+
+
+ADAM = (("learning_rate", 0.001), ("beta_1", 0.9), ("beta_2", 0.999), ("epsilon", 1e-7))
+RMSPROP = (("learning_rate", 0.001), ("rho", 0.9), ("epsilon", 1e-7))
+
+_SPECS = (
+    OptimizerSpec("sgd", "sgd", (("learning_rate", 0.01), ("momentum", 0.0), ("nesterov", False),
+                                 ("weight_decay", 0.0)),
+                  "plain gradient descent"),
+    OptimizerSpec("momentum", "sgd", (("learning_rate", 0.01), ("momentum", 0.9), ("nesterov", False),
+                                      ("weight_decay", 0.0)),
+                  "heavy-ball momentum: torch's buffer vs Keras's velocity"),
+    OptimizerSpec("nesterov", "sgd", (("learning_rate", 0.01), ("momentum", 0.9), ("nesterov", True),
+                                      ("weight_decay", 0.0)),
+                  "Nesterov momentum"),
+    OptimizerSpec("adam", "adam", ADAM + (("weight_decay", 0.0),),
+                  "Keras's defaults (the seed's Adam(learning_rate=0.001)); torch adds epsilon after the "
+                  "bias correction, Keras before"),
+    OptimizerSpec("adamw", "adamw", ADAM + (("weight_decay", 0.01),),
+                  "decoupled weight decay (torch AdamW's default 0.01)"),
+    OptimizerSpec("rmsprop", "rmsprop", RMSPROP + (("momentum", 0.0), ("centered", False), ("weight_decay", 0.0)),
+                  "Keras's defaults; torch adds epsilon outside the root, Keras inside"),
+    OptimizerSpec("rmsprop-centered", "rmsprop",
+                  RMSPROP + (("momentum", 0.0), ("centered", True), ("weight_decay", 0.0)),
+                  "centered: divides by the root of the variance, v - mean(g)**2"),
+    OptimizerSpec("rmsprop-momentum", "rmsprop",
+                  RMSPROP + (("momentum", 0.9), ("centered", False), ("weight_decay", 0.0)),
+                  "with momentum: torch keeps g/denom, Keras learning_rate*g/denom"),
+    OptimizerSpec("adagrad", "adagrad", (("learning_rate", 0.01), ("initial_accumulator_value", 0.1),
+                                         ("epsilon", 1e-7), ("weight_decay", 0.0)),
+                  "Keras's initial accumulator 0.1, given to torch too (its default is 0)"),
+)
+
+OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def get_optimizer_spec(name: str) -> OptimizerSpec:
+    try:
+        return OPTIMIZER_SPECS[name]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZER_SPECS)}") from None

@@ -1,0 +1,134 @@
+"""Where PyTorch and Keras 3 differ for the same idea, and what nnparity does about it.
+
+One row per convention, as data: ``nnparity show --component NAME`` prints the
+rows that concern a component, ``nnparity report`` prints them all. Every row is
+proven against the installed frameworks by ``tests/test_conventions.py`` (one
+proof per ``key``), so the table cannot silently go stale with a new version.
+
+A row's ``components`` name reference components (``relu``, ``bce``, ``sgd``,
+``dense``) or whole kinds of them (``activation``, ``loss``, ``optimizer``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Convention:
+    key: str  # the proof's name in tests/test_conventions.py
+    topic: str
+    torch: str
+    keras: str
+    nnparity: str
+    components: tuple[str, ...]
+
+
+CONVENTIONS: dict[str, Convention] = {
+    row.key: row
+    for row in (
+        Convention(
+            key="dense-layout",
+            topic="Dense kernel layout",
+            torch="nn.Linear(fan_in, units).weight is (units, fan_in); y = x @ weight.T + bias; "
+            "its gradient has the same layout",
+            keras="Dense(units).kernel is (fan_in, units); y = x @ kernel + bias",
+            nnparity="the reference stores (fan_in, units); frameworks/layout.py is the one place that "
+            "transposes for torch",
+            components=("dense",),
+        ),
+        Convention(
+            key="dense-init",
+            topic="Default Dense initialisation",
+            torch="weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))",
+            keras="kernel GlorotUniform, bias zeros",
+            nnparity="neither is used: the reference draws the lesson's weights once, in float64, and both "
+            "frameworks load them",
+            components=("dense",),
+        ),
+        Convention(
+            key="leaky-relu-slope",
+            topic="leaky_relu default slope",
+            torch="F.leaky_relu: negative_slope=0.01",
+            keras="activations.leaky_relu: negative_slope=0.2 (layers.LeakyReLU: 0.3); "
+            "TensorFlow's kernel rounds the slope to float32",
+            nnparity="the slope is always passed (0.01); the Keras twin writes ops.where(z > 0, z, slope * z)",
+            components=("leaky_relu",),
+        ),
+        Convention(
+            key="relu-kink",
+            topic="relu'(0)",
+            torch="0",
+            keras="0",
+            nnparity="0 (ReLU.derivative is z > 0)",
+            components=("relu",),
+        ),
+        Convention(
+            key="bce-probabilities",
+            topic="BCE of a probability of exactly 0 or 1",
+            torch="nn.BCELoss clamps each log at -100 (p = 0, y = 1 gives 100)",
+            keras="BinaryCrossentropy() clips p to [1e-7, 1 - 1e-7] (gives 16.118), "
+            "so the gradient is 0 outside",
+            nnparity="BinaryCrossEntropy(convention='torch' or 'keras') reproduces either",
+            components=("bce",),
+        ),
+        Convention(
+            key="keras-logits",
+            topic="BCE / CCE right after a sigmoid / softmax",
+            torch="BCELoss(sigmoid(z)) works from p: at z = 40, float64 p rounds to 1 and the loss for "
+            "y = 0 is clamped to 100",
+            keras="the loss silently uses the logits that a Keras sigmoid/softmax attaches to its output: "
+            "exact (40 at z = 40), no clipping",
+            nnparity="the reference fuses sigmoid + BCE and softmax + CCE the same way (MLP.fused); "
+            "the lessons' data stays where both agree",
+            components=("bce", "cce", "sigmoid", "softmax"),
+        ),
+        Convention(
+            key="cce-renormalises",
+            topic="CCE of probabilities that do not sum to 1",
+            torch="NLLLoss(log(p)) uses p as given",
+            keras="CategoricalCrossentropy() first divides p by its row sum",
+            nnparity="CategoricalCrossEntropy(convention='torch' or 'keras'); after a softmax both agree",
+            components=("cce",),
+        ),
+        Convention(
+            key="mse-sum",
+            topic="MSE with reduction='sum'",
+            torch="sums all N * k squared errors",
+            keras="sums the N per-sample means: k times smaller",
+            nnparity="the lessons use the mean, where both agree",
+            components=("mse",),
+        ),
+        Convention(
+            key="sgd-default-lr",
+            topic="SGD default learning rate",
+            torch="lr=0.001",
+            keras="learning_rate=0.01",
+            nnparity="always passed from the lesson",
+            components=("sgd",),
+        ),
+        Convention(
+            key="float32-hyperparameters",
+            topic="Hyper-parameters in float64",
+            torch="used as Python floats",
+            keras="on TensorFlow, ops.cast(0.9, 'float64') goes through float32: 0.8999999761581421",
+            nnparity="the Keras twin passes np.float64 values",
+            components=("optimizer",),
+        ),
+        Convention(
+            key="adam-epsilon",
+            topic="Adam epsilon",
+            torch="eps=1e-8, added to the bias-corrected sqrt(v_hat): w -= lr * m_hat / (sqrt(v_hat) + eps)",
+            keras="epsilon=1e-7, added before the bias correction ('epsilon hat'): "
+            "w -= lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)",
+            nnparity="Adam(convention='torch' or 'keras') reproduces either (docs/optimizers.md); the same "
+            "epsilon in both gives different weights, so the twins are each checked against their own formula",
+            components=("adam",),
+        ),
+    )
+}
+
+
+def conventions_for(name: str, kind: str | None = None) -> list[Convention]:
+    """The rows that concern the component ``name`` (or its whole ``kind``)."""
+    return [row for row in CONVENTIONS.values() if name in row.components or (kind and kind in row.components)]

@@ -1,0 +1,185 @@
+"""The MLP with the regularizers the lessons send learners to next: BatchNorm, Dropout, an L2 penalty.
+
+The plain ``MLP`` (``mlp.py``) with three additions, each optional. For every
+hidden layer l (the output layer gets neither BatchNorm nor Dropout)::
+
+    z_l = x_{l-1} @ W_l + b_l                # Dense                  trace: "z{l}"
+    n_l = BatchNorm_l(z_l)                   # if batchnorm, else z_l  trace: "bn{l}"
+    a_l = f_l(n_l)                           # activation             trace: "a{l}"
+    x_l = Dropout_l(a_l)                     # if dropout, else a_l    trace: "dropout{l}"
+    L = loss(a_L, y) + kernel_l2 * sum_l sum(W_l ** 2)
+
+and backward, the same chain in reverse: the loss's dz_L, then for each layer
+Dense's (dW, db, dx) (dW plus 2 * kernel_l2 * W), Dropout's mask, the
+activation's derivative at n_l, BatchNorm's (dgamma, dbeta, dz).
+
+Parameters are named per layer: ``W1, b1`` (Dense), ``gamma1, beta1`` (BatchNorm,
+trained) and ``moving_mean1, moving_variance1`` (BatchNorm's running statistics:
+state, updated by every training forward, never by the optimizer).
+
+PyTorch: ``nn.Linear``, ``nn.BatchNorm1d``, the activation, ``nn.Dropout``, in that
+order, and ``+ l2 * sum((w ** 2).sum())`` on the loss. Keras 3: ``Dense(...,
+kernel_regularizer=L2(l2))``, ``BatchNormalization``, ``Activation``, ``Dropout``.
+Their conventions, and how nnparity translates them, are in ``batchnorm.py``,
+``dropout.py`` and ``regularizers.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .batchnorm import BatchNorm, BatchNormConvention
+from .dropout import Dropout
+from .mlp import MLP
+from .regularizers import L2
+
+BATCHNORM_PARAMS = ("gamma", "beta", "moving_mean", "moving_variance")
+BATCHNORM_STATE = ("moving_mean", "moving_variance")  # not trained: the optimizer never sees them
+
+
+class RegularizedMLP(MLP):
+    """An ``MLP`` with optional BatchNorm before, and Dropout after, each hidden activation, and an L2 penalty.
+
+    - ``batchnorm``: a ``BatchNormConvention`` (momentum, epsilon, running variance)
+      for every hidden layer, or None. ``params`` then holds ``gamma{l}``,
+      ``beta{l}``, ``moving_mean{l}`` and ``moving_variance{l}`` of shape (units_l,).
+    - ``dropout``: the rate of a Dropout after every hidden activation, or None.
+      Masks are drawn from ``rng``, or fixed with ``set_dropout_masks``.
+    - ``kernel_l2``: the factor of the L2 penalty on every kernel (0: none).
+
+    ``forward(X, training)`` keeps every stage's output (``trace()``); ``training=False``
+    uses BatchNorm's running statistics and no dropout.
+    """
+
+    def __init__(self, params, activations, loss="mse", dtype="float64", *,
+                 batchnorm: BatchNormConvention | None = None, dropout: float | None = None,
+                 kernel_l2: float = 0.0, rng: np.random.Generator | None = None, fuse: bool = True):
+        if batchnorm is not None and not isinstance(batchnorm, BatchNormConvention):
+            raise TypeError(f"RegularizedMLP: batchnorm must be a BatchNormConvention (momentum, epsilon, "
+                            f"running_variance) or None. Received: batchnorm={batchnorm!r}")
+        dense = {k: v for k, v in params.items() if k[:1] in ("W", "b") and k[1:].isdigit()}
+        super().__init__(dense, activations, loss, dtype, fuse=fuse)
+        hidden = range(1, len(self.layers))  # the layers that get BatchNorm and Dropout
+        expected = {f"{p}{l}" for l in hidden for p in BATCHNORM_PARAMS} if batchnorm else set()
+        missing, unknown = expected - set(params), set(params) - set(dense) - expected
+        if missing or unknown:
+            raise ValueError(
+                f"RegularizedMLP: parameter names do not match the layers"
+                + (f"; missing {sorted(missing)}" if missing else "")
+                + (f"; unexpected {sorted(unknown)}" if unknown else "")
+                + (" (BatchNorm needs gamma, beta, moving_mean and moving_variance for every hidden layer)"
+                   if batchnorm else " (no batchnorm: only W1, b1, ... are expected)")
+            )
+        self.batchnorms: list[BatchNorm | None] = [None] * len(self.layers)
+        ordered = {}
+        for l, layer in enumerate(self.layers, start=1):
+            ordered[f"W{l}"] = self.params[f"W{l}"]
+            if f"b{l}" in self.params:
+                ordered[f"b{l}"] = self.params[f"b{l}"]
+            if batchnorm and l in hidden:
+                for p in BATCHNORM_PARAMS:
+                    value = np.array(params[f"{p}{l}"], dtype=self.dtype)
+                    if value.shape != (layer.units,):
+                        raise ValueError(f"RegularizedMLP: {p}{l} must have shape ({layer.units},) to match "
+                                         f"W{l} {layer.kernel.shape}. Received: {value.shape}")
+                    ordered[f"{p}{l}"] = value
+                self.batchnorms[l - 1] = BatchNorm(
+                    *(ordered[f"{p}{l}"] for p in BATCHNORM_PARAMS), momentum=batchnorm.momentum,
+                    epsilon=batchnorm.epsilon, running_variance=batchnorm.running_variance)
+        self.params = ordered  # the same arrays, in layer order
+        self.trainable = [k for k in self.params if not k.startswith(BATCHNORM_STATE)]
+        rng = rng if rng is not None else np.random.default_rng()
+        self.dropouts: list[Dropout | None] = [
+            Dropout(dropout, rng) if dropout and l in hidden else None for l in range(1, len(self.layers) + 1)
+        ]
+        self.kernel_regularizer = L2(kernel_l2) if kernel_l2 else None
+        self.n: list[np.ndarray] = []  # the activations' inputs: BatchNorm's output, or z
+        self.x: list[np.ndarray] = []  # each layer's output, after dropout: the next layer's input
+
+    def set_dropout_masks(self, masks: dict[str, np.ndarray] | None) -> None:
+        """Fix the keep-masks, ``{"dropout1": (N, units1) bool, ...}``, for every training forward (None: draw)."""
+        names = {f"dropout{l}": d for l, d in enumerate(self.dropouts, start=1) if d is not None}
+        if masks is None:
+            for d in names.values():
+                d.set_mask(None)
+            return
+        if set(masks) != set(names):
+            raise ValueError(f"RegularizedMLP.set_dropout_masks: expected masks {sorted(names)}. "
+                             f"Received: {sorted(masks)}")
+        for name, d in names.items():
+            d.set_mask(masks[name])
+
+    def forward(self, X, training: bool = True) -> np.ndarray:
+        """a_L for X of shape (N, sizes[0]); every stage is kept (``trace()``)."""
+        x = self._check_x(X)
+        self.z, self.n, self.a, self.x = [], [], [x], [x]
+        for layer, bn, act, drop in zip(self.layers, self.batchnorms, self.activations, self.dropouts):
+            z = layer.forward(x)
+            n = bn.forward(z, training) if bn is not None else z
+            a = act.forward(n)
+            x = drop.forward(a, training) if drop is not None else a
+            self.z.append(z)
+            self.n.append(n)
+            self.a.append(a)
+            self.x.append(x)
+        return a
+
+    def trace(self) -> dict[str, np.ndarray]:
+        """Every stage of the last forward: {"z1", "bn1", "a1", "dropout1", "z2", ...} (the stages that exist)."""
+        out = {}
+        for l, (bn, drop) in enumerate(zip(self.batchnorms, self.dropouts), start=1):
+            out[f"z{l}"] = self.z[l - 1]
+            if bn is not None:
+                out[f"bn{l}"] = self.n[l - 1]
+            out[f"a{l}"] = self.a[l]
+            if drop is not None:
+                out[f"dropout{l}"] = self.x[l]
+        return out
+
+    def penalty(self) -> float:
+        """kernel_l2 * sum of every kernel's squares (0 without a penalty)."""
+        if self.kernel_regularizer is None:
+            return 0.0
+        return sum(self.kernel_regularizer.penalty(layer.kernel) for layer in self.layers)
+
+    def loss_value(self, X, y, training: bool = True) -> float:
+        """L = loss(forward(X), y) + the penalty (the loss from the logits when fused)."""
+        self.forward(X, training)
+        y = self._check_y(y)
+        return self._output_loss.forward(self.z[-1] if self.fused else self.a[-1], y) + self.penalty()
+
+    def backward(self, y) -> dict[str, np.ndarray]:
+        """Every trained parameter's gradient after a ``forward``, and ``"X"``: dL/dX."""
+        if not self.z:
+            raise RuntimeError("RegularizedMLP.backward called before forward")
+        y = self._check_y(y)
+        if self.fused:  # the output layer has no BatchNorm: its activation's input is z_L
+            dn = self._output_loss.backward(self.z[-1], y)
+        else:
+            dn = self.activations[-1].backward(self.n[-1], self.a[-1], self.loss.backward(self.a[-1], y))
+        grads: dict[str, np.ndarray] = {}
+        for i in range(len(self.layers) - 1, -1, -1):
+            l = i + 1
+            if self.batchnorms[i] is not None:
+                grads[f"gamma{l}"], grads[f"beta{l}"], dz = self.batchnorms[i].backward(dn)
+            else:
+                dz = dn
+            dW, db, dx = self.layers[i].backward(dz)
+            if self.kernel_regularizer is not None:
+                dW = dW + self.kernel_regularizer.gradient(self.layers[i].kernel)
+            grads[f"W{l}"] = dW
+            if db is not None:
+                grads[f"b{l}"] = db
+            if i > 0:
+                da = self.dropouts[i - 1].backward(dx) if self.dropouts[i - 1] is not None else dx
+                dn = self.activations[i - 1].backward(self.n[i - 1], self.a[i], da)
+        grads["X"] = dx
+        return grads
+
+    def step(self, X, y, optimizer) -> float:
+        """One training step on (X, y): the running statistics move in the forward, the optimizer
+        updates the trained parameters only. Returns the loss before the update."""
+        loss = self.loss_value(X, y, training=True)
+        grads = self.backward(y)
+        optimizer.update({k: self.params[k] for k in self.trainable}, {k: grads[k] for k in self.trainable})
+        return loss

@@ -1,0 +1,205 @@
+"""Every row of the conventions table (``nnparity/conventions.py``) is true of the installed frameworks.
+
+One proof per row, named by the row's ``key``; a row without a proof fails.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+from frameworks import unavailable_reason
+from nnparity.conventions import CONVENTIONS, conventions_for
+
+
+def need(*frameworks):
+    for fw in frameworks:
+        reason = unavailable_reason(fw)
+        if reason:
+            pytest.skip(reason)
+
+
+def default(fn, name):
+    return inspect.signature(fn).parameters[name].default
+
+
+def keras_module():
+    need("keras")
+    import frameworks.keras_twin  # noqa: F401  (sets the backend and TF's options before keras loads)
+    import keras
+
+    return keras
+
+
+def prove_dense_layout():
+    need("torch")
+    import torch
+
+    assert torch.nn.Linear(3, 2).weight.shape == (2, 3)
+    keras = keras_module()
+    layer = keras.layers.Dense(2)
+    layer.build((None, 3))
+    assert tuple(layer.kernel.shape) == (3, 2)
+
+
+def prove_dense_init():
+    need("torch")
+    import torch
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(100, 50)
+    bound = 1 / math.sqrt(100)
+    for p in (layer.weight.detach(), layer.bias.detach()):
+        assert bound * 0.9 < float(p.abs().max()) <= bound
+    keras = keras_module()
+    layer = keras.layers.Dense(2)
+    assert type(layer.kernel_initializer).__name__ == "GlorotUniform"
+    assert type(layer.bias_initializer).__name__ == "Zeros"
+
+
+def prove_leaky_relu_slope():
+    need("torch")
+    import torch.nn.functional as F
+
+    assert default(F.leaky_relu, "negative_slope") == 0.01
+    keras = keras_module()
+    assert default(keras.activations.leaky_relu, "negative_slope") == 0.2
+    assert keras.layers.LeakyReLU().negative_slope == 0.3
+    out = float(keras.activations.leaky_relu(np.array([-1.0]), negative_slope=0.01)[0])
+    assert out == -float(np.float32(0.01)) != -0.01  # the slope went through float32
+
+
+def prove_relu_kink():
+    need("torch")
+    import torch
+
+    z = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    torch.relu(z).sum().backward()
+    assert float(z.grad[0]) == 0.0
+    keras_module()
+    import tensorflow as tf
+
+    z = tf.Variable([0.0], dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(tf.nn.relu(z))
+    assert float(tape.gradient(y, z)[0]) == 0.0
+
+
+def prove_bce_probabilities():
+    need("torch")
+    import torch
+    import torch.nn.functional as F
+
+    p, y = torch.tensor([0.0], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64)
+    assert float(F.binary_cross_entropy(p, y)) == 100.0
+    keras = keras_module()
+    value = float(keras.losses.BinaryCrossentropy(dtype="float64")(np.array([[1.0]]), np.array([[0.0]])))
+    assert value == pytest.approx(-math.log(1e-7), rel=1e-6)  # 16.118
+
+
+def prove_keras_logits():
+    need("torch")
+    import torch
+    import torch.nn.functional as F
+
+    z = torch.tensor([40.0], dtype=torch.float64)
+    assert float(F.binary_cross_entropy(torch.sigmoid(z), torch.zeros(1, dtype=torch.float64))) == 100.0
+    keras = keras_module()
+    p = keras.activations.sigmoid(keras.ops.convert_to_tensor(np.array([[40.0]])))
+    value = float(keras.losses.BinaryCrossentropy(dtype="float64")(np.array([[0.0]]), p))
+    assert value == pytest.approx(40.0, rel=1e-12)  # from the logits: exact
+    assert float(keras.ops.convert_to_numpy(p)[0, 0]) == 1.0  # what a clip would have seen
+
+
+def prove_cce_renormalises():
+    need("torch")
+    import torch
+    import torch.nn.functional as F
+
+    p = np.array([[0.4, 0.4]])
+    y = np.array([[1.0, 0.0]])
+    torch_value = float(F.nll_loss(torch.log(torch.tensor(p)), torch.tensor([0])))
+    assert torch_value == pytest.approx(-math.log(0.4), rel=1e-12)
+    keras = keras_module()
+    keras_value = float(keras.losses.CategoricalCrossentropy(dtype="float64")(y, p))
+    assert keras_value == pytest.approx(-math.log(0.5), rel=1e-12)
+
+
+def prove_mse_sum():
+    need("torch")
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    p, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    torch_sum = float(F.mse_loss(torch.tensor(p), torch.tensor(y), reduction="sum"))
+    keras = keras_module()
+    keras_sum = float(keras.losses.MeanSquaredError(reduction="sum", dtype="float64")(y, p))
+    assert torch_sum / keras_sum == pytest.approx(3.0, rel=1e-12)
+
+
+def prove_sgd_default_lr():
+    need("torch")
+    import torch
+
+    assert default(torch.optim.SGD, "lr") == 1e-3
+    keras = keras_module()
+    assert default(keras.optimizers.SGD, "learning_rate") == 0.01
+
+
+def prove_float32_hyperparameters():
+    keras = keras_module()
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("this convention is the TensorFlow backend's")
+    cast = float(keras.ops.cast(0.9, "float64"))
+    assert cast == float(np.float32(0.9)) == 0.8999999761581421
+    assert float(keras.ops.cast(np.float64(0.9), "float64")) == 0.9
+
+
+def prove_adam_epsilon():
+    """One Adam step on a gradient so small that epsilon matters, against both formulas."""
+    need("torch")
+    import torch
+
+    assert default(torch.optim.Adam, "eps") == 1e-8
+    lr, b1, b2, eps, g = 0.1, 0.9, 0.999, 1e-3, 1e-6
+    w = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    w.grad = torch.tensor([g], dtype=torch.float64)
+    torch.optim.Adam([w], lr=lr, betas=(b1, b2), eps=eps).step()
+    torch_w = float(w.detach()[0])
+    assert torch_w == pytest.approx(1 - lr * g / (g + eps), rel=1e-14)  # eps on sqrt(v_hat) = |g|
+
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    assert default(keras.optimizers.Adam, "epsilon") == 1e-7
+    with keras_dtype("float64"):
+        var = keras.Variable(np.array([1.0]))
+        opt = keras.optimizers.Adam(learning_rate=np.float64(lr), beta_1=np.float64(b1),
+                                    beta_2=np.float64(b2), epsilon=np.float64(eps))
+        opt.apply_gradients([(keras.ops.convert_to_tensor(np.array([g])), var)])
+    keras_w = float(var.numpy()[0])
+    # eps on sqrt(v) = sqrt(1 - b2) |g|: in torch's terms, eps / sqrt(1 - b2)
+    assert keras_w == pytest.approx(1 - lr * g / (g + eps / math.sqrt(1 - b2)), rel=1e-12)
+    assert abs(keras_w - torch_w) > 1e-6
+
+
+PROOFS = {name[len("prove_"):].replace("_", "-"): fn for name, fn in dict(globals()).items() if name.startswith("prove_")}
+
+
+def test_every_row_has_a_proof():
+    assert sorted(PROOFS) == sorted(CONVENTIONS)
+
+
+@pytest.mark.parametrize("key", sorted(CONVENTIONS))
+def test_convention_holds(key):
+    PROOFS[key]()
+
+
+def test_conventions_for_a_component_and_its_kind():
+    assert [r.key for r in conventions_for("bce")] == ["bce-probabilities", "keras-logits"]
+    assert "float32-hyperparameters" in [r.key for r in conventions_for("sgd", "optimizer")]
+    assert "float32-hyperparameters" not in [r.key for r in conventions_for("sgd")]

@@ -1,0 +1,127 @@
+"""The training machinery: the reference's loop, the training check's rules, and its teeth.
+
+Break the training loop in a way a one-step check cannot see (the order of the
+batches, where the loss is read) and the ``training`` check must fail and say where.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from conformance.checks import Case, run_check
+from conformance.lessons import LESSONS, initial_params, lesson_data
+from conformance.training import TRAINING_TOLERANCES, TrainingRun, checkpoints, compare_runs, reference_run
+from frameworks import available_frameworks
+from reference import MLP, get_optimizer
+from reference import training as reference_training
+from reference.training import batches, fit
+
+FRAMEWORK = next(iter(available_frameworks()), None)
+needs_framework = pytest.mark.skipif(FRAMEWORK is None, reason="no framework installed to compare against")
+
+
+def test_batches_in_order_with_a_short_last_one():
+    X, y = np.arange(10.0).reshape(5, 2), np.arange(5.0).reshape(5, 1)
+    sizes = [len(xb) for xb, _ in batches(X, y, 2)]
+    assert sizes == [2, 2, 1]
+    np.testing.assert_array_equal(np.vstack([xb for xb, _ in batches(X, y, 2)]), X)
+    (whole,) = list(batches(X, y, None))
+    assert whole[0] is X
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+def test_a_bad_batch_size_is_named(bad):
+    with pytest.raises(ValueError, match="batch_size"):
+        list(batches(np.zeros((3, 2)), np.zeros((3, 1)), bad))
+
+
+def test_fit_refuses_x_and_y_of_different_lengths():
+    lesson = LESSONS["spiral"]
+    model = MLP(initial_params(lesson), lesson.activations, lesson.loss)
+    X, y = lesson_data(lesson)
+    with pytest.raises(ValueError, match=r"X.shape=\(300, 2\), y.shape=\(299, 1\)"):
+        fit(model, X, y[:-1], get_optimizer("sgd", learning_rate=0.1), 1)
+
+
+def test_the_loss_curve_is_read_before_each_update():
+    """Full batch: epoch e's loss is the loss of the weights after e - 1 updates."""
+    lesson = LESSONS["spiral"]
+    X, y = lesson_data(lesson)
+    model = MLP(initial_params(lesson), lesson.activations, lesson.loss)
+    first = model.loss_value(X, y)
+    losses = fit(model, X, y, get_optimizer("sgd", learning_rate=0.05), 3)
+    assert losses[0] == first
+    assert losses.shape == (3,) and losses[2] < losses[0]
+
+
+def test_checkpoints():
+    assert checkpoints(LESSONS["perceptron-and"]) == 1  # 15 epochs: every one (and 0, the start)
+    assert checkpoints(LESSONS["xor-mse"]) == 1000  # 10000 epochs: ten snapshots
+    run = reference_run(LESSONS["perceptron-and"], "float64")
+    assert sorted(run.snapshots) == list(range(0, 16))
+
+
+def _with_output(run: TrainingRun, output: np.ndarray) -> TrainingRun:
+    return dataclasses.replace(run, framework="fake", test_output=output)
+
+
+def test_float32_allows_one_test_point_and_no_more():
+    lesson = LESSONS["tabular-3-4-1"]
+    ref = reference_run(lesson, "float32")
+    out = ref.test_output.copy()
+    correct = np.flatnonzero(ref.predictions == (lesson_data(lesson)[1][:, 0] >= 0.5))
+    out[correct[0]] = 1 - out[correct[0]]  # one correct point now wrong
+    assert compare_runs(lesson, ref, _with_output(ref, out))[0].passed
+    out[correct[1]] = 1 - out[correct[1]]  # two
+    result, _ = compare_runs(lesson, ref, _with_output(ref, out))
+    assert not result.passed and result.worst == "correct test points"
+    assert TRAINING_TOLERANCES["float32"].atol == 1.0
+
+
+def test_float64_wants_every_prediction():
+    lesson = LESSONS["tabular-3-4-1"]
+    ref = reference_run(lesson, "float64")
+    out = ref.test_output.copy()
+    out[0] = 1 - out[0]
+    result, _ = compare_runs(lesson, ref, _with_output(ref, out))
+    assert [item.name for item in result.failures()] == ["predicted class"]
+
+
+def test_lessons_that_cannot_train_are_skipped_with_the_reason():
+    result = run_check("training", Case("deep-sigmoid", FRAMEWORK or "torch", "float64"))
+    assert result.skipped and "does not train" in result.skipped and not result.passed
+
+
+def _reversed_batches(X, y, batch_size):
+    return reversed(list(ORIGINAL_BATCHES(X, y, batch_size)))
+
+
+def _fit_reading_the_loss_after_the_update(model, X, y, optimizer, epochs, batch_size=None, on_epoch_end=None):
+    losses = ORIGINAL_FIT(model, X, y, optimizer, epochs, batch_size, on_epoch_end)
+    return np.append(losses[1:], model.loss_value(X, y))
+
+
+ORIGINAL_BATCHES, ORIGINAL_FIT = reference_training.batches, reference_training.fit
+
+
+@needs_framework
+def test_samples_in_the_wrong_order_fail_the_training_check(monkeypatch):
+    case = Case("perceptron-and", FRAMEWORK, "float64")
+    assert run_check("training", case).passed
+    monkeypatch.setattr(reference_training, "batches", _reversed_batches)
+    result = run_check("training", case)
+    assert not result.passed
+    assert result.comparison.failures()[0].name.endswith("after epoch 1")
+
+
+@needs_framework
+def test_a_loss_curve_read_after_the_update_fails_the_training_check(monkeypatch):
+    from conformance import training
+
+    case = Case("spiral", FRAMEWORK, "float64")
+    monkeypatch.setattr(training, "fit", _fit_reading_the_loss_after_the_update)
+    result = run_check("training", case)
+    assert [item.name for item in result.comparison.failures()] == ["loss curve"]
