@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("nnparity")
@@ -58,3 +60,13 @@ def pytest_report_header(config):
         "nnparity: " + ", ".join(f"{k} {val}" for k, val in v.items()),
         "nnparity frameworks installed: " + (", ".join(available_frameworks()) or "none"),
     ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under xdist's default ``--dist load``: one worker per framework (conformance/scheduling.py)."""
+    if config.getoption("dist") != "load":
+        return None  # the user chose another mode: xdist's own scheduler
+    from conformance.scheduling import make_scheduler
+
+    return make_scheduler(config, log)

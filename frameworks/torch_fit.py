@@ -44,10 +44,10 @@ def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, r
         total = 0.0
         for xb, yb in batches:
             opt.zero_grad(set_to_none=True)
-            trace = []
+            trace = {}
             twin.model(xb, trace)
-            z, a = trace[-1]
-            loss = twin.loss_fn(z, a, yb)
+            last = twin.lesson.n_layers
+            loss = twin.loss_fn(trace[f"z{last}"], trace[f"a{last}"], yb)
             loss.backward()
             opt.step()
             total += loss.item() * xb.shape[0]

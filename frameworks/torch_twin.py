@@ -19,6 +19,7 @@ from .layout import from_torch, to_torch
 # machine (a circles step: 12 ms median vs 0.5 ms single-threaded, PERFORMANCE.md
 # and `nnparity bench`). One thread is also what makes float results repeatable
 # at a fixed thread count (NUMERICS.md, item 10).
+DEFAULT_THREADS = torch.get_num_threads()  # torch's own choice, before pinning (`nnparity bench` times both)
 torch.set_num_threads(1)
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}

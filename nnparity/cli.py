@@ -5,6 +5,7 @@
     nnparity run [--lesson NAME]... [--framework NAME]... [--dtype float64|float32]...
                  [--check NAME]... [--optimizer NAME]... [--json FILE]
     nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
+    nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
 
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``):
 each framework is imported once and each twin built once. Keras on a backend other
@@ -270,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_parser(sub)
     report.add_parser(sub)
     plot.add_parser(sub)
+
+    from .bench import add_arguments as add_bench_arguments, cmd_bench
+
+    p = sub.add_parser("bench", help="time one training step: the reference against torch and keras")
+    add_bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

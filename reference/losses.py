@@ -154,10 +154,14 @@ class BinaryCrossEntropyWithLogits(Loss):
     def forward(self, z, y):
         return float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
 
-    def backward(self, z, y):
-        from .activations import Sigmoid
+    def backward(self, z, y, a=None):
+        """(sigmoid(z) - y) / (N k). ``a``: sigmoid(z) if the caller has it already (the MLP
+        does: it is the network's output), so it is not computed a second time."""
+        if a is None:
+            from .activations import Sigmoid
 
-        return (Sigmoid().forward(z) - y) / z.size
+            a = Sigmoid().forward(z)
+        return (a - y) / z.size
 
 
 class CategoricalCrossEntropy(Loss):
@@ -222,10 +226,14 @@ class CategoricalCrossEntropyWithLogits(Loss):
         logsumexp = m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))  # (N, 1)
         return float((np.sum(logsumexp * y) - np.sum(y * z)) / z.shape[0])
 
-    def backward(self, z, y):
-        from .activations import Softmax
+    def backward(self, z, y, a=None):
+        """(softmax(z) - y) / N. ``a``: softmax(z) if the caller has it already (the MLP does),
+        so it is not computed a second time (two row-wise reductions and an exp)."""
+        if a is None:
+            from .activations import Softmax
 
-        return (Softmax().forward(z) - y) / z.shape[0]
+            a = Softmax().forward(z)
+        return (a - y) / z.shape[0]
 
 
 LOSSES: dict[str, type[Loss]] = {

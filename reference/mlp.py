@@ -126,14 +126,19 @@ class MLP:
         self._check_not_empty(y, "loss_value")
         return self._output_loss.forward(self.z[-1] if self.fused else self.a[-1], y)
 
-    def backward(self, y) -> dict[str, np.ndarray]:
-        """Every gradient after a ``forward``: {"W1": dL/dW1, "b1": ..., "X": dL/dX}."""
+    def backward(self, y, input_gradient: bool = True) -> dict[str, np.ndarray]:
+        """Every gradient after a ``forward``: {"W1": dL/dW1, "b1": ..., "X": dL/dX}.
+
+        ``input_gradient=False`` leaves out "X" (and the matmul it costs), as a
+        training step does: torch and Keras do not compute it either unless X is
+        watched (``requires_grad``, ``tape.watch``).
+        """
         if not self.a:
             raise RuntimeError("MLP.backward called before forward")
         y = self._check_y(y)
         self._check_not_empty(y, "backward")
         if self.fused:
-            dz = self._output_loss.backward(self.z[-1], y)
+            dz = self._output_loss.backward(self.z[-1], y, a=self.a[-1])  # (a_L - y) / N, a_L reused
         else:
             da = self.loss.backward(self.a[-1], y)
             dz = self.activations[-1].backward(self.z[-1], self.a[-1], da)
@@ -141,13 +146,14 @@ class MLP:
         self.dz = [None] * len(self.layers)
         for i in range(len(self.layers) - 1, -1, -1):
             self.dz[i] = dz
-            dW, db, da = self.layers[i].backward(dz)
+            dW, db, da = self.layers[i].backward(dz, input_gradient=i > 0 or input_gradient)
             grads[f"W{i + 1}"] = dW
             if db is not None:
                 grads[f"b{i + 1}"] = db
             if i > 0:
                 dz = self.activations[i - 1].backward(self.z[i - 1], self.a[i], da)
-        grads["X"] = da
+        if input_gradient:
+            grads["X"] = da
         return grads
 
     def gradients(self, X, y) -> dict[str, np.ndarray]:
@@ -158,8 +164,8 @@ class MLP:
     def step(self, X, y, optimizer: Optimizer) -> float:
         """One training step on the batch (X, y); returns the loss before the update."""
         loss = self.loss_value(X, y)
-        grads = self.backward(y)
-        optimizer.update(self.params, {k: grads[k] for k in self.params})
+        grads = self.backward(y, input_gradient=False)  # a step needs no dL/dX
+        optimizer.update(self.params, grads)
         return loss
 
     def train(self, X, y, optimizer: Optimizer, batches, record=(), learning_rates=None) -> dict[int, dict]:

@@ -1,0 +1,88 @@
+"""The reference's speed-motivated choices compute what the plain formulas compute.
+
+Each shortcut (see the comments beside it in reference/) is checked against the
+slower spelling it replaced: bit for bit where the arithmetic is the same, to a
+few ulps where it is not.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from conformance.lessons import LESSONS, canonical_params, lesson_data
+from reference import MLP, SGD, get_activation, get_loss
+from reference.dense import Dense
+
+
+def _model(lesson, dtype="float64"):
+    spec = LESSONS[lesson]
+    X, y = lesson_data(spec)
+    return MLP(canonical_params(spec), spec.activations, spec.loss, dtype=dtype), X, y
+
+
+@pytest.mark.parametrize("lesson", ["spiral", "sensor", "keras-4-64-32-1", "xor-mse"])
+def test_backward_without_the_input_gradient_changes_nothing_else(lesson):
+    model, X, y = _model(lesson)
+    model.forward(X)
+    full = model.backward(y)
+    model.forward(X)
+    short = model.backward(y, input_gradient=False)
+    assert set(full) - set(short) == {"X"}
+    for name, value in short.items():
+        np.testing.assert_array_equal(value, full[name], err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("lesson", ["spiral", "sensor", "tanh-4-5-4-1"])
+def test_step_is_plain_sgd_on_the_gradients(lesson, dtype):
+    model, X, y = _model(lesson, dtype)
+    before = {k: v.copy() for k, v in model.params.items()}
+    loss_before = model.loss_value(X, y)
+    grads = model.gradients(X, y)
+    assert model.step(X, y, SGD(learning_rate=0.1)) == loss_before  # the loss before the update
+    for name, p in model.params.items():
+        assert p.dtype == np.dtype(dtype), name
+        np.testing.assert_array_equal(p, before[name] - 0.1 * grads[name], err_msg=name)
+
+
+def test_dense_backward_skips_only_dx():
+    rng = np.random.default_rng(0)
+    layer = Dense(rng.standard_normal((3, 1)), rng.standard_normal(1))  # one unit: the np.dot path
+    x, dz = rng.standard_normal((5, 3)), rng.standard_normal((5, 1))
+    layer.forward(x)
+    dW, db, dx = layer.backward(dz)
+    np.testing.assert_array_equal(dx, dz @ layer.kernel.T)  # one product per element: exact either way
+    dW2, db2, none = layer.backward(dz, input_gradient=False)
+    assert none is None
+    np.testing.assert_array_equal(dW2, dW)
+    np.testing.assert_array_equal(db2, db)
+
+
+@pytest.mark.parametrize("loss,activation,k", [("bce_logits", "sigmoid", 1), ("cce_logits", "softmax", 3)])
+def test_fused_gradient_reuses_the_activation_exactly(loss, activation, k):
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((7, k)) * 5
+    y = np.eye(k)[rng.integers(0, k, 7)] if k > 1 else rng.integers(0, 2, (7, 1)).astype(float)
+    fn = get_loss(loss)
+    a = get_activation(activation).forward(z)
+    np.testing.assert_array_equal(fn.backward(z, y, a=a), fn.backward(z, y))
+
+
+def test_plain_sigmoid_matches_scipy_expit():
+    """1 / (1 + exp(-z)) as written, against scipy's expit (a well-kept implementation)."""
+    special = pytest.importorskip("scipy.special")
+    s = get_activation("sigmoid")
+    z = np.concatenate([np.linspace(-700, 700, 20001), [-1e-300, 0.0, 1e-300]])
+    for dtype, limit in ((np.float64, 700), (np.float32, 80)):
+        zz = z[np.abs(z) <= limit].astype(dtype)
+        got = s.forward(zz)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, special.expit(zz), rtol=4 * np.finfo(dtype).eps, atol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow of exp(-z) below -709 is silenced, and harmless:
+        far = s.forward(np.array([-1000.0, -746.0, -710.0]))
+    np.testing.assert_array_equal(far, 0.0)  # the true values are below 1e-308
+    assert np.all(special.expit(np.array([-1000.0, -746.0, -710.0])) < 1e-308)
