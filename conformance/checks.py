@@ -21,7 +21,7 @@ torch's formula for the torch twin, Keras's for the Keras twin.
 For float32 the reference runs in float64 on the float32-rounded weights and
 data, so the comparison measures the framework's float32 rounding alone. Where
 frameworks compute a loss differently at saturated outputs, the reference takes
-each framework's own convention (``conventions.py``); Keras on every backend follows
+each framework's own convention (``loss_conventions.py``); Keras on every backend follows
 Keras's optimizer and BatchNorm formulas (``frameworks.convention_of``). Every array
 must also come back in the dtype asked for. A failure that a known difference
 explains (``known.py``) is named in ``CheckResult.known``; a check a framework
@@ -45,7 +45,7 @@ from reference import MLP, BatchNormConvention, MiniBatches, RegularizedMLP, get
 from reference.batchnorm import get_convention as get_batchnorm_convention
 
 from .compare import TOLERANCES, Comparison, compare, merge, tolerance
-from .conventions import reference_loss
+from .loss_conventions import reference_loss
 from .gradient_norms import compare_gradient_norms
 from .known import known_difference
 from .lessons import Lesson, canonical_params, dropout_masks, get_lesson, lesson_data
@@ -54,7 +54,7 @@ from .optimizer_specs import get_optimizer_spec
 from .training import compare_training, missing_optimizer, not_trained
 
 CHECKS = ("forward", "loss", "gradients", "step", "trajectory", "training", "gradient_norms")
-# Checks with their own module: check -> function(lesson, framework, dtype) -> (Comparison, info).
+# Checks with their own module: check -> function(lesson, framework, dtype, tol_dtype=None) -> (Comparison, info).
 OWN_MODULE_CHECKS = {"training": compare_training, "gradient_norms": compare_gradient_norms}
 # check -> function(lesson) -> why the check does not apply to that lesson, or None.
 NOT_APPLICABLE = {"step": missing_optimizer, "training": not_trained}
@@ -139,14 +139,17 @@ def case_inputs(lesson: Lesson, dtype: str):
     return params, _rounded(X, dtype), _rounded(y, dtype)
 
 
-def reference_model(lesson: Lesson, params, convention: str | None = None, dtype: str = "float64") -> MLP:
+def reference_model(lesson: Lesson, params, convention: str | None = None, dtype: str = "float64",
+                    framework: str | None = None) -> MLP:
     """The reference network of ``lesson`` in float64: an ``MLP``, or a ``RegularizedMLP``.
 
-    ``convention`` is the framework to follow ("torch", "keras", "keras-jax", ...): its
-    loss on saturated probabilities (``conventions.py``, in ``dtype``), and for a lesson
-    with batchnorm, its BatchNorm running variance (``reference/batchnorm.py``).
+    BatchNorm's running variance is each framework's own (``reference/batchnorm.py``),
+    so a lesson with batchnorm needs the ``convention`` ("torch" or "keras", or a
+    framework's name) to follow. ``framework``: compute the loss at saturated outputs
+    as that framework does, in ``dtype`` (``loss_conventions.py``); None: the reference's
+    own way (from the logits when it can).
     """
-    loss, fuse = reference_loss(lesson.loss, convention, dtype)
+    loss, fuse = reference_loss(lesson.loss, framework, dtype)
     if not lesson.regularized:
         return MLP(params, lesson.activations, loss, dtype="float64", fuse=fuse)
     batchnorm = None
@@ -224,7 +227,7 @@ def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = No
     lesson's optimizer.
     """
     params, X, y = case_inputs(lesson, dtype)
-    model = reference_model(lesson, params, convention, dtype)
+    model = reference_model(lesson, params, convention, dtype, framework=convention)
     share_dropout_masks(model, lesson, len(X))
     if check == "forward":
         model.forward(X)
@@ -293,14 +296,19 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
         return CheckResult(case, check, Comparison(f"{check} of {case.id}", tol.atol, tol.rtol), skipped=reason)
     if check in OWN_MODULE_CHECKS:
         comparison, info = OWN_MODULE_CHECKS[check](case.lesson, case.framework, case.dtype)
-        return CheckResult(case, check, comparison, info)
+        difference = None if comparison.passed else known_difference(case.framework, case.dtype)
+        known = None
+        if difference is not None:
+            bound, _ = OWN_MODULE_CHECKS[check](case.lesson, case.framework, case.dtype, tol_dtype=difference.bound)
+            known = difference.name if bound.passed else None
+        return CheckResult(case, check, comparison, info, known=known)
     got = actual(check, lesson, case.framework, case.dtype, case.optimizer)
     # the framework names its convention: the reference follows that framework's formulas
     want = expected(check, lesson, case.dtype, convention=case.framework, optimizer=case.optimizer)
     scale = None
     if scaled:
         params, X, y = case_inputs(lesson, case.dtype)
-        model = reference_model(lesson, params, case.framework, case.dtype)
+        model = reference_model(lesson, params, case.framework, case.dtype, framework=case.framework)
         scale = magnitudes(check, lesson, model, params, X, y, case.dtype)
     what = f"{check} of {case.id}"
     result = compare_check(check, got, want, lesson, case.dtype, what, scale=scale)

@@ -30,9 +30,20 @@ def _chosen(config, option, known, what):
 OPTIMIZER_LESSONS = ("spiral", "keras-4-64-32-1")
 
 
+def _parametrizes(metafunc, name) -> bool:
+    """Whether the test parametrizes ``name`` itself (``@pytest.mark.parametrize``)."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
 def pytest_generate_tests(metafunc):
     config = metafunc.config
-    if "framework" in metafunc.fixturenames:  # tests that draw their own lessons (test_properties.py)
+    if "framework" in metafunc.fixturenames and not _parametrizes(metafunc, "framework"):
+        # tests that declare their own lessons (test_edges.py, test_properties.py): every framework,
+        # skipped with the reason where it cannot run in this process
         chosen = _chosen(config, "framework", FRAMEWORKS, "framework")
         metafunc.parametrize("framework", [
             pytest.param(fw, marks=pytest.mark.skipif(unavailable_reason(fw) is not None,

@@ -59,8 +59,12 @@ def gradient_norms(grads: dict[str, np.ndarray], lesson: Lesson) -> dict[str, np
     return {k: np.asarray(v) for k, v in norms.items()}
 
 
-def compare_gradient_norms(lesson_name: str, framework: str, dtype: str) -> tuple[Comparison, dict]:
-    """The ``gradient_norms`` check for one case, and the ratio each side measured."""
+def compare_gradient_norms(lesson_name: str, framework: str, dtype: str,
+                           tol_dtype: str | None = None) -> tuple[Comparison, dict]:
+    """The ``gradient_norms`` check for one case, and the ratio each side measured.
+
+    ``tol_dtype``: judge by another dtype's tolerance (a known difference's bound, ``known.py``).
+    """
     lesson = get_lesson(lesson_name)
     X, y = lesson_data(lesson)
     rounded = {k: np.asarray(v, dtype=dtype).astype(np.float64) for k, v in initial_params(lesson).items()}
@@ -69,7 +73,7 @@ def compare_gradient_norms(lesson_name: str, framework: str, dtype: str) -> tupl
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(initial_params(lesson))
     actual = gradient_norms(twin.gradients(X, y), lesson)
-    tol = GRADIENT_NORM_TOLERANCES[dtype]
+    tol = GRADIENT_NORM_TOLERANCES[tol_dtype or dtype]
     result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol,
                      what=f"gradient_norms of {lesson.name}-{framework}-{dtype}")
     name = ratio_name(lesson)

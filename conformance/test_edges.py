@@ -5,7 +5,7 @@ Each edge is a lesson whose weights and data are written in its declaration
 alike: logits of +-1000 make probabilities of exactly 0 and 1 in float32 and
 float64, 0.5 * 1.0 - 0.5 is exactly 0. Where frameworks disagree on purpose
 (a loss at a saturated output), the reference reproduces each framework's own
-convention (``conventions.py``), and ``test_saturated_bce_conventions_differ``
+convention (``loss_conventions.py``), and ``test_saturated_bce_conventions_differ``
 pins the three answers down.
 """
 
@@ -178,7 +178,7 @@ def test_empty_batch_mean_loss_is_refused_by_the_reference(framework, dtypes):
 
 
 def test_saturated_bce_conventions_differ(framework):
-    """The same saturated batch, three answers: what conventions.py says each framework computes."""
+    """The same saturated batch, three answers: what loss_conventions.py says each framework computes."""
     lesson = EDGES["sigmoid-bce-at-1000"]
     twin = get_twin(framework, lesson, "float64")
     twin.set_params(case_inputs(lesson, "float64")[0])

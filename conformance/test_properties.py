@@ -28,7 +28,7 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 from .checks import Case, case_inputs, reference_model, run_check
-from .conventions import uses_probabilities
+from .loss_conventions import uses_probabilities
 from .strategies import ambiguity, declaration, lessons
 
 PROPERTY_CHECKS = ("forward", "gradients", "step")
@@ -39,7 +39,7 @@ def test_random_lessons_agree(framework, dtypes, data):
     lesson = data.draw(lessons(), label="lesson")
     dtype = data.draw(st.sampled_from(dtypes), label="dtype")
     params, X, _ = case_inputs(lesson, dtype)
-    model = reference_model(lesson, params, framework, dtype)
+    model = reference_model(lesson, params, framework, dtype, framework)
     model.forward(X)
     why = ambiguity(lesson, model, X, uses_probabilities(lesson.loss, framework, lesson.activations[-1]), dtype)
     checks = PROPERTY_CHECKS

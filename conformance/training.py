@@ -178,11 +178,15 @@ def _last(losses: np.ndarray) -> float | None:
     return float(losses[-1]) if len(losses) else None
 
 
-def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun) -> tuple[Comparison, dict]:
-    """Compare two runs of ``lesson`` (see the module doc); also return what a reader wants to see."""
+def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun,
+                 tol_dtype: str | None = None) -> tuple[Comparison, dict]:
+    """Compare two runs of ``lesson`` (see the module doc); also return what a reader wants to see.
+
+    ``tol_dtype``: judge by another dtype's tolerance (a known difference's bound, ``known.py``).
+    """
     y_test = lesson_test_data(lesson)[1]
     what = f"training of {lesson.name}-{fw.framework}-{fw.dtype}"
-    tol = TRAINING_TOLERANCES[fw.dtype]
+    tol = TRAINING_TOLERANCES[tol_dtype or fw.dtype]
     if fw.dtype == "float64":
         expected = {**_snapshot_items(ref), "loss curve": ref.losses, "predicted class": ref.predictions}
         actual = {**_snapshot_items(fw), "loss curve": fw.losses, "predicted class": fw.predictions}
@@ -203,7 +207,9 @@ def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun) -> tuple[Com
     return result, info
 
 
-def compare_training(lesson_name: str, framework: str, dtype: str) -> tuple[Comparison, dict]:
-    """The ``training`` check for one case: both runs, compared."""
+def compare_training(lesson_name: str, framework: str, dtype: str,
+                     tol_dtype: str | None = None) -> tuple[Comparison, dict]:
+    """The ``training`` check for one case: both runs, compared (``tol_dtype``: see ``compare_runs``)."""
     lesson = get_lesson(lesson_name)
-    return compare_runs(lesson, reference_run(lesson, dtype, framework), framework_run(lesson, framework, dtype))
+    return compare_runs(lesson, reference_run(lesson, dtype, framework), framework_run(lesson, framework, dtype),
+                        tol_dtype)

@@ -3,7 +3,7 @@
 The facts about each backend are measured in a child process (Keras reads
 KERAS_BACKEND once per process) by ``tests/keras_backend_facts.py``. If a Keras
 release changes one of them, the test says which, and ``conformance/known.py`` or
-``conformance/conventions.py`` must follow.
+``conformance/loss_conventions.py`` must follow.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def test_keras_float64_on_each_backend(framework):
 
 @pytest.mark.parametrize("framework", ["keras", "keras-jax", "keras-torch"])
 def test_keras_bce_on_a_saturated_sigmoid_on_each_backend(framework):
-    """Only TensorFlow uses the logits a Keras sigmoid attaches; JAX and torch clip p (conventions.py)."""
+    """Only TensorFlow uses the logits a Keras sigmoid attaches; JAX and torch clip p (loss_conventions.py)."""
     if missing_reason(framework):
         pytest.skip(missing_reason(framework))
     bce = backend_facts(KERAS_BACKENDS[framework])["bce_of_sigmoid_40"]

@@ -54,7 +54,7 @@ def reference_loss(loss: str, framework: str | None, dtype: str = "float64") -> 
         return loss, True
     if framework not in by_framework:
         raise ValueError(f"no {loss} convention recorded for framework {framework!r}; "
-                         f"expected one of {sorted(by_framework)} (conformance/conventions.py)")
+                         f"expected one of {sorted(by_framework)} (conformance/loss_conventions.py)")
     convention, fuse = by_framework[framework]
     return LOSSES[loss](convention=convention, clip_dtype=dtype), fuse
 
