@@ -20,9 +20,12 @@ of what fed it, computed by the reference on absolute values::
 
 Softmax mixes a row: its terms use the row's largest M(z) (|da_j/dz_i| <= a_j, twice).
 M is in the units of the values; the tolerance's atol supplies eps and the headroom.
-No M is below tiny / eps of the dtype: under the smallest normal number a value
-underflows to 0 or a subnormal whatever its terms (float32 cannot hold the 1e-215
-that float64 computes for a saturated softmax's gradient).
+No M, at any stage, is below tiny / eps of the dtype: under the smallest normal
+number a value underflows to 0 or a subnormal whatever its terms (float32 cannot
+hold the 1e-215 that float64 computes for a saturated softmax's gradient), and
+TensorFlow on CPU flushes subnormals to 0, so an intermediate's error of up to
+tiny is then multiplied by what follows (found by the thorough property run: a
+saturated softmax's 4e-43 flushed to 0, times inputs of 30).
 """
 
 from __future__ import annotations
@@ -61,15 +64,17 @@ def _rowmax(m):
     return m.max(axis=1, keepdims=True) if m.size else m
 
 
-def forward_magnitudes(model, X) -> dict[str, np.ndarray]:
+def forward_magnitudes(model, X, floor: float = 0.0) -> dict[str, np.ndarray]:
     """{"z1": M(z_1), "a1": M(a_1), ...} for a reference MLP after ``model.forward(X)``."""
-    out, m_a = {}, np.abs(X)
+    out, m_a = {}, np.maximum(np.abs(X), floor)
     for i, (layer, act) in enumerate(zip(model.layers, model.activations), start=1):
         m_z = m_a @ np.abs(layer.kernel) + (np.abs(layer.bias) if layer.bias is not None else 0.0)
+        m_z = np.maximum(m_z, floor)
         a = model.a[i]
         d = _derivatives(act, a)
         m_a = np.abs(a) + (2 * np.abs(a) * _rowmax(m_z) if d is None else d[0] * m_z)
-        out[f"z{i}"], out[f"a{i}"] = m_z, m_a
+        out[f"z{i}"], out[f"a{i}"] = m_z, np.maximum(m_a, floor)
+        m_a = out[f"a{i}"]
     return out
 
 
@@ -84,9 +89,9 @@ def _through_activation(activation, a, m_z, m_a, da, m_da):
     return m_da * first + np.abs(da) * (1 + second * m_z)
 
 
-def gradient_magnitudes(model, X, y, lesson_loss: str) -> dict[str, np.ndarray]:
+def gradient_magnitudes(model, X, y, lesson_loss: str, floor: float = 0.0) -> dict[str, np.ndarray]:
     """{"W1": M(dL/dW1), "b1": ..., "X": M(dL/dX)} for a reference MLP after ``model.gradients(X, y)``."""
-    fwd = forward_magnitudes(model, X)
+    fwd = forward_magnitudes(model, X, floor)
     n = len(model.layers)
     last = model.activations[-1].name
     a_L, m_aL = model.a[-1], fwd[f"a{n}"]
@@ -100,12 +105,13 @@ def gradient_magnitudes(model, X, y, lesson_loss: str) -> dict[str, np.ndarray]:
         m_dz = _through_activation(model.activations[-1], a_L, fwd[f"z{n}"], m_aL, da, m_da)
     out = {}
     for i in range(n, 0, -1):
+        m_dz = np.maximum(m_dz, floor)
         layer = model.layers[i - 1]
-        m_in = np.abs(X) if i == 1 else fwd[f"a{i - 1}"]
+        m_in = np.maximum(np.abs(X), floor) if i == 1 else fwd[f"a{i - 1}"]
         out[f"W{i}"] = m_in.T @ m_dz
         if layer.bias is not None:
             out[f"b{i}"] = m_dz.sum(axis=0)
-        m_da = m_dz @ np.abs(layer.kernel).T
+        m_da = np.maximum(m_dz @ np.abs(layer.kernel).T, floor)
         if i == 1:
             out["X"] = m_da
             break
@@ -126,10 +132,10 @@ def magnitudes(check: str, lesson, model, params: dict, X, y, dtype: str) -> dic
     floor = np.finfo(dtype).tiny / np.finfo(dtype).eps
     if check == "forward":
         model.forward(X)
-        out = forward_magnitudes(model, X)
+        out = forward_magnitudes(model, X, floor)
     elif check in ("gradients", "step"):
         model.gradients(X, y)
-        out = gradient_magnitudes(model, X, y, lesson.loss)
+        out = gradient_magnitudes(model, X, y, lesson.loss, floor)
         if check == "step":
             if lesson.optimizer not in STEP_MAGNITUDES:
                 raise ValueError(f"magnitudes: no step bound for optimizer {lesson.optimizer!r}; add one to "

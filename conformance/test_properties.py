@@ -28,6 +28,7 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 from .checks import Case, case_inputs, reference_model, run_check
+from .lessons import Lesson
 from .loss_conventions import uses_probabilities
 from .strategies import ambiguity, declaration, lessons
 
@@ -36,8 +37,36 @@ PROPERTY_CHECKS = ("forward", "gradients", "step")
 
 @given(data=st.data())
 def test_random_lessons_agree(framework, dtypes, data):
-    lesson = data.draw(lessons(), label="lesson")
-    dtype = data.draw(st.sampled_from(dtypes), label="dtype")
+    check_random_lesson(framework, data.draw(lessons(), label="lesson"), data.draw(st.sampled_from(dtypes), label="dtype"))
+
+
+# Failures the thorough runs found, kept as they were printed (and fixed where they were).
+FOUND = {
+    # float32: a saturated softmax's 4e-43 is a subnormal, which TensorFlow flushes to 0; times inputs
+    # of 30, that exceeded the rounding bound until magnitudes.py floored every stage at tiny / eps.
+    "subnormal-flushed-by-tensorflow": (Lesson(
+        name='property',
+        sizes=(23, 18, 1),
+        activations=('softmax', 'linear'),
+        loss='bce_logits',
+        init='he_normal',
+        dataset='random',
+        seed_text='a random lesson drawn by conformance/strategies.py',
+        seed=1,
+        dataset_args=(('samples', 1), ('features', 23), ('outputs', 1), ('targets', 'binary'), ('scale', 30.0),
+                      ('seed', 2)),
+    ), "float32"),
+}
+
+
+@pytest.mark.parametrize("found", FOUND)
+def test_what_the_thorough_runs_found(framework, found):
+    lesson, dtype = FOUND[found]
+    check_random_lesson(framework, lesson, dtype)
+
+
+def check_random_lesson(framework, lesson, dtype):
+    """Forward, gradients and step of ``lesson`` on ``framework`` (forward only where rounding decides)."""
     params, X, _ = case_inputs(lesson, dtype)
     model = reference_model(lesson, params, framework, dtype, framework)
     model.forward(X)
