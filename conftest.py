@@ -26,6 +26,32 @@ def pytest_addoption(parser):
     )
 
 
+# Hypothesis budgets (conformance/test_properties.py). ``ci`` is the default: a fixed,
+# derandomized set of examples, so CI time and results repeat. ``thorough`` is chosen
+# with ``--hypothesis-profile=thorough`` (2,000 examples per framework).
+PROPERTY_PROFILES = {
+    "ci": dict(max_examples=25, derandomize=True),
+    "thorough": dict(max_examples=2000, print_blob=True),
+}
+
+
+def _register_property_profiles():
+    from hypothesis import HealthCheck, settings
+
+    for name, options in PROPERTY_PROFILES.items():
+        # deadline off: building a Keras model takes ~0.4 s, which is not what is measured here
+        settings.register_profile(name, deadline=None, database=None,
+                                  suppress_health_check=[HealthCheck.too_slow], **options)
+
+
+def pytest_configure(config):
+    _register_property_profiles()
+    from hypothesis import settings
+
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("ci")
+
+
 def pytest_report_header(config):
     from frameworks import available_frameworks, versions
 

@@ -8,6 +8,17 @@ difference with their index, what was allowed, and which item failed.
 
 Tolerances are data (``TOLERANCES``), one row per dtype and kind of check, each
 with the reason for its size written beside it.
+
+Two options, both off unless asked for:
+
+- ``dtype``: every actual array must have this dtype, as ``torch.testing.assert_close``
+  checks by default. A float64 request answered in float32 is a silent downcast:
+  the item fails and says so, with its numbers still reported.
+- ``scale``: {item name: array or number}. The atol of each element is multiplied by
+  its scale: |actual - expected| <= atol * scale + rtol * |expected|. Rounding errors
+  are relative to the size of the numbers that made a value, not to the value: an
+  element that cancels to near 0 keeps the error of its large terms. The property-based
+  tests pass the sizes that ``magnitudes.py`` computes; an item not named keeps scale 1.
 """
 
 from __future__ import annotations
@@ -121,8 +132,8 @@ class ItemReport:
     max_rel_err: float
     max_rel_index: tuple
     worst_ratio: float  # max of |diff| / (atol + rtol |expected|): above 1 fails
-    problem: str | None = None  # missing item, wrong shape, NaN where a number was expected
-    atol: float | None = None  # the tolerance this item was judged by (None: the comparison's)
+    problem: str | None = None  # missing item, wrong shape, wrong dtype
+    atol: float | None = None  # the tolerance this item was judged by (None: the comparison's; scaled: the largest)
     rtol: float | None = None
 
     @property
@@ -171,7 +182,8 @@ class Comparison:
             head = f"{self.what}: {item.name}" if self.what else item.name
             if item.problem:
                 lines.append(f"{head}: {item.problem}")
-                continue
+                if not np.isfinite(item.max_abs_err):
+                    continue
             pct = 100.0 * item.n_mismatched / max(item.n_total, 1)
             atol = self.atol if item.atol is None else item.atol
             rtol = self.rtol if item.rtol is None else item.rtol
@@ -190,8 +202,18 @@ def _index(flat_index: int, shape: tuple) -> tuple:
     return tuple(int(i) for i in np.unravel_index(flat_index, shape)) if shape else ()
 
 
-def compare_arrays(name: str, actual, expected, atol: float, rtol: float) -> ItemReport:
+def compare_arrays(name: str, actual, expected, atol: float, rtol: float, *, dtype=None,
+                   scale=None) -> ItemReport:
     """Compare one pair of arrays; never raises on bad input, reports it instead."""
+    report = _compare_values(name, actual, expected, atol, rtol, scale)
+    got = getattr(actual, "dtype", None)  # a Python float carries no dtype to check
+    if dtype is not None and got is not None and report.problem is None and np.dtype(got) != np.dtype(dtype):
+        report.problem = (f"dtype mismatch: expected {np.dtype(dtype)}, got {np.dtype(got)} "
+                          f"(computed in another precision than the one asked for)")
+    return report
+
+
+def _compare_values(name, actual, expected, atol, rtol, scale) -> ItemReport:
     try:
         a = np.asarray(actual, dtype=np.float64)
         e = np.asarray(expected, dtype=np.float64)
@@ -204,6 +226,11 @@ def compare_arrays(name: str, actual, expected, atol: float, rtol: float) -> Ite
         )
     if a.size == 0:
         return ItemReport(name, e.shape, 0, 0, 0.0, (), 0.0, (), 0.0)
+    item_atol = atol
+    if scale is not None:
+        scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), e.shape)
+        atol = atol * np.where(np.isfinite(scale), scale, 0.0)
+        item_atol = float(np.max(atol))
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         diff = np.abs(a - e)
         # NaN against NaN and inf against the same inf count as equal; anything else
@@ -226,16 +253,18 @@ def compare_arrays(name: str, actual, expected, atol: float, rtol: float) -> Ite
         max_rel_err=float(rel.flat[i_rel]),
         max_rel_index=_index(i_rel, e.shape),
         worst_ratio=float(np.max(ratio)),
-        atol=atol,
+        atol=item_atol,
         rtol=rtol,
     )
 
 
-def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "") -> Comparison:
+def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "", dtype=None,
+            scale: dict | None = None) -> Comparison:
     """Compare every item of ``expected`` with the same item of ``actual``.
 
     Both ``atol`` and ``rtol`` must be given (as torch.testing insists): a
     tolerance is a decision, not a default. Items missing from ``actual`` fail.
+    ``dtype`` and ``scale``: see the module doc.
     """
     result = Comparison(what=what, atol=float(atol), rtol=float(rtol))
     for name, exp in expected.items():
@@ -246,7 +275,8 @@ def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str
                            problem=f"missing: expected an array of shape {shape}, got nothing")
             )
             continue
-        result.items.append(compare_arrays(name, actual[name], exp, atol, rtol))
+        result.items.append(compare_arrays(name, actual[name], exp, atol, rtol, dtype=dtype,
+                                           scale=None if scale is None else scale.get(name)))
     return result
 
 
@@ -259,9 +289,10 @@ def merge(what: str, comparisons: list[Comparison]) -> Comparison:
                       items=[item for c in comparisons for item in c.items])
 
 
-def assert_agree(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "") -> Comparison:
+def assert_agree(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "", dtype=None,
+                 scale: dict | None = None) -> Comparison:
     """``compare``, raising AssertionError with the report when anything disagrees."""
-    result = compare(actual, expected, atol=atol, rtol=rtol, what=what)
+    result = compare(actual, expected, atol=atol, rtol=rtol, what=what, dtype=dtype, scale=scale)
     if not result.passed:
         raise AssertionError(result.message())
     return result

@@ -15,7 +15,7 @@ from conformance.checks import DTYPES, all_cases
 from conformance.components import all_components
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
-from frameworks import FRAMEWORKS
+from frameworks import FRAMEWORKS, unavailable_reason
 
 
 def _chosen(config, option, known, what):
@@ -31,7 +31,28 @@ def _chosen(config, option, known, what):
 OPTIMIZER_LESSONS = ("spiral", "keras-4-64-32-1")
 
 
+def _parametrizes(metafunc, name) -> bool:
+    """Whether the test parametrizes ``name`` itself (``@pytest.mark.parametrize``)."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
 def pytest_generate_tests(metafunc):
+    config = metafunc.config
+    if "framework" in metafunc.fixturenames and not _parametrizes(metafunc, "framework"):
+        # tests that declare their own lessons (test_edges.py, test_properties.py): every framework,
+        # skipped with the reason where it cannot run in this process
+        chosen = _chosen(config, "framework", FRAMEWORKS, "framework")
+        metafunc.parametrize("framework", [
+            pytest.param(fw, marks=pytest.mark.skipif(unavailable_reason(fw) is not None,
+                                                      reason=str(unavailable_reason(fw))))
+            for fw in chosen
+        ])
+    if "dtypes" in metafunc.fixturenames:
+        metafunc.parametrize("dtypes", [tuple(_chosen(config, "dtype", DTYPES, "dtype"))], ids="-".join)
     if "case" in metafunc.fixturenames:
         config = metafunc.config
         cases = all_cases(

@@ -140,6 +140,33 @@ def tabular3():
     return _binary(StandardScaler().fit_transform(X), y)
 
 
+def random_batch(samples: int, features: int, outputs: int, targets: str = "real", scale: float = 1.0,
+                 seed: int = 0):
+    """A random batch, for property-based tests: X ~ N(0, scale**2), shape (samples, features).
+
+    ``targets``: ``"real"`` y ~ N(0, 1) (for squared errors), ``"binary"`` y in {0, 1},
+    ``"onehot"`` one class per row (``outputs`` classes). Large ``scale`` saturates
+    sigmoids and softmaxes: that is the point.
+    """
+    if targets not in TARGETS:
+        raise ValueError(f"random_batch: unknown targets {targets!r}; expected one of {sorted(TARGETS)}")
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((samples, features)) * scale
+    return X, TARGETS[targets](rng, samples, outputs)
+
+
+TARGETS = {
+    "real": lambda rng, n, k: rng.standard_normal((n, k)),
+    "binary": lambda rng, n, k: rng.integers(0, 2, (n, k)).astype(np.float64),
+    "onehot": lambda rng, n, k: np.eye(k)[rng.integers(0, k, n)],
+}
+
+
+def given(X, y):
+    """The arrays written into the declaration itself (the numerical edge cases): nested tuples."""
+    return np.array(X, dtype=np.float64), np.array(y, dtype=np.float64)
+
+
 DATASETS = {
     "xor": xor,
     "and": and_gate,
@@ -152,19 +179,24 @@ DATASETS = {
     "sensor": sensor,
     "tabular4": tabular4,
     "tabular3": tabular3,
+    "random": random_batch,
+    "given": given,
 }
 
 
-@lru_cache(maxsize=None)
-def _load_cached(name: str):
-    X, y = DATASETS[name]()
+@lru_cache(maxsize=64)  # bounded: property-based tests load thousands of random batches
+def _load_cached(name: str, args: tuple):
+    X, y = DATASETS[name](**dict(args))
     X.setflags(write=False)
     y.setflags(write=False)
     return X, y
 
 
-def load(name: str):
-    """``(X, y)`` of the dataset ``name`` (read-only float64 arrays, built once per process)."""
+def load(name: str, **args):
+    """``(X, y)`` of the dataset ``name`` with ``args`` (read-only float64 arrays, built once per process)."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(DATASETS)}")
-    return _load_cached(name)
+    try:
+        return _load_cached(name, tuple(sorted(args.items())))
+    except TypeError as exc:
+        raise ValueError(f"dataset {name!r}: {exc}") from None

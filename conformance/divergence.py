@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from frameworks import get_twin
+from frameworks import convention_of, get_twin
 from reference import MLP, Optimizer, get_optimizer
 from reference.regularized_mlp import BATCHNORM_PARAMS, BATCHNORM_STATE
 
@@ -156,7 +156,7 @@ def reference_walk(
         opt = make_optimizer(lesson)
     else:
         name, hyper = optimizer_of(lesson, optimizer)
-        opt = get_optimizer(name, convention=convention, **hyper)
+        opt = get_optimizer(name, convention=convention_of(convention), **hyper)
     stepper = fresh_model()
     stepper.step(X, y, opt)
     return _walk_dict(lesson, forward, loss, dz, grads, stepper.params)

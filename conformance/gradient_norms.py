@@ -26,7 +26,7 @@ import numpy as np
 from frameworks import get_twin
 
 from .compare import Comparison, Tolerance, compare
-from .lessons import Lesson, initial_params, lesson_data
+from .lessons import Lesson, get_lesson, initial_params, lesson_data
 from .models import reference_model, share_dropout_masks
 
 # Relative only: |dW_1| of deep-sigmoid is 5e-8, so any absolute tolerance of the
@@ -59,11 +59,14 @@ def gradient_norms(grads: dict[str, np.ndarray], lesson: Lesson) -> dict[str, np
     return {k: np.asarray(v) for k, v in norms.items()}
 
 
-def compare_gradient_norms(lesson: Lesson, framework: str, dtype: str) -> tuple[Comparison, dict]:
+def compare_gradient_norms(lesson: Lesson | str, framework: str, dtype: str,
+                           tol_dtype: str | None = None) -> tuple[Comparison, dict]:
     """The ``gradient_norms`` check for one case, and the ratio each side measured.
 
     A lesson with regularizers: in training mode, the first step's dropout masks on both sides.
+    ``tol_dtype``: judge by another dtype's tolerance (a known difference's bound, ``known.py``).
     """
+    lesson = get_lesson(lesson) if isinstance(lesson, str) else lesson
     X, y = lesson_data(lesson)
     rounded = {k: np.asarray(v, dtype=dtype).astype(np.float64) for k, v in initial_params(lesson).items()}
     X_r, y_r = (np.asarray(a, dtype=dtype).astype(np.float64) for a in (X, y))
@@ -74,7 +77,7 @@ def compare_gradient_norms(lesson: Lesson, framework: str, dtype: str) -> tuple[
     twin.set_params(initial_params(lesson))
     share_dropout_masks(twin, lesson, len(X))
     actual = gradient_norms(twin.gradients(X, y), lesson)
-    tol = GRADIENT_NORM_TOLERANCES[dtype]
+    tol = GRADIENT_NORM_TOLERANCES[tol_dtype or dtype]
     result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol,
                      what=f"gradient_norms of {lesson.name}-{framework}-{dtype}")
     name = ratio_name(lesson)

@@ -7,19 +7,31 @@ import pytest
 from frameworks import unavailable_reason
 
 from .checks import Case, CheckResult, run_check
+from .known import KNOWN_DIFFERENCES, known_difference
 
 
 def check_case(check: str, case: Case) -> CheckResult:
-    """Run ``check`` on ``case``; skip if its framework is not installed; fail with the report."""
+    """Run ``check`` on ``case``; skip if its framework cannot run here; fail with the report.
+
+    A failure that a known difference explains (``known.py``), within that difference's
+    bound, is an expected failure (xfail) that names the difference.
+    """
     reason = unavailable_reason(case.framework)
     if reason:
         pytest.skip(reason)
     result = run_check(check, case)
     if result.skipped:
         pytest.skip(result.skipped)
+    if result.known:
+        difference = KNOWN_DIFFERENCES[result.known]
+        pytest.xfail(f"known difference {difference.name} (within the {difference.bound} tolerance): "
+                     f"{difference.explanation}")
     if not result.passed:
+        difference = known_difference(case.framework, case.dtype)
+        beyond = (f"\nThis is beyond what the known difference {difference.name} explains "
+                  f"(it predicts the {difference.bound} tolerance)." if difference else "")
         pytest.fail(
-            f"{result.comparison.message()}\n"
+            f"{result.comparison.message()}{beyond}\n"
             f"Re-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype} "
             f"--check {check}" + (f" --optimizer {case.optimizer}" if case.optimizer else ""),
             pytrace=False,

@@ -42,6 +42,7 @@ class Lesson:
     batch_size: int | None = None  # None: full batch, as the from-scratch lessons train
     seed: int = 0  # for the weights
     fixed_params: tuple[tuple[str, tuple], ...] = ()  # weights the seed states exactly
+    dataset_args: tuple[tuple[str, object], ...] = ()  # the dataset loader's arguments, if any
     choices: str = ""  # what nnparity chose where the seed is silent
     # Regularizers (reference/regularized_mlp.py), in Keras's vocabulary; the defaults add none.
     dropout: float | None = None  # rate of a Dropout after every hidden activation
@@ -191,8 +192,14 @@ def canonical_params(lesson: Lesson) -> dict[str, np.ndarray]:
 
 
 def lesson_data(lesson: Lesson):
-    """(X, y) the lesson trains on, float64."""
-    return datasets.load(lesson.dataset)
+    """(X, y) the lesson trains on, float64; shapes checked against the lesson's layers."""
+    X, y = datasets.load(lesson.dataset, **dict(lesson.dataset_args))
+    if X.ndim != 2 or y.ndim != 2 or X.shape[1] != lesson.sizes[0] or y.shape != (len(X), lesson.sizes[-1]):
+        raise ValueError(
+            f"lesson {lesson.name!r}: dataset {lesson.dataset!r} gives X {X.shape} and y {y.shape}; "
+            f"the layers {lesson.sizes} need X (N, {lesson.sizes[0]}) and y (N, {lesson.sizes[-1]})"
+        )
+    return X, y
 
 
 def lesson_test_data(lesson: Lesson):

@@ -35,7 +35,7 @@ def framework_of(nodeid: str) -> str | None:
     name = nodeid.rsplit("::", 1)[-1]
     function, _, params = name.partition("[")
     parts = f"-{params.rstrip(']')}-"
-    for framework in FRAMEWORKS:
+    for framework in sorted(FRAMEWORKS, key=len, reverse=True):  # keras-torch before torch
         if any(f"-{framework}-{dtype}-" in parts for dtype in DTYPES):
             return framework
     return next((word for word in function.split("_") if word in FRAMEWORKS), None)

@@ -39,7 +39,7 @@ from reference import OPTIMIZERS, get_optimizer
 from reference.training import fit
 
 from .compare import Comparison, Tolerance, compare
-from .lessons import Lesson, initial_params, lesson_data, lesson_test_data
+from .lessons import Lesson, get_lesson, initial_params, lesson_data, lesson_test_data
 from .models import masks_by_step, reference_model
 
 # Measured on this project's machine (torch 2.13, keras 3.15 on TF 2.21, numpy 2.4)
@@ -220,11 +220,15 @@ def _last(losses: np.ndarray) -> float | None:
     return float(losses[-1]) if len(losses) else None
 
 
-def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun) -> tuple[Comparison, dict]:
-    """Compare two runs of ``lesson`` (see the module doc); also return what a reader wants to see."""
+def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun,
+                 tol_dtype: str | None = None) -> tuple[Comparison, dict]:
+    """Compare two runs of ``lesson`` (see the module doc); also return what a reader wants to see.
+
+    ``tol_dtype``: judge by another dtype's tolerance (a known difference's bound, ``known.py``).
+    """
     y_test = lesson_test_data(lesson)[1]
     what = f"training of {lesson.name}-{fw.framework}-{fw.dtype}"
-    tol = training_tolerance(lesson, fw.dtype)
+    tol = TRAINING_TOLERANCES[tol_dtype] if tol_dtype else training_tolerance(lesson, fw.dtype)
     if fw.dtype == "float64":
         expected = {**_snapshot_items(ref), "loss curve": ref.losses, "predicted class": ref.predictions}
         actual = {**_snapshot_items(fw), "loss curve": fw.losses, "predicted class": fw.predictions}
@@ -245,6 +249,9 @@ def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun) -> tuple[Com
     return result, info
 
 
-def compare_training(lesson: Lesson, framework: str, dtype: str) -> tuple[Comparison, dict]:
-    """The ``training`` check for one case: both runs, compared."""
-    return compare_runs(lesson, reference_run(lesson, dtype, framework), framework_run(lesson, framework, dtype))
+def compare_training(lesson: Lesson | str, framework: str, dtype: str,
+                     tol_dtype: str | None = None) -> tuple[Comparison, dict]:
+    """The ``training`` check for one case: both runs, compared (``tol_dtype``: see ``compare_runs``)."""
+    lesson = get_lesson(lesson) if isinstance(lesson, str) else lesson
+    return compare_runs(lesson, reference_run(lesson, dtype, framework), framework_run(lesson, framework, dtype),
+                        tol_dtype)

@@ -16,21 +16,45 @@ import importlib
 import importlib.util
 from functools import lru_cache
 
+from .backends import KERAS_BACKENDS, backend_reason
+
 # framework name -> (module holding the twin, the packages it needs)
 FRAMEWORKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "torch": ("frameworks.torch_twin", ("torch",)),
     "keras": ("frameworks.keras_twin", ("keras", "tensorflow")),
+    # Keras's other backends: one twin class, one backend per process (backends.py).
+    "keras-jax": ("frameworks.keras_twin", ("keras", "jax")),
+    "keras-torch": ("frameworks.keras_twin", ("keras", "torch")),
 }
 
+# the pip extra that installs each framework
+EXTRAS: dict[str, str] = {"torch": "torch", "keras": "keras", "keras-jax": "jax", "keras-torch": "keras-torch"}
 
-def unavailable_reason(framework: str) -> str | None:
-    """None if ``framework`` can run here, else why not (a missing package)."""
+
+def convention_of(framework: str | None) -> str | None:
+    """The family whose formulas the reference follows for ``framework``: "torch" or "keras".
+
+    Keras's optimizers and layers are the same code on every backend, so ``keras-jax`` and
+    ``keras-torch`` follow Keras's formulas (their losses at saturated outputs differ:
+    ``conformance/loss_conventions.py``). A name that is not a framework is passed through.
+    """
+    return "keras" if framework in KERAS_BACKENDS else framework
+
+
+def missing_reason(framework: str) -> str | None:
+    """None if ``framework``'s packages are installed, else why not."""
     if framework not in FRAMEWORKS:
         return f"unknown framework {framework!r}; expected one of {sorted(FRAMEWORKS)}"
     missing = [pkg for pkg in FRAMEWORKS[framework][1] if importlib.util.find_spec(pkg) is None]
     if missing:
-        return f"{framework} is not installed (missing {', '.join(missing)}): pip install 'nnparity[{framework}]'"
+        return (f"{framework} is not installed (missing {', '.join(missing)}): "
+                f"pip install 'nnparity[{EXTRAS[framework]}]'")
     return None
+
+
+def unavailable_reason(framework: str) -> str | None:
+    """None if ``framework`` can run in this process, else why not (a missing package, another Keras backend)."""
+    return missing_reason(framework) or backend_reason(framework)
 
 
 def available_frameworks() -> list[str]:
@@ -45,7 +69,7 @@ def twin_class(framework: str):
     return importlib.import_module(FRAMEWORKS[framework][0]).Twin
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=256)  # bounded: the property-based tests build a twin per random lesson
 def get_twin(framework: str, lesson, dtype: str):
     """The twin of ``lesson`` in ``framework`` and ``dtype``, built once per process."""
     return twin_class(framework)(lesson, dtype)

@@ -1,7 +1,15 @@
 """A lesson in Keras 3: a ``Sequential`` of ``Dense`` and ``Activation`` layers, Keras losses and optimizers.
 
 Keras reads its backend at import, so ``KERAS_BACKEND`` is set (to tensorflow,
-unless the caller chose) before ``import keras``. The weights are never
+unless the caller chose) before ``import keras``; one process hosts one backend,
+and this one class serves them all (``backends.py``: ``keras`` is TensorFlow,
+``keras-jax`` and ``keras-torch`` the others). Only gradients, the compiled training
+step and the shared dropout mask's storage differ per backend (``keras_gradients.py``).
+On JAX, float64 needs ``jax_enable_x64``, set here before Keras starts; without it
+JAX holds float32 arrays, and the twin refuses to build. Arrays come back in the
+dtype Keras computed them in, never cast: the conformance checks compare their
+dtype too, so a silent downcast (Keras 3.15 computes some float64 ops in float32
+on JAX and torch, docs/backends.md) fails and says so. The weights are never
 initialised by Keras: they are loaded from the reference (``set_params``), in
 the same ``(fan_in, units)`` layout.
 
@@ -23,15 +31,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TF's start-up bann
 # off unless the caller chose, so results repeat from machine to machine.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+if os.environ["KERAS_BACKEND"] == "jax":
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # else float64 arrays silently become float32
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 from reference.dropout import scaled_mask  # noqa: E402
 
+from .backends import KERAS_BACKENDS  # noqa: E402
+from .keras_gradients import GRADIENTS  # noqa: E402
 from .layout import from_keras, to_keras  # noqa: E402
 
 BACKEND = keras.backend.backend()
+FRAMEWORK = {backend: name for name, backend in KERAS_BACKENDS.items()}[BACKEND]  # keras, keras-jax, ...
 
 
 def half_sum_squared_error(y, p):
@@ -103,8 +119,9 @@ class SharedMaskDropout(keras.layers.Layer):
 
     In training: x * scaled_mask, with scaled_mask = keep * (1 / (1 - rate)) in the
     layer's dtype (``reference.dropout.scaled_mask``; NUMERICS.md, item 7: exact).
-    With ``training=False``: x, as ``Dropout``. The mask lives in a ``tf.Variable`` of
-    unfixed shape, so a traced ``tf.function`` reads the current mask, whatever the batch size.
+    With ``training=False``: x, as ``Dropout``. On TensorFlow the mask lives in a
+    ``tf.Variable`` of unfixed shape, so a traced ``tf.function`` reads the current mask,
+    whatever the batch size; on JAX and torch, whose steps run eagerly here, it is a tensor.
     """
 
     def __init__(self, rate: float, **kwargs):
@@ -113,21 +130,29 @@ class SharedMaskDropout(keras.layers.Layer):
         self.scaled_mask = None
 
     def set_keep_mask(self, keep: np.ndarray) -> None:
+        value = scaled_mask(keep, self.rate, self.compute_dtype)
+        if BACKEND != "tensorflow":
+            self.scaled_mask = ops.convert_to_tensor(value)
+            return
         import tensorflow as tf
 
-        value = scaled_mask(keep, self.rate, self.compute_dtype)
         if self.scaled_mask is None:
             self.scaled_mask = tf.Variable(value, shape=tf.TensorShape(None), trainable=False)
         else:
             self.scaled_mask.assign(value)
 
     def call(self, inputs, training=None):
-        import tensorflow as tf
-
         if not training:
             return inputs
         if self.scaled_mask is None:
             raise RuntimeError(f"keras twin: {self.name} has no shared mask: call Twin.set_dropout_masks first")
+        if BACKEND != "tensorflow":
+            if tuple(self.scaled_mask.shape) != tuple(inputs.shape):
+                raise ValueError(f"keras twin: {self.name}'s shared mask has shape {tuple(self.scaled_mask.shape)}, "
+                                 f"but its input has shape {tuple(inputs.shape)}")
+            return inputs * self.scaled_mask
+        import tensorflow as tf
+
         mask = self.scaled_mask.read_value()
         if mask.shape.is_fully_defined() and inputs.shape.is_fully_defined() and mask.shape != inputs.shape:
             raise ValueError(f"keras twin: {self.name}'s shared mask has shape {tuple(mask.shape)}, "
@@ -176,11 +201,9 @@ def with_regularization_losses(loss_fn, model):
 class Twin:
     """The Keras side of a lesson: same operations as every twin."""
 
-    framework = "keras"
+    framework = FRAMEWORK
 
     def __init__(self, lesson, dtype: str):
-        if BACKEND != "tensorflow":
-            raise RuntimeError(f"keras twin: backend {BACKEND!r} is not supported yet (tensorflow is)")
         self.lesson = lesson
         self.dtype = dtype
         with keras_dtype(dtype):
@@ -209,11 +232,21 @@ class Twin:
                 bn = self.model.get_layer(f"batchnorm_{i}")
                 self._named[f"gamma{i}"], self._named[f"beta{i}"] = bn.gamma, bn.beta
                 self._state[f"moving_mean{i}"], self._state[f"moving_variance{i}"] = bn.moving_mean, bn.moving_variance
-        if any(v.dtype != dtype for v in [*self._named.values(), *self._state.values()]):
-            raise RuntimeError(f"keras twin: variables are not {dtype}: the dtype policy did not take effect")
+        # the arrays' own dtype: without x64, JAX holds float32 under a Variable that says float64
+        held = {name: str(self._numpy(var.value).dtype) for name, var in {**self._named, **self._state}.items()}
+        wrong = {name: dt for name, dt in held.items() if dt != dtype}
+        if wrong:
+            hint = " (JAX needs jax_enable_x64 before its first array)" if BACKEND == "jax" else ""
+            raise RuntimeError(f"{self.framework} twin: variables {wrong} are not {dtype}: "
+                               f"the dtype policy did not take effect{hint}")
 
     def _tensor(self, array):
         return ops.convert_to_tensor(np.asarray(array, dtype=self.dtype))
+
+    @staticmethod
+    def _numpy(tensor) -> np.ndarray:
+        """``tensor`` as a NumPy array in the dtype Keras computed it in (never cast)."""
+        return ops.convert_to_numpy(tensor)
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         for name, var in {**self._named, **self._state}.items():
@@ -222,7 +255,7 @@ class Twin:
     def get_params(self) -> dict[str, np.ndarray]:
         """Every parameter, and BatchNormalization's moving statistics, in the reference layout."""
         named = {**self._named, **self._state}
-        return {name: from_keras(name, np.array(var.numpy())) for name, var in named.items()}
+        return {name: from_keras(name, self._numpy(var.value).copy()) for name, var in named.items()}
 
     def set_dropout_masks(self, masks: dict[str, np.ndarray]) -> None:
         """The boolean keep-masks {"dropout1": (N, units), ...} every training call applies."""
@@ -236,10 +269,13 @@ class Twin:
     def forward(self, X, training: bool = True) -> dict[str, np.ndarray]:
         """Every stage of every layer: z_l, a_l (and bn_l, dropout_l), called with ``training``."""
         outputs = self.trace_model(self._tensor(X), training=training)
-        return {name: np.asarray(value) for name, value in outputs.items()}
+        return {name: self._numpy(value) for name, value in outputs.items()}
 
     def dz(self, X, y) -> dict[str, np.ndarray]:
         """dL/dz_l of every layer, by ``tf.GradientTape`` on the layers' outputs (z1, a1, z2, ...)."""
+        if BACKEND != "tensorflow":
+            raise NotImplementedError(f"{self.framework} twin: dL/dz of every layer is taken with "
+                                      "tf.GradientTape, on the TensorFlow backend only (framework keras)")
         import tensorflow as tf
 
         n = self.lesson.n_layers
@@ -250,25 +286,21 @@ class Twin:
         grads = tape.gradient(loss, zs)
         return {f"dz{l}": np.asarray(g) for l, g in enumerate(grads, start=1)}
 
-    def loss(self, X, y) -> float:
-        return float(self.loss_fn(self._tensor(y), self.model(self._tensor(X), training=True)))
+    def loss(self, X, y) -> np.floating:
+        """The loss, as a NumPy scalar of the dtype Keras computed it in."""
+        loss = self.loss_fn(self._tensor(y), self.model(self._tensor(X), training=True))
+        return self._numpy(loss)[()]
 
     def _loss_and_grads(self, X, y):
-        import tensorflow as tf
-
-        x, y = self._tensor(X), self._tensor(y)
-        variables = list(self._named.values())
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = self.loss_fn(y, self.model(x, training=True))
-        grads = tape.gradient(loss, [x] + variables)
-        return loss, grads[0], grads[1:]
+        """(loss, dL/dX, [dL/dv for each variable]) by the backend's own autodiff (keras_gradients.py)."""
+        return GRADIENTS[BACKEND](self.model, self.loss_fn, self._tensor(X), self._tensor(y),
+                                  list(self._named.values()))
 
     def gradients(self, X, y) -> dict[str, np.ndarray]:
-        """dL/dparameter for every parameter, and dL/dX, by ``tf.GradientTape``."""
+        """dL/dparameter for every parameter, and dL/dX (GradientTape, jax.grad or torch autograd)."""
         _, gx, gvars = self._loss_and_grads(X, y)
-        grads = {name: from_keras(name, np.asarray(g)) for name, g in zip(self._named, gvars)}
-        grads["X"] = np.asarray(gx)
+        grads = {name: from_keras(name, self._numpy(g)) for name, g in zip(self._named, gvars)}
+        grads["X"] = self._numpy(gx)
         return grads
 
     def _hyper_value(self, value):
@@ -281,6 +313,9 @@ class Twin:
     def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None,
             dropout_masks=None):
         """The lesson's whole training run from the current weights: (loss curve, snapshots) (``keras_fit.py``)."""
+        if BACKEND != "tensorflow":
+            raise NotImplementedError(f"{self.framework} twin: the whole training run is a compiled "
+                                      "tf.function loop (keras_fit.py), on the TensorFlow backend only")
         from .keras_fit import fit
 
         return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every, dropout_masks)
@@ -295,20 +330,29 @@ class Twin:
     def _trainer(self, optimizer: str, hyper: dict):
         """(optimizer, compiled train step, the optimizer's initial variables), built once per optimizer setting.
 
-        The step is a ``tf.function`` (one trace for every batch size: the batch
-        axis is None); ``train`` restores the optimizer's variables (iterations,
-        learning rate, moments, accumulators) to their initial values before each
-        run, which makes it a fresh optimizer without rebuilding or retracing.
+        On TensorFlow the step is a ``tf.function`` (one trace for every batch size:
+        the batch axis is None); on JAX and torch it runs eagerly, with the backend's
+        gradients (``keras_gradients.py``). ``train`` restores the optimizer's variables
+        (iterations, learning rate, moments, accumulators) to their initial values before
+        each run, which makes it a fresh optimizer without rebuilding or retracing.
         """
-        import tensorflow as tf
-
         key = (optimizer, tuple(sorted(hyper.items())))
         if key not in self._trainers:
             variables = list(self._named.values())
             opt = self.make_optimizer(optimizer, hyper)
             with keras_dtype(self.dtype):
                 opt.build(variables)
-            initial = [np.array(v.numpy()) for v in opt.variables]
+            initial = [self._numpy(v.value).copy() for v in opt.variables]
+            if BACKEND != "tensorflow":
+                def train_step(x, y):
+                    loss, _, grads = GRADIENTS[BACKEND](self.model, self.loss_fn, x, y, variables)
+                    opt.apply(grads, variables)
+                    return loss
+
+                self._trainers[key] = (opt, train_step, initial)
+                return self._trainers[key]
+            import tensorflow as tf
+
             signature = [tf.TensorSpec((None, self.lesson.sizes[0]), self.dtype),
                          tf.TensorSpec((None, self.lesson.sizes[-1]), self.dtype)]
 

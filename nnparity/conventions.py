@@ -79,8 +79,9 @@ CONVENTIONS: dict[str, Convention] = {
             "y = 0 is clamped to 100",
             keras="the loss silently uses the logits that a Keras sigmoid/softmax attaches to its output: "
             "exact (40 at z = 40), no clipping",
-            nnparity="the reference fuses sigmoid + BCE and softmax + CCE the same way (MLP.fused); "
-            "the lessons' data stays where both agree",
+            nnparity="the reference follows each framework (conformance/loss_conventions.py): from the logits "
+            "(MLP.fused) for Keras on TensorFlow and torch's CrossEntropyLoss, BCELoss's clamp for torch, Keras's "
+            "clip for Keras on JAX and torch, whose backends ignore the attached logits (docs/backends.md)",
             components=("bce", "cce", "sigmoid", "softmax"),
         ),
         Convention(

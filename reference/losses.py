@@ -33,11 +33,22 @@ TORCH_LOG_FLOOR = -100.0  # torch BCELoss clamps log(p) and log(1 - p) at -100
 TORCH_BCE_GRAD_EPS = np.float32(1e-12)  # torch BCELoss backward: (p - y) / max(p(1-p), eps), eps a float32
 
 
+def keras_clip_range(dtype: str = "float64") -> tuple[float, float]:
+    """Keras's clip range [eps, 1 - eps] as its tensors hold it in ``dtype``.
+
+    In float32, 1 - 1e-7 rounds to 0.99999988 (= 1 - 1.19e-7), so a float32
+    Keras model clips a saturated sigmoid at log(1.19e-7) = -15.94, not -16.12.
+    """
+    low = np.asarray(KERAS_EPSILON, dtype)
+    return float(low), float(np.asarray(1 - KERAS_EPSILON, dtype))
+
+
 class Loss:
     """Contract: ``forward(y_pred, y) -> float`` and ``backward(y_pred, y) -> dL/dy_pred``."""
 
     name = "loss"
     fused_activation: str | None = None
+    reduction = "mean"  # over the batch: undefined for an empty batch (see MLP.loss_value)
 
     def forward(self, y_pred: np.ndarray, y: np.ndarray) -> float:
         raise NotImplementedError
@@ -73,6 +84,7 @@ class HalfSumSquaredError(Loss):
     """L = 0.5 * sum((y_pred - y)**2);  dL/dy_pred = y_pred - y (no 1/N: the classic XOR lesson)."""
 
     name = "half_sse"
+    reduction = "sum"  # 0 for an empty batch
 
     def forward(self, y_pred, y):
         return float(0.5 * np.sum((y_pred - y) ** 2))
@@ -92,21 +104,24 @@ class BinaryCrossEntropy(Loss):
       gradient divides by max(p (1 - p), 1e-12 as a float32).
     - ``convention="keras"`` (``BinaryCrossentropy()`` on probabilities that did
       not come from a Keras sigmoid): p is clipped to [1e-7, 1 - 1e-7] first, so
-      the gradient is 0 outside that range.
+      the gradient is 0 outside that range. ``clip_dtype`` is the dtype Keras
+      clips in (``keras_clip_range``).
     """
 
     name = "bce"
     fused_activation = "sigmoid"
 
-    def __init__(self, convention: str = "torch"):
+    def __init__(self, convention: str = "torch", clip_dtype: str = "float64"):
         if convention not in ("torch", "keras"):
             raise ValueError(f"convention must be 'torch' or 'keras'. Received: convention={convention!r}")
         self.convention = convention
+        self.clip_dtype = clip_dtype
+        self.low, self.high = keras_clip_range(clip_dtype)
 
     def forward(self, y_pred, y):
         p = y_pred
         if self.convention == "keras":
-            p = np.clip(p, KERAS_EPSILON, 1 - KERAS_EPSILON)
+            p = np.clip(p, self.low, self.high)
             return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
         with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped: torch's convention
             log_p = np.maximum(np.log(p), TORCH_LOG_FLOOR)
@@ -116,8 +131,8 @@ class BinaryCrossEntropy(Loss):
     def backward(self, y_pred, y):
         p = y_pred
         if self.convention == "keras":
-            inside = (p >= KERAS_EPSILON) & (p <= 1 - KERAS_EPSILON)
-            pc = np.clip(p, KERAS_EPSILON, 1 - KERAS_EPSILON)
+            inside = (p >= self.low) & (p <= self.high)
+            pc = np.clip(p, self.low, self.high)
             return np.where(inside, (pc - y) / (pc * (1 - pc)), 0).astype(p.dtype) / p.size
         return (p - y) / np.maximum(p * (1 - p), TORCH_BCE_GRAD_EPS) / p.size
 
@@ -157,21 +172,23 @@ class CategoricalCrossEntropy(Loss):
     - ``convention="torch"`` (``NLLLoss`` of ``log(p)``): no clipping.
     - ``convention="keras"`` (``CategoricalCrossentropy()`` on probabilities that
       did not come from a Keras softmax): p is renormalised by its row sum and
-      clipped to [1e-7, 1 - 1e-7]. Its gradient then differs by 1/(N sum p),
-      which cancels through a softmax (NUMERICS.md, item 3).
+      clipped to [1e-7, 1 - 1e-7] (in ``clip_dtype``). Its gradient then differs by
+      1/(N sum p), which cancels through a softmax (NUMERICS.md, item 3).
     """
 
     name = "cce"
     fused_activation = "softmax"
 
-    def __init__(self, convention: str = "torch"):
+    def __init__(self, convention: str = "torch", clip_dtype: str = "float64"):
         if convention not in ("torch", "keras"):
             raise ValueError(f"convention must be 'torch' or 'keras'. Received: convention={convention!r}")
         self.convention = convention
+        self.clip_dtype = clip_dtype
+        self.low, self.high = keras_clip_range(clip_dtype)
 
     def _probabilities(self, p):
         if self.convention == "keras":
-            return np.clip(p / p.sum(axis=1, keepdims=True), KERAS_EPSILON, 1 - KERAS_EPSILON)
+            return np.clip(p / p.sum(axis=1, keepdims=True), self.low, self.high)
         return p
 
     def forward(self, y_pred, y):
@@ -186,8 +203,8 @@ class CategoricalCrossEntropy(Loss):
         if self.convention == "keras":
             s = y_pred.sum(axis=1, keepdims=True)
             q = y_pred / s
-            inside = (q >= KERAS_EPSILON) & (q <= 1 - KERAS_EPSILON)
-            dq = np.where(inside, -y / np.clip(q, KERAS_EPSILON, 1), 0)
+            inside = (q >= self.low) & (q <= self.high)
+            dq = np.where(inside, -y / np.clip(q, self.low, 1), 0)
             # through q = p / s: dL/dp_j = (dq_j - sum_i dq_i q_i) / s
             return (dq - (dq * q).sum(axis=1, keepdims=True)) / s / n
         with np.errstate(divide="ignore", invalid="ignore"):

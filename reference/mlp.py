@@ -16,6 +16,8 @@ and backward, from the output to the input (the chain rule, one layer at a time)
 When the last activation is the one the loss fuses with (sigmoid + BCE,
 softmax + categorical CE), the loss is computed from z_L (see ``losses.py``):
 exact for any logit, and dz_L = (a_L - y) / N with no division by a(1 - a).
+``fuse=False`` computes it from the probabilities a_L instead, as torch's
+``BCELoss`` and Keras on the JAX and torch backends do (with their own clipping).
 
 PyTorch: an ``nn.Sequential`` of ``nn.Linear`` and activation modules, then
 ``loss.backward()``. Keras 3: a ``Sequential`` of ``Dense`` layers, then
@@ -40,7 +42,7 @@ class MLP:
     layer's ``dz`` (``self.dz``).
     """
 
-    def __init__(self, params, activations, loss="mse", dtype="float64"):
+    def __init__(self, params, activations, loss="mse", dtype="float64", fuse=True):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"MLP: dtype must be float32 or float64. Received: dtype={dtype}")
@@ -68,7 +70,9 @@ class MLP:
             )
         self.loss = loss if isinstance(loss, Loss) else get_loss(loss)
         # sigmoid + BCE and softmax + CCE are computed from the logits (see module doc).
-        self.fused = self.loss.fused_activation is not None and self.loss.fused_activation == self.activations[-1].name
+        self.fused = fuse and self.loss.fused_activation is not None and (
+            self.loss.fused_activation == self.activations[-1].name
+        )
         self._output_loss = self.loss.from_logits() if self.fused else self.loss
         self.z: list[np.ndarray] = []
         self.a: list[np.ndarray] = []
@@ -86,6 +90,14 @@ class MLP:
                 f"{self.layers[0].kernel.shape}. Received: X.shape={X.shape}"
             )
         return X
+
+    def _check_not_empty(self, y, what: str) -> None:
+        """A mean over 0 samples is undefined: refuse it rather than return nan (or zeros)."""
+        if len(y) == 0 and self.loss.reduction == "mean":
+            raise ValueError(
+                f"MLP.{what}: the batch is empty (y.shape={y.shape}): {self.loss.name} is a mean over the "
+                "batch, undefined for 0 samples (torch gives nan, Keras an empty array)"
+            )
 
     def _check_y(self, y) -> np.ndarray:
         y = np.asarray(y, dtype=self.dtype)
@@ -124,6 +136,7 @@ class MLP:
         """L = loss(forward(X), y) (from the logits when fused)."""
         self.forward(X)
         y = self._check_y(y)
+        self._check_not_empty(y, "loss_value")
         return self._output_loss.forward(self.z[-1] if self.fused else self.a[-1], y)
 
     def backward(self, y, input_gradient: bool = True) -> dict[str, np.ndarray]:
@@ -136,6 +149,7 @@ class MLP:
         if not self.a:
             raise RuntimeError("MLP.backward called before forward")
         y = self._check_y(y)
+        self._check_not_empty(y, "backward")
         if self.fused:
             dz = self._output_loss.backward(self.z[-1], y, a=self.a[-1])  # (a_L - y) / N, a_L reused
         else:

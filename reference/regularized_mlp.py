@@ -53,12 +53,12 @@ class RegularizedMLP(MLP):
 
     def __init__(self, params, activations, loss="mse", dtype="float64", *,
                  batchnorm: BatchNormConvention | None = None, dropout: float | None = None,
-                 kernel_l2: float = 0.0, rng: np.random.Generator | None = None):
+                 kernel_l2: float = 0.0, rng: np.random.Generator | None = None, fuse: bool = True):
         if batchnorm is not None and not isinstance(batchnorm, BatchNormConvention):
             raise TypeError(f"RegularizedMLP: batchnorm must be a BatchNormConvention (momentum, epsilon, "
                             f"running_variance) or None. Received: batchnorm={batchnorm!r}")
         dense = {k: v for k, v in params.items() if k[:1] in ("W", "b") and k[1:].isdigit()}
-        super().__init__(dense, activations, loss, dtype)
+        super().__init__(dense, activations, loss, dtype, fuse=fuse)
         hidden = range(1, len(self.layers))  # the layers that get BatchNorm and Dropout
         expected = {f"{p}{l}" for l in hidden for p in BATCHNORM_PARAMS} if batchnorm else set()
         missing, unknown = expected - set(params), set(params) - set(dense) - expected

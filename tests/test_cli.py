@@ -16,7 +16,7 @@ from frameworks import available_frameworks
 from nnparity.cli import main
 
 RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "skipped", "max_abs_err", "max_rel_err", "atol",
-                 "rtol", "worst", "info", "first_divergence"}
+                 "rtol", "worst", "info", "first_divergence", "known"}
 needs_framework = pytest.mark.skipif(not available_frameworks(), reason="no framework installed")
 
 

@@ -33,8 +33,8 @@ def test_every_tox_env_the_workflow_names_exists():
     tox.read(ROOT / "tox.ini")
     defined = {s.split(":", 1)[1] for s in tox.sections() if s.startswith("testenv:")}
     workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
-    named = re.search(r"toxenv:\s*\[([^\]]*)\]", workflow).group(1)
-    envs = {e.strip() for e in named.split(",")}
+    named = re.findall(r"toxenv:\s*\[([^\]]*)\]", workflow)  # every job's matrix
+    envs = {e.strip() for group in named for e in group.split(",")}
     assert envs and envs <= defined, envs - defined
     assert set(tox["tox"]["envlist"].replace(" ", "").split(",")) <= defined
 

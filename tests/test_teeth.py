@@ -59,6 +59,10 @@ def fused_bce_without_one_over_m(self, z, y, **kwargs):
     return activations.Sigmoid().forward(z) - y
 
 
+def bce_on_probabilities_without_one_over_m(self, y_pred, y):
+    return (y_pred - y) / np.maximum(y_pred * (1 - y_pred), losses.TORCH_BCE_GRAD_EPS)
+
+
 ORIGINAL_DENSE_BACKWARD = dense.Dense.backward
 
 # mutation -> (class, attribute, replacement, lessons that exercise it, check that must fail, quantity named)
@@ -82,13 +86,24 @@ MUTATIONS = {
                             ["circles", "spiral"], "gradients", "W1"),
     "fused-bce-missing-1/m": (losses.BinaryCrossEntropyWithLogits, "backward", fused_bce_without_one_over_m,
                               ["circles", "sigmoid-mlp"], "gradients", None),
+    "bce-on-probabilities-missing-1/m": (losses.BinaryCrossEntropy, "backward",
+                                         bce_on_probabilities_without_one_over_m,
+                                         ["circles", "sigmoid-mlp"], "gradients", None),
 }
+
+# The framework each mutation is caught against, where it matters: sigmoid + BCE is computed
+# from the logits (the fused path) as Keras on TensorFlow does, and from the probabilities as
+# torch's BCELoss does (conformance/loss_conventions.py).
+FRAMEWORK_FOR = {"fused-bce-missing-1/m": "keras", "bce-on-probabilities-missing-1/m": "torch"}
 
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
 def test_broken_reference_fails_the_suite(mutation, monkeypatch):
     cls, attr, replacement, lessons, check, quantity = MUTATIONS[mutation]
-    cases = [Case(lesson, FRAMEWORK, dtype) for lesson in lessons for dtype in ("float64", "float32")]
+    framework = FRAMEWORK_FOR.get(mutation, FRAMEWORK)
+    if framework not in available_frameworks():
+        pytest.skip(f"{mutation} is caught against {framework}, which cannot run here")
+    cases = [Case(lesson, framework, dtype) for lesson in lessons for dtype in ("float64", "float32")]
     for case in cases:  # intact: the same checks pass
         assert run_check(check, case).passed, f"{check} of {case.id} fails before the mutation"
     monkeypatch.setattr(cls, attr, replacement)

@@ -1,0 +1,39 @@
+"""The scaled tolerances of the property-based tests still have teeth.
+
+Inputs of size 1000 widen each element's atol by the size of its terms
+(conformance/magnitudes.py). That must not hide a real mistake: the classic
+from-scratch bugs of tests/test_teeth.py still fail at every input scale.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks import Case, run_check
+from conformance.lessons import LESSONS
+from conformance.strategies import random_batch_of
+from frameworks import available_frameworks
+
+from test_teeth import MUTATIONS
+
+FRAMEWORK = next(iter(available_frameworks()), None)
+pytestmark = pytest.mark.skipif(FRAMEWORK is None, reason="no framework installed to compare against")
+
+# mutations whose lessons a random batch still exercises, and the lesson to use
+CAUGHT = {"mse-missing-1/m": "keras-4-64-32-1", "bias-gradient-mean": "spiral", "sgd-update-adds": "spiral",
+          "relu-derivative-one": "xor-relu", "forward-without-bias": "tanh-4-5-4-1", "softmax-wrong-axis": "sensor",
+          "sigmoid-derivative-of-z": "xor-mse"}
+
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0])
+@pytest.mark.parametrize("mutation", sorted(CAUGHT))
+def test_scaled_checks_catch_the_classic_bugs(mutation, scale, monkeypatch):
+    cls, attr, replacement, _, check, _ = MUTATIONS[mutation]
+    lesson = random_batch_of(LESSONS[CAUGHT[mutation]], 16, scale=scale, seed=1)
+    cases = [Case(lesson.name, FRAMEWORK, dtype) for dtype in ("float64", "float32")]
+    for case in cases:
+        assert run_check(check, case, lesson=lesson, scaled=True).passed, f"{check} of {case.id} fails intact"
+    monkeypatch.setattr(cls, attr, replacement)
+    for case in cases:
+        result = run_check(check, case, lesson=lesson, scaled=True)
+        assert not result.passed, f"{mutation}: {check} of {case.id} at scale {scale} still passes"
