@@ -58,6 +58,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .reductions import batch_mean, batch_sum
+
 RUNNING_VARIANCES = ("unbiased", "biased")
 
 
@@ -131,8 +133,8 @@ class BatchNorm:
             n = x.shape[0]
             if n < 2:
                 raise ValueError(f"BatchNorm: training needs at least 2 samples per batch. Received: N={n}")
-            mean = x.mean(axis=0)
-            var = ((x - mean) ** 2).mean(axis=0)
+            mean = batch_mean(x)  # = x.mean(axis=0), as one BLAS call (reductions.py)
+            var = batch_mean((x - mean) ** 2)
             self._update_running_statistics(mean, var, n)
         else:
             mean, var = self.moving_mean, self.moving_variance
@@ -153,12 +155,12 @@ class BatchNorm:
         if self._cache is None:
             raise RuntimeError("BatchNorm.backward called before forward")
         x_hat, inv_std, training = self._cache
-        dgamma = (dy * x_hat).sum(axis=0)
-        dbeta = dy.sum(axis=0)
+        dgamma = batch_sum(dy * x_hat)  # batch_sum(x) = x.sum(axis=0), batch_mean(x) = x.mean(axis=0)
+        dbeta = batch_sum(dy)
         dx_hat = dy * self.gamma
         if not training:
             return dgamma, dbeta, dx_hat * inv_std
-        dx = (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0)) * inv_std
+        dx = (dx_hat - batch_mean(dx_hat) - x_hat * batch_mean(dx_hat * x_hat)) * inv_std
         return dgamma, dbeta, dx
 
     def __repr__(self) -> str:

@@ -31,6 +31,8 @@ Weight decay, the one convention shared by every optimizer:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .clipping import CLIPPING, check_clipping, clip_gradients
@@ -210,10 +212,12 @@ class Adam(Optimizer):
         t, b1, b2 = self.iterations, self.beta_1, self.beta_2
         m = state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
         v = state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+        # math.sqrt, not np.sqrt: a Python float keeps float32 arithmetic in float32 (as torch's
+        # bias corrections do); NumPy's float64 scalar would promote a float32 m and v to float64.
         if self.convention == "torch":
-            p -= self.learning_rate / (1 - b1**t) * m / (np.sqrt(v) / np.sqrt(1 - b2**t) + self.epsilon)
+            p -= self.learning_rate / (1 - b1**t) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + self.epsilon)
         else:
-            alpha = self.learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t)
+            alpha = self.learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t)
             p -= alpha * m / (np.sqrt(v) + self.epsilon)
 
 

@@ -86,3 +86,23 @@ def test_plain_sigmoid_matches_scipy_expit():
         far = s.forward(np.array([-1000.0, -746.0, -710.0]))
     np.testing.assert_array_equal(far, 0.0)  # the true values are below 1e-308
     assert np.all(special.expit(np.array([-1000.0, -746.0, -710.0])) < 1e-308)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(1, 1), (4, 1), (300, 16), (500, 64), (7, 3)])
+def test_batch_sum_and_mean_are_the_axis_0_reductions(shape, dtype):
+    """reductions.batch_sum / batch_mean (ones @ x) against x.sum(axis=0) / x.mean(axis=0).
+
+    Both add the N rows of each column, in a different order: the difference is
+    rounding, bounded by N * eps * sum |x| (the standard bound for a sum of N terms).
+    """
+    from reference.reductions import batch_mean, batch_sum
+
+    x = np.random.default_rng(7).standard_normal(shape).astype(dtype)
+    got_sum, got_mean = batch_sum(x), batch_mean(x)
+    assert got_sum.dtype == x.dtype and got_sum.shape == (shape[1],)
+    assert got_mean.dtype == x.dtype and got_mean.shape == (shape[1],)
+    bound = shape[0] * np.finfo(dtype).eps * np.abs(x).sum(axis=0)
+    assert np.all(np.abs(got_sum - x.sum(axis=0)) <= bound)
+    assert np.all(np.abs(got_mean - x.mean(axis=0)) <= bound / shape[0])
+

@@ -1,0 +1,32 @@
+"""Sums and means over the batch axis (axis 0), as one matrix product.
+
+Shapes: ``x`` is ``(N, units)``; ``batch_sum(x)`` and ``batch_mean(x)`` are ``(units,)``::
+
+    batch_sum(x)[j] = sum_n x[n, j]          # = x.sum(axis=0)
+    batch_mean(x)[j] = batch_sum(x)[j] / N   # = x.mean(axis=0)
+
+Why not ``x.sum(axis=0)``? The numbers are the same sums (to rounding: both add
+the N rows one after another), but NumPy reduces axis 0 of a row-major array
+one row at a time, a loop with a fixed cost per row, while ``ones @ x`` is a
+single BLAS call: 5x faster on the lessons' (300, 16) (6 us against 1.1 us
+here, docs/performance.md). A layer's bias gradient and BatchNorm's statistics
+are such sums, several per training step, so this is where the reference keeps
+up with the frameworks on lesson-sized nets.
+
+PyTorch: ``x.sum(dim=0)``, ``x.mean(dim=0)``. Keras 3: ``ops.sum(x, axis=0)``,
+``ops.mean(x, axis=0)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def batch_sum(x: np.ndarray) -> np.ndarray:
+    """sum_n x[n, :] for x of shape (N, units): a (units,) array in x's dtype."""
+    return np.ones(x.shape[0], dtype=x.dtype) @ x
+
+
+def batch_mean(x: np.ndarray) -> np.ndarray:
+    """(1/N) sum_n x[n, :] for x of shape (N, units): a (units,) array in x's dtype."""
+    return batch_sum(x) / x.shape[0]
