@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -105,6 +106,14 @@ def cmd_optimizers(args) -> int:
     return EXIT_OK
 
 
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _fmt(x) -> str:
     return "-" if x is None else f"{x:.0e}"
 
@@ -118,6 +127,7 @@ def cmd_run(args) -> int:
     from conformance.lessons import LESSONS
     from conformance.optimizer_specs import OPTIMIZER_SPECS
     from frameworks import FRAMEWORKS, missing_reason, versions
+    from frameworks.backends import backend_reason
     from nnparity import workers
 
     lessons = _choices(args.lesson, list(LESSONS), "--lesson")
@@ -126,6 +136,8 @@ def cmd_run(args) -> int:
     checks = _choices(args.check, list(CHECKS), "--check")
     optimizers = _choices(args.optimizer, list(OPTIMIZER_SPECS), "--optimizer") if args.optimizer else [None]
     console = _console()
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1. Received: --jobs {args.jobs}")
 
     skipped = {fw: missing_reason(fw) for fw in frameworks if missing_reason(fw)}
     if args.framework and skipped:  # asked for by name: not having it is an error
@@ -138,7 +150,7 @@ def cmd_run(args) -> int:
 
     cases = [Case(lesson, fw, dt, opt) for lesson in lessons for opt in optimizers for fw in frameworks
              for dt in dtypes]
-    here, elsewhere = workers.split(frameworks)
+    here, elsewhere = workers.parallel(*workers.split(frameworks), jobs=args.jobs)
     results = []
     started = time.perf_counter()
     children = [workers.start(fws, lessons, dtypes, checks, optimizers) for fws in elsewhere.values()]
@@ -197,8 +209,8 @@ def cmd_run(args) -> int:
     for r in failed:
         console.print(f"[bold red]FAIL[/] {r.check} {r.case.id}", markup=True)
         console.print(r.comparison.message(), markup=False, highlight=False)
-    # the walk needs the framework's twin: only for the frameworks this process runs
-    divergences = first_divergences([r for r in failed if r.case.framework in here])
+    # the walk needs the framework's twin: for the frameworks this process can import (not Keras on another backend)
+    divergences = first_divergences([r for r in failed if backend_reason(r.case.framework) is None])
     for case, divergence in divergences.items():
         text = divergence.message() if divergence else f"{case.id}: the walk found no quantity that disagrees"
         console.print(text, markup=False, highlight=False)
@@ -267,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace each lesson's optimizer with this named setting for the step and trajectory "
                    "checks (repeatable; `nnparity optimizers` lists them)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    p.add_argument("--jobs", type=int, default=_cpus(), metavar="N",
+                   help="processes to run frameworks in at once (default: the CPUs this process may use, "
+                   f"{_cpus()} here); 1 runs torch and Keras on TensorFlow in this process, one after the other")
     p.set_defaults(func=cmd_run)
 
     from . import check, plot, report, show  # each command in its own module

@@ -80,10 +80,26 @@ class Worker:
             os.unlink(self.results_path)
 
 
+def parallel(here: list[str], elsewhere: dict[str, list[str]], jobs: int) -> tuple[list[str], dict[str, list[str]]]:
+    """Move frameworks this process could run into children of their own, while ``jobs`` allows.
+
+    Each framework's checks are independent of the others', so with two cores torch can run in
+    a child while this process runs Keras: the run takes the longer of the two, not their sum.
+    The last framework of ``here`` stays in this process (it prints the table, and the
+    first-divergence walk of a failure runs here for every framework this process can import).
+    """
+    here, elsewhere = list(here), dict(elsewhere)
+    while len(here) > 1 and len(elsewhere) + 1 < jobs:
+        fw = here.pop(0)
+        elsewhere[f"framework:{fw}"] = [fw]  # a key of its own: keras-torch is under "torch"
+    return here, elsewhere
+
+
 def start(frameworks: list[str], lessons: list[str], dtypes: list[str], checks: list[str],
           optimizers=(None,)) -> Worker:
-    """Start a child for ``frameworks`` (all on one Keras backend) over the given part of the matrix."""
-    backend = {KERAS_BACKENDS[fw] for fw in frameworks}
+    """Start a child for ``frameworks`` (all on one Keras backend, or one framework without Keras)
+    over the given part of the matrix."""
+    backend = {KERAS_BACKENDS.get(fw, fw) for fw in frameworks}
     if len(backend) != 1:
         raise ValueError(f"one worker runs one Keras backend; got {sorted(backend)} for {frameworks}")
     spec = {"frameworks": frameworks, "lessons": lessons, "dtypes": dtypes, "checks": checks,

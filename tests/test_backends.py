@@ -123,3 +123,39 @@ def test_run_starts_a_worker_per_backend_and_merges_their_results(tmp_path, caps
             assert r["passed"] is True and r["known"] is None, r
     assert "known difference keras-float64-computed-in-float32" in printed
     assert "5 passed, 0 failed, 0 skipped, 1 known differences" in printed
+
+
+def test_parallel_moves_all_but_the_last_in_process_framework_to_children_while_jobs_allow():
+    here, elsewhere = ["torch", "keras"], {"jax": ["keras-jax"], "torch": ["keras-torch"]}
+    assert workers.parallel(here, elsewhere, jobs=1) == (here, elsewhere)  # one job: nothing moves
+    assert workers.parallel(here, elsewhere, jobs=3) == (here, elsewhere)  # 2 children + this process = 3
+    assert workers.parallel(here, elsewhere, jobs=4) == (["keras"], {**elsewhere, "framework:torch": ["torch"]})
+    assert workers.parallel(["torch", "keras"], {}, jobs=2) == (["keras"], {"framework:torch": ["torch"]})
+    assert workers.parallel(["keras"], {}, jobs=8) == (["keras"], {})  # this process always runs one
+
+
+@needs("torch")
+@needs("keras")
+def test_run_in_parallel_gives_the_results_of_a_serial_run(tmp_path):
+    """--jobs 2 runs torch in a child of its own, Keras here: the same results, in the same order, as --jobs 1.
+
+    Run as a command (a process of its own), so this test's worker does not import TensorFlow.
+    """
+    runs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}.json"
+        argv = ["run", "--lesson", "xor-mse", "--framework", "torch", "--framework", "keras", "--check", "forward",
+                "--check", "gradients", "--check", "step", "--jobs", str(jobs), "--json", str(out)]
+        done = subprocess.run([sys.executable, "-m", "nnparity", *argv], capture_output=True, text=True,
+                              timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        runs[jobs] = json.loads(out.read_text())["results"]
+    assert [(r["framework"], r["dtype"], r["check"]) for r in runs[1]] == [
+        (fw, dt, check) for fw in ("torch", "keras") for dt in ("float64", "float32")
+        for check in ("forward", "gradients", "step")]
+    assert runs[1] == runs[2]
+
+
+def test_run_refuses_zero_jobs(capsys):
+    assert main(["run", "--jobs", "0"]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err
