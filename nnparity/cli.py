@@ -106,6 +106,11 @@ def cmd_optimizers(args) -> int:
     return EXIT_OK
 
 
+# `nnparity run` without --framework: PyTorch and Keras on its default backend (TensorFlow), the two
+# frameworks the lessons compare. Keras on JAX and on torch are named, or included by --framework all.
+DEFAULT_FRAMEWORKS = ("torch", "keras")
+
+
 def _cpus() -> int:
     """The CPUs this process may run on (its affinity, which containers and taskset narrow)."""
     try:
@@ -131,7 +136,9 @@ def cmd_run(args) -> int:
     from nnparity import workers
 
     lessons = _choices(args.lesson, list(LESSONS), "--lesson")
-    frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
+    by_name = bool(args.framework) and "all" not in args.framework  # named: not having one is an error
+    frameworks = (_choices(args.framework, list(FRAMEWORKS), "--framework") if by_name
+                  else list(FRAMEWORKS) if args.framework else list(DEFAULT_FRAMEWORKS))
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
     checks = _choices(args.check, list(CHECKS), "--check")
     optimizers = _choices(args.optimizer, list(OPTIMIZER_SPECS), "--optimizer") if args.optimizer else [None]
@@ -140,13 +147,18 @@ def cmd_run(args) -> int:
         raise UsageError(f"--jobs must be at least 1. Received: --jobs {args.jobs}")
 
     skipped = {fw: missing_reason(fw) for fw in frameworks if missing_reason(fw)}
-    if args.framework and skipped:  # asked for by name: not having it is an error
+    if by_name and skipped:
         raise UsageError("; ".join(skipped.values()))
     for fw, reason in skipped.items():
         console.print(f"[yellow]skipped {fw}[/]: {reason}")
     frameworks = [fw for fw in frameworks if fw not in skipped]
     if not frameworks:
         raise UsageError("no framework to compare against is installed: pip install 'nnparity[all]'")
+    if not args.framework:
+        others = [fw for fw in FRAMEWORKS if fw not in frameworks and not missing_reason(fw)]
+        if others:
+            console.print(f"also installed: {', '.join(others)} (Keras on another backend, a process each): "
+                          "add them with --framework all", highlight=False)
 
     cases = [Case(lesson, fw, dt, opt) for lesson in lessons for opt in optimizers for fw in frameworks
              for dt in dtypes]
@@ -269,8 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the conformance matrix (lessons x frameworks x dtypes x checks)")
     p.add_argument("--lesson", action="append", metavar="NAME", help="a lesson (repeatable; default: all)")
     p.add_argument("--framework", action="append", metavar="NAME",
-                   help="torch, keras (on TensorFlow), keras-jax or keras-torch (repeatable; default: every one "
-                   "installed; Keras on another backend runs in a child process)")
+                   help="torch, keras (on TensorFlow), keras-jax or keras-torch (repeatable), or all (every one "
+                   "installed); default: torch and keras. Keras on another backend runs in a child process")
     p.add_argument("--dtype", action="append", metavar="DTYPE", help="float64 or float32 (repeatable; default: both)")
     p.add_argument("--check", action="append", metavar="NAME",
                    help="forward, loss, gradients, step, trajectory, training or gradient_norms "

@@ -127,3 +127,21 @@ def test_deep_lessons_fit_a_row_of_the_lessons_table(capsys):
     assert main(["lessons"]) == 0
     printed = capsys.readouterr().out
     assert "2-16x10-1" in printed and "relu x10, sigmoid" in printed
+
+
+def test_run_defaults_to_torch_and_keras_and_names_the_other_installed_backends(tmp_path, capsys):
+    """Without --framework: torch and Keras on TensorFlow (the lessons' two frameworks); --framework all adds
+    every other installed one, and the default run says which those are."""
+    from nnparity.cli import DEFAULT_FRAMEWORKS
+
+    assert DEFAULT_FRAMEWORKS == ("torch", "keras")
+    out = tmp_path / "r.json"
+    installed = available_frameworks()
+    assert main(["run", "--lesson", "neuron", "--check", "loss", "--dtype", "float64", "--jobs", "1",
+                 "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    ran = [r["framework"] for r in json.loads(out.read_text())["results"]]
+    assert ran == [fw for fw in DEFAULT_FRAMEWORKS if fw in installed]
+    others = [fw for fw in installed if fw not in DEFAULT_FRAMEWORKS]
+    if others:
+        assert f"also installed: {', '.join(others)}" in printed and "--framework all" in printed
