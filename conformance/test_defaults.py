@@ -29,18 +29,12 @@ import inspect
 import numpy as np
 import pytest
 
-from frameworks import unavailable_reason
 from reference import MLP, get_activation, get_initializer, get_loss
 from reference.losses import BinaryCrossEntropy, CategoricalCrossEntropy
 
 from .compare import assert_agree, compare, tolerance
 from .components import INIT_FANS, activation_inputs, compare_draws, loss_inputs
-
-
-def needs(framework):
-    reason = unavailable_reason(framework)
-    if reason:
-        pytest.skip(reason)
+from .helpers import needs
 
 
 # ----- LeakyReLU's slope ---------------------------------------------------------------------------------------

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from frameworks import unavailable_reason
-
+from .helpers import needs
 from .lessons import LESSONS
 from .reference_float32 import FLOAT32_CHECKS, compare_float32
 
@@ -23,12 +22,7 @@ FRAMEWORKS_CHECKED = ("torch", "keras")
 @pytest.mark.parametrize("framework", FRAMEWORKS_CHECKED)
 @pytest.mark.parametrize("check", FLOAT32_CHECKS)
 @pytest.mark.parametrize("lesson", list(LESSONS))
-def test_reference_in_float32_agrees_with_the_framework_in_float32(lesson, check, framework, request):
-    chosen = request.config.getoption("framework")
-    if chosen and framework not in chosen:
-        pytest.skip(f"--framework {' '.join(chosen)} was chosen")
-    reason = unavailable_reason(framework)
-    if reason:
-        pytest.skip(reason)
+def test_reference_in_float32_agrees_with_the_framework_in_float32(lesson, check, framework):
+    needs(framework)
     comparison = compare_float32(check, LESSONS[lesson], framework)
     assert comparison.passed, comparison.message()
