@@ -196,3 +196,21 @@ def test_mlp_fuses_sigmoid_and_bce_by_default():
     assert compare({"loss": np.asarray(model.loss_value(z, y))}, {"loss": np.asarray(fused)},
                    atol=1e-12, rtol=1e-12).passed
     assert abs(fused - on_probabilities) > 1e-3  # the two forms really differ here
+
+
+# ----- optimizers: the convention left out ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+def test_an_optimizer_without_arguments_is_torch_s(optimizer):
+    """``Adam()`` is ``torch.optim.Adam(params)``: torch's convention, every hyper-parameter torch's default
+    (``config()``, under Keras's names); no clipping. (``Adam(convention="keras")`` is Keras's: test_conventions.py.)"""
+    needs("torch")
+    from reference import OPTIMIZERS
+
+    from .test_conventions import torch_defaults
+
+    theirs = torch_defaults(optimizer)
+    config = OPTIMIZERS[optimizer]().config()
+    assert config.pop("convention") == "torch"
+    assert config == pytest.approx(theirs), f"{optimizer}() is not torch.optim's default"
