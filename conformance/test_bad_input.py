@@ -26,6 +26,7 @@ from reference import MLP, SGD, Adagrad, Adam, MiniBatches, RMSprop, get_activat
 from reference import get_optimizer
 from reference.batchnorm import BatchNorm
 from reference.dropout import Dropout
+from reference.regularizers import L2
 
 from .helpers import needs
 
@@ -126,6 +127,12 @@ def torch_batchnorm_on(n):
     return torch.nn.BatchNorm1d(3).train()(torch.ones(n, 3))
 
 
+def keras_l2(factor):
+    import keras
+
+    return keras.regularizers.L2(factor)
+
+
 def torch_loader(batch_size):
     import torch
 
@@ -224,6 +231,8 @@ BAD_INPUTS = {b.name: b for b in (
                                running_variance="unbiased").forward(ones(1, 3)), ValueError,
              ("BatchNorm: training needs at least 2 samples per batch", "N=1"),
              {"torch": lambda: torch_batchnorm_on(1)}),
+    BadInput("negative-l2-factor", lambda: L2(-0.01), ValueError,
+             ("L2: expected a non-negative factor", "l2=-0.01"), {"keras": lambda: keras_l2(-0.01)}),
     BadInput("batch-size-0", lambda: MiniBatches(4, 0), ValueError,
              ("MiniBatches: expected a positive integer batch_size", "batch_size=0"),
              {"torch": lambda: torch_loader(0)}),
@@ -277,6 +286,7 @@ FRAMEWORK_SAYS = {
     ("dropout-rate-below-0", "torch"): "dropout probability has to be between 0 and 1, but got -0.1",
     ("dropout-rate-below-0", "keras"): "Received: rate=-0.1",
     ("batchnorm-training-on-one-sample", "torch"): "Expected more than 1 value per channel when training",
+    ("negative-l2-factor", "keras"): "expected a non-negative float",
     ("batch-size-0", "torch"): "batch_size should be a positive integer value",
 }
 
