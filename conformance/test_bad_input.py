@@ -22,9 +22,9 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from reference import MLP, SGD, Adagrad, Adam, MiniBatches, RMSprop, get_activation, get_initializer, get_loss
-from reference import get_optimizer
-from reference.batchnorm import BatchNorm
+from reference import MLP, SGD, Adagrad, Adam, MiniBatches, RegularizedMLP, RMSprop, get_activation, get_initializer
+from reference import get_loss, get_optimizer
+from reference.batchnorm import BatchNorm, BatchNormConvention
 from reference.dropout import Dropout
 from reference.regularizers import L2
 
@@ -133,10 +133,66 @@ def keras_l2(factor):
     return keras.regularizers.L2(factor)
 
 
+def dropout_with_mask(shape):
+    d = Dropout(0.5)
+    d.set_mask(np.ones(shape, dtype=bool))
+    return d
+
+
+def torch_sampler(n):
+    import torch
+
+    return torch.utils.data.RandomSampler(torch.utils.data.TensorDataset(torch.ones(n, 2)))
+
+
 def torch_loader(batch_size):
     import torch
 
     return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 2)), batch_size=batch_size)
+
+
+def torch_bn_mlp_load(drop=(), extra=(), gamma_shape=(3,)):
+    """torch's Linear(2, 3), BatchNorm1d(3), ReLU, Linear(3, 1), loaded with a state dict missing ``drop``,
+    with ``extra`` keys, and a BatchNorm weight of ``gamma_shape``."""
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    state = {k: v for k, v in model.state_dict().items() if k not in drop}
+    state.update({k: torch.ones(3) for k in extra})
+    state["1.weight"] = torch.ones(*gamma_shape)
+    model.load_state_dict(state)
+
+
+def torch_batchnorm_3_on(x_shape):
+    import torch
+
+    return torch.nn.BatchNorm1d(3).train()(torch.ones(*x_shape))
+
+
+def torch_batchnorm_weights(shapes):
+    import torch
+
+    return torch_load_into(torch.nn.BatchNorm1d(3), shapes)
+
+
+def torch_load_into(module, shapes):
+    import torch
+
+    module.load_state_dict({**module.state_dict(), **{k: torch.ones(*s) for k, s in shapes.items()}})
+
+
+DENSE_2_3_1 = {"W1": ones(2, 3), "b1": ones(3), "W2": ones(3, 1), "b2": ones(1)}
+BN_3 = {"gamma1": ones(3), "beta1": ones(3), "moving_mean1": ones(3), "moving_variance1": ones(3)}
+TORCH_BN = BatchNormConvention(momentum=0.9, epsilon=1e-5, running_variance="unbiased")
+
+
+def regularized(params, **kwargs):
+    return RegularizedMLP(params, ["relu", "linear"], **kwargs)
+
+
+def batchnorm(gamma=None, beta=None, momentum=0.9, epsilon=1e-5, running_variance="unbiased"):
+    return BatchNorm(ones(3) if gamma is None else gamma, ones(3) if beta is None else beta, ones(3), ones(3),
+                     momentum=momentum, epsilon=epsilon, running_variance=running_variance)
 
 
 BAD_INPUTS = {b.name: b for b in (
@@ -233,6 +289,58 @@ BAD_INPUTS = {b.name: b for b in (
              {"torch": lambda: torch_batchnorm_on(1)}),
     BadInput("negative-l2-factor", lambda: L2(-0.01), ValueError,
              ("L2: expected a non-negative factor", "l2=-0.01"), {"keras": lambda: keras_l2(-0.01)}),
+    BadInput("batchnorm-parameters-missing", lambda: regularized(DENSE_2_3_1, batchnorm=TORCH_BN), ValueError,
+             ("RegularizedMLP: parameter names do not match the layers",
+              "missing ['beta1', 'gamma1', 'moving_mean1', 'moving_variance1']", "BatchNorm needs gamma, beta"),
+             {"torch": lambda: torch_bn_mlp_load(drop=("1.bias", "1.running_mean"))}),
+    BadInput("batchnorm-parameters-without-batchnorm", lambda: regularized({**DENSE_2_3_1, **BN_3}), ValueError,
+             ("unexpected ['beta1', 'gamma1', 'moving_mean1', 'moving_variance1']",
+              "no batchnorm: only W1, b1, ... are expected"),
+             {"torch": lambda: torch_load({"weight": (3, 2), "bias": (3,), "gamma1": (3,)})}),
+    BadInput("batchnorm-gamma-of-the-wrong-size",
+             lambda: regularized({**DENSE_2_3_1, **BN_3, "gamma1": ones(4)}, batchnorm=TORCH_BN), ValueError,
+             ("gamma1 must have shape (3,)", "W1 (2, 3)", "Received: (4,)"),
+             {"torch": lambda: torch_bn_mlp_load(gamma_shape=(4,))}),
+    BadInput("batchnorm-not-a-convention", lambda: regularized({**DENSE_2_3_1, **BN_3}, batchnorm="torch"), TypeError,
+             ("batchnorm must be a BatchNormConvention", "batchnorm='torch'")),
+    BadInput("batchnorm-beta-of-the-wrong-shape", lambda: batchnorm(beta=ones(4)), ValueError,
+             ("BatchNorm: beta must have gamma's shape (3,)", "beta.shape=(4,)"),
+             {"torch": lambda: torch_batchnorm_weights({"bias": (4,)})}),
+    BadInput("batchnorm-moving-mean-of-the-wrong-shape", lambda: batchnorm(gamma=ones(3, 1), beta=ones(3, 1)),
+             ValueError, ("BatchNorm: moving_mean must have gamma's shape (3, 1)", "moving_mean.shape=(3,)"),
+             {"torch": lambda: torch_batchnorm_weights({"running_mean": (4,)})}),
+    BadInput("batchnorm-moving-variance-of-the-wrong-shape",
+             lambda: BatchNorm(ones(3), ones(3), ones(3), ones(4), momentum=0.9, epsilon=1e-5, running_variance="biased"),
+             ValueError, ("BatchNorm: moving_variance must have gamma's shape (3,)", "moving_variance.shape=(4,)"),
+             {"torch": lambda: torch_batchnorm_weights({"running_var": (4,)})}),
+    BadInput("batchnorm-gamma-2-d", lambda: BatchNorm(ones(3, 1), ones(3, 1), ones(3, 1), ones(3, 1), momentum=0.9,
+                                                      epsilon=1e-5, running_variance="biased"), ValueError,
+             ("BatchNorm: gamma must be 1-D (units,)", "gamma.shape=(3, 1)"),
+             {"torch": lambda: torch_batchnorm_weights({"weight": (3, 1), "bias": (3, 1)})}),
+    BadInput("batchnorm-momentum-above-1", lambda: batchnorm(momentum=1.5), ValueError,
+             ("BatchNorm: expected 0 <= momentum <= 1", "momentum=1.5")),  # torch and Keras take any momentum
+    BadInput("batchnorm-epsilon-0", lambda: batchnorm(epsilon=0.0), ValueError,
+             ("BatchNorm: expected a positive epsilon", "epsilon=0.0")),  # 0 divides by 0 on a constant unit
+    BadInput("batchnorm-unknown-running-variance", lambda: batchnorm(running_variance="sample"), ValueError,
+             ("running_variance must be one of ('unbiased', 'biased')", "running_variance='sample'")),
+    BadInput("batchnorm-x-of-the-wrong-width", lambda: batchnorm().forward(ones(5, 4)), ValueError,
+             ("BatchNorm: x must have shape (N, 3)", "x.shape=(5, 4)"),
+             {"torch": lambda: torch_batchnorm_3_on((5, 4))}),
+    BadInput("batchnorm-backward-before-forward", lambda: batchnorm().backward(ones(5, 3)), RuntimeError,
+             ("BatchNorm.backward called before forward",)),
+    BadInput("mlp-backward-before-forward", lambda: mlp_2_3_1().backward(ones(5, 1)), RuntimeError,
+             ("MLP.backward called before forward",)),
+    BadInput("dense-backward-before-forward", lambda: mlp_2_3_1().layers[0].backward(ones(5, 3)), RuntimeError,
+             ("Dense.backward called before forward",)),
+    BadInput("dropout-mask-not-boolean", lambda: Dropout(0.5).set_mask(ones(5, 3)), TypeError,
+             ("Dropout.set_mask: expected a boolean keep-mask", "dtype=float64")),
+    BadInput("dropout-mask-of-the-wrong-shape", lambda: dropout_with_mask((5, 4)).forward(ones(5, 3)), ValueError,
+             ("the keep-mask has shape (5, 4)", "activations have shape (5, 3)")),
+    BadInput("no-samples", lambda: MiniBatches(0, 2), ValueError,
+             ("MiniBatches: expected a positive number of samples", "n_samples=0"),
+             {"torch": lambda: torch_sampler(0)}),
+    BadInput("negative-steps", lambda: MiniBatches(4, 2).take(-1), ValueError,
+             ("MiniBatches.take: expected a number of steps >= 0", "steps=-1")),
     BadInput("batch-size-0", lambda: MiniBatches(4, 0), ValueError,
              ("MiniBatches: expected a positive integer batch_size", "batch_size=0"),
              {"torch": lambda: torch_loader(0)}),
@@ -287,6 +395,15 @@ FRAMEWORK_SAYS = {
     ("dropout-rate-below-0", "keras"): "Received: rate=-0.1",
     ("batchnorm-training-on-one-sample", "torch"): "Expected more than 1 value per channel when training",
     ("negative-l2-factor", "keras"): "expected a non-negative float",
+    ("batchnorm-parameters-missing", "torch"): "Missing key(s) in state_dict",
+    ("batchnorm-parameters-without-batchnorm", "torch"): 'Unexpected key(s) in state_dict: "gamma1"',
+    ("batchnorm-gamma-of-the-wrong-size", "torch"): "size mismatch for 1.weight",
+    ("batchnorm-beta-of-the-wrong-shape", "torch"): "size mismatch for bias",
+    ("batchnorm-moving-mean-of-the-wrong-shape", "torch"): "size mismatch for running_mean",
+    ("batchnorm-moving-variance-of-the-wrong-shape", "torch"): "size mismatch for running_var",
+    ("batchnorm-gamma-2-d", "torch"): "size mismatch for weight",
+    ("batchnorm-x-of-the-wrong-width", "torch"): "running_mean should contain 4 elements not 3",
+    ("no-samples", "torch"): "num_samples should be a positive integer value",
     ("batch-size-0", "torch"): "batch_size should be a positive integer value",
 }
 
