@@ -97,6 +97,23 @@ TOLERANCES: dict[str, Tolerance] = {
         "mistake of tests/test_regularizer_teeth.py still misses it by 18x or more (the smallest: torch's "
         "running variance taken biased, 6.1e-4).",
     ),
+    "float32 reference": Tolerance(
+        atol=5e-6,
+        rtol=5e-6,
+        reason="the reference computing in float32 itself (MLP(dtype='float32'), "
+        "conformance/reference_float32.py) against a float32 framework: both round at every "
+        "operation, in their own order. Measured at most 3.6e-7 absolute (Keras forward of "
+        "tanh-4-5-4-1, z3; torch: 2.5e-7, gradients of sensor, b2) over forward, loss, gradients "
+        "and one step of every lesson without BatchNorm. The float32 row's 5e-6 is 14x that.",
+    ),
+    "float32 reference batchnorm": Tolerance(
+        atol=3e-5,
+        rtol=5e-6,
+        reason="as the float32 reference row, for a lesson with BatchNorm, whose division by the "
+        "batch std amplifies rounding (see the float32 batchnorm row): measured at most 6.7e-6 "
+        "(bn2, Keras forward of spiral-batchnorm; torch 1.5e-6). The float32 batchnorm row's 3e-5 "
+        "is 4.5x that.",
+    ),
     "sampling": Tolerance(
         atol=0.03,
         rtol=0.0,

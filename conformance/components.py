@@ -177,11 +177,21 @@ def run_initializer(name: str, framework: str) -> Comparison:
     args, by_framework = INITIALIZER_CASES[name]
     fan_in, fan_out = INIT_FANS
     theirs = _module(framework).initializer(name, args, fan_in, fan_out, seed=1)
-    init, rng = get_initializer(name, **args, **by_framework[framework]), np.random.default_rng(1)
+    init = get_initializer(name, **args, **by_framework[framework])
+    return compare_draws(init, theirs, what=f"initializer-{name}-{framework}")
+
+
+def compare_draws(init, theirs: np.ndarray, what: str) -> Comparison:
+    """The reference initializer ``init`` against a framework's kernel ``theirs`` of shape ``INIT_FANS``.
+
+    ``init`` draws as many 10x10 kernels (fans ``INIT_FANS``) as ``theirs`` holds weights;
+    the two samples are compared as ``run_initializer`` says.
+    """
+    fan_in, fan_out = INIT_FANS
+    rng = np.random.default_rng(1)
     n_kernels = theirs.size // (INIT_KERNEL[0] * INIT_KERNEL[1])
     kernels = [init(INIT_KERNEL, rng, fan_in=fan_in, fan_out=fan_out) for _ in range(n_kernels)]
     ours = np.stack(kernels).reshape(theirs.shape)
-    what = f"initializer-{name}-{framework}"
     unit = float(theirs.std())
     if unit == 0.0:
         tol = tolerance("float64")

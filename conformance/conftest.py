@@ -40,6 +40,13 @@ def _parametrizes(metafunc, name) -> bool:
     return False
 
 
+def pytest_configure(config):
+    from . import helpers
+
+    # tests that name their frameworks themselves (test_conventions.py, test_defaults.py) honour --framework too
+    helpers.CHOSEN_FRAMEWORKS = config.getoption("framework")
+
+
 def pytest_generate_tests(metafunc):
     config = metafunc.config
     if "framework" in metafunc.fixturenames and not _parametrizes(metafunc, "framework"):

@@ -9,6 +9,23 @@ from frameworks import unavailable_reason
 from .checks import Case, CheckResult, run_check
 from .known import KNOWN_DIFFERENCES, known_difference
 
+# ``--framework`` as given on the command line (None: every framework), set by conformance/conftest.py.
+CHOSEN_FRAMEWORKS: list[str] | None = None
+
+
+def skip_reason(framework: str) -> str | None:
+    """Why a test that names ``framework`` itself cannot run it here: left out by ``--framework``, or absent."""
+    if CHOSEN_FRAMEWORKS and framework not in CHOSEN_FRAMEWORKS:
+        return f"--framework {' '.join(CHOSEN_FRAMEWORKS)} leaves {framework} out"
+    return unavailable_reason(framework)
+
+
+def needs(framework: str) -> None:
+    """Skip the calling test unless ``framework`` is chosen and installed (``skip_reason``)."""
+    reason = skip_reason(framework)
+    if reason:
+        pytest.skip(reason)
+
 
 def check_case(check: str, case: Case) -> CheckResult:
     """Run ``check`` on ``case``; skip if its framework cannot run here; fail with the report.

@@ -21,9 +21,10 @@ import pytest
 
 from conformance.checks import case_inputs, reference_model, training_batches
 from conformance.compare import assert_agree, compare, tolerance
+from conformance.helpers import needs, skip_reason
 from conformance.lessons import canonical_params, get_lesson, lesson_data
 from conformance.optimizer_specs import OPTIMIZER_SPECS
-from frameworks import get_twin, unavailable_reason
+from frameworks import get_twin
 from reference import CONVENTIONS, OPTIMIZERS, get_optimizer
 
 LESSON, DTYPE, STEPS = "spiral", "float64", 10
@@ -65,12 +66,6 @@ SAME = {
     "adamw-decay": ("adamw", spec("adamw", epsilon=0.0), None),  # p (1 - lr wd) vs p - p wd lr; epsilon 0: no eps rule
     "clipvalue": ("sgd", spec("sgd", clipvalue=0.02), None),
 }
-
-
-def needs(framework):
-    reason = unavailable_reason(framework)
-    if reason:
-        pytest.skip(reason)
 
 
 def finite(params: dict) -> dict:
@@ -170,9 +165,9 @@ def test_adagrad_initial_accumulator_defaults_differ():
     tol = tolerance(DTYPE)
     torch_ref, keras_ref = (reference_run(c, "adagrad", hyper, None) for c in CONVENTIONS)
     assert compare(torch_ref, keras_ref, atol=0.0, rtol=0.0).max_abs_err == pytest.approx(6.684e-2, rel=0.01)
-    if unavailable_reason("torch") is None:
+    if skip_reason("torch") is None:
         assert_agree(framework_run("torch", "adagrad", hyper, None), torch_ref, atol=tol.atol, rtol=tol.rtol)
-    if unavailable_reason("keras") is None:
+    if skip_reason("keras") is None:
         # NUMERICS.md gotcha 2: the default 0.1, a Python float, becomes float32(0.1) = 0.10000000149...
         # even in float64: 1.2e-10 away from the exact formula after 10 steps, and exact with that number.
         keras_run = framework_run("keras", "adagrad", hyper, None)

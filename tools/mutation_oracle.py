@@ -38,8 +38,8 @@ def mutmut_statuses(root: Path) -> dict[str, str]:
     return statuses
 
 
-def oracle(framework: str):
-    """A function mutant -> (killed, by what): the conformance checks against ``framework``."""
+def oracle(framework: str, checks=None):
+    """A function mutant -> (killed, by what): the conformance checks (``checks``, default all) against ``framework``."""
     from conformance.checks import CHECKS, DTYPES, Case, run_check
     from conformance.components import all_components, run_component
     from conformance.lessons import LESSONS
@@ -54,7 +54,7 @@ def oracle(framework: str):
                 if not run_component(component).passed:
                     return True, component.id
             for case in cases:
-                for check in CHECKS:
+                for check in checks or CHECKS:
                     if not run_check(check, case).passed:
                         return True, f"{check} of {case.id}"
             return False, ""
@@ -70,17 +70,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--framework", default="keras")
     parser.add_argument("--json", metavar="FILE", help="write {mutant: {status, killed, by}} to FILE")
+    parser.add_argument("--only", action="append", metavar="PREFIX",
+                        help="judge only the mutants whose name starts with PREFIX (repeatable), e.g. reference.losses")
+    parser.add_argument("--check", action="append", dest="checks", metavar="CHECK",
+                        help="run only this lesson check (repeatable; default every check of conformance/checks.py)")
     args = parser.parse_args(argv)
     root = Path(__file__).resolve().parent.parent
     mutants_dir = root / "mutants"
     if not mutants_dir.is_dir():
         parser.error(f"{mutants_dir} not found: run `mutmut run` first")
-    alive = {m: s for m, s in mutmut_statuses(root).items() if s in ALIVE}
+    alive = {m: s for m, s in mutmut_statuses(root).items()
+             if s in ALIVE and (not args.only or m.startswith(tuple(args.only)))}
     json_path = Path(args.json).resolve() if args.json else None
     os.environ["MUTANT_UNDER_TEST"] = ""
     sys.path.insert(0, str(mutants_dir))  # the mutated reference/, and its copies of conformance/ and frameworks/
     os.chdir(mutants_dir)
-    judge = oracle(args.framework)
+    judge = oracle(args.framework, args.checks)
     failing, by = judge("")
     if failing:
         parser.error(f"without any mutant, {by} already fails against {args.framework}: fix that first")
