@@ -31,7 +31,6 @@ step, as Keras's JAX trainer does); on torch it runs eagerly.
 from __future__ import annotations
 
 import contextlib
-import weakref
 
 
 def tensorflow_gradients(model, loss_fn, x, y, variables):
@@ -45,13 +44,18 @@ def tensorflow_gradients(model, loss_fn, x, y, variables):
 
 
 # On JAX, every computation runs as one jax.jit, compiled once per model and argument shapes and
-# kept here: run eagerly, JAX compiles every op for every new shape, one XLA compilation each
-# (about 70 for one gradient call of a 3-layer lesson), which took most of the keras-jax time.
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {key: compiled function}
-
-
+# kept on the model: run eagerly, JAX compiles every op for every new shape, one XLA compilation
+# each (about 70 for one gradient call of a 3-layer lesson), which took most of the keras-jax time.
 def _compiled(model, key, build):
-    cache = _COMPILED.setdefault(model, {})
+    """The compiled function ``key`` of ``model``, built by ``build()`` the first time.
+
+    Kept in an attribute of the model (set past Keras's attribute tracking), so it goes
+    when the model goes (``frameworks.get_twin`` keeps a bounded number of twins).
+    """
+    cache = model.__dict__.get("_nnparity_compiled")
+    if cache is None:
+        cache = {}
+        object.__setattr__(model, "_nnparity_compiled", cache)
     if key not in cache:
         cache[key] = build()
     return cache[key]

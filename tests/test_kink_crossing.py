@@ -95,3 +95,14 @@ def test_a_wrong_adam_is_not_explained(runs):
     failed = [k for k in TRAJECTORY_STEPS if apart(wrong[k], reference[k]) > TOLERANCES["float32"].atol]
     assert failed, "the wrong beta_1 should fail the trajectory check"
     assert explain_paths(LESSON, X, batches, reference, wrong, "float32", failed_snapshots=failed) is None
+
+
+def test_the_known_difference_covers_float32_trajectories_only():
+    from conformance.known import known_difference
+
+    for framework in ("torch", "keras", "keras-jax", "keras-torch"):
+        assert known_difference(framework, "float32", "trajectory").name == "float32-relu-kink-crossing"
+        for check in ("forward", "gradients", "step", "training", None):
+            difference = known_difference(framework, "float32", check)
+            assert difference is None or difference.name != "float32-relu-kink-crossing", (framework, check)
+    assert known_difference("torch", "float64", "trajectory") is None
