@@ -306,7 +306,11 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
         if evidence is not None:
             known, info = difference.name, {difference.name: evidence}
     elif difference is not None:
-        if compare_check(check, got, want, lesson, case.dtype, what, tol_dtype=difference.bound, scale=scale).passed:
+        # The difference computes in the bound's precision (float32): a value under its smallest normal
+        # underflows there, so the magnitudes' floor is the bound's tiny / eps (magnitudes.py).
+        bound_scale = magnitudes(check, lesson, model, params, X, y, difference.bound) if scaled else None
+        if compare_check(check, got, want, lesson, case.dtype, what, tol_dtype=difference.bound,
+                         scale=bound_scale).passed:
             known = difference.name
     return CheckResult(case, check, result, info, known=known)
 
