@@ -283,9 +283,9 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
         return CheckResult(case, check, Comparison(f"{check} of {case.id}", tol.atol, tol.rtol), skipped=reason)
     if check in OWN_MODULE_CHECKS:
         comparison, info = OWN_MODULE_CHECKS[check](lesson, case.framework, case.dtype)
-        difference = None if comparison.passed else known_difference(case.framework, case.dtype)
+        difference = None if comparison.passed else known_difference(case.framework, case.dtype, check)
         known = None
-        if difference is not None:
+        if difference is not None and difference.explains is None:
             bound, _ = OWN_MODULE_CHECKS[check](lesson, case.framework, case.dtype, tol_dtype=difference.bound)
             known = difference.name if bound.passed else None
         return CheckResult(case, check, comparison, info, known=known)
@@ -299,12 +299,20 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
         scale = magnitudes(check, lesson, model, params, X, y, case.dtype)
     what = f"{check} of {case.id}"
     result = compare_check(check, got, want, lesson, case.dtype, what, scale=scale)
-    known = None
-    difference = None if result.passed else known_difference(case.framework, case.dtype)
-    if difference is not None:
-        if compare_check(check, got, want, lesson, case.dtype, what, tol_dtype=difference.bound, scale=scale).passed:
+    known, info = None, {}
+    difference = None if result.passed else known_difference(case.framework, case.dtype, check)
+    if difference is not None and difference.explains is not None:
+        evidence = difference.explains(lesson, case, result)  # the mechanism, measured on this case
+        if evidence is not None:
+            known, info = difference.name, {difference.name: evidence}
+    elif difference is not None:
+        # The difference computes in the bound's precision (float32): a value under its smallest normal
+        # underflows there, so the magnitudes' floor is the bound's tiny / eps (magnitudes.py).
+        bound_scale = magnitudes(check, lesson, model, params, X, y, difference.bound) if scaled else None
+        if compare_check(check, got, want, lesson, case.dtype, what, tol_dtype=difference.bound,
+                         scale=bound_scale).passed:
             known = difference.name
-    return CheckResult(case, check, result, known=known)
+    return CheckResult(case, check, result, info, known=known)
 
 
 def all_cases(lessons, frameworks, dtypes, optimizers=(None,)) -> list[Case]:

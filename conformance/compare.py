@@ -76,7 +76,11 @@ TOLERANCES: dict[str, Tolerance] = {
         "carries that error, and Adam turns it into a step-sized one that the later steps spread. "
         "Measured after 100 steps: 5.3e-3 (torch), 1.2e-3 (Keras), and NumPy's own float32 run ends "
         "5.3e-3 from the float64 reference too: float32 rounding, not a framework. 2e-2 is about 4x; "
-        "absolute, since the difference is a fraction of a step, whatever the weight's size. After 10 "
+        "absolute, since the difference is a fraction of a step, whatever the weight's size. Measured again "
+        "with the kink walk (conformance/kink_crossing.py): the runs part where a ReLU unit crosses its kink, "
+        "torch at step 81, Keras on TensorFlow, JAX (compiled step) and torch at step 100 (1.2e-3 after 100). "
+        "A crossing earlier in the run parts them further (keras-jax's eager step crossed at step 52: 0.088); "
+        "that is the known difference float32-relu-kink-crossing (known.py), not this row. After 10 "
         "steps this lesson keeps the float32 row (measured 2.1e-7 torch, 1.0e-6 Keras: "
         "`python -m conformance.measure_trajectory --lesson spiral-3-layer --optimizer lesson`).",
     ),

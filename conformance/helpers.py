@@ -44,9 +44,14 @@ def check_case(check: str, case: Case) -> CheckResult:
         pytest.xfail(f"known difference {difference.name} (within the {difference.bound} tolerance): "
                      f"{difference.explanation}")
     if not result.passed:
-        difference = known_difference(case.framework, case.dtype)
-        beyond = (f"\nThis is beyond what the known difference {difference.name} explains "
-                  f"(it predicts the {difference.bound} tolerance)." if difference else "")
+        difference = known_difference(case.framework, case.dtype, check)
+        beyond = ""
+        if difference is not None and difference.explains is not None:
+            beyond = (f"\nThe known difference {difference.name} does not explain it: its mechanism was not "
+                      f"found in this case, or not within rounding (conformance/known.py).")
+        elif difference is not None:
+            beyond = (f"\nThis is beyond what the known difference {difference.name} explains "
+                      f"(it predicts the {difference.bound} tolerance).")
         pytest.fail(
             f"{result.comparison.message()}{beyond}\n"
             f"Re-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype} "

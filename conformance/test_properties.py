@@ -24,7 +24,7 @@ Budget: the ``ci`` profile (conftest.py) runs a fixed, small number of examples;
 from __future__ import annotations
 
 import pytest
-from hypothesis import event, given, note
+from hypothesis import currently_in_test_context, event, given, note
 from hypothesis import strategies as st
 
 from .checks import Case, case_inputs, reference_model, run_check
@@ -56,6 +56,21 @@ FOUND = {
         dataset_args=(('samples', 1), ('features', 23), ('outputs', 1), ('targets', 'binary'), ('scale', 30.0),
                       ('seed', 2)),
     ), "float32"),
+    # float64 on keras-torch (found by the thorough run, shrunk): a saturated sigmoid's 1.2e-98 reaches a
+    # Dense that Keras computes in float32 (known difference keras-float64-computed-in-float32), where it
+    # underflows to 0, so dL/dW2[1, 0] is 0 for the reference's 2e-98. The difference's float32 bound now
+    # floors the magnitudes at float32's tiny / eps, the precision it computes in (checks.run_check).
+    "float64-underflowing-in-a-float32-dense": (Lesson(
+        name='property',
+        sizes=(1, 2, 1, 1),
+        activations=('sigmoid', 'relu', 'leaky_relu'),
+        loss='mse',
+        init='glorot_uniform',
+        dataset='random',
+        seed_text='a random lesson drawn by conformance/strategies.py',
+        dataset_args=(('samples', 1), ('features', 1), ('outputs', 1), ('targets', 'real'), ('scale', 1000.0),
+                      ('seed', 1)),
+    ), "float64"),
 }
 
 
@@ -63,6 +78,12 @@ FOUND = {
 def test_what_the_thorough_runs_found(framework, found):
     lesson, dtype = FOUND[found]
     check_random_lesson(framework, lesson, dtype)
+
+
+def _count(what: str) -> None:
+    """Count ``what`` in hypothesis's statistics (a FOUND lesson runs outside hypothesis: nothing to count)."""
+    if currently_in_test_context():
+        event(what)
 
 
 def check_random_lesson(framework, lesson, dtype):
@@ -73,13 +94,13 @@ def check_random_lesson(framework, lesson, dtype):
     why = ambiguity(lesson, model, X, uses_probabilities(lesson.loss, framework, lesson.activations[-1]), dtype)
     checks = PROPERTY_CHECKS
     if why:
-        event(f"forward only: {why}")
+        _count(f"forward only: {why}")
         checks = ("forward",)
     case = Case(lesson.name, framework, dtype)
     for check in checks:
         result = run_check(check, case, lesson=lesson, scaled=True)
         if result.known:
-            event(f"known difference: {result.known}")
+            _count(f"known difference: {result.known}")
         elif not result.passed:
             note(declaration(lesson))
             pytest.fail(

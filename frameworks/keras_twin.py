@@ -43,7 +43,7 @@ from keras import ops  # noqa: E402
 from reference.dropout import scaled_mask  # noqa: E402
 
 from .backends import KERAS_BACKENDS  # noqa: E402
-from .keras_gradients import GRADIENTS  # noqa: E402
+from .keras_gradients import GRADIENTS, jax_compiled  # noqa: E402
 from .layout import from_keras, to_keras  # noqa: E402
 
 BACKEND = keras.backend.backend()
@@ -121,7 +121,8 @@ class SharedMaskDropout(keras.layers.Layer):
     layer's dtype (``reference.dropout.scaled_mask``; NUMERICS.md, item 7: exact).
     With ``training=False``: x, as ``Dropout``. On TensorFlow the mask lives in a
     ``tf.Variable`` of unfixed shape, so a traced ``tf.function`` reads the current mask,
-    whatever the batch size; on JAX and torch, whose steps run eagerly here, it is a tensor.
+    whatever the batch size; on JAX and torch it is a tensor (on JAX, the compiled training step
+    takes it as an argument: ``keras_gradients.jax_train_step``).
     """
 
     def __init__(self, rate: float, **kwargs):
@@ -179,7 +180,10 @@ def build_model(sizes, activations, use_bias, batchnorm=None, dropout=None, kern
     regularizer = keras.regularizers.L2(kernel_l2) if kernel_l2 else None
     for i, (units, activation) in enumerate(zip(sizes[1:], activations), start=1):
         hidden = i < len(sizes) - 1
-        layers.append(keras.layers.Dense(units, use_bias=use_bias, kernel_regularizer=regularizer, name=f"dense_{i}"))
+        # Keras's own initial weights are never used (Twin.set_params loads the reference's): "zeros" skips
+        # drawing them, which on JAX costs a compiled random program per layer shape (~0.2 s each).
+        layers.append(keras.layers.Dense(units, use_bias=use_bias, kernel_initializer="zeros",
+                                         kernel_regularizer=regularizer, name=f"dense_{i}"))
         if batchnorm and hidden:
             layers.append(keras.layers.BatchNormalization(momentum=batchnorm[0], epsilon=batchnorm[1],
                                                           name=f"batchnorm_{i}"))
@@ -268,7 +272,11 @@ class Twin:
 
     def forward(self, X, training: bool = True) -> dict[str, np.ndarray]:
         """Every stage of every layer: z_l, a_l (and bn_l, dropout_l), called with ``training``."""
-        outputs = self.trace_model(self._tensor(X), training=training)
+        if BACKEND == "jax":  # one compiled call (keras_gradients.jax_compiled), not op by op
+            outputs = jax_compiled(self.trace_model, ("forward", training),
+                                   lambda x: self.trace_model(x, training=training), self._tensor(X))
+        else:
+            outputs = self.trace_model(self._tensor(X), training=training)
         return {name: self._numpy(value) for name, value in outputs.items()}
 
     def dz(self, X, y) -> dict[str, np.ndarray]:
@@ -288,7 +296,11 @@ class Twin:
 
     def loss(self, X, y) -> np.floating:
         """The loss, as a NumPy scalar of the dtype Keras computed it in."""
-        loss = self.loss_fn(self._tensor(y), self.model(self._tensor(X), training=True))
+        if BACKEND == "jax":  # one compiled call (keras_gradients.jax_compiled), not op by op
+            loss = jax_compiled(self.model, "loss", lambda x, y: self.loss_fn(y, self.model(x, training=True)),
+                                self._tensor(X), self._tensor(y))
+        else:
+            loss = self.loss_fn(self._tensor(y), self.model(self._tensor(X), training=True))
         return self._numpy(loss)[()]
 
     def _loss_and_grads(self, X, y):
@@ -331,8 +343,9 @@ class Twin:
         """(optimizer, compiled train step, the optimizer's initial variables), built once per optimizer setting.
 
         On TensorFlow the step is a ``tf.function`` (one trace for every batch size:
-        the batch axis is None); on JAX and torch it runs eagerly, with the backend's
-        gradients (``keras_gradients.py``). ``train`` restores the optimizer's variables
+        the batch axis is None); on JAX, ``jax.jit`` of Keras's stateless step
+        (``keras_gradients.jax_train_step``, compiled once per batch shape); on torch
+        it runs eagerly, with torch's gradients (``keras_gradients.py``). ``train`` restores the optimizer's variables
         (iterations, learning rate, moments, accumulators) to their initial values before
         each run, which makes it a fresh optimizer without rebuilding or retracing.
         """
@@ -343,6 +356,11 @@ class Twin:
             with keras_dtype(self.dtype):
                 opt.build(variables)
             initial = [self._numpy(v.value).copy() for v in opt.variables]
+            if BACKEND == "jax":
+                from .keras_gradients import jax_train_step
+
+                self._trainers[key] = (opt, jax_train_step(self.model, self.loss_fn, opt, variables), initial)
+                return self._trainers[key]
             if BACKEND != "tensorflow":
                 def train_step(x, y):
                     loss, _, grads = GRADIENTS[BACKEND](self.model, self.loss_fn, x, y, variables)

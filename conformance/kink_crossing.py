@@ -1,0 +1,172 @@
+"""Where two float32 training runs part: a ReLU unit on either side of its kink.
+
+A ReLU network trained with Adam is chaotic at the scale of float32 rounding.
+Two runs whose weights differ by rounding (a few 1e-6) agree, step after step,
+until the step where one ReLU pre-activation ``z`` lies within that difference of
+0: one run puts it at +6e-7, the other at -1e-7. From then on one run passes
+gradient through that unit on that sample and the other does not; Adam divides
+each gradient by its running root mean square, so the new gradient becomes a
+step-sized move, and the two runs part by a sizeable fraction of a step
+(``lr``) per step after that.
+
+This happens without any framework: two float64 reference runs of
+``spiral-3-layer``, the second started from weights moved by 3e-6 (below the
+float32 tolerance), part at a kink and end 8.8e-2 apart after 100 steps
+(``tests/test_kink_crossing.py``). A framework's float32 run is such a second
+run. So a float32 ``trajectory`` check that fails *after* such a crossing, and
+only after it, is the known difference ``float32-relu-kink-crossing``
+(``known.py``), with the crossing in the result's ``info``:
+
+1. ``first_kink_crossing`` walks both runs step by step (the weights before each
+   step, forwarded in float64 on that step's batch) and finds the first step where
+   a ReLU pre-activation has opposite signs on the two runs;
+2. ``explain_trajectory`` accepts it as the explanation only if, up to that step,
+   the runs agree as rounding predicts (the weights before the crossing meet the
+   ``float32 trajectory@100`` row, every snapshot taken before it passed its own
+   row) and every pre-activation that crossed differs between the runs by no more
+   than the float32 forward tolerance, that is: the two runs were the same run up
+   to rounding, and rounding decided the side of the kink. A wrong optimizer
+   formula or a wrong gradient moves the weights apart before any crossing and
+   still fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+# activations with a kink at z = 0, where the side taken decides the gradient (relu'(z) = 0 or 1)
+KINKED = ("relu", "leaky_relu")
+
+
+@dataclass(frozen=True)
+class KinkCrossing:
+    """The first pre-activation the two runs put on opposite sides of 0 (the widest apart, at that step)."""
+
+    step: int  # the training step (1 = the first) whose forward pass crossed
+    stage: str  # "z2": the pre-activation of layer 2
+    sample: int  # row of that step's batch
+    unit: int
+    z_reference: float
+    z_framework: float
+    n_crossed: int  # how many (sample, unit) pairs crossed at that step
+    weights_apart: float  # greatest |framework - reference| over the weights before that step
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _pre_activations(lesson, params: dict, X: np.ndarray) -> dict[str, np.ndarray]:
+    """Every layer's z, in float64, for ``params`` on the batch ``X`` (the loss does not matter here)."""
+    from reference import MLP
+
+    model = MLP({k: np.asarray(v, dtype=np.float64) for k, v in params.items()}, lesson.activations, "mse")
+    model.forward(np.asarray(X, dtype=np.float64))
+    return {f"z{l}": z for l, z in enumerate(model.z, start=1)}
+
+
+def first_kink_crossing(lesson, X, batches, reference_path: dict, framework_path: dict) -> KinkCrossing | None:
+    """The first step at which the two runs put a ReLU pre-activation on opposite sides of 0, or None.
+
+    ``reference_path[k]`` and ``framework_path[k]`` are the weights after k steps,
+    for k = 0 (the start) to ``len(batches)``; step k runs on ``X[batches[k - 1]]``.
+    Both are forwarded in float64, so the crossing is a property of the weights,
+    not of the framework's arithmetic.
+    """
+    kinked = [l for l, act in enumerate(lesson.activations, start=1) if act in KINKED]
+    if not kinked:
+        return None
+    X = np.asarray(X, dtype=np.float64)
+    for k, idx in enumerate(batches, start=1):
+        ref = _pre_activations(lesson, reference_path[k - 1], X[idx])
+        fw = _pre_activations(lesson, framework_path[k - 1], X[idx])
+        crossed = []
+        for l in kinked:
+            a, b = ref[f"z{l}"], fw[f"z{l}"]
+            for sample, unit in np.argwhere((a > 0) != (b > 0)):
+                crossed.append((abs(b[sample, unit] - a[sample, unit]), f"z{l}", int(sample), int(unit),
+                                float(a[sample, unit]), float(b[sample, unit])))
+        if crossed:
+            _, stage, sample, unit, z_ref, z_fw = max(crossed)
+            apart = max(float(np.max(np.abs(np.asarray(framework_path[k - 1][p], dtype=np.float64)
+                                            - np.asarray(reference_path[k - 1][p], dtype=np.float64))))
+                        for p in reference_path[k - 1])
+            return KinkCrossing(k, stage, sample, unit, z_ref, z_fw, len(crossed), apart)
+    return None
+
+
+def crossing_within_rounding(crossing: KinkCrossing, lesson, X, batches, reference_path: dict,
+                             framework_path: dict, dtype: str) -> bool:
+    """Did rounding, and nothing else, decide the crossing?
+
+    The weights before it meet the ``<dtype> trajectory@100`` row (rounding
+    compounded over up to 100 steps, without a crossing: measured at most 4.8e-5,
+    ``compare.py``), and every pre-activation that crossed at that step differs
+    between the two runs by no more than the ``<dtype>`` forward tolerance.
+    """
+    from .compare import compare, tolerance
+
+    before = crossing.step - 1
+    row = tolerance(dtype, "trajectory@100")
+    if not compare(framework_path[before], reference_path[before], atol=row.atol, rtol=row.rtol).passed:
+        return False
+    forward = tolerance(dtype)
+    idx = batches[crossing.step - 1]
+    ref = _pre_activations(lesson, reference_path[before], np.asarray(X, dtype=np.float64)[idx])
+    fw = _pre_activations(lesson, framework_path[before], np.asarray(X, dtype=np.float64)[idx])
+    for stage in ref:
+        a, b = ref[stage], fw[stage]
+        crossed = (a > 0) != (b > 0)
+        if np.any(np.abs(b - a)[crossed] > (forward.atol + forward.rtol * np.abs(a))[crossed]):
+            return False
+    return True
+
+
+def explain_trajectory(lesson, case, comparison) -> dict | None:
+    """Why a float32 ``trajectory`` check failed, if a kink crossing explains it: the crossing, else None.
+
+    Retrains both sides recording every step (only when the check has failed).
+    Explains only a plain MLP (no dropout or BatchNorm) and only snapshots taken
+    at or after the crossing: an earlier snapshot that failed is not explained.
+    """
+    from frameworks import convention_of, get_twin
+    from reference import get_optimizer
+
+    from .checks import TRAJECTORY_STEPS, case_inputs, optimizer_of, training_batches
+    from .lessons import canonical_params, lesson_data
+
+    if lesson.regularized or not any(act in KINKED for act in lesson.activations):
+        return None
+    steps = max(TRAJECTORY_STEPS)
+    batches = training_batches(lesson, steps)
+    every = tuple(range(1, steps + 1))
+    name, hyper = optimizer_of(lesson, case.optimizer)
+    params, X, y = case_inputs(lesson, case.dtype)
+    from .models import reference_model
+
+    reference_path = reference_model(lesson, params, convention=case.framework, framework=case.framework).train(
+        X, y, get_optimizer(name, convention=convention_of(case.framework), **hyper), batches, record=every)
+    reference_path[0] = params
+    twin = get_twin(case.framework, lesson, case.dtype)
+    twin.set_params(canonical_params(lesson))
+    X_fw, y_fw = lesson_data(lesson)
+    framework_path = twin.train(X_fw, y_fw, name, hyper, batches, record=every)
+    framework_path[0] = params
+    failed = [int(item.name.rsplit("@", 1)[1]) for item in comparison.failures()]
+    return explain_paths(lesson, X, batches, reference_path, framework_path, case.dtype, failed)
+
+
+def explain_paths(lesson, X, batches, reference_path: dict, framework_path: dict, dtype: str,
+                  failed_snapshots=()) -> dict | None:
+    """The crossing (as JSON) if a kink crossing within rounding explains every failed snapshot, else None.
+
+    ``failed_snapshots``: the step counts whose snapshot failed the check; each must be
+    at or after the crossing's step.
+    """
+    crossing = first_kink_crossing(lesson, X, batches, reference_path, framework_path)
+    if crossing is None or any(k < crossing.step for k in failed_snapshots):
+        return None
+    if not crossing_within_rounding(crossing, lesson, X, batches, reference_path, framework_path, dtype):
+        return None
+    return crossing.to_json()
