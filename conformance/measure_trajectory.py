@@ -16,7 +16,7 @@ import argparse
 
 import numpy as np
 
-from frameworks import available_frameworks, get_twin
+from frameworks import available_frameworks, convention_of, get_twin
 from reference import get_optimizer
 
 from .checks import DTYPES, case_inputs, optimizer_of, training_batches
@@ -31,8 +31,9 @@ def trajectory_errors(lesson, framework: str, dtype: str, optimizer: str | None,
     batches = training_batches(lesson, max(steps))
     params, X, y = case_inputs(lesson, dtype)
     masks = masks_by_step(lesson)
-    expected = reference_model(lesson, params, convention=framework).train(
-        X, y, get_optimizer(name, convention=framework, **hyper), batches, record=steps, dropout_masks=masks)
+    convention = convention_of(framework)  # keras-jax and keras-torch follow Keras's formulas
+    expected = reference_model(lesson, params, convention=convention).train(
+        X, y, get_optimizer(name, convention=convention, **hyper), batches, record=steps, dropout_masks=masks)
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(canonical_params(lesson))
     X, y = lesson_data(lesson)
