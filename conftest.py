@@ -32,6 +32,9 @@ def pytest_addoption(parser):
 PROPERTY_PROFILES = {
     "ci": dict(max_examples=25, derandomize=True),
     "thorough": dict(max_examples=2000, print_blob=True),
+    # half the thorough budget: two runs with different --hypothesis-seed share the cores of a
+    # 2-CPU machine and together draw 2,000 examples (docs/backends.md)
+    "thorough-half": dict(max_examples=1000, print_blob=True),
 }
 
 
