@@ -79,22 +79,33 @@ def _masks(dropouts, masks):
             layer.scaled_mask = mask
 
 
+def _stateless_loss(model, loss_fn, trainable, state, dropouts):
+    """``loss_of(values, state_values, masks, x, y) -> (loss, moved state values)``: the training loss
+    as a pure function of the variables' values, for ``jax.value_and_grad``.
+
+    The whole loss runs in one stateless scope, so kernel regularizers (``model.losses``) read the
+    traced values; ``moved`` is what the call writes to ``state`` (BatchNormalization's moving statistics).
+    """
+    from keras import StatelessScope
+
+    def loss_of(values, state_values, masks, x, y):
+        with _masks(dropouts, masks), StatelessScope(
+                state_mapping=list(zip(trainable, values)) + list(zip(state, state_values))) as scope:
+            loss = loss_fn(y, model(x, training=True))
+            moved = [scope.get_current_value(v) for v in state]
+        return loss, moved
+
+    return loss_of
+
+
 def jax_gradients(model, loss_fn, x, y, variables):
     import jax
-    from keras import StatelessScope
 
     trainable, state = list(model.trainable_variables), list(model.non_trainable_variables)
     dropouts = _dropouts(model)
 
     def build():
-        def loss_of(values, state_values, masks, x, y):
-            # the whole loss in one stateless scope, so kernel regularizers (model.losses) read the traced values
-            with _masks(dropouts, masks), StatelessScope(
-                    state_mapping=list(zip(trainable, values)) + list(zip(state, state_values))) as scope:
-                loss = loss_fn(y, model(x, training=True))
-                moved = [scope.get_current_value(v) for v in state]
-            return loss, moved
-
+        loss_of = _stateless_loss(model, loss_fn, trainable, state, dropouts)
         return jax.jit(jax.value_and_grad(loss_of, argnums=(0, 3), has_aux=True))
 
     (loss, moved), (grads, gx) = _compiled(model, ("gradients", id(loss_fn)), build)(
@@ -152,17 +163,11 @@ def jax_train_step(model, loss_fn, optimizer, variables):
     step. The dropout masks are arguments: a new mask every step, without recompiling.
     """
     import jax
-    from keras import StatelessScope
 
     state = list(model.non_trainable_variables)
     dropouts = _dropouts(model)
 
-    def loss_of(values, state_values, masks, x, y):
-        with _masks(dropouts, masks), StatelessScope(
-                state_mapping=list(zip(variables, values)) + list(zip(state, state_values))) as scope:
-            loss = loss_fn(y, model(x, training=True))
-            moved = [scope.get_current_value(v) for v in state]
-        return loss, moved
+    loss_of = _stateless_loss(model, loss_fn, variables, state, dropouts)
 
     @jax.jit
     def step(values, optimizer_values, state_values, masks, x, y):
