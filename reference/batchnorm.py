@@ -134,14 +134,18 @@ class BatchNorm:
             if n < 2:
                 raise ValueError(f"BatchNorm: training needs at least 2 samples per batch. Received: N={n}")
             mean = batch_mean(x)  # = x.mean(axis=0), as one BLAS call (reductions.py)
-            var = batch_mean((x - mean) ** 2)
+            centred = x - mean
+            var = batch_mean(centred * centred)  # ((x - mean) ** 2).mean(axis=0)
             self._update_running_statistics(mean, var, n)
         else:
             mean, var = self.moving_mean, self.moving_variance
+            centred = x - mean
         inv_std = 1 / np.sqrt(var + self.epsilon)
-        x_hat = (x - mean) * inv_std
+        x_hat = centred * inv_std
         self._cache = (x_hat, inv_std, training)
-        return self.gamma * x_hat + self.beta
+        y = x_hat * self.gamma
+        y += self.beta  # gamma * x_hat + beta, in place: one (N, units) array fewer
+        return y
 
     def _update_running_statistics(self, mean, var, n) -> None:
         """moving = momentum * moving + (1 - momentum) * batch, the variance unbiased or biased."""
@@ -160,7 +164,11 @@ class BatchNorm:
         dx_hat = dy * self.gamma
         if not training:
             return dgamma, dbeta, dx_hat * inv_std
-        dx = (dx_hat - batch_mean(dx_hat) - x_hat * batch_mean(dx_hat * x_hat)) * inv_std
+        # (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) * inv_std, the same operations in
+        # the same order, in one array (the formula written at once would make four (N, units) temporaries)
+        dx = dx_hat - batch_mean(dx_hat)
+        dx -= x_hat * batch_mean(dx_hat * x_hat)
+        dx *= inv_std
         return dgamma, dbeta, dx
 
     def __repr__(self) -> str:

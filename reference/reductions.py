@@ -19,12 +19,23 @@ PyTorch: ``x.sum(dim=0)``, ``x.mean(dim=0)``. Keras 3: ``ops.sum(x, axis=0)``,
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+
+
+@lru_cache(maxsize=32)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of n ones, made once per (n, dtype): a training step sums its batch
+    several times (every bias gradient, BatchNorm's statistics), always with the same N."""
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def batch_sum(x: np.ndarray) -> np.ndarray:
     """sum_n x[n, :] for x of shape (N, units): a (units,) array in x's dtype."""
-    return np.ones(x.shape[0], dtype=x.dtype) @ x
+    return _ones(x.shape[0], x.dtype) @ x
 
 
 def batch_mean(x: np.ndarray) -> np.ndarray:
