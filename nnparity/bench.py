@@ -7,7 +7,10 @@ weights on the same data, in the same dtype:
 =======================  =====================================================================
 impl                     one step
 =======================  =====================================================================
-reference                ``MLP.step(X, y, optimizer)`` (nnparity's NumPy reference)
+reference                ``MLP.step(X, y, optimizer)`` (nnparity's NumPy reference), NumPy's
+                         BLAS with its default number of threads
+reference-1thread        the same with NumPy's BLAS on one thread (``threadpoolctl``): the
+                         like-for-like partner of ``torch-1thread``
 torch-1thread            ``zero_grad(); loss_fn(model(x), y).backward(); opt.step()``,
                          ``torch.set_num_threads(1)`` (what the conformance twin uses)
 torch                    the same with torch's default number of threads
@@ -34,8 +37,13 @@ How the time is taken:
 - The learning rate is the lesson's times ``LR_SCALE`` (1e-3), so the weights stay
   near their starting values over thousands of steps; the arithmetic per step
   is the same.
-- NumPy runs with its BLAS threads as configured (``OPENBLAS_NUM_THREADS``);
-  torch's thread count is set before each of its blocks.
+- NumPy's BLAS thread count is set before each reference block (its default, as
+  configured by ``OPENBLAS_NUM_THREADS``, or one for ``reference-1thread``), and
+  torch's before each of its blocks. Why both reference rows: OpenBLAS hands a
+  product to its second thread above a fixed size (m * n * k over 262,144), and
+  on a 2-CPU machine that thread costs more than it gives at the lessons' sizes
+  (keras-4-64-32-1's 500x64 @ 64x32 in float64: 590 us a step against 415 us
+  on one thread, measured quiet), and collapses when anything else runs.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ import platform
 import statistics
 import time
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Callable
 
 import numpy as np
@@ -56,7 +64,7 @@ import numpy as np
 # Timed steps use learning_rate * LR_SCALE: the same arithmetic, weights that stay put.
 LR_SCALE = 1e-3
 
-IMPL_NAMES = ("reference", "torch-1thread", "torch", "keras-function", "keras-train-on-batch")
+IMPL_NAMES = ("reference", "reference-1thread", "torch-1thread", "torch", "keras-function", "keras-train-on-batch")
 BASELINE = "torch-1thread"  # ratios are to this: one thread is stable on a busy 2-core machine
 RATIO_KEY = "ratio_to_" + BASELINE.replace("-", "_")
 DTYPES = ("float64", "float32")
@@ -149,7 +157,8 @@ def _nothing():
     pass
 
 
-def reference_step(workload: Workload, dtype: str):
+def reference_step(workload: Workload, dtype: str, blas_threads: int | None = None):
+    """blas_threads=None: NumPy's BLAS with its default number of threads (``numpy_blas_threads``)."""
     from conformance.models import reference_model, share_dropout_masks
     from reference import get_optimizer
 
@@ -158,7 +167,23 @@ def reference_step(workload: Workload, dtype: str):
     model = reference_model(workload.network(), workload.params(), convention="torch", dtype=dtype)
     share_dropout_masks(model, workload.network(), len(X))  # one fixed mask: the arithmetic of any step
     optimizer = get_optimizer(workload.optimizer, convention="torch", **workload.timed_hyperparameters)
-    return partial(model.step, X, y, optimizer), _nothing
+    blas = _numpy_blas()
+    n = blas_threads or numpy_blas_threads()
+    return partial(model.step, X, y, optimizer), partial(blas.limit, limits=n)
+
+
+@lru_cache(maxsize=1)
+def _numpy_blas():
+    """threadpoolctl's handle on the BLAS libraries NumPy has loaded."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+@lru_cache(maxsize=1)
+def numpy_blas_threads() -> int:
+    """NumPy's BLAS thread count as this process found it (its first call comes before any limit)."""
+    return max((lib["num_threads"] for lib in _numpy_blas().info()), default=1)
 
 
 def _twin(framework: str, workload: Workload, dtype: str):
@@ -246,6 +271,7 @@ def keras_train_on_batch_step(workload: Workload, dtype: str):
 # impl name -> (framework it needs or None, builder(workload, dtype))
 IMPLS: dict[str, tuple[str | None, Callable]] = {
     "reference": (None, reference_step),
+    "reference-1thread": (None, partial(reference_step, blas_threads=1)),
     "torch-1thread": ("torch", partial(torch_step, threads=1)),
     "torch": ("torch", partial(torch_step, threads=None)),
     "keras-function": ("keras", keras_function_step),
@@ -367,12 +393,26 @@ def torch_threads_restored(impls):
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def blas_threads_restored(impls):
+    """NumPy's BLAS thread count put back afterwards, when ``impls`` include a reference one
+    (each sets the count before its blocks)."""
+    if not any(impl.startswith("reference") for impl in impls):
+        yield
+        return
+    before = numpy_blas_threads()  # noted before any block limits it
+    try:
+        yield
+    finally:
+        _numpy_blas().limit(limits=before)
+
+
 def run_bench(workload_names, dtypes, impls, rounds=7, block_seconds=0.05, pause_seconds=0.05,
               progress: Callable[[str], None] = lambda msg: None) -> list[Timing]:
     """Time every impl on every (workload, dtype); impls whose framework is missing must be left out."""
     all_workloads = workloads()
     timings = []
-    with torch_threads_restored(impls):
+    with torch_threads_restored(impls), blas_threads_restored(impls):
         for name in workload_names:
             workload = all_workloads[name]
             for dtype in dtypes:
@@ -450,6 +490,8 @@ def cmd_bench(args) -> int:
                 "lr_scale": LR_SCALE}
     if "torch" in impls:
         settings["torch_default_threads"] = torch_default_threads()
+    if "reference" in impls:
+        settings["numpy_blas_default_threads"] = numpy_blas_threads()
     if args.json:
         payload = {"results": [t.to_json() for t in timings], "ratios": ratios(timings), "machine": info,
                    "settings": settings}

@@ -14,8 +14,8 @@ import pytest
 
 from conformance.compare import assert_agree, tolerance
 from frameworks import FRAMEWORKS, unavailable_reason
-from nnparity.bench import (IMPL_NAMES, IMPLS, MNIST_SIZE, Timing, measure, ratios, run_bench, torch_threads_restored,
-                            workloads)
+from nnparity.bench import (IMPL_NAMES, IMPLS, MNIST_SIZE, Timing, blas_threads_restored, measure, ratios, run_bench,
+                            torch_threads_restored, workloads)
 from nnparity.cli import main
 
 RESULT_FIELDS = {"workload", "dtype", "impl", "median_s", "min_s", "max_s", "n"}
@@ -140,3 +140,24 @@ def test_every_impl_steps_like_the_reference(workload, framework, dtype):
     for impl in impls:
         tol = tolerance(dtype)
         assert_agree(_losses(impl, w, dtype), expected, atol=tol.atol, rtol=tol.rtol, what=f"{impl} on {workload}")
+
+
+def test_reference_1thread_steps_like_the_reference_on_one_blas_thread():
+    """The same arithmetic (bit for bit: one thread or two, OpenBLAS adds in the same order at this
+    size), with NumPy's BLAS limited to one thread while it runs and put back afterwards."""
+    from nnparity.bench import _numpy_blas, numpy_blas_threads
+
+    w = workloads()["keras-4-64-32-1"]  # its 500x64 @ 64x32 is above OpenBLAS's threading threshold
+    before = numpy_blas_threads()
+    with blas_threads_restored(["reference-1thread"]):
+        step, before_block = IMPLS["reference-1thread"][1](w, "float64")
+        before_block()
+        assert {lib["num_threads"] for lib in _numpy_blas().info()} == {1}
+        one_thread = [float(step()) for _ in range(2)]
+    assert max(lib["num_threads"] for lib in _numpy_blas().info()) == before
+    with blas_threads_restored(["reference"]):
+        step, before_block = IMPLS["reference"][1](w, "float64")
+        before_block()
+        assert max(lib["num_threads"] for lib in _numpy_blas().info()) == before
+        default = [float(step()) for _ in range(2)]
+    assert one_thread == default
