@@ -8,32 +8,24 @@ the penalty, dL/dW includes 2 * l2 * W, and the SGD step follows.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
 from conformance.checks import CHECKS, DTYPES, actual, compare_lesson, expected
 from conformance.compare import compare
-from conformance.lessons import LESSONS, canonical_params, lesson_data
-from frameworks import FRAMEWORKS, unavailable_reason
+from conformance.helpers import needs, skip_reason
+from conformance.lessons import LESSONS, SPIRAL_L2, canonical_params, lesson_data
+from frameworks import FRAMEWORKS
 from frameworks.layout import from_torch, to_torch
 
-L2 = 2.0**-10
-SPIRAL_L2 = replace(LESSONS["spiral"], name="spiral-l2", kernel_l2=L2)  # also used by the regularizer tests
-
-
-def _skip_unless(framework):
-    reason = unavailable_reason(framework)
-    if reason:
-        pytest.skip(reason)
+L2 = SPIRAL_L2.kernel_l2
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
 @pytest.mark.parametrize("check", CHECKS)
 def test_l2_lesson_agrees(check, framework, dtype):
-    _skip_unless(framework)
+    needs(framework)
     result, _ = compare_lesson(check, SPIRAL_L2, framework, dtype)
     assert result.passed, result.message()
 
@@ -44,7 +36,7 @@ def test_the_penalty_is_in_the_frameworks_loss():
     penalty = L2 * sum(np.sum(params[k] ** 2) for k in ("W1", "W2"))
     assert penalty > 1e-3
     for framework in sorted(FRAMEWORKS):
-        if unavailable_reason(framework):
+        if skip_reason(framework):
             continue
         with_l2 = actual("loss", SPIRAL_L2, framework, "float64")["loss"]
         without = actual("loss", LESSONS["spiral"], framework, "float64")["loss"]
@@ -75,7 +67,7 @@ def _torch_sgd_step(weight_decay_groups):
 def test_torch_weight_decay_is_the_l2_step_on_kernels_only():
     """SGD(weight_decay=2 * l2) on the weights alone takes the L2 lesson's step; on every parameter it
     decays the biases too, which Keras's kernel_regularizer never does."""
-    _skip_unless("torch")
+    needs("torch")
     reference = expected("step", SPIRAL_L2, "float64", convention="torch")
     kernels_only = _torch_sgd_step([(("W1", "W2"), 2 * L2), (("b1", "b2"), 0.0)])
     result = compare(kernels_only, reference, atol=1e-12, rtol=1e-12, what="SGD(weight_decay) on the weights")
@@ -89,7 +81,7 @@ def test_keras_l2_factor_is_rounded_through_float32():
     """keras.regularizers.L2 computes ``ops.cast(l2, x.dtype) * sum(x**2)``: in float64 on TensorFlow the
     cast goes through float32 (NUMERICS.md, gotcha 2), so L2(1e-3) weighs 1.0000000474974513e-3.
     That is a relative error of 4.7e-8 in the penalty, far outside the float64 tolerance; 2**-10 is exact."""
-    _skip_unless("keras")
+    needs("keras")
     from frameworks.keras_twin import keras
 
     W = np.random.default_rng(0).normal(size=(16, 16))

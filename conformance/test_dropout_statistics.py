@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conformance.compare import assert_agree
-from frameworks import unavailable_reason
+from conformance.helpers import needs
 from reference import Dropout
 from reference.dropout import scaled_mask
 
@@ -63,8 +63,8 @@ DROPOUTS = {"torch": torch_dropout, "keras": keras_dropout, "reference": referen
 
 
 def _dropout(framework):
-    if framework != "reference" and unavailable_reason(framework):
-        pytest.skip(unavailable_reason(framework))
+    if framework != "reference":
+        needs(framework)  # honours --framework (mutmut's oracle runs torch alone)
     return DROPOUTS[framework]
 
 
@@ -114,8 +114,7 @@ def test_a_new_seed_draws_a_new_mask_and_the_same_seed_the_same(framework):
 def test_the_frameworks_draw_different_masks_from_the_same_seed():
     """Why the conformance lessons share a NumPy mask instead (NUMERICS.md, item 7)."""
     for fw in ("torch", "keras"):
-        if unavailable_reason(fw):
-            pytest.skip(unavailable_reason(fw))
+        needs(fw)
     x = np.ones((50, 40))
     masks = {fw: DROPOUTS[fw](x, 0.5, True, seed=1)[0] != 0 for fw in ("torch", "keras", "reference")}
     assert not np.array_equal(masks["torch"], masks["keras"])
@@ -128,8 +127,7 @@ def test_the_twins_shared_mask_is_checked_against_the_batch(framework):
     from conformance.lessons import LESSONS, canonical_params, dropout_masks, lesson_data
     from frameworks import get_twin
 
-    if unavailable_reason(framework):
-        pytest.skip(unavailable_reason(framework))
+    needs(framework)
     spec = LESSONS["spiral-dropout"]
     twin = get_twin(framework, spec, "float64")
     twin.set_params(canonical_params(spec))
@@ -149,8 +147,7 @@ def test_keras_twin_reads_the_current_mask_inside_a_traced_function():
     from conformance.lessons import LESSONS, canonical_params, dropout_masks, lesson_data
     from frameworks import get_twin
 
-    if unavailable_reason("keras"):
-        pytest.skip(unavailable_reason("keras"))
+    needs("keras")
     spec = LESSONS["spiral-dropout"]
     twin = get_twin("keras", spec, "float64")  # imports keras_twin, which sets TF's flags, before TF is imported
 
