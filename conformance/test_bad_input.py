@@ -25,6 +25,7 @@ import pytest
 from reference import MLP, SGD, Adagrad, Adam, MiniBatches, RegularizedMLP, RMSprop, get_activation, get_initializer
 from reference import get_loss, get_optimizer
 from reference.batchnorm import BatchNorm, BatchNormConvention
+from reference.batchnorm import get_convention as get_batchnorm_convention
 from reference.dropout import Dropout
 from reference.regularizers import L2
 
@@ -323,6 +324,8 @@ BAD_INPUTS = {b.name: b for b in (
              ("BatchNorm: expected a positive epsilon", "epsilon=0.0")),  # 0 divides by 0 on a constant unit
     BadInput("batchnorm-unknown-running-variance", lambda: batchnorm(running_variance="sample"), ValueError,
              ("running_variance must be one of ('unbiased', 'biased')", "running_variance='sample'")),
+    BadInput("batchnorm-unknown-convention", lambda: get_batchnorm_convention("tensorflow"), ValueError,
+             ("unknown BatchNorm convention 'tensorflow'", "expected one of ['keras', 'torch']")),
     BadInput("batchnorm-x-of-the-wrong-width", lambda: batchnorm().forward(ones(5, 4)), ValueError,
              ("BatchNorm: x must have shape (N, 3)", "x.shape=(5, 4)"),
              {"torch": lambda: torch_batchnorm_3_on((5, 4))}),
