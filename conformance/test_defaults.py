@@ -24,6 +24,7 @@ MLP loss             (none)                           (none)                    
 
 from __future__ import annotations
 
+import ast
 import inspect
 
 import numpy as np
@@ -214,3 +215,15 @@ def test_an_optimizer_without_arguments_is_torch_s(optimizer):
     config = OPTIMIZERS[optimizer]().config()
     assert config.pop("convention") == "torch"
     assert config == pytest.approx(theirs), f"{optimizer}() is not torch.optim's default"
+    # and what a learner sees printed is those numbers, by name: repr reads as the call that makes it
+    name, printed = _printed_call(repr(OPTIMIZERS[optimizer]()))
+    assert name == type(OPTIMIZERS[optimizer]()).__name__
+    assert printed.pop("convention") == "torch"
+    assert printed == pytest.approx(theirs), f"repr of {optimizer}() does not show torch.optim's defaults"
+
+
+def _printed_call(text: str) -> tuple[str, dict]:
+    """"Adam(learning_rate=0.001, ...)" -> ("Adam", {"learning_rate": 0.001, ...})."""
+    call = ast.parse(text, mode="eval").body
+    assert isinstance(call, ast.Call) and not call.args, text
+    return call.func.id, {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
