@@ -38,18 +38,29 @@ def mutmut_statuses(root: Path) -> dict[str, str]:
     return statuses
 
 
-def oracle(framework: str, checks=None):
-    """A function mutant -> (killed, by what): the conformance checks (``checks``, default all) against ``framework``."""
+def oracle(framework: str, checks=None, edges: bool = False):
+    """A function mutant -> (killed, by what): the conformance checks (``checks``, default all) against
+    ``framework``; with ``edges``, first the numerical edges of conformance/test_edges.py (saturated
+    outputs: where the frameworks' clipping conventions show), judged as ``test_edge`` judges them."""
     from conformance.checks import CHECKS, DTYPES, Case, run_check
     from conformance.components import all_components, run_component
     from conformance.lessons import LESSONS
 
     components = all_components([framework])
     cases = [Case(lesson, framework, dtype) for lesson in LESSONS for dtype in DTYPES]
+    edge_runs = []
+    if edges:
+        from conformance.test_edges import EDGE_CHECKS, EDGES
+
+        edge_runs = [(check, Case(name, framework, dtype), lesson) for name, lesson in EDGES.items()
+                     for dtype in DTYPES for check in EDGE_CHECKS]
 
     def judge(mutant: str) -> tuple[bool, str]:
         os.environ["MUTANT_UNDER_TEST"] = mutant
         try:
+            for check, case, lesson in edge_runs:  # a known difference (xfail in test_edge) is not a failure
+                if run_check(check, case, lesson=lesson).status == "failed":
+                    return True, f"{check} of edge {case.id}"
             for component in components:
                 if not run_component(component).passed:
                     return True, component.id
@@ -74,6 +85,8 @@ def main(argv=None) -> int:
                         help="judge only the mutants whose name starts with PREFIX (repeatable), e.g. reference.losses")
     parser.add_argument("--check", action="append", dest="checks", metavar="CHECK",
                         help="run only this lesson check (repeatable; default every check of conformance/checks.py)")
+    parser.add_argument("--edges", action="store_true",
+                        help="also run the numerical edges of conformance/test_edges.py (first)")
     args = parser.parse_args(argv)
     root = Path(__file__).resolve().parent.parent
     mutants_dir = root / "mutants"
@@ -85,7 +98,7 @@ def main(argv=None) -> int:
     os.environ["MUTANT_UNDER_TEST"] = ""
     sys.path.insert(0, str(mutants_dir))  # the mutated reference/, and its copies of conformance/ and frameworks/
     os.chdir(mutants_dir)
-    judge = oracle(args.framework, args.checks)
+    judge = oracle(args.framework, args.checks, edges=args.edges)
     failing, by = judge("")
     if failing:
         parser.error(f"without any mutant, {by} already fails against {args.framework}: fix that first")
