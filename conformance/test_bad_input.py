@@ -25,9 +25,11 @@ import pytest
 from reference import MLP, SGD, Adagrad, Adam, MiniBatches, RegularizedMLP, RMSprop, get_activation, get_initializer
 from reference import get_loss, get_optimizer
 from reference.batchnorm import BatchNorm, BatchNormConvention
+from reference.clipping import clip_gradients
 from reference.batchnorm import get_convention as get_batchnorm_convention
 from reference.dropout import Dropout
 from reference.regularizers import L2
+from reference.training import batches, fit
 
 from .helpers import needs
 
@@ -132,6 +134,12 @@ def keras_l2(factor):
     import keras
 
     return keras.regularizers.L2(factor)
+
+
+def backward_after_forward(X, y):
+    model = mlp_2_3_1()
+    model.forward(X)
+    return model.backward(y)
 
 
 def dropout_with_mask(shape):
@@ -291,12 +299,12 @@ BAD_INPUTS = {b.name: b for b in (
     BadInput("negative-l2-factor", lambda: L2(-0.01), ValueError,
              ("L2: expected a non-negative factor", "l2=-0.01"), {"keras": lambda: keras_l2(-0.01)}),
     BadInput("batchnorm-parameters-missing", lambda: regularized(DENSE_2_3_1, batchnorm=TORCH_BN), ValueError,
-             ("RegularizedMLP: parameter names do not match the layers",
-              "missing ['beta1', 'gamma1', 'moving_mean1', 'moving_variance1']", "BatchNorm needs gamma, beta"),
+             ("RegularizedMLP: parameter names do not match the layers; missing ['beta1', 'gamma1', 'moving_mean1', "
+              "'moving_variance1'] (BatchNorm needs gamma, beta, moving_mean and moving_variance for every hidden layer)",),
              {"torch": lambda: torch_bn_mlp_load(drop=("1.bias", "1.running_mean"))}),
     BadInput("batchnorm-parameters-without-batchnorm", lambda: regularized({**DENSE_2_3_1, **BN_3}), ValueError,
-             ("unexpected ['beta1', 'gamma1', 'moving_mean1', 'moving_variance1']",
-              "no batchnorm: only W1, b1, ... are expected"),
+             ("parameter names do not match the layers; unexpected ['beta1', 'gamma1', 'moving_mean1', "
+              "'moving_variance1'] (no batchnorm: only W1, b1, ... are expected)",),
              {"torch": lambda: torch_load({"weight": (3, 2), "bias": (3,), "gamma1": (3,)})}),
     BadInput("batchnorm-gamma-of-the-wrong-size",
              lambda: regularized({**DENSE_2_3_1, **BN_3, "gamma1": ones(4)}, batchnorm=TORCH_BN), ValueError,
@@ -339,6 +347,56 @@ BAD_INPUTS = {b.name: b for b in (
              ("Dropout.set_mask: expected a boolean keep-mask", "dtype=float64")),
     BadInput("dropout-mask-of-the-wrong-shape", lambda: dropout_with_mask((5, 4)).forward(ones(5, 3)), ValueError,
              ("the keep-mask has shape (5, 4)", "activations have shape (5, 3)")),
+    # ----- more of the reference's own refusals: each names the call at fault and what it received
+    BadInput("fit-with-x-and-y-of-different-rows", lambda: fit(mlp_2_3_1(), ones(5, 2), ones(4, 1), SGD(0.1), 1),
+             ValueError, ("fit: X and y must have the same number of rows", "X.shape=(5, 2), y.shape=(4, 1)")),
+    BadInput("fit-batches-of-size-0", lambda: list(batches(ones(5, 2), ones(5, 1), 0)), ValueError,
+             ("batches: expected a positive integer batch_size or None", "batch_size=0"),
+             {"torch": lambda: torch_loader(0)}),
+    BadInput("parameters-with-a-gap", lambda: MLP({"W1": ones(2, 3), "b1": ones(3), "W3": ones(3, 1)}, ["relu"]),
+             ValueError, ("MLP: parameters must be named W1, b1, ..., W2, b2 (biases optional)",
+                          "Received: ['W1', 'W3', 'b1']")),
+    BadInput("fewer-activations-than-layers", lambda: MLP(DENSE_2_3_1, ["relu"]), ValueError,
+             ("MLP: 2 layers need 2 activations. Received: 1",)),
+    BadInput("y-of-the-wrong-shape", lambda: mlp_2_3_1().loss_value(ones(5, 2), ones(5, 2)), ValueError,
+             ("MLP: y must have the output's shape (5, 1) (one-hot for softmax). Received: y.shape=(5, 2)",)),
+    BadInput("loss-of-an-empty-batch", lambda: mlp_2_3_1().loss_value(ones(0, 2), ones(0, 1)), ValueError,
+             ("MLP.loss_value: the batch is empty (y.shape=(0, 1)): mse is a mean over the batch, undefined for "
+              "0 samples (torch gives nan, Keras an empty array)",)),
+    BadInput("backward-of-an-empty-batch", lambda: backward_after_forward(ones(0, 2), ones(0, 1)), ValueError,
+             ("MLP.backward: the batch is empty (y.shape=(0, 1)): mse is a mean over the batch",)),
+    BadInput("optimizer-of-an-unknown-convention", lambda: SGD(0.1, convention="jax"), ValueError,
+             ("SGD: convention must be 'torch' or 'keras'. Received: convention='jax'",)),
+    BadInput("learning-rate-not-a-number", lambda: SGD(learning_rate="0.1"), ValueError,
+             ("SGD: learning_rate must be a number. Received: learning_rate='0.1'",)),
+    BadInput("learning-rate-0", lambda: SGD(learning_rate=0.0), ValueError,  # torch and Keras take 0: nothing moves
+             ("SGD: expected a positive learning_rate", "learning_rate=0.0")),
+    BadInput("update-without-a-gradient", lambda: SGD(0.1).update({"W1": ones(2, 2)}, {}), KeyError,
+             ("SGD.update: no gradient for parameter 'W1'; got gradients for []",)),
+    BadInput("update-with-a-gradient-of-the-wrong-shape",
+             lambda: SGD(0.1).update({"W1": ones(2, 2)}, {"W1": ones(3)}), ValueError,
+             ("SGD.update: the gradient of W1 must have the parameter's shape (2, 2). Received: (3,)",)),
+    BadInput("optimizer-with-torch-s-name-for-a-hyper-parameter", lambda: get_optimizer("adam", lr=0.1), ValueError,
+             ("optimizer 'adam': unknown hyper-parameter(s) ['lr']", "expected some of ['beta_1', 'beta_2', "
+              "'clipnorm', 'clipvalue', 'epsilon', 'global_clipnorm', 'learning_rate', 'weight_decay']"),
+             {"keras": lambda: keras_optimizer("Adam", lr=0.1)}),
+    BadInput("clipping-of-an-unknown-convention", lambda: clip_gradients({"W": ones(2)}, convention="jax"),
+             ValueError, ("clip_gradients: convention must be 'torch' or 'keras'. Received: convention='jax'",)),
+    BadInput("clipnorm-0", lambda: clip_gradients({"W": ones(2)}, convention="torch", clipnorm=0.0), ValueError,
+             ("clip_gradients: expected a positive clipnorm. Received: clipnorm=0.0",)),
+    BadInput("initializer-with-keras-s-argument-name", lambda: get_initializer("normal", stddev=0.1), ValueError,
+             ("initializer 'normal': ", "unexpected keyword argument 'stddev'")),
+    BadInput("normal-with-scale-0", lambda: get_initializer("normal", scale=0.0), ValueError,
+             ("normal: expected a positive scale. Received: scale=0.0",)),  # torch and Keras draw zeros
+    BadInput("uniform-with-low-equal-to-high", lambda: get_initializer("uniform", low=0.5, high=0.5), ValueError,
+             ("uniform: expected low < high. Received: low=0.5, high=0.5",)),  # torch fills 0.5
+    BadInput("dropout-rate-1", lambda: Dropout(1.0), ValueError,  # torch and Keras drop everything (scale 1/0)
+             ("Dropout: expected 0 <= rate < 1. Received: rate=1.0",)),
+    BadInput("dropout-masks-of-unknown-layers", lambda: regularized(DENSE_2_3_1, dropout=0.5).set_dropout_masks(
+             {"dropout9": np.ones((5, 3), dtype=bool)}), ValueError,
+             ("RegularizedMLP.set_dropout_masks: expected masks ['dropout1']. Received: ['dropout9']",)),
+    BadInput("regularized-backward-before-forward", lambda: regularized(DENSE_2_3_1, dropout=0.5).backward(ones(5, 1)),
+             RuntimeError, ("RegularizedMLP.backward called before forward",)),
     BadInput("no-samples", lambda: MiniBatches(0, 2), ValueError,
              ("MiniBatches: expected a positive number of samples", "n_samples=0"),
              {"torch": lambda: torch_sampler(0)}),
@@ -350,14 +408,28 @@ BAD_INPUTS = {b.name: b for b in (
 )}
 
 
+# How a message begins where its first words (``says[0]``) are not its beginning: the name of
+# the function or class that refuses, so a learner knows which call was wrong.
+STARTS = {
+    "x-with-the-wrong-width": "MLP.forward: ", "x-with-three-axes": "MLP.forward: ",
+    "layers-that-do-not-chain": "MLP: ", "bias-of-the-wrong-size": "Dense: ", "kernel-not-2-d": "Dense: ",
+    "set-params-of-the-wrong-shape": "MLP.set_params: ", "set-params-of-an-unknown-name": "MLP.set_params: ",
+    "batchnorm-parameters-without-batchnorm": "RegularizedMLP: ", "batchnorm-gamma-of-the-wrong-size": "RegularizedMLP: ",
+    "batchnorm-not-a-convention": "RegularizedMLP: ", "batchnorm-unknown-running-variance": "BatchNorm: ",
+    "dropout-mask-of-the-wrong-shape": "Dropout: ",
+}
+
+
 @pytest.mark.parametrize("bad", list(BAD_INPUTS))
 def test_the_reference_refuses(bad):
     row = BAD_INPUTS[bad]
     with pytest.raises(row.error) as info:
         row.reference()
-    message = str(info.value)
+    message = info.value.args[0] if isinstance(info.value, KeyError) else str(info.value)  # KeyError's str quotes
     missing = [words for words in row.says if words not in message]
     assert not missing, f"{bad}: the message does not say {missing}: {message!r}"
+    starts = STARTS.get(bad, row.says[0])
+    assert message.startswith(starts), f"{bad}: the message should begin with {starts!r}: {message!r}"
 
 
 # (row, framework) -> words of the framework's own refusal: it refuses for the same reason
@@ -408,6 +480,8 @@ FRAMEWORK_SAYS = {
     ("batchnorm-x-of-the-wrong-width", "torch"): "running_mean should contain 4 elements not 3",
     ("no-samples", "torch"): "num_samples should be a positive integer value",
     ("batch-size-0", "torch"): "batch_size should be a positive integer value",
+    ("fit-batches-of-size-0", "torch"): "batch_size should be a positive integer value",
+    ("optimizer-with-torch-s-name-for-a-hyper-parameter", "keras"): "Argument(s) not recognized: {'lr': 0.1}",
 }
 
 
