@@ -23,10 +23,14 @@ from .models import reference_model, share_dropout_masks
 FLOAT32_CHECKS = ("forward", "loss", "gradients", "step")
 
 
-def reference_in_float32(check: str, lesson: Lesson, framework: str) -> dict[str, np.ndarray]:
-    """The reference's value of ``check`` for ``lesson``, computed in float32 (weights, data and every step)."""
-    params = {k: np.asarray(v, dtype=np.float32) for k, v in canonical_params(lesson).items()}
-    X, y = (np.asarray(a, dtype=np.float32) for a in lesson_data(lesson))
+def reference_in_float32(check: str, lesson: Lesson, framework: str, given: str = "float32") -> dict[str, np.ndarray]:
+    """The reference's value of ``check`` for ``lesson``, computed in float32 (weights, data and every step).
+
+    ``given``: the dtype of the weights and data handed to the reference. "float64" is what a
+    learner's NumPy arrays are: the reference must round them to float32 itself.
+    """
+    params = {k: np.asarray(v, dtype=given) for k, v in canonical_params(lesson).items()}
+    X, y = (np.asarray(a, dtype=given) for a in lesson_data(lesson))
     model = reference_model(lesson, params, convention=framework, loss_dtype="float32", framework=framework,
                             dtype="float32")
     share_dropout_masks(model, lesson, len(X))
@@ -44,7 +48,7 @@ def reference_in_float32(check: str, lesson: Lesson, framework: str) -> dict[str
     raise ValueError(f"unknown check {check!r}; expected one of {FLOAT32_CHECKS}")
 
 
-def compare_float32(check: str, lesson: Lesson, framework: str) -> Comparison:
+def compare_float32(check: str, lesson: Lesson, framework: str, given: str = "float32") -> Comparison:
     """The framework's float32 ``check`` against the reference's own float32 one.
 
     Every array of the reference must be float32 (``dtype=``): a float64 array
@@ -53,8 +57,8 @@ def compare_float32(check: str, lesson: Lesson, framework: str) -> Comparison:
     """
     tol = tolerance("float32 reference batchnorm" if lesson.batchnorm else "float32 reference")
     theirs = actual(check, lesson, framework, "float32")
-    ours = reference_in_float32(check, lesson, framework)
-    what = f"{check} of {lesson.name}-{framework}, the reference in float32"
+    ours = reference_in_float32(check, lesson, framework, given)
+    what = f"{check} of {lesson.name}-{framework}, the reference in float32 (given {given} arrays)"
     if check == "loss":
         return compare(theirs, ours, atol=tol.atol, rtol=tol.rtol, what=what)
     # the actual side of compare is the one whose dtype is checked: put the reference there

@@ -256,3 +256,16 @@ def test_momentum_at_either_end_is_torch_s_other_end(momentum):
     result = compare(torch_run, reference_run, atol=1e-12, rtol=1e-12,  # float64, a few operations: rounding only
                      what=f"BatchNorm1d(momentum={1 - momentum}) vs the reference's momentum={momentum}")
     assert result.passed, result.message()
+
+
+def test_a_batch_of_two_trains_as_in_torch():
+    """Two samples are the fewest a training BatchNorm takes (torch refuses one: test_bad_input.py):
+    each unit's two values normalise to -1 and +1 (up to epsilon), and the running statistics move."""
+    needs("torch")
+    batches = [np.array([[0.5, -1.0, 2.0], [1.5, 3.0, 2.5]])]
+    x_eval = np.random.default_rng(2).normal(size=(4, 3))
+    torch_run = _as_items(_run_torch(_torch_batchnorm(3), batches, x_eval))
+    reference_run = _as_items(_run_reference(CONVENTIONS["torch"], batches, x_eval, 3))
+    result = compare(torch_run, reference_run, atol=1e-12, rtol=1e-12,  # float64, a few operations: rounding only
+                     what="BatchNorm1d(3) vs the reference on a batch of 2")
+    assert result.passed, result.message()

@@ -162,3 +162,13 @@ def test_keras_twin_reads_the_current_mask_inside_a_traced_function():
         eager = twin.forward(X[:n])
         assert_agree(traced, eager, atol=0, rtol=0, what=f"traced vs eager, mask of step {mask_step}, N={n}")
         np.testing.assert_array_equal(traced["dropout1"] != 0, masks["dropout1"] & (traced["a1"] != 0))
+
+
+@pytest.mark.parametrize("framework", sorted(DROPOUTS))
+def test_rate_0_is_the_identity_in_training(framework):
+    """``nn.Dropout(p=0)`` and ``Dropout(0.0)`` are legal and keep every unit, unscaled, in training too."""
+    dropout = _dropout(framework)
+    x = _inputs("float64")
+    y, grad = dropout(x, 0.0, True, seed=1)
+    assert_agree({"y": y, "dL/dx": grad}, {"y": x, "dL/dx": np.ones_like(x)}, atol=0, rtol=0,
+                 what=f"{framework} Dropout(0) in training")

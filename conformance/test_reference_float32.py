@@ -33,6 +33,17 @@ def test_reference_in_float32_agrees_with_the_framework_in_float32(lesson, check
     assert comparison.passed, comparison.message()
 
 
+@pytest.mark.parametrize("check", FLOAT32_CHECKS)
+@pytest.mark.parametrize("lesson", ["spiral", "sensor", "spiral-batchnorm"])
+def test_reference_in_float32_rounds_float64_input_itself(lesson, check):
+    """A learner's weights and data are float64 NumPy arrays. ``MLP(..., dtype="float32")`` given them
+    must round them to float32 itself (as ``torch.tensor(X, dtype=torch.float32)`` and Keras's float32
+    layers do) and compute in float32: the same results, every array float32."""
+    needs("torch")
+    comparison = compare_float32(check, LESSONS[lesson], "torch", given="float64")
+    assert comparison.passed, comparison.message()
+
+
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 def test_each_activation_in_float32_agrees_with_torch_in_float32(name):
     """Each activation alone, as components.py checks it in float64, in float32: a = f(z) and dz float32,
