@@ -269,3 +269,29 @@ def test_a_batch_of_two_trains_as_in_torch():
     result = compare(torch_run, reference_run, atol=1e-12, rtol=1e-12,  # float64, a few operations: rounding only
                      what="BatchNorm1d(3) vs the reference on a batch of 2")
     assert result.passed, result.message()
+
+
+def test_backward_in_inference_is_torch_s_in_eval_mode():
+    """In inference the statistics are constants: dx = dy * gamma / sqrt(moving_variance + epsilon),
+    dgamma = sum(dy * x_hat), dbeta = sum(dy), as autograd gives through ``BatchNorm1d`` in ``eval()``."""
+    needs("torch")
+    import torch
+
+    rng = np.random.default_rng(3)
+    gamma, beta = rng.uniform(0.5, 1.5, 3), rng.normal(size=3)
+    mean, var = rng.normal(size=3), rng.uniform(0.5, 2.0, 3)
+    x, dy = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    layer = _torch_batchnorm(3)
+    with torch.no_grad():
+        for p, v in ((layer.weight, gamma), (layer.bias, beta), (layer.running_mean, mean), (layer.running_var, var)):
+            p.copy_(torch.tensor(v))
+    layer.eval()
+    xt = torch.tensor(x, requires_grad=True)
+    layer(xt).backward(torch.tensor(dy))
+    theirs = {"dgamma": layer.weight.grad.numpy(), "dbeta": layer.bias.grad.numpy(), "dx": xt.grad.numpy()}
+    bn = BatchNorm(gamma, beta, mean.copy(), var.copy(), **vars(CONVENTIONS["torch"]))
+    bn.forward(x, training=False)
+    dgamma, dbeta, dx = bn.backward(dy)
+    result = compare({"dgamma": dgamma, "dbeta": dbeta, "dx": dx}, theirs, atol=1e-12, rtol=1e-12,  # rounding only
+                     what="BatchNorm backward in inference vs BatchNorm1d.eval()")
+    assert result.passed, result.message()
