@@ -106,3 +106,62 @@ def test_batch_sum_and_mean_are_the_axis_0_reductions(shape, dtype):
     assert np.all(np.abs(got_sum - x.sum(axis=0)) <= bound)
     assert np.all(np.abs(got_mean - x.mean(axis=0)) <= bound / shape[0])
 
+
+
+# ----- in-place arithmetic (reference/activations.py, reference/batchnorm.py): the same operations in the
+# same order, written into an array the code already owns, so the results are equal bit for bit.
+
+def _inputs(shape=(300, 16), seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(scale=4.0, size=shape), rng.normal(size=shape)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "step"])
+def test_in_place_activation_arithmetic_is_the_formula_bit_for_bit(name, dtype):
+    z, da = (x.astype(dtype) for x in _inputs())
+    act = get_activation(name)
+    a = act.forward(z)
+    with np.errstate(over="ignore"):
+        plain_a = {"sigmoid": lambda: 1 / (1 + np.exp(-z))}.get(name, lambda: a)()
+    np.testing.assert_array_equal(a, plain_a)
+    z_before, a_before, da_before = z.copy(), a.copy(), da.copy()
+    dz = act.backward(z, a, da)
+    np.testing.assert_array_equal(dz, da * act.derivative(z, a))  # the plain spelling
+    for kept, before in ((z, z_before), (a, a_before), (da, da_before)):  # no input is written to
+        np.testing.assert_array_equal(kept, before)
+    assert dz.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_in_place_batchnorm_is_the_formula_bit_for_bit(training):
+    from reference.batchnorm import BatchNorm
+    from reference.reductions import batch_mean, batch_sum
+
+    x, dy = _inputs((64, 5), seed=1)
+    rng = np.random.default_rng(2)
+    gamma, beta = rng.uniform(0.5, 1.5, 5), rng.normal(size=5)
+    mean0, var0 = rng.normal(size=5), rng.uniform(0.5, 2.0, 5)
+    bn = BatchNorm(gamma, beta, mean0.copy(), var0.copy(), momentum=0.9, epsilon=1e-5, running_variance="unbiased")
+    y = bn.forward(x, training=training)
+    dgamma, dbeta, dx = bn.backward(dy)
+    # the module docstring's formulas, written out
+    mean, var = (batch_mean(x), batch_mean((x - batch_mean(x)) ** 2)) if training else (mean0, var0)
+    inv_std = 1 / np.sqrt(var + 1e-5)
+    x_hat = (x - mean) * inv_std
+    np.testing.assert_array_equal(y, gamma * x_hat + beta)
+    dx_hat = dy * gamma
+    plain_dx = ((dx_hat - batch_mean(dx_hat) - x_hat * batch_mean(dx_hat * x_hat)) * inv_std if training
+                else dx_hat * inv_std)
+    for got, want in ((dgamma, batch_sum(dy * x_hat)), (dbeta, batch_sum(dy)), (dx, plain_dx)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_batch_sum_s_cached_ones_are_read_only_and_per_dtype():
+    """The ones vector is shared by every call with the same (N, dtype): nothing may write to it."""
+    from reference.reductions import _ones, batch_sum
+
+    ones = _ones(7, np.dtype("float32"))
+    assert not ones.flags.writeable and ones.dtype == np.float32 and ones.shape == (7,)
+    assert _ones(7, np.dtype("float64")).dtype == np.float64
+    assert batch_sum(np.ones((7, 2), dtype=np.float32)).dtype == np.float32
