@@ -215,7 +215,17 @@ def test_an_optimizer_without_arguments_is_torch_s(optimizer):
     config = OPTIMIZERS[optimizer]().config()
     assert config.pop("convention") == "torch"
     assert config == pytest.approx(theirs), f"{optimizer}() is not torch.optim's default"
-    # and what a learner sees printed is those numbers, by name: repr reads as the call that makes it
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+def test_an_optimizer_prints_torch_s_defaults_by_keras_s_names(optimizer):
+    """What a learner sees printed is those defaults, by name: repr reads as the call that makes it."""
+    needs("torch")
+    from reference import OPTIMIZERS
+
+    from .test_conventions import torch_defaults
+
+    theirs = torch_defaults(optimizer)
     name, printed = _printed_call(repr(OPTIMIZERS[optimizer]()))
     assert name == type(OPTIMIZERS[optimizer]()).__name__
     assert printed.pop("convention") == "torch"
