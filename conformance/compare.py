@@ -280,14 +280,22 @@ def _compare_values(name, actual, expected, atol, rtol, scale) -> ItemReport:
 
 
 def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "", dtype=None,
-            scale: dict | None = None) -> Comparison:
+            scale: dict | None = None, same_items: bool = False) -> Comparison:
     """Compare every item of ``expected`` with the same item of ``actual``.
 
     Both ``atol`` and ``rtol`` must be given (as torch.testing insists): a
-    tolerance is a decision, not a default. Items missing from ``actual`` fail.
+    tolerance is a decision, not a default. Items missing from ``actual`` fail;
+    with ``same_items``, so do items of ``actual`` that ``expected`` lacks (where
+    both sides must record the same things, as the training check's snapshots).
     ``dtype`` and ``scale``: see the module doc.
     """
     result = Comparison(what=what, atol=float(atol), rtol=float(rtol))
+    for name in (sorted(set(actual) - set(expected)) if same_items else ()):
+        shape = np.shape(actual[name])
+        result.items.append(
+            ItemReport(name, shape, int(np.size(actual[name])), int(np.size(actual[name])), np.inf, (), np.inf, (),
+                       np.inf, problem=f"unexpected: got an array of shape {shape}, expected nothing")
+        )
     for name, exp in expected.items():
         if name not in actual:
             shape = np.shape(exp)

@@ -235,7 +235,8 @@ def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun,
     else:
         expected = {"correct test points": np.asarray(ref.correct(y_test))}
         actual = {"correct test points": np.asarray(fw.correct(y_test))}
-    result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol, what=what)
+    # same_items: a snapshot one run kept and the other did not is a failure, not a gap in the comparison
+    result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol, what=what, same_items=True)
     final = ref.params
     info = {
         "epochs": lesson.epochs,

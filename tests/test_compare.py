@@ -67,3 +67,13 @@ def test_every_tolerance_has_a_reason_and_float64_meets_the_promise():
     assert tolerance("float64").atol <= 1e-10
     with pytest.raises(ValueError, match="no tolerance for dtype 'float16'"):
         tolerance("float16")
+
+
+def test_same_items_fails_on_an_item_only_actual_has():
+    """By default an extra item of ``actual`` is not compared; with same_items it fails, by name."""
+    actual = {"a": np.zeros(2), "extra after epoch 5": np.ones(3)}
+    expected = {"a": np.zeros(2)}
+    assert compare(actual, expected, atol=0, rtol=0).passed
+    result = compare(actual, expected, atol=0, rtol=0, same_items=True)
+    assert [item.name for item in result.failures()] == ["extra after epoch 5"]
+    assert "unexpected: got an array of shape (3,), expected nothing" in result.message()
