@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_l2_penalty import SPIRAL_L2
 
 from conformance.checks import actual, case_tolerance, expected
 from conformance.compare import compare
-from conformance.lessons import LESSONS
+from conformance.lessons import LESSONS, SPIRAL_L2
 from frameworks import available_frameworks
 from reference import BatchNormConvention
 from reference import batchnorm as batchnorm_module
