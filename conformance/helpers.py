@@ -27,8 +27,10 @@ def needs(framework: str) -> None:
         pytest.skip(reason)
 
 
-def check_case(check: str, case: Case) -> CheckResult:
+def check_case(check: str, case: Case, lesson=None) -> CheckResult:
     """Run ``check`` on ``case``; skip if its framework cannot run here; fail with the report.
+
+    ``lesson``: a lesson declared outside the catalog (``run_check``'s argument), e.g. ``SPIRAL_L2``.
 
     A failure that a known difference explains (``known.py``), within that difference's
     bound, is an expected failure (xfail) that names the difference.
@@ -36,7 +38,7 @@ def check_case(check: str, case: Case) -> CheckResult:
     reason = unavailable_reason(case.framework)
     if reason:
         pytest.skip(reason)
-    result = run_check(check, case)
+    result = run_check(check, case, lesson=lesson)
     if result.skipped:
         pytest.skip(result.skipped)
     if result.known:
@@ -52,10 +54,8 @@ def check_case(check: str, case: Case) -> CheckResult:
         elif difference is not None:
             beyond = (f"\nThis is beyond what the known difference {difference.name} explains "
                       f"(it predicts the {difference.bound} tolerance).")
-        pytest.fail(
-            f"{result.comparison.message()}{beyond}\n"
-            f"Re-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype} "
-            f"--check {check}" + (f" --optimizer {case.optimizer}" if case.optimizer else ""),
-            pytrace=False,
-        )
+        rerun = "" if lesson is not None else (  # a lesson outside the catalog: `nnparity run` does not know it
+            f"\nRe-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype} "
+            f"--check {check}" + (f" --optimizer {case.optimizer}" if case.optimizer else ""))
+        pytest.fail(f"{result.comparison.message()}{beyond}{rerun}", pytrace=False)
     return result

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.checks import CHECKS, DTYPES, actual, compare_lesson, expected
+from conformance.checks import CHECKS, DTYPES, Case, actual, expected
 from conformance.compare import compare
-from conformance.helpers import needs, skip_reason
+from conformance.helpers import check_case, needs, skip_reason
 from conformance.lessons import LESSONS, SPIRAL_L2, canonical_params, lesson_data
 from frameworks import FRAMEWORKS
 from frameworks.layout import from_torch, to_torch
@@ -25,9 +25,10 @@ L2 = SPIRAL_L2.kernel_l2
 @pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
 @pytest.mark.parametrize("check", CHECKS)
 def test_l2_lesson_agrees(check, framework, dtype):
+    """Every check, judged as the catalog's lessons are (``check_case``: a check the framework does not
+    run is skipped, a known difference within its bound is an expected failure naming it)."""
     needs(framework)
-    result, _ = compare_lesson(check, SPIRAL_L2, framework, dtype)
-    assert result.passed, result.message()
+    check_case(check, Case(SPIRAL_L2.name, framework, dtype), lesson=SPIRAL_L2)
 
 
 def test_the_penalty_is_in_the_frameworks_loss():
