@@ -93,13 +93,16 @@ def test_keep_rate_and_inverted_scaling(framework, rate, dtype):
                  what=f"{framework} Dropout({rate}) in {dtype}")
 
 
+@pytest.mark.parametrize("rate,training", [(0.5, False), (0.0, True)], ids=["at-inference", "rate-0-in-training"])
 @pytest.mark.parametrize("framework", sorted(DROPOUTS))
-def test_inference_is_the_identity(framework):
+def test_the_identity(framework, rate, training):
+    """At inference dropout does nothing; nor does ``nn.Dropout(p=0)`` / ``Dropout(0.0)`` in training
+    (legal in all three: every unit kept, unscaled)."""
     dropout = _dropout(framework)
     x = _inputs("float64")
-    y, grad = dropout(x, 0.5, False, seed=1)
+    y, grad = dropout(x, rate, training, seed=1)
     assert_agree({"y": y, "dL/dx": grad}, {"y": x, "dL/dx": np.ones_like(x)}, atol=0, rtol=0,
-                 what=f"{framework} Dropout at inference")
+                 what=f"{framework} Dropout({rate}), training={training}")
 
 
 @pytest.mark.parametrize("framework", sorted(DROPOUTS))
@@ -163,12 +166,3 @@ def test_keras_twin_reads_the_current_mask_inside_a_traced_function():
         assert_agree(traced, eager, atol=0, rtol=0, what=f"traced vs eager, mask of step {mask_step}, N={n}")
         np.testing.assert_array_equal(traced["dropout1"] != 0, masks["dropout1"] & (traced["a1"] != 0))
 
-
-@pytest.mark.parametrize("framework", sorted(DROPOUTS))
-def test_rate_0_is_the_identity_in_training(framework):
-    """``nn.Dropout(p=0)`` and ``Dropout(0.0)`` are legal and keep every unit, unscaled, in training too."""
-    dropout = _dropout(framework)
-    x = _inputs("float64")
-    y, grad = dropout(x, 0.0, True, seed=1)
-    assert_agree({"y": y, "dL/dx": grad}, {"y": x, "dL/dx": np.ones_like(x)}, atol=0, rtol=0,
-                 what=f"{framework} Dropout(0) in training")
