@@ -279,6 +279,14 @@ def _compare_values(name, actual, expected, atol, rtol, scale) -> ItemReport:
     )
 
 
+def _unmatched(name: str, array, problem: str) -> ItemReport:
+    """A failing report for an item only one side has: every element counts as mismatched.
+    ``problem`` has a ``{}`` for the array's shape."""
+    shape = np.shape(array)
+    return ItemReport(name, shape, int(np.size(array)), int(np.size(array)), np.inf, (), np.inf, (), np.inf,
+                      problem=problem.format(shape))
+
+
 def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str = "", dtype=None,
             scale: dict | None = None, same_items: bool = False) -> Comparison:
     """Compare every item of ``expected`` with the same item of ``actual``.
@@ -291,18 +299,10 @@ def compare(actual: dict, expected: dict, *, atol: float, rtol: float, what: str
     """
     result = Comparison(what=what, atol=float(atol), rtol=float(rtol))
     for name in (sorted(set(actual) - set(expected)) if same_items else ()):
-        shape = np.shape(actual[name])
-        result.items.append(
-            ItemReport(name, shape, int(np.size(actual[name])), int(np.size(actual[name])), np.inf, (), np.inf, (),
-                       np.inf, problem=f"unexpected: got an array of shape {shape}, expected nothing")
-        )
+        result.items.append(_unmatched(name, actual[name], "unexpected: got an array of shape {}, expected nothing"))
     for name, exp in expected.items():
         if name not in actual:
-            shape = np.shape(exp)
-            result.items.append(
-                ItemReport(name, shape, int(np.size(exp)), int(np.size(exp)), np.inf, (), np.inf, (), np.inf,
-                           problem=f"missing: expected an array of shape {shape}, got nothing")
-            )
+            result.items.append(_unmatched(name, exp, "missing: expected an array of shape {}, got nothing"))
             continue
         result.items.append(compare_arrays(name, actual[name], exp, atol, rtol, dtype=dtype,
                                            scale=None if scale is None else scale.get(name)))
