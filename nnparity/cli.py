@@ -111,6 +111,24 @@ def cmd_optimizers(args) -> int:
 DEFAULT_FRAMEWORKS = ("torch", "keras")
 
 
+# `nnparity run` without --check: every check but `training`. The step-level checks (forward to
+# gradient_norms, 100 steps of each lesson) answer "does it compute the same?" in seconds; `training`
+# trains every lesson to its end in all three (up to 10,000 epochs: about 35 s of the frameworks' own
+# loops here, docs/performance.md). `--check training` or `--check all` runs it; the pytest suite always does.
+OPT_IN_CHECKS = ("training",)
+
+
+def _checks(values) -> list[str]:
+    """The --check values: the default set without any, every check for ``all``."""
+    from conformance.checks import CHECKS
+
+    if not values:
+        return [c for c in CHECKS if c not in OPT_IN_CHECKS]
+    if "all" in values:
+        return list(CHECKS)
+    return _choices(values, list(CHECKS), "--check")
+
+
 def _cpus() -> int:
     """The CPUs this process may run on (its affinity, which containers and taskset narrow)."""
     try:
@@ -127,7 +145,7 @@ def cmd_run(args) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    from conformance.checks import CHECKS, DTYPES, Case, run_check
+    from conformance.checks import DTYPES, Case, run_check
     from conformance.divergence import first_divergences
     from conformance.lessons import LESSONS
     from conformance.optimizer_specs import OPTIMIZER_SPECS
@@ -140,7 +158,7 @@ def cmd_run(args) -> int:
     frameworks = (_choices(args.framework, list(FRAMEWORKS), "--framework") if by_name
                   else list(FRAMEWORKS) if args.framework else list(DEFAULT_FRAMEWORKS))
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
-    checks = _choices(args.check, list(CHECKS), "--check")
+    checks = _checks(args.check)
     optimizers = _choices(args.optimizer, list(OPTIMIZER_SPECS), "--optimizer") if args.optimizer else [None]
     console = _console()
     if args.jobs < 1:
@@ -234,6 +252,9 @@ def cmd_run(args) -> int:
         summary += f", {len(known)} known differences"
     console.print(f"{summary} ({len(cases)} cases x {len(checks)} checks in {elapsed:.2f} s; "
                   "cell = greatest absolute difference)")
+    if not args.check:
+        console.print(f"not run: {', '.join(OPT_IN_CHECKS)} (every lesson trained to its end, about half a minute): "
+                      "add --check all", highlight=False)
     if args.json:
         def first_divergence(r):  # null when the check passed
             found = divergences.get(r.case) if r.status == "failed" else None
@@ -286,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", action="append", metavar="DTYPE", help="float64 or float32 (repeatable; default: both)")
     p.add_argument("--check", action="append", metavar="NAME",
                    help="forward, loss, gradients, step, trajectory, training or gradient_norms "
-                   "(repeatable; default: all)")
+                   "(repeatable), or all; default: every check but training (each lesson trained to its end)")
     p.add_argument("--optimizer", action="append", metavar="NAME",
                    help="replace each lesson's optimizer with this named setting for the step and trajectory "
                    "checks (repeatable; `nnparity optimizers` lists them)")

@@ -39,7 +39,8 @@ def test_console_script_is_installed():
 def test_run_writes_exactly_the_documented_fields(tmp_path, capsys):
     fw = available_frameworks()[0]
     out = tmp_path / "r.json"
-    rc = main(["run", "--lesson", "spiral", "--lesson", "sensor", "--framework", fw, "--json", str(out)])
+    rc = main(["run", "--lesson", "spiral", "--lesson", "sensor", "--framework", fw, "--check", "all",
+               "--json", str(out)])
     assert rc == 0, capsys.readouterr().out
     payload = json.loads(out.read_text())
     assert set(payload) == {"versions", "results"}
@@ -145,3 +146,23 @@ def test_run_defaults_to_torch_and_keras_and_names_the_other_installed_backends(
     others = [fw for fw in installed if fw not in DEFAULT_FRAMEWORKS]
     if others:
         assert f"also installed: {', '.join(others)}" in printed and "--framework all" in printed
+
+
+@needs_framework
+def test_run_leaves_whole_training_runs_to_check_all_and_says_so(tmp_path, capsys):
+    """The default run is every step-level check (seconds); `training` (each lesson trained to its end,
+    about half a minute for the catalog) is named as not run, and `--check all` runs it too."""
+    from conformance.checks import CHECKS
+
+    fw = available_frameworks()[0]
+    out = tmp_path / "r.json"
+    base = ["run", "--lesson", "neuron", "--framework", fw, "--dtype", "float32", "--json", str(out)]
+    assert main(base) == 0
+    ran = [r["check"] for r in json.loads(out.read_text())["results"]]
+    assert ran == [c for c in CHECKS if c != "training"]
+    printed = capsys.readouterr().out
+    assert "not run: training" in printed and "add --check all" in printed
+    assert main(base + ["--check", "all"]) == 0
+    printed = capsys.readouterr().out
+    assert [r["check"] for r in json.loads(out.read_text())["results"]] == list(CHECKS)
+    assert "not run:" not in printed
