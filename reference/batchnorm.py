@@ -28,6 +28,13 @@ gets three paths: through its own x_hat, through the mean, through the variance:
     dx_hat = dy * gamma
     dx = (dx_hat - mean(dx_hat, axis=0) - x_hat * mean(dx_hat * x_hat, axis=0)) / sqrt(var + epsilon)
 
+gamma is one number per unit, so the two means are the parameter gradients again:
+mean(dx_hat) = gamma * dbeta / N and mean(dx_hat * x_hat) = gamma * dgamma / N. The
+code computes the same dx from them (PyTorch's CPU kernel does too, ``batch_norm_backward``
+in ATen's ``Normalization.cpp``), with two sums and two (N, units) products fewer::
+
+    dx = gamma / sqrt(var + epsilon) * (dy - dbeta / N - x_hat * dgamma / N)
+
 (In inference the statistics are constants: dx = dy * gamma / sqrt(moving_variance + epsilon).)
 
 The frameworks' conventions differ in three ways (NUMERICS.md, item 6), and
@@ -151,24 +158,26 @@ class BatchNorm:
         """moving = momentum * moving + (1 - momentum) * batch, the variance unbiased or biased."""
         var_r = var * (n / (n - 1)) if self.running_variance == "unbiased" else var
         m = self.momentum
-        self.moving_mean[...] = m * self.moving_mean + (1 - m) * mean
-        self.moving_variance[...] = m * self.moving_variance + (1 - m) * var_r
+        # in place, in the formula's order: (m * moving) + ((1 - m) * batch), the same numbers
+        self.moving_mean *= m
+        self.moving_mean += (1 - m) * mean
+        self.moving_variance *= m
+        self.moving_variance += (1 - m) * var_r
 
     def backward(self, dy: np.ndarray):
         """Given dy = dL/dy (N, units): (dgamma, dbeta, dx), through the batch statistics in training."""
         if self._cache is None:
             raise RuntimeError("BatchNorm.backward called before forward")
         x_hat, inv_std, training = self._cache
-        dgamma = batch_sum(dy * x_hat)  # batch_sum(x) = x.sum(axis=0), batch_mean(x) = x.mean(axis=0)
+        dgamma = batch_sum(dy * x_hat)  # batch_sum(x) = x.sum(axis=0), as one BLAS call (reductions.py)
         dbeta = batch_sum(dy)
-        dx_hat = dy * self.gamma
         if not training:
-            return dgamma, dbeta, dx_hat * inv_std
-        # (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) * inv_std, the same operations in
-        # the same order, in one array (the formula written at once would make four (N, units) temporaries)
-        dx = dx_hat - batch_mean(dx_hat)
-        dx -= x_hat * batch_mean(dx_hat * x_hat)
-        dx *= inv_std
+            return dgamma, dbeta, dy * self.gamma * inv_std
+        n = dy.shape[0]
+        # gamma * inv_std * (dy - dbeta / N - x_hat * dgamma / N), built in one (N, units) array
+        dx = dy - dbeta / n
+        dx -= x_hat * (dgamma / n)
+        dx *= self.gamma * inv_std
         return dgamma, dbeta, dx
 
     def __repr__(self) -> str:

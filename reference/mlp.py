@@ -84,7 +84,7 @@ class MLP:
 
     def _check_x(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=self.dtype)  # no copy when X already has our dtype
-        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+        if X.ndim != 2 or X.shape[1] != self.layers[0].kernel.shape[0]:  # W1's fan_in, sizes[0]
             raise ValueError(
                 f"MLP.forward: X must have shape (N, {self.sizes[0]}) to feed W1 of shape "
                 f"{self.layers[0].kernel.shape}. Received: X.shape={X.shape}"

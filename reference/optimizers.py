@@ -89,7 +89,8 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}.update: the gradient of {name} must have the parameter's "
                                  f"shape {p.shape}. Received: {np.shape(grads[name])}")
         self.iterations += 1
-        grads = clip_gradients({k: grads[k] for k in params}, convention=self.convention, **self.clipping)
+        if self.clipping:  # without a clipping option the gradients are used as they are
+            grads = clip_gradients({k: grads[k] for k in params}, convention=self.convention, **self.clipping)
         for name, p in params.items():
             g = grads[name]
             if self.weight_decay:
@@ -210,8 +211,15 @@ class Adam(Optimizer):
 
     def update_parameter(self, p, g, state):
         t, b1, b2 = self.iterations, self.beta_1, self.beta_2
-        m = state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
-        v = state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+        if not state:  # both running means start at 0
+            state["m"], state["v"] = np.zeros_like(p), np.zeros_like(p)
+        m, v = state["m"], state["v"]
+        # m = b1 * m + (1 - b1) * g and v = b2 * v + (1 - b2) * g * g, in place: the same numbers
+        # in the same order, without two new arrays per parameter per step
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
         # math.sqrt, not np.sqrt: a Python float keeps float32 arithmetic in float32 (as torch's
         # bias corrections do); NumPy's float64 scalar would promote a float32 m and v to float64.
         if self.convention == "torch":

@@ -159,8 +159,8 @@ class RegularizedMLP(MLP):
         if not self.z:
             raise RuntimeError("RegularizedMLP.backward called before forward")
         y = self._check_y(y)
-        if self.fused:  # the output layer has no BatchNorm: its activation's input is z_L
-            dn = self._output_loss.backward(self.z[-1], y)
+        if self.fused:  # the output layer has no BatchNorm: its activation's input is z_L, its output a_L
+            dn = self._output_loss.backward(self.z[-1], y, a=self.a[-1])  # (a_L - y) / N, a_L reused
         else:
             dn = self.activations[-1].backward(self.n[-1], self.a[-1], self.loss.backward(self.a[-1], y))
         grads: dict[str, np.ndarray] = {}

@@ -151,10 +151,15 @@ def test_in_place_batchnorm_is_the_formula_bit_for_bit(training):
     x_hat = (x - mean) * inv_std
     np.testing.assert_array_equal(y, gamma * x_hat + beta)
     dx_hat = dy * gamma
-    plain_dx = ((dx_hat - batch_mean(dx_hat) - x_hat * batch_mean(dx_hat * x_hat)) * inv_std if training
+    n = len(x)
+    plain_dx = (gamma * inv_std * (dy - batch_sum(dy) / n - x_hat * (batch_sum(dy * x_hat) / n)) if training
                 else dx_hat * inv_std)
     for got, want in ((dgamma, batch_sum(dy * x_hat)), (dbeta, batch_sum(dy)), (dx, plain_dx)):
         np.testing.assert_array_equal(got, want)
+    if training:  # and it is the three paths' formula (the mean's, the variance's), to rounding: 64 samples
+        # of O(1) terms, each dx a sum of a few products: 1e-13 is 500 float64 epsilons, a wrong path is O(1)
+        three_paths = (dx_hat - batch_mean(dx_hat) - x_hat * batch_mean(dx_hat * x_hat)) * inv_std
+        np.testing.assert_allclose(dx, three_paths, rtol=0, atol=1e-13)
 
 
 def test_batch_sum_s_cached_ones_are_read_only_and_per_dtype():
