@@ -46,7 +46,6 @@ from frameworks import convention_of, get_twin, unavailable_reason
 from reference import MiniBatches, get_optimizer
 
 from .compare import TOLERANCES, Comparison, compare, merge, tolerance
-from .loss_conventions import reference_loss
 from .gradient_norms import compare_gradient_norms
 from .known import known_difference
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
