@@ -47,7 +47,7 @@ from reference import MiniBatches, get_optimizer
 
 from .compare import TOLERANCES, Comparison, compare, merge, tolerance
 from .gradient_norms import compare_gradient_norms
-from .known import known_difference
+from .known import known_difference, known_differences
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
 from .magnitudes import magnitudes
 from .models import masks_by_step, reference_model, share_dropout_masks
@@ -299,18 +299,20 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
     what = f"{check} of {case.id}"
     result = compare_check(check, got, want, lesson, case.dtype, what, scale=scale)
     known, info = None, {}
-    difference = None if result.passed else known_difference(case.framework, case.dtype, check)
-    if difference is not None and difference.explains is not None:
-        evidence = difference.explains(lesson, case, result)  # the mechanism, measured on this case
-        if evidence is not None:
-            known, info = difference.name, {difference.name: evidence}
-    elif difference is not None:
+    for difference in [] if result.passed else known_differences(case.framework, case.dtype, check):
+        if difference.explains is not None:
+            evidence = difference.explains(lesson, case, result)  # the mechanism, measured on this case
+            if evidence is not None:
+                known, info = difference.name, {difference.name: evidence}
+                break
+            continue
         # The difference computes in the bound's precision (float32): a value under its smallest normal
         # underflows there, so the magnitudes' floor is the bound's tiny / eps (magnitudes.py).
         bound_scale = magnitudes(check, lesson, model, params, X, y, difference.bound) if scaled else None
         if compare_check(check, got, want, lesson, case.dtype, what, tol_dtype=difference.bound,
                          scale=bound_scale).passed:
             known = difference.name
+            break
     return CheckResult(case, check, result, info, known=known)
 
 

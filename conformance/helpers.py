@@ -7,7 +7,7 @@ import pytest
 from frameworks import unavailable_reason
 
 from .checks import Case, CheckResult, run_check
-from .known import KNOWN_DIFFERENCES, known_difference
+from .known import KNOWN_DIFFERENCES, known_differences
 
 # ``--framework`` as given on the command line (None: every framework), set by conformance/conftest.py.
 CHOSEN_FRAMEWORKS: list[str] | None = None
@@ -43,17 +43,16 @@ def check_case(check: str, case: Case, lesson=None) -> CheckResult:
         pytest.skip(result.skipped)
     if result.known:
         difference = KNOWN_DIFFERENCES[result.known]
-        pytest.xfail(f"known difference {difference.name} (within the {difference.bound} tolerance): "
-                     f"{difference.explanation}")
+        pytest.xfail(f"known difference {difference.name} ({difference.judged_by}): {difference.explanation}")
     if not result.passed:
-        difference = known_difference(case.framework, case.dtype, check)
         beyond = ""
-        if difference is not None and difference.explains is not None:
-            beyond = (f"\nThe known difference {difference.name} does not explain it: its mechanism was not "
-                      f"found in this case, or not within rounding (conformance/known.py).")
-        elif difference is not None:
-            beyond = (f"\nThis is beyond what the known difference {difference.name} explains "
-                      f"(it predicts the {difference.bound} tolerance).")
+        for difference in known_differences(case.framework, case.dtype, check):
+            if difference.explains is not None:
+                beyond += (f"\nThe known difference {difference.name} does not explain it: its mechanism was not "
+                           f"found in this case, or not within rounding (conformance/known.py).")
+            else:
+                beyond += (f"\nThis is beyond what the known difference {difference.name} explains "
+                           f"(it predicts the {difference.bound} tolerance).")
         rerun = "" if lesson is not None else (  # a lesson outside the catalog: `nnparity run` does not know it
             f"\nRe-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype} "
             f"--check {check}" + (f" --optimizer {case.optimizer}" if case.optimizer else ""))

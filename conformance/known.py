@@ -28,11 +28,20 @@ class KnownDifference:
     name: str
     frameworks: tuple[str, ...]
     dtypes: tuple[str, ...]
-    bound: str  # the row of compare.TOLERANCES the results still meet
+    bound: str | None  # the row of compare.TOLERANCES the results still meet (None: judged by ``explains`` alone)
     explanation: str
     present: Callable[[], bool]
     checks: tuple[str, ...] | None = None  # None: any check
     explains: Callable | None = None  # (lesson, case, comparison) -> dict of evidence, or None
+
+    def __post_init__(self):
+        if self.bound is None and self.explains is None:
+            raise ValueError(f"known difference {self.name}: needs a bound, a probe (explains), or both")
+
+    @property
+    def judged_by(self) -> str:
+        """What a case must meet to count as this difference, for a report."""
+        return f"within the {self.bound} tolerance" if self.bound else "where its probe finds the mechanism"
 
     def applies(self, framework: str, dtype: str, check: str | None = None) -> bool:
         if self.checks is not None and check not in self.checks:
@@ -56,6 +65,12 @@ def kink_crossing(lesson, case, comparison):
     from .kink_crossing import explain_trajectory
 
     return explain_trajectory(lesson, case, comparison)
+
+
+def zero_gradient_step(lesson, case, comparison):
+    from .zero_gradients import explain
+
+    return explain(lesson, case, comparison)
 
 
 KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
@@ -97,13 +112,38 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
             present=always,
             explains=kink_crossing,
         ),
+        KnownDifference(
+            name="adaptive-step-on-a-zero-gradient",
+            frameworks=("torch", "keras", "keras-jax", "keras-torch"),
+            dtypes=("float64", "float32"),
+            bound=None,  # judged by its probe alone (conformance/zero_gradients.py)
+            checks=("step", "trajectory"),
+            explanation=(
+                "A bias in front of a BatchNorm has a gradient of exactly 0 (BatchNorm subtracts the batch mean, "
+                "which carries the bias away), so what each implementation computes for it is its own rounding "
+                "noise (1e-15 of the weights' gradient in the reference). Adam and RMSprop divide each gradient "
+                "by its running root mean square plus epsilon: a noise of 1e-17 next to epsilon 1e-8 becomes a "
+                "step of learning_rate * 1e-9, and a float32 noise of 1e-9 a tenth of the learning rate, with "
+                "the noise's sign. The biases and the running means they shift drift apart by up to a few "
+                "learning rates per step; BatchNorm keeps it from everything else. Counted as known only if "
+                "every item that failed is such a bias or running mean, the reference's gradient of those "
+                "biases is zero to rounding (at most 1e-10 of the layer's weight gradient), and each differs "
+                "by at most 4 learning rates per step (conformance/zero_gradients.py). PyTorch's and Keras's "
+                "usual advice, bias=False / use_bias=False before a BatchNorm, removes the cause."
+            ),
+            present=always,
+            explains=zero_gradient_step,
+        ),
     )
 }
 
 
+def known_differences(framework: str, dtype: str, check: str | None = None) -> list[KnownDifference]:
+    """Every known difference present for (framework, dtype, check) in this process, in the order above."""
+    return [d for d in KNOWN_DIFFERENCES.values() if d.applies(framework, dtype, check)]
+
+
 def known_difference(framework: str, dtype: str, check: str | None = None) -> KnownDifference | None:
-    """The known difference present for (framework, dtype, check) in this process, if any."""
-    for difference in KNOWN_DIFFERENCES.values():
-        if difference.applies(framework, dtype, check):
-            return difference
-    return None
+    """The first known difference present for (framework, dtype, check) in this process, if any."""
+    found = known_differences(framework, dtype, check)
+    return found[0] if found else None

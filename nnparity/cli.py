@@ -279,7 +279,7 @@ def _print_known(console, known) -> None:
                 where[key] = where.get(key, 0) + 1
         counts = ", ".join(f"{key} ({n} checks)" for key, n in where.items())
         difference = KNOWN_DIFFERENCES[name]
-        console.print(f"[yellow]known difference {name}[/] (within the {difference.bound} tolerance) in "
+        console.print(f"[yellow]known difference {name}[/] ({difference.judged_by}) in "
                       f"{counts}; the cells marked known:")
         console.print(difference.explanation, markup=False, highlight=False)
 
