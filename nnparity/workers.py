@@ -138,4 +138,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .cli import exit_now
+
+    exit_now(main())  # the results file is written and closed: skip torch's and TensorFlow's teardown

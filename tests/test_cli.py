@@ -166,3 +166,12 @@ def test_run_leaves_whole_training_runs_to_check_all_and_says_so(tmp_path, capsy
     printed = capsys.readouterr().out
     assert [r["check"] for r in json.loads(out.read_text())["results"]] == list(CHECKS)
     assert "not run:" not in printed
+
+
+def test_the_command_exits_with_main_s_status_and_its_output_complete():
+    """`python -m nnparity` ends without the interpreter's teardown (cli.exit_now): its status and every
+    line it wrote still arrive, on stdout and on stderr."""
+    bad = subprocess.run([sys.executable, "-m", "nnparity", "run", "--lesson", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--lesson: unknown 'nope'" in bad.stderr
+    good = subprocess.run([sys.executable, "-m", "nnparity", "optimizers", "--json"], capture_output=True, text=True)
+    assert good.returncode == 0 and [d["name"] for d in json.loads(good.stdout)] == list(OPTIMIZER_SPECS)
