@@ -47,7 +47,7 @@ from reference import MiniBatches, get_optimizer
 
 from .compare import TOLERANCES, Comparison, compare, merge, tolerance
 from .gradient_norms import compare_gradient_norms
-from .known import known_difference, known_differences
+from .known import known_differences
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
 from .magnitudes import magnitudes
 from .models import masks_by_step, reference_model, share_dropout_masks
@@ -282,12 +282,9 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
         return CheckResult(case, check, Comparison(f"{check} of {case.id}", tol.atol, tol.rtol), skipped=reason)
     if check in OWN_MODULE_CHECKS:
         comparison, info = OWN_MODULE_CHECKS[check](lesson, case.framework, case.dtype)
-        difference = None if comparison.passed else known_difference(case.framework, case.dtype, check)
-        known = None
-        if difference is not None and difference.explains is None:
-            bound, _ = OWN_MODULE_CHECKS[check](lesson, case.framework, case.dtype, tol_dtype=difference.bound)
-            known = difference.name if bound.passed else None
-        return CheckResult(case, check, comparison, info, known=known)
+        known, evidence = _known_difference_of(lesson, case, check, comparison, lambda difference: OWN_MODULE_CHECKS[
+            check](lesson, case.framework, case.dtype, tol_dtype=difference.bound)[0].passed)
+        return CheckResult(case, check, comparison, {**info, **evidence}, known=known)
     got = actual(check, lesson, case.framework, case.dtype, case.optimizer)
     # the framework names its convention: the reference follows that framework's formulas
     want = expected(check, lesson, case.dtype, convention=case.framework, optimizer=case.optimizer)
@@ -298,22 +295,34 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
         scale = magnitudes(check, lesson, model, params, X, y, case.dtype)
     what = f"{check} of {case.id}"
     result = compare_check(check, got, want, lesson, case.dtype, what, scale=scale)
-    known, info = None, {}
-    for difference in [] if result.passed else known_differences(case.framework, case.dtype, check):
-        if difference.explains is not None:
-            evidence = difference.explains(lesson, case, result)  # the mechanism, measured on this case
-            if evidence is not None:
-                known, info = difference.name, {difference.name: evidence}
-                break
-            continue
+
+    def within_bound(difference) -> bool:
         # The difference computes in the bound's precision (float32): a value under its smallest normal
         # underflows there, so the magnitudes' floor is the bound's tiny / eps (magnitudes.py).
         bound_scale = magnitudes(check, lesson, model, params, X, y, difference.bound) if scaled else None
-        if compare_check(check, got, want, lesson, case.dtype, what, tol_dtype=difference.bound,
-                         scale=bound_scale).passed:
-            known = difference.name
-            break
+        return compare_check(check, got, want, lesson, case.dtype, what, tol_dtype=difference.bound,
+                             scale=bound_scale).passed
+
+    known, info = _known_difference_of(lesson, case, check, result, within_bound)
     return CheckResult(case, check, result, info, known=known)
+
+
+def _known_difference_of(lesson: Lesson, case: Case, check: str, comparison: Comparison,
+                         within_bound) -> tuple[str | None, dict]:
+    """The first known difference (``known.py``, in its order) that accounts for a failed check, as
+    (its name, {its name: the evidence its probe measured}); (None, {}) if none does or nothing failed.
+    One with a probe (``explains``) is judged by the probe on this case; one without, by
+    ``within_bound(difference)``: the check compared again at the difference's looser bound."""
+    if comparison.passed:
+        return None, {}
+    for difference in known_differences(case.framework, case.dtype, check):
+        if difference.explains is not None:
+            evidence = difference.explains(lesson, case, comparison)  # the mechanism, measured on this case
+            if evidence is not None:
+                return difference.name, {difference.name: evidence}
+        elif within_bound(difference):
+            return difference.name, {}
+    return None, {}
 
 
 def all_cases(lessons, frameworks, dtypes, optimizers=(None,)) -> list[Case]:

@@ -165,4 +165,3 @@ def test_keras_twin_reads_the_current_mask_inside_a_traced_function():
         eager = twin.forward(X[:n])
         assert_agree(traced, eager, atol=0, rtol=0, what=f"traced vs eager, mask of step {mask_step}, N={n}")
         np.testing.assert_array_equal(traced["dropout1"] != 0, masks["dropout1"] & (traced["a1"] != 0))
-

@@ -107,7 +107,6 @@ def test_batch_sum_and_mean_are_the_axis_0_reductions(shape, dtype):
     assert np.all(np.abs(got_mean - x.mean(axis=0)) <= bound / shape[0])
 
 
-
 # ----- in-place arithmetic (reference/activations.py, reference/batchnorm.py): the same operations in the
 # same order, written into an array the code already owns, so the results are equal bit for bit.
 
