@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -183,21 +185,31 @@ def cmd_run(args) -> int:
     here, elsewhere = workers.parallel(*workers.split(frameworks), jobs=args.jobs)
     results = []
     started = time.perf_counter()
-    children = [workers.start(fws, lessons, dtypes, checks, optimizers) for fws in elsewhere.values()]
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("conformance", total=len(cases) * len(checks))
-        for case in cases:
-            if case.framework not in here:
-                continue
-            for check in checks:
-                progress.update(task, description=f"{check} {case.id}")
-                results.append(run_check(check, case))
-                progress.advance(task)
-        for child in children:
-            progress.update(task, description=f"waiting for the {child.backend} worker ({', '.join(child.frameworks)})")
-            mine = child.results()
-            results += mine
-            progress.advance(task, len(mine))
+    mine = [case for case in cases if case.framework in here]
+    # A child moved out of this process (same backend) helps with this process's cases once done with its own.
+    helper = next((key for key in elsewhere if key.startswith("framework:")), None)
+    shared = workers.SharedCases(mine, tempfile.mkdtemp(prefix="nnparity-cases-")) if helper else None
+    children = [workers.start(fws, lessons, dtypes, checks, optimizers, shared=shared if key == helper else None)
+                for key, fws in elsewhere.items()]
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("conformance", total=len(cases) * len(checks))
+            for i, case in enumerate(mine):
+                if shared is not None and not shared.take(i):
+                    continue  # the helper has it
+                for check in checks:
+                    progress.update(task, description=f"{check} {case.id}")
+                    results.append(run_check(check, case))
+                    progress.advance(task)
+            for child in children:
+                progress.update(task, description=f"waiting for the {child.backend} worker "
+                                                  f"({', '.join(child.frameworks)})")
+                theirs = child.results()
+                results += theirs
+                progress.advance(task, len(theirs))
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared.directory, ignore_errors=True)
     order = {(case, check): i for i, (case, check) in enumerate((c, k) for c in cases for k in checks)}
     results.sort(key=lambda r: order[(r.case, r.check)])
     elapsed = time.perf_counter() - started
