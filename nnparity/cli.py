@@ -207,7 +207,9 @@ def cmd_run(args) -> int:
                 theirs = child.results()
                 results += theirs
                 progress.advance(task, len(theirs))
-    finally:
+    finally:  # also when a check raised or the run was interrupted: no child left running, no files left
+        for child in children:
+            child.stop()
         if shared is not None:
             shutil.rmtree(shared.directory, ignore_errors=True)
     order = {(case, check): i for i, (case, check) in enumerate((c, k) for c in cases for k in checks)}

@@ -128,6 +128,15 @@ class Worker:
         with open(os.path.join(self.directory, name)) as fh:
             return [result_from_dict(d) for d in json.load(fh)]
 
+    def stop(self) -> None:
+        """Kill the child if it still runs and remove its files (after ``results``, or when the parent fails)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if not self.log.closed:
+            self.log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
     def results(self) -> list[CheckResult]:
         """Its results (its own cases, then those it took from ``shared``), or a RuntimeError with the
         end of its output. Call it once this process has taken or seen taken every shared case."""
@@ -140,9 +149,7 @@ class Worker:
                     if (rc := self.process.poll()) is not None and not os.path.exists(own):
                         raise self._failed(rc)
                     time.sleep(0.01)
-                self.process.kill()
-                self.process.wait()
-                return self._read("own.json")
+                return self._read("own.json")  # (read before ``stop`` below kills it and removes the files)
             rc = self.process.wait()
             if rc != 0:
                 raise self._failed(rc)
@@ -156,8 +163,7 @@ class Worker:
                 results += helped
             return results
         finally:
-            self.log.close()
-            shutil.rmtree(self.directory, ignore_errors=True)
+            self.stop()
 
 
 def parallel(here: list[str], elsewhere: dict[str, list[str]], jobs: int) -> tuple[list[str], dict[str, list[str]]]:

@@ -22,6 +22,7 @@ from frameworks import missing_reason
 from nnparity import workers
 
 needs_torch = pytest.mark.skipif(missing_reason("torch") is not None, reason=str(missing_reason("torch")))
+needs_keras = pytest.mark.skipif(missing_reason("keras") is not None, reason=str(missing_reason("keras")))
 
 CASES = [Case("neuron", "torch", "float64"), Case("neuron", "torch", "float32"), Case("xor-mse", "torch", "float64")]
 
@@ -110,3 +111,42 @@ def test_a_helper_that_returns_other_cases_than_it_took_is_an_error(tmp_path):
     with pytest.raises(RuntimeError, match=r"took cases \['xor-mse-torch-float64'\] but returned results for "
                                            r"\['neuron-torch-float64'\]"):
         worker.results()
+
+
+def test_stop_kills_a_running_child_and_removes_its_files(tmp_path):
+    """What `nnparity run` does for every child when a check raises or the run is interrupted."""
+    directory = str(tmp_path / "out")
+    os.mkdir(directory)
+    process = _fake_child(directory, "import time; time.sleep(60)")
+    worker = workers.Worker("torch", ["torch"], process, directory, tempfile.TemporaryFile())
+    worker.stop()
+    assert process.returncode == -signal.SIGKILL
+    assert not os.path.exists(directory)
+    worker.stop()  # twice is harmless (results() stops it too)
+
+
+@needs_torch
+@needs_keras
+def test_a_failed_run_leaves_no_child_running(monkeypatch, tmp_path):
+    """A check raising in the parent: the helper child is stopped, and its files and the shared cases removed."""
+    from nnparity import cli
+
+    started = []
+    real_start = workers.start
+
+    def start(*args, **kwargs):
+        worker = real_start(*args, **kwargs)
+        started.append(worker)
+        return worker
+
+    def broken(check, case):
+        raise RuntimeError("a check broke")
+
+    monkeypatch.setattr(workers, "start", start)
+    monkeypatch.setattr("conformance.checks.run_check", broken)
+    with pytest.raises(RuntimeError, match="a check broke"):
+        cli.main(["run", "--lesson", "neuron", "--framework", "torch", "--framework", "keras", "--check", "loss",
+                  "--jobs", "2"])
+    assert len(started) == 1 and started[0].shared is not None
+    assert started[0].process.poll() is not None  # not left running
+    assert not os.path.exists(started[0].directory) and not os.path.exists(started[0].shared.directory)
