@@ -11,7 +11,9 @@
 ``run`` uses the same check functions as the pytest suite (``conformance.checks``):
 each framework is imported once and each twin built once. Keras on a backend other
 than this process's (``keras-jax``, ``keras-torch``) runs in a child process per
-backend (``workers.py``), at the same time, and its results are merged in.
+backend (``workers.py``), at the same time, and its results are merged in. With
+``--jobs 2`` (the default on two CPUs) torch runs in a child too, which then helps
+with this process's Keras cases (``workers.SharedCases``).
 Exit status: 0 if every check passed or failed only as a named known difference
 (``conformance/known.py``), 1 if any failed, 2 for bad arguments.
 """
@@ -189,9 +191,11 @@ def cmd_run(args) -> int:
     # A child moved out of this process (same backend) helps with this process's cases once done with its own.
     helper = next((key for key in elsewhere if key.startswith("framework:")), None)
     shared = workers.SharedCases(mine, tempfile.mkdtemp(prefix="nnparity-cases-")) if helper else None
-    children = [workers.start(fws, lessons, dtypes, checks, optimizers, shared=shared if key == helper else None)
-                for key, fws in elsewhere.items()]
+    children = []
     try:
+        for key, fws in elsewhere.items():
+            children.append(workers.start(fws, lessons, dtypes, checks, optimizers,
+                                          shared=shared if key == helper else None))
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("conformance", total=len(cases) * len(checks))
             for i, case in enumerate(mine):
