@@ -66,10 +66,12 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z):
+        # -z, exp(-z), 1 + exp(-z) and its reciprocal, all in one new array: the same numbers as
+        # 1 / (1 + np.exp(-z)) without its three (N, units) temporaries (in a 10-layer sigmoid
+        # net these add up to a tenth of the training step).
+        a = np.negative(z)
         with np.errstate(over="ignore"):  # exp(-z) = inf for very negative z: 1 / (1 + inf) = 0, exact
-            a = np.exp(-z)
-        # 1 / (1 + a), computed in a's own memory: the same numbers, without two more (N, units)
-        # temporaries (in a 10-layer sigmoid net these add up to a tenth of the training step).
+            np.exp(a, out=a)
         a += 1
         return np.divide(1, a, out=a)
 
