@@ -13,7 +13,9 @@ each framework is imported once and each twin built once. Keras on a backend oth
 than this process's (``keras-jax``, ``keras-torch``) runs in a child process per
 backend (``workers.py``), at the same time, and its results are merged in. With
 ``--jobs 2`` (the default on two CPUs) torch runs in a child too, which then helps
-with this process's Keras cases (``workers.SharedCases``).
+with this process's Keras cases (``workers.SharedCases``); with one framework only, a
+child with no cases of its own helps. A child does not see what a test patches in this
+process: such a test passes ``--jobs 1`` (or runs a single case).
 Exit status: 0 if every check passed or failed only as a named known difference
 (``conformance/known.py``), 1 if any failed, 2 for bad arguments.
 """
@@ -190,11 +192,15 @@ def cmd_run(args) -> int:
     mine = [case for case in cases if case.framework in here]
     # A child moved out of this process (same backend) helps with this process's cases once done with its own.
     helper = next((key for key in elsewhere if key.startswith("framework:")), None)
+    if helper is None and len(here) == 1 and len(mine) > 1 and len(elsewhere) + 1 < args.jobs:
+        # One framework here and a CPU to spare: a child with no cases of its own, only this process's.
+        helper = "helper"
+        elsewhere = {**elsewhere, helper: list(here)}
     shared = workers.SharedCases(mine, tempfile.mkdtemp(prefix="nnparity-cases-")) if helper else None
     children = []
     try:
         for key, fws in elsewhere.items():
-            children.append(workers.start(fws, lessons, dtypes, checks, optimizers,
+            children.append(workers.start(fws, [] if key == "helper" else lessons, dtypes, checks, optimizers,
                                           shared=shared if key == helper else None))
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("conformance", total=len(cases) * len(checks))
