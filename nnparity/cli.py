@@ -190,18 +190,18 @@ def cmd_run(args) -> int:
     results = []
     started = time.perf_counter()
     mine = [case for case in cases if case.framework in here]
-    # A child moved out of this process (same backend) helps with this process's cases once done with its own.
+    # A child moved out of this process (same backend) helps with this process's cases once done with its own;
+    # with one framework here and a CPU to spare, a child with no cases of its own (no lessons) does.
     helper = next((key for key in elsewhere if key.startswith("framework:")), None)
-    if helper is None and len(here) == 1 and len(mine) > 1 and len(elsewhere) + 1 < args.jobs:
-        # One framework here and a CPU to spare: a child with no cases of its own, only this process's.
-        helper = "helper"
-        elsewhere = {**elsewhere, helper: list(here)}
-    shared = workers.SharedCases(mine, tempfile.mkdtemp(prefix="nnparity-cases-")) if helper else None
+    only_helper = helper is None and len(here) == 1 and len(mine) > 1 and len(elsewhere) + 1 < args.jobs
+    shared = workers.SharedCases(mine, tempfile.mkdtemp(prefix="nnparity-cases-")) if helper or only_helper else None
     children = []
     try:
         for key, fws in elsewhere.items():
-            children.append(workers.start(fws, [] if key == "helper" else lessons, dtypes, checks, optimizers,
+            children.append(workers.start(fws, lessons, dtypes, checks, optimizers,
                                           shared=shared if key == helper else None))
+        if only_helper:
+            children.append(workers.start(here, [], dtypes, checks, optimizers, shared=shared))
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("conformance", total=len(cases) * len(checks))
             for i, case in enumerate(mine):

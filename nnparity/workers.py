@@ -18,7 +18,9 @@ takes cases from the front, the child from the back, each case once. The child
 imports Keras before it takes a case, on the core it would otherwise leave idle;
 if the parent has taken every case by then, the parent stops the child instead
 of waiting for it. Measured on the default run (34 Keras cases): the child takes
-the last 4-5, and the run ends about a second sooner (docs/performance.md).
+the last 4-5, and the run ends about a second sooner (docs/performance.md). With
+one framework only, the helper is a child with no cases of its own (``start`` with
+no lessons).
 """
 
 from __future__ import annotations
@@ -217,12 +219,11 @@ def run_spec(spec: dict) -> list[CheckResult]:
 
 def help_with(shared: SharedCases, checks: list[str]) -> list[CheckResult]:
     """Take the parent's cases from the back while it takes them from the front; their results."""
-    for fw in dict.fromkeys(c.framework for c in shared.cases):
-        if reason := backend_reason(fw):  # only a child on the parent's backend may help it
-            raise RuntimeError(reason)
     from frameworks import twin_class
 
     for fw in dict.fromkeys(c.framework for c in shared.cases):
+        if reason := backend_reason(fw):  # only a child on the parent's backend may help it
+            raise RuntimeError(reason)
         twin_class(fw)  # the import first, before taking a case the parent could have run meanwhile
     results = []
     for i in reversed(range(len(shared.cases))):
@@ -245,4 +246,4 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     from .cli import exit_now
 
-    exit_now(main())  # the results file is written and closed: skip torch's and TensorFlow's teardown
+    exit_now(main())  # the results files are written and closed: skip torch's and TensorFlow's teardown
