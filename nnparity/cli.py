@@ -12,10 +12,10 @@
 each framework is imported once and each twin built once. Keras on a backend other
 than this process's (``keras-jax``, ``keras-torch``) runs in a child process per
 backend (``workers.py``), at the same time, and its results are merged in. With
-``--jobs 2`` (the default on two CPUs) torch runs in a child too, which then helps
-with this process's Keras cases (``workers.SharedCases``); with one framework only, a
-child with no cases of its own helps. A child does not see what a test patches in this
-process: such a test passes ``--jobs 1`` (or runs a single case).
+``--jobs 2`` (the default on two CPUs) torch runs in a child too, and a helper (a fork
+of this process, on Linux) takes this process's Keras cases from the back once the torch
+child is done (``workers.fork_helper``). A child does not see what a test patches in this
+process after it started: such a test passes ``--jobs 1`` (or runs a single case).
 Exit status: 0 if every check passed or failed only as a named known difference
 (``conformance/known.py``), 1 if any failed, 2 for bad arguments.
 """
@@ -155,7 +155,7 @@ def cmd_run(args) -> int:
     from conformance.divergence import first_divergences
     from conformance.lessons import LESSONS
     from conformance.optimizer_specs import OPTIMIZER_SPECS
-    from frameworks import FRAMEWORKS, missing_reason, versions
+    from frameworks import FRAMEWORKS, missing_reason, twin_class, versions
     from frameworks.backends import backend_reason
     from nnparity import workers
 
@@ -190,18 +190,19 @@ def cmd_run(args) -> int:
     results = []
     started = time.perf_counter()
     mine = [case for case in cases if case.framework in here]
-    # A child moved out of this process (same backend) helps with this process's cases once done with its own;
-    # with one framework here and a CPU to spare, a child with no cases of its own (no lessons) does.
-    helper = next((key for key in elsewhere if key.startswith("framework:")), None)
-    only_helper = helper is None and len(here) == 1 and len(mine) > 1 and len(elsewhere) + 1 < args.jobs
-    shared = workers.SharedCases(mine, tempfile.mkdtemp(prefix="nnparity-cases-")) if helper or only_helper else None
-    children = []
+    children, helper, shared = [], None, None
     try:
-        for key, fws in elsewhere.items():
-            children.append(workers.start(fws, lessons, dtypes, checks, optimizers,
-                                          shared=shared if key == helper else None))
-        if only_helper:
-            children.append(workers.start(here, [], dtypes, checks, optimizers, shared=shared))
+        for fws in elsewhere.values():
+            children.append(workers.start(fws, lessons, dtypes, checks, optimizers))
+        # A helper takes this process's cases from the back once a core is free (workers.fork_helper): a fork
+        # of this process, made after importing its frameworks (it starts with them imported) and before
+        # running anything; it waits for a core (--jobs) to be free.
+        if len(mine) > 1 and args.jobs > 1:
+            for fw in here:
+                twin_class(fw)
+            if workers.fork_reason() is None:
+                shared = workers.SharedCases(mine, tempfile.mkdtemp(prefix="nnparity-cases-"))
+                helper = workers.fork_helper(shared, checks, children, args.jobs)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("conformance", total=len(cases) * len(checks))
             for i, case in enumerate(mine):
@@ -217,9 +218,15 @@ def cmd_run(args) -> int:
                 theirs = child.results()
                 results += theirs
                 progress.advance(task, len(theirs))
+            if helper is not None:
+                progress.update(task, description="waiting for the helper")
+                theirs = helper.results()
+                results += theirs
+                progress.advance(task, len(theirs))
     finally:  # also when a check raised or the run was interrupted: no child left running, no files left
-        for child in children:
-            child.stop()
+        for child in [*children, helper]:
+            if child is not None:
+                child.stop()
         if shared is not None:
             shutil.rmtree(shared.directory, ignore_errors=True)
     order = {(case, check): i for i, (case, check) in enumerate((c, k) for c in cases for k in checks)}

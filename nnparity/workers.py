@@ -1,10 +1,10 @@
-"""Run part of the conformance matrix in a child process, one per Keras backend.
+"""Run part of the conformance matrix in other processes: a child per Keras backend, and a helper.
 
 Keras reads ``KERAS_BACKEND`` once per process (``frameworks/backends.py``), so
 ``nnparity run --framework keras-jax --framework keras-torch`` starts one child
 per backend, with that backend in its environment::
 
-    python -m nnparity.workers SPEC_JSON DIRECTORY   (it writes DIRECTORY/own.json, helped.json)
+    python -m nnparity.workers SPEC_JSON DIRECTORY   (it writes DIRECTORY/own.json)
 
 The child runs the same ``run_check`` as everything else and writes every
 result in full (the comparison item by item), so the parent prints and saves
@@ -12,27 +12,31 @@ them exactly as if it had run them itself.
 
 With two cores, ``nnparity run`` runs torch in a child and Keras in the parent
 (``parallel``). torch's share is the smaller (its import 1.4 s, Keras's 4.4 s,
-and one ``tf.function`` trace per Keras case), so a child that has finished its
-own cases helps the parent with its Keras cases (``SharedCases``): the parent
-takes cases from the front, the child from the back, each case once. The child
-imports Keras before it takes a case, on the core it would otherwise leave idle;
-if the parent has taken every case by then, the parent stops the child instead
-of waiting for it. Measured on the default run (34 Keras cases): the child takes
-the last 4-5, and the run ends about a second sooner (docs/performance.md). With
-one framework only, the helper is a child with no cases of its own (``start`` with
-no lessons).
+and one ``tf.function`` trace per Keras case), so once the torch child is done, a
+helper takes the parent's Keras cases from the back while the parent takes them
+from the front, each case once (``SharedCases``). The helper is a ``fork`` of the
+parent made right after the parent imported its frameworks and before it ran
+anything (``fork_helper``): it starts with Keras already imported instead of
+importing it a second time, and it waits for a core to be free (``--jobs``) before
+it takes a case. Forking a process that holds threads is unsafe in general; here
+the only threads are OpenBLAS's (which handles ``fork`` itself): TensorFlow, torch
+and JAX start theirs at their first operation, not at import, and nothing has run
+yet. On other systems than Linux there is no helper (``fork_reason``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+import traceback
+from dataclasses import asdict, dataclass
 
 from conformance.checks import Case, CheckResult, run_check
 from conformance.compare import Comparison, ItemReport
@@ -69,7 +73,7 @@ def result_from_dict(d: dict) -> CheckResult:
 
 
 class SharedCases:
-    """Cases of the parent that one child may take from the back while the parent takes them from the front.
+    """Cases of the parent that a helper may take from the back while the parent takes them from the front.
 
     A case is taken by creating its file in ``directory`` with ``O_CREAT | O_EXCL``: of two
     processes trying, exactly one succeeds, so every case runs once, in whichever process got it.
@@ -92,13 +96,6 @@ class SharedCases:
         mine = set(self.mine)
         return [i for i in range(len(self.cases)) if i not in mine]
 
-    def spec(self) -> dict:
-        return {"directory": self.directory, "cases": [asdict(c) for c in self.cases]}
-
-    @classmethod
-    def from_spec(cls, spec: dict) -> "SharedCases":
-        return cls([Case(**c) for c in spec["cases"]], spec["directory"])
-
 
 def _write_json(path: str, payload) -> None:
     """Write whole or not at all: the parent may be waiting for the file to appear."""
@@ -109,26 +106,17 @@ def _write_json(path: str, payload) -> None:
 
 @dataclass
 class Worker:
-    """A child process running the cases of one Keras backend (and, if ``shared``, helping with the parent's)."""
+    """A child process running the cases of one Keras backend (or of one framework, moved out by ``parallel``)."""
 
     backend: str
     frameworks: list[str]
     process: subprocess.Popen
-    directory: str  # its results: own.json, helped.json
+    directory: str  # its results: own.json
     log: object  # the file its stdout and stderr go to
-    shared: SharedCases | None = field(default=None)
 
     def _output(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
-
-    def _failed(self, rc: int) -> RuntimeError:
-        return RuntimeError(f"the {self.backend} worker for {', '.join(self.frameworks)} exited with "
-                            f"status {rc}:\n{self._output()[-3000:]}")
-
-    def _read(self, name: str) -> list[CheckResult]:
-        with open(os.path.join(self.directory, name)) as fh:
-            return [result_from_dict(d) for d in json.load(fh)]
 
     def stop(self) -> None:
         """Kill the child if it still runs and remove its files (after ``results``, or when the parent fails)."""
@@ -140,30 +128,14 @@ class Worker:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def results(self) -> list[CheckResult]:
-        """Its results (its own cases, then those it took from ``shared``), or a RuntimeError with the
-        end of its output. Call it once this process has taken or seen taken every shared case."""
+        """Its results, or a RuntimeError with the end of its output."""
         try:
-            if self.shared is not None and not self.shared.not_mine():
-                # It helped with none: its own results are all there is. It may still be importing the
-                # parent's framework to help (in vain): stop it instead of waiting for that.
-                own = os.path.join(self.directory, "own.json")
-                while not os.path.exists(own):
-                    if (rc := self.process.poll()) is not None and not os.path.exists(own):
-                        raise self._failed(rc)
-                    time.sleep(0.01)
-                return self._read("own.json")  # (read before ``stop`` below kills it and removes the files)
             rc = self.process.wait()
             if rc != 0:
-                raise self._failed(rc)
-            results = self._read("own.json")
-            if self.shared is not None:
-                helped = self._read("helped.json")
-                expected = {self.shared.cases[i] for i in self.shared.not_mine()}
-                if {r.case for r in helped} != expected:  # would be a bug in the sharing, not in a check
-                    raise RuntimeError(f"the {self.backend} worker took cases {sorted(c.id for c in expected)} "
-                                       f"but returned results for {sorted({r.case.id for r in helped})}")
-                results += helped
-            return results
+                raise RuntimeError(f"the {self.backend} worker for {', '.join(self.frameworks)} exited with "
+                                   f"status {rc}:\n{self._output()[-3000:]}")
+            with open(os.path.join(self.directory, "own.json")) as fh:
+                return [result_from_dict(d) for d in json.load(fh)]
         finally:
             self.stop()
 
@@ -184,22 +156,21 @@ def parallel(here: list[str], elsewhere: dict[str, list[str]], jobs: int) -> tup
 
 
 def start(frameworks: list[str], lessons: list[str], dtypes: list[str], checks: list[str],
-          optimizers=(None,), shared: SharedCases | None = None) -> Worker:
+          optimizers=(None,)) -> Worker:
     """Start a child for ``frameworks`` (all on one Keras backend, or one framework without Keras)
-    over the given part of the matrix; with ``shared``, it then helps with those cases (same backend
-    as this process only: it runs them in its own environment)."""
+    over the given part of the matrix."""
     backend = {KERAS_BACKENDS.get(fw, fw) for fw in frameworks}
     if len(backend) != 1:
         raise ValueError(f"one worker runs one Keras backend; got {sorted(backend)} for {frameworks}")
     directory = tempfile.mkdtemp(prefix="nnparity-worker-")
     spec = {"frameworks": frameworks, "lessons": lessons, "dtypes": dtypes, "checks": checks,
-            "optimizers": list(optimizers), "shared": shared.spec() if shared else None}
+            "optimizers": list(optimizers)}
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "nnparity.workers", json.dumps(spec), directory],
         env=worker_env(frameworks[0]), stdout=log, stderr=subprocess.STDOUT,
     )
-    return Worker(backend.pop(), frameworks, process, directory, log, shared)
+    return Worker(backend.pop(), frameworks, process, directory, log)
 
 
 def run_spec(spec: dict) -> list[CheckResult]:
@@ -219,12 +190,6 @@ def run_spec(spec: dict) -> list[CheckResult]:
 
 def help_with(shared: SharedCases, checks: list[str]) -> list[CheckResult]:
     """Take the parent's cases from the back while it takes them from the front; their results."""
-    from frameworks import twin_class
-
-    for fw in dict.fromkeys(c.framework for c in shared.cases):
-        if reason := backend_reason(fw):  # only a child on the parent's backend may help it
-            raise RuntimeError(reason)
-        twin_class(fw)  # the import first, before taking a case the parent could have run meanwhile
     results = []
     for i in reversed(range(len(shared.cases))):
         if not shared.take(i):
@@ -233,17 +198,117 @@ def help_with(shared: SharedCases, checks: list[str]) -> list[CheckResult]:
     return results
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+
+
+def fork_reason() -> str | None:
+    """Why this process may not fork a helper now, or None.
+
+    ``fork`` copies only the calling thread: a lock another thread held stays held in the
+    child forever. So a helper is forked only while the process has no threads but the
+    calling one and OpenBLAS's workers (``num_threads - 1`` per OpenBLAS library, which
+    quiesces them around a fork itself): not once TensorFlow, torch's OpenMP or JAX have
+    started their pools (at their first operation), nor inside a test runner's threads.
+    """
+    if not sys.platform.startswith("linux"):
+        return f"a helper is a fork of this process, made on Linux only (this is {sys.platform})"
+    from threadpoolctl import threadpool_info
+
+    openblas = sum(max(lib["num_threads"] - 1, 0) for lib in threadpool_info() if lib["internal_api"] == "openblas")
+    others = len(os.listdir("/proc/self/task")) - 1 - openblas
+    if others > 0:
+        return f"this process runs {others} thread(s) besides OpenBLAS's: a fork could inherit a lock one of them holds"
+    return None
+
+
+@dataclass
+class Helper:
+    """A fork of this process taking ``shared`` cases from the back (``fork_helper``)."""
+
+    pid: int
+    directory: str  # helped.json, and log (its stdout and stderr)
+    shared: SharedCases
+    exit_status: int | None = None  # set once reaped
+
+    def _reap(self) -> int:
+        if self.exit_status is None:
+            self.exit_status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.exit_status
+
+    def stop(self) -> None:
+        """Kill the helper if it still runs and remove its files (after ``results``, or when the parent fails)."""
+        if self.exit_status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:  # exited, not yet reaped
+                pass
+            self._reap()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def results(self) -> list[CheckResult]:
+        """The results of the cases it took, or a RuntimeError with the end of its output. Call it
+        once this process has taken or seen taken every shared case."""
+        try:
+            taken = {self.shared.cases[i] for i in self.shared.not_mine()}
+            if not taken:
+                return []  # it took none (it may still be waiting for a core): ``stop`` kills it
+            if (rc := self._reap()) != 0:
+                with open(os.path.join(self.directory, "log"), errors="replace") as fh:
+                    raise RuntimeError(f"the helper (a fork of this process) exited with status {rc}:\n"
+                                       f"{fh.read()[-3000:]}")
+            with open(os.path.join(self.directory, "helped.json")) as fh:
+                helped = [result_from_dict(d) for d in json.load(fh)]
+            if {r.case for r in helped} != taken:  # would be a bug in the sharing, not in a check
+                raise RuntimeError(f"the helper took cases {sorted(c.id for c in taken)} "
+                                   f"but returned results for {sorted({r.case.id for r in helped})}")
+            return helped
+        finally:
+            self.stop()
+
+
+def fork_helper(shared: SharedCases, checks: list[str], children: list[Worker] = (), jobs: int = 2) -> Helper:
+    """Fork a helper that runs ``help_with(shared, checks)`` once a core is free.
+
+    Call it after importing the frameworks of ``shared``'s cases and before running any of them
+    (see the module doc and ``fork_reason``). At most ``jobs`` processes run checks: this one,
+    the ``children`` still running and the helper, which waits until enough children have
+    written their results. It stops when this process dies (``PR_SET_PDEATHSIG``).
+    """
+    directory = tempfile.mkdtemp(prefix="nnparity-helper-")
+    parent = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return Helper(pid, directory, shared)
+    status = 1  # the helper, from here on: it leaves by os._exit, never back into the caller
+    try:
+        log = os.open(os.path.join(directory, "log"), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.dup2(log, 1)  # TensorFlow's messages and any print go to its log, not over the parent's table
+        os.dup2(log, 2)
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux: killed when the parent dies
+        if os.getppid() != parent:  # ... or had died already
+            os._exit(status)
+        results = [os.path.join(child.directory, "own.json") for child in children]
+        while len(children) - sum(os.path.exists(path) for path in results) > jobs - 2:
+            time.sleep(0.01)
+        helped = help_with(shared, checks)
+        _write_json(os.path.join(directory, "helped.json"), [result_to_dict(r) for r in helped])
+        status = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(status)  # no atexit handlers or framework teardown: they belong to the parent
+
+
 def main(argv=None) -> int:
     spec_json, directory = (argv if argv is not None else sys.argv[1:])
-    spec = json.loads(spec_json)
-    _write_json(os.path.join(directory, "own.json"), [result_to_dict(r) for r in run_spec(spec)])
-    if spec.get("shared"):
-        helped = help_with(SharedCases.from_spec(spec["shared"]), spec["checks"])
-        _write_json(os.path.join(directory, "helped.json"), [result_to_dict(r) for r in helped])
+    _write_json(os.path.join(directory, "own.json"), [result_to_dict(r) for r in run_spec(json.loads(spec_json))])
     return 0
 
 
 if __name__ == "__main__":
     from .cli import exit_now
 
-    exit_now(main())  # the results files are written and closed: skip torch's and TensorFlow's teardown
+    exit_now(main())  # the results file is written and closed: skip torch's and TensorFlow's teardown

@@ -1,14 +1,19 @@
-"""`nnparity run`'s sharing of cases between the parent and a helper child (nnparity/workers.py).
+"""`nnparity run`'s helper: a fork of the parent sharing its cases (nnparity/workers.py).
 
-The parent takes its cases from the front, the child from the back; whoever creates a case's
+The parent takes its cases from the front, the helper from the back; whoever creates a case's
 file first runs it. What must hold: every case runs exactly once, the parent gets every
-result back, and a child that helped with nothing is stopped rather than waited for.
+result back, a helper that took nothing is stopped rather than waited for, and a helper is
+forked only from a process with no threads but OpenBLAS's.
+
+The scenarios that fork run in a fresh Python process (``_script``), as ``nnparity run`` does:
+a pytest worker holds threads of its own (xdist's), and forking it is what ``fork_reason`` refuses.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -21,10 +26,21 @@ from conformance.checks import Case, run_check
 from frameworks import missing_reason
 from nnparity import workers
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 needs_torch = pytest.mark.skipif(missing_reason("torch") is not None, reason=str(missing_reason("torch")))
 needs_keras = pytest.mark.skipif(missing_reason("keras") is not None, reason=str(missing_reason("keras")))
+needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helper is a fork, on Linux only")
 
 CASES = [Case("neuron", "torch", "float64"), Case("neuron", "torch", "float32"), Case("xor-mse", "torch", "float64")]
+
+
+def _script(code: str, timeout: float = 300) -> dict:
+    """Run ``code`` in a fresh Python process (Keras on TensorFlow); the JSON it prints last."""
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_two_processes_taking_from_both_ends_take_every_case_once(tmp_path):
@@ -35,7 +51,7 @@ def test_two_processes_taking_from_both_ends_take_every_case_once(tmp_path):
         "import sys; from nnparity.workers import SharedCases; from conformance.checks import Case\n"
         f"s = SharedCases([Case('neuron', 'torch', 'float64')] * {n}, sys.argv[1])\n"
         f"print([i for i in reversed(range({n})) if s.take(i)])"), str(tmp_path)],
-        stdout=subprocess.PIPE, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        stdout=subprocess.PIPE, text=True, cwd=ROOT)
     mine = workers.SharedCases(cases, str(tmp_path))
     taken_here = [i for i in range(n) if mine.take(i)]
     out, _ = child.communicate(timeout=120)
@@ -47,140 +63,218 @@ def test_two_processes_taking_from_both_ends_take_every_case_once(tmp_path):
 
 @needs_torch
 def test_a_helper_runs_the_cases_the_parent_left_from_the_back_with_the_same_results(tmp_path):
-    shared = workers.SharedCases(CASES, str(tmp_path))
-    assert shared.take(0)  # the parent took the first
+    parent = workers.SharedCases(CASES, str(tmp_path))
+    assert parent.take(0)  # the parent took the first
     checks = ["forward", "loss"]
-    helper = workers.SharedCases.from_spec(json.loads(json.dumps(shared.spec())))  # as the child receives it
-    helped = workers.help_with(helper, checks)
+    helped = workers.help_with(workers.SharedCases(CASES, str(tmp_path)), checks)  # the helper's own view
     assert [(r.case, r.check) for r in helped] == [(c, k) for c in reversed(CASES[1:]) for k in checks]
-    assert shared.not_mine() == [1, 2]
+    assert parent.not_mine() == [1, 2]
     for r in helped:
         assert r.to_json() == run_check(r.check, r.case).to_json()
 
 
+@needs_linux
 @needs_torch
-def test_a_child_process_helping_returns_its_own_results_and_the_cases_it_took():
-    """Through a real child: the JSON trip, and the parent's account of who took what."""
-    shared = workers.SharedCases(CASES, tempfile.mkdtemp(prefix="nnparity-test-"))
-    assert shared.take(0)
-    child = workers.start(["torch"], ["neuron"], ["float64"], ["forward"], shared=shared)
-    results = child.results()  # the parent takes nothing more: the child takes cases 2 and 1
-    assert [(r.case, r.check) for r in results] == [
-        (Case("neuron", "torch", "float64"), "forward"),  # its own case
-        (CASES[2], "forward"), (CASES[1], "forward"),  # then the parent's, from the back
-    ]
-    assert all(r.status == "passed" for r in results), [r.comparison.message() for r in results]
-    assert not os.path.exists(child.directory)
+def test_a_forked_helper_returns_the_cases_it_took_and_leaves_nothing():
+    """Through a real fork: the JSON trip, the parent's account of who took what, no process or file left."""
+    out = _script(f"""
+import json, os, tempfile
+from conformance.checks import Case
+from frameworks import twin_class
+from nnparity import workers
+twin_class("torch")
+cases = [Case(*c) for c in {[(c.lesson, c.framework, c.dtype) for c in CASES]!r}]
+shared = workers.SharedCases(cases, tempfile.mkdtemp())
+reason = workers.fork_reason()
+assert shared.take(0)  # the parent takes the first case and no more: the helper takes 2, then 1
+helper = workers.fork_helper(shared, ["forward"])
+results = helper.results()
+print(json.dumps({{"reason": reason, "results": [r.to_json() for r in results], "status": helper.exit_status,
+                  "left": os.path.exists(helper.directory)}}))
+""")
+    assert out["reason"] is None  # a fresh process after its imports: it may fork
+    assert [(r["lesson"], r["dtype"]) for r in out["results"]] == [("xor-mse", "float64"), ("neuron", "float32")]
+    assert out["results"] == [run_check("forward", CASES[i]).to_json() for i in (2, 1)]
+    assert out["status"] == 0 and not out["left"]
 
 
-def _fake_child(directory: str, code: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", code, directory])
+@needs_linux
+def test_a_helper_that_took_nothing_is_stopped_not_waited_for():
+    """The parent took every case while the helper waited for a core (a child that never finishes)."""
+    out = _script(f"""
+import json, subprocess, sys, tempfile, time
+from conformance.checks import Case
+from nnparity import workers
+cases = [Case(*c) for c in {[(c.lesson, c.framework, c.dtype) for c in CASES]!r}]
+shared = workers.SharedCases(cases, tempfile.mkdtemp())
+busy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+child = workers.Worker("torch", ["torch"], busy, tempfile.mkdtemp(), tempfile.TemporaryFile())
+helper = workers.fork_helper(shared, ["forward"], [child], jobs=2)  # waits for the child: two jobs
+assert all(shared.take(i) for i in range(len(cases)))
+started = time.perf_counter()
+results = helper.results()
+seconds = time.perf_counter() - started
+child.stop()
+print(json.dumps({{"results": results, "status": helper.exit_status, "seconds": seconds}}))
+""")
+    assert out["results"] == []
+    assert out["status"] == -signal.SIGKILL  # killed, not waited for (it would have waited on)
+    assert out["seconds"] < 50  # the child's minute was not sat through
 
 
-def test_a_helper_that_took_nothing_is_stopped_not_waited_for(tmp_path):
-    shared = workers.SharedCases(CASES, str(tmp_path / "cases"))
-    os.mkdir(shared.directory)
-    assert all(shared.take(i) for i in range(len(CASES)))  # the parent took every case
-    directory = str(tmp_path / "out")
-    os.mkdir(directory)
-    # writes its own (empty) results, then "imports Keras" for a minute
-    process = _fake_child(directory, "import sys, time; from nnparity.workers import _write_json\n"
-                                     "_write_json(sys.argv[1] + '/own.json', []); time.sleep(60)")
-    worker = workers.Worker("torch", ["torch"], process, directory, tempfile.TemporaryFile(), shared)
-    started = time.perf_counter()
-    assert worker.results() == []
-    assert process.returncode == -signal.SIGKILL  # killed, not waited for (it would have slept on)
-    assert time.perf_counter() - started < 50  # the minute's sleep was not sat through
+@needs_linux
+def test_fork_reason_refuses_a_process_with_other_threads():
+    """Other threads (a framework's pool after its first operation, a test runner's) could hold a lock."""
+    out = _script("""
+import json, threading
+from nnparity import workers
+before = workers.fork_reason()
+stop = threading.Event()
+thread = threading.Thread(target=stop.wait)
+thread.start()
+during = workers.fork_reason()
+stop.set()
+thread.join()
+print(json.dumps({"before": before, "during": during}))
+""")
+    assert out["before"] is None
+    assert out["during"] is not None and "1 thread(s) besides OpenBLAS's" in out["during"]
+
+
+@needs_linux
+@needs_keras
+def test_tensorflow_starts_its_threads_at_its_first_operation_not_at_import():
+    """What makes the fork after the import safe, and a fork after a Keras check refused."""
+    out = _script("""
+import json
+from conformance.checks import Case, run_check
+from frameworks import twin_class
+twin_class("keras")
+from nnparity import workers
+imported = workers.fork_reason()
+run_check("forward", Case("neuron", "keras", "float64"))
+print(json.dumps({"imported": imported, "ran": workers.fork_reason()}))
+""")
+    assert out["imported"] is None
+    assert out["ran"] is not None
+
+
+def _fake_child(code: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT)
 
 
 @needs_torch
 def test_a_helper_that_returns_other_cases_than_it_took_is_an_error(tmp_path):
     shared = workers.SharedCases(CASES, str(tmp_path / "cases"))
     os.mkdir(shared.directory)
-    assert shared.take(0) and shared.take(1)  # the child took case 2 ...
-    other = workers.result_to_dict(run_check("forward", Case("neuron", "torch", "float64")))
-    directory = str(tmp_path / "out")
-    os.mkdir(directory)
-    # ... and returns the result of case 0
-    with open(tmp_path / "other.json", "w") as fh:
-        json.dump([other], fh)
-    process = _fake_child(directory, "import sys, shutil; from nnparity.workers import _write_json\n"
-                                     "_write_json(sys.argv[1] + '/own.json', [])\n"
-                                     f"shutil.copy({str(tmp_path / 'other.json')!r}, sys.argv[1] + '/helped.json')")
-    worker = workers.Worker("torch", ["torch"], process, directory, tempfile.TemporaryFile(), shared)
+    assert shared.take(0) and shared.take(1)  # the helper took case 2 ...
+    directory = tmp_path / "out"
+    directory.mkdir()
+    # ... and returns the result of case 0 (a process of this one's standing in for the fork)
+    (tmp_path / "other.json").write_text(json.dumps(
+        [workers.result_to_dict(run_check("forward", Case("neuron", "torch", "float64")))]))
+    process = _fake_child("import shutil, sys; shutil.copy(sys.argv[1], sys.argv[2])",
+                          str(tmp_path / "other.json"), str(directory / "helped.json"))
+    helper = workers.Helper(process.pid, str(directory), shared)
     with pytest.raises(RuntimeError, match=r"took cases \['xor-mse-torch-float64'\] but returned results for "
                                            r"\['neuron-torch-float64'\]"):
-        worker.results()
+        helper.results()
+    assert helper.exit_status == 0 and not directory.exists()
 
 
-def test_stop_kills_a_running_child_and_removes_its_files(tmp_path):
-    """What `nnparity run` does for every child when a check raises or the run is interrupted."""
-    directory = str(tmp_path / "out")
-    os.mkdir(directory)
-    process = _fake_child(directory, "import time; time.sleep(60)")
-    worker = workers.Worker("torch", ["torch"], process, directory, tempfile.TemporaryFile())
-    worker.stop()
-    assert process.returncode == -signal.SIGKILL
-    assert not os.path.exists(directory)
-    worker.stop()  # twice is harmless (results() stops it too)
+def test_a_helper_that_failed_is_an_error_with_its_output(tmp_path):
+    shared = workers.SharedCases(CASES, str(tmp_path / "cases"))
+    os.mkdir(shared.directory)
+    assert shared.take(0)
+    directory = tmp_path / "out"
+    directory.mkdir()
+    process = _fake_child("import sys; open(sys.argv[1], 'w').write('Traceback: a check broke'); sys.exit(1)",
+                          str(directory / "log"))
+    helper = workers.Helper(process.pid, str(directory), shared)
+    with pytest.raises(RuntimeError, match=r"exited with status 1:\nTraceback: a check broke"):
+        helper.results()
 
 
+def test_stop_kills_a_running_child_or_helper_and_removes_its_files(tmp_path):
+    """What `nnparity run` does for every child and the helper when a check raises or the run is interrupted."""
+    for kind in ("worker", "helper"):
+        directory = tempfile.mkdtemp(dir=tmp_path)
+        process = _fake_child("import time; time.sleep(60)")
+        if kind == "worker":
+            worker = workers.Worker("torch", ["torch"], process, directory, tempfile.TemporaryFile())
+        else:  # a Helper knows its process by pid alone, as fork gives it
+            worker = workers.Helper(process.pid, directory, workers.SharedCases(CASES, directory))
+        started = time.perf_counter()
+        worker.stop()
+        status = process.returncode if kind == "worker" else worker.exit_status
+        assert status == -signal.SIGKILL, kind
+        assert time.perf_counter() - started < 50 and not os.path.exists(directory)
+        worker.stop()  # twice is harmless (results() stops it too)
+
+
+@needs_linux
 @needs_torch
 @needs_keras
-def test_a_failed_run_leaves_no_child_running(monkeypatch, tmp_path):
-    """A check raising in the parent: the helper child is stopped, and its files and the shared cases removed."""
-    from nnparity import cli
+def test_a_failed_run_leaves_no_child_or_helper_running():
+    """A check raising in the parent: the torch child and the helper are stopped, their files removed."""
+    out = _script("""
+import json, os
+import conformance.checks
+from nnparity import cli, workers
+made = []
+for name in ("start", "fork_helper"):
+    def record(*args, real=getattr(workers, name), **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+    setattr(workers, name, record)
+def broken(check, case):
+    raise RuntimeError("a check broke")
+conformance.checks.run_check = broken
+try:
+    cli.main(["run", "--lesson", "neuron", "--framework", "torch", "--framework", "keras", "--check", "loss",
+              "--jobs", "2"])
+except RuntimeError as e:
+    error = str(e)
+child, helper = made
+print(json.dumps({"error": error, "child": child.process.poll(), "helper": helper.exit_status,
+                  "files": [os.path.exists(d) for d in (child.directory, helper.directory, helper.shared.directory)]}))
+""")
+    assert out["error"] == "a check broke"
+    assert out["child"] is not None and out["helper"] is not None  # neither left running
+    assert out["files"] == [False, False, False]
 
-    started = []
-    real_start = workers.start
 
-    def start(*args, **kwargs):
-        worker = real_start(*args, **kwargs)
-        started.append(worker)
-        return worker
-
-    def broken(check, case):
-        raise RuntimeError("a check broke")
-
-    monkeypatch.setattr(workers, "start", start)
-    monkeypatch.setattr("conformance.checks.run_check", broken)
-    with pytest.raises(RuntimeError, match="a check broke"):
-        cli.main(["run", "--lesson", "neuron", "--framework", "torch", "--framework", "keras", "--check", "loss",
-                  "--jobs", "2"])
-    assert len(started) == 1 and started[0].shared is not None
-    assert started[0].process.poll() is not None  # not left running
-    assert not os.path.exists(started[0].directory) and not os.path.exists(started[0].shared.directory)
-
-
+@needs_linux
 @needs_torch
-def test_one_framework_and_two_jobs_starts_a_helper_with_no_cases_of_its_own(monkeypatch, tmp_path):
-    """`--framework torch --jobs 2`: a child that only takes this process's cases; the results are --jobs 1's.
+def test_one_framework_and_two_jobs_forks_a_helper_with_the_results_of_one_job():
+    """`--framework torch --jobs 2`: the helper takes some of this process's cases; the results are --jobs 1's.
 
-    Measured (fifth session, whole catalog): --framework keras 10.9 s -> 7.9 s, --framework keras
-    --check all 31.1 s -> 17.9 s, --framework torch 4.8 s -> 4.0 s; the JSON the same, timings aside.
+    Measured (sixth session, whole catalog, one run each): --framework keras 6.7 s, --framework torch 3.7 s
+    (the subprocess helper before it: 7.9 s and 4.0 s; no helper: 10.9 s and 4.8 s).
     """
-    from nnparity import cli
-
-    started = []
-    real_start = workers.start
-
-    def start(frameworks, lessons, *args, **kwargs):
-        worker = real_start(frameworks, lessons, *args, **kwargs)
-        started.append((frameworks, lessons, worker))
-        return worker
-
-    monkeypatch.setattr(workers, "start", start)
-    runs = {}
-    for jobs in (1, 2):
-        out = tmp_path / f"jobs{jobs}.json"
-        argv = ["run", "--lesson", "neuron", "--lesson", "xor-mse", "--framework", "torch", "--check", "forward",
-                "--check", "step", "--jobs", str(jobs), "--json", str(out)]
-        assert cli.main(argv) == 0
-        runs[jobs] = json.loads(out.read_text())["results"]
-        if jobs == 1:
-            assert started == []  # one job: no child
-    [(frameworks, lessons, worker)] = started
-    assert frameworks == ["torch"] and lessons == []  # no cases of its own ...
-    assert len(worker.shared.cases) == 4  # ... only this process's 2 lessons x 2 dtypes
-    assert worker.process.poll() is not None and not os.path.exists(worker.directory)
-    assert runs[1] == runs[2]
+    out = _script("""
+import json, sys, tempfile
+from nnparity import cli, workers
+helpers, runs = [], {}
+real = workers.fork_helper
+def record(*args, **kwargs):
+    helpers.append(real(*args, **kwargs))
+    return helpers[-1]
+workers.fork_helper = record
+for jobs in (1, 2):
+    path = tempfile.mktemp(suffix=".json")
+    argv = ["run", "--lesson", "neuron", "--lesson", "xor-mse", "--lesson", "spiral", "--framework", "torch",
+            "--check", "forward", "--check", "step", "--jobs", str(jobs), "--json", path]
+    assert cli.main(argv) == 0
+    runs[jobs] = json.load(open(path))["results"]
+    if jobs == 1:
+        assert helpers == []  # one job: no helper
+[helper] = helpers
+print(json.dumps({"runs": runs, "cases": len(helper.shared.cases), "helped": len(helper.shared.not_mine()),
+                  "status": helper.exit_status}))
+""")
+    assert out["cases"] == 6  # this process's 3 lessons x 2 dtypes
+    assert out["runs"]["1"] == out["runs"]["2"]
+    # It helped and ended well. (A race, but a lopsided one: the helper takes the last case as soon as it is
+    # forked, while the parent would first have to run five cases, its first torch operations among them.)
+    assert out["helped"] >= 1 and out["status"] == 0, out
