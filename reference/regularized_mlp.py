@@ -64,7 +64,7 @@ class RegularizedMLP(MLP):
         missing, unknown = expected - set(params), set(params) - set(dense) - expected
         if missing or unknown:
             raise ValueError(
-                f"RegularizedMLP: parameter names do not match the layers"
+                "RegularizedMLP: parameter names do not match the layers"
                 + (f"; missing {sorted(missing)}" if missing else "")
                 + (f"; unexpected {sorted(unknown)}" if unknown else "")
                 + (" (BatchNorm needs gamma, beta, moving_mean and moving_variance for every hidden layer)"
