@@ -26,11 +26,13 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_on_terminate = []  # what SIGTERM must undo first: the run in progress registers its clean-up (cmd_run)
 
 
 class UsageError(Exception):
@@ -191,6 +193,15 @@ def cmd_run(args) -> int:
     started = time.perf_counter()
     mine = [case for case in cases if case.framework in here]
     children, helper, shared = [], None, None
+
+    def cleanup():  # also when a check raised or the run was interrupted: no child left running, no files left
+        for child in [*children, helper]:
+            if child is not None:
+                child.stop()
+        if shared is not None:
+            shutil.rmtree(shared.directory, ignore_errors=True)
+
+    _on_terminate.append(cleanup)
     try:
         for fws in elsewhere.values():
             children.append(workers.start(fws, lessons, dtypes, checks, optimizers))
@@ -223,12 +234,9 @@ def cmd_run(args) -> int:
                 theirs = helper.results()
                 results += theirs
                 progress.advance(task, len(theirs))
-    finally:  # also when a check raised or the run was interrupted: no child left running, no files left
-        for child in [*children, helper]:
-            if child is not None:
-                child.stop()
-        if shared is not None:
-            shutil.rmtree(shared.directory, ignore_errors=True)
+    finally:
+        cleanup()
+        _on_terminate.remove(cleanup)
     order = {(case, check): i for i, (case, check) in enumerate((c, k) for c in cases for k in checks)}
     results.sort(key=lambda r: order[(r.case, r.check)])
     elapsed = time.perf_counter() - started
@@ -382,8 +390,21 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _terminated(signum, frame):
+    """SIGTERM: the run's clean-up, then exit 128 + 15 at once. Not by raising SystemExit: raised
+    here, it can land in a garbage-collector callback (JAX has one), which swallows it."""
+    for cleanup in list(_on_terminate):
+        cleanup()
+    exit_now(128 + signum)
+
+
 def entry_point() -> None:
-    """The ``nnparity`` command (console script, ``python -m nnparity``): ``main()``, then ``exit_now``."""
+    """The ``nnparity`` command (console script, ``python -m nnparity``): ``main()``, then ``exit_now``.
+
+    SIGTERM (a CI job's timeout, ``kill``) stops ``run``'s children and helper and removes
+    their files before the command exits with 143.
+    """
+    signal.signal(signal.SIGTERM, _terminated)
     exit_now(main())
 
 

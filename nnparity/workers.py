@@ -282,6 +282,7 @@ def fork_helper(shared: SharedCases, checks: list[str], children: list[Worker] =
     if pid:
         return Helper(pid, directory, shared)
     status = 1  # the helper, from here on: it leaves by os._exit, never back into the caller
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (cli: its run's clean-up)
     try:
         log = os.open(os.path.join(directory, "log"), os.O_WRONLY | os.O_CREAT, 0o600)
         os.dup2(log, 1)  # TensorFlow's messages and any print go to its log, not over the parent's table

@@ -278,3 +278,79 @@ print(json.dumps({"runs": runs, "cases": len(helper.shared.cases), "helped": len
     # It helped and ended well. (A race, but a lopsided one: the helper takes the last case as soon as it is
     # forked, while the parent would first have to run five cases, its first torch operations among them.)
     assert out["helped"] >= 1 and out["status"] == 0, out
+
+
+@needs_linux
+@needs_torch
+@needs_keras
+def test_sigterm_stops_the_children_and_the_helper_and_leaves_no_files(tmp_path):
+    """A CI job's timeout or `kill`: the command ends with 143 after its `finally` (cli.entry_point)."""
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", PYTHONPATH=str(ROOT), TMPDIR=str(tmp_path))
+    run = subprocess.Popen([sys.executable, "-m", "nnparity", "run", "--framework", "torch", "--framework", "keras",
+                            "--lesson", "spiral", "--lesson", "circles", "--check", "all", "--jobs", "2"],
+                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    deadline = time.monotonic() + 240
+    # the torch child's directory and the helper's log: both started (the log is the fork's first act)
+    while not (list(tmp_path.glob("nnparity-worker-*")) and list(tmp_path.glob("nnparity-helper-*/log"))):
+        assert run.poll() is None and time.monotonic() < deadline, "the run ended before its helper started"
+        time.sleep(0.05)
+    time.sleep(0.5)  # past fork_helper's return in the parent
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 128 + signal.SIGTERM, err[-3000:]
+    for _ in range(100):  # the group's processes, reaped (the helper's by init once its parent is gone)
+        try:
+            os.killpg(run.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("a process of the run outlived it: " + subprocess.run(
+            ["ps", "-o", "pid,stat,args", "-g", str(run.pid)], capture_output=True, text=True).stdout)
+    assert list(tmp_path.glob("nnparity-*")) == []
+
+
+def _alive_in_group(pgid: int, marker: str) -> list[int]:
+    """Processes of group ``pgid`` whose command line contains ``marker``, zombies left out."""
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = (pathlib.Path("/proc") / entry / "stat").read_text()
+            cmdline = (pathlib.Path("/proc") / entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, pgrp, ...
+        if int(fields[2]) == pgid and fields[0] != "Z" and marker in cmdline:
+            alive.append(int(entry))
+    return alive
+
+
+@needs_linux
+@needs_torch
+@needs_keras
+def test_a_helper_dies_with_its_parent_even_a_killed_one(tmp_path):
+    """SIGKILL leaves no `finally`: the helper goes by PR_SET_PDEATHSIG instead of running on alone."""
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", PYTHONPATH=str(ROOT), TMPDIR=str(tmp_path))
+    run = subprocess.Popen([sys.executable, "-m", "nnparity", "run", "--framework", "torch", "--framework", "keras",
+                            "--check", "all", "--jobs", "2"],  # the whole catalog: minutes of work left
+                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(tmp_path.glob("nnparity-helper-*/log")):
+            assert run.poll() is None and time.monotonic() < deadline, "the run ended before its helper started"
+            time.sleep(0.05)
+        assert len(_alive_in_group(run.pid, "nnparity run")) == 2  # the run and its fork
+        run.kill()
+        run.wait()
+        for _ in range(100):
+            if not _alive_in_group(run.pid, "nnparity run"):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"the helper outlived its parent: {_alive_in_group(run.pid, 'nnparity run')}")
+    finally:  # the torch child, which a killed parent leaves to finish on its own (and anything left on a failure)
+        os.killpg(run.pid, signal.SIGKILL)
