@@ -17,7 +17,7 @@ of this process, on Linux) takes this process's Keras cases from the back once t
 child is done (``workers.fork_helper``). A child does not see what a test patches in this
 process after it started: such a test passes ``--jobs 1`` (or runs a single case).
 Exit status: 0 if every check passed or failed only as a named known difference
-(``conformance/known.py``), 1 if any failed, 2 for bad arguments.
+(``conformance/known.py``), 1 if any failed, 2 for bad arguments, 143 on SIGTERM (``entry_point``).
 """
 
 from __future__ import annotations
