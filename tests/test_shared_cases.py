@@ -280,38 +280,25 @@ print(json.dumps({"runs": runs, "cases": len(helper.shared.cases), "helped": len
     assert out["helped"] >= 1 and out["status"] == 0, out
 
 
-@needs_linux
-@needs_torch
-@needs_keras
-def test_sigterm_stops_the_children_and_the_helper_and_leaves_no_files(tmp_path):
-    """A CI job's timeout or `kill`: the command ends with 143 after its `finally` (cli.entry_point)."""
+def _run_until_its_helper_started(tmp_path, *args: str) -> subprocess.Popen:
+    """``nnparity run --framework torch --framework keras --jobs 2 ARGS`` in a session of its own, its temporary
+    files under ``tmp_path``; returned once the torch child's directory and the helper's log exist (the
+    log is the fork's first act)."""
     env = dict(os.environ, KERAS_BACKEND="tensorflow", PYTHONPATH=str(ROOT), TMPDIR=str(tmp_path))
     run = subprocess.Popen([sys.executable, "-m", "nnparity", "run", "--framework", "torch", "--framework", "keras",
-                            "--lesson", "spiral", "--lesson", "circles", "--check", "all", "--jobs", "2"],
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                           start_new_session=True)
+                            "--jobs", "2", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 240
-    # the torch child's directory and the helper's log: both started (the log is the fork's first act)
     while not (list(tmp_path.glob("nnparity-worker-*")) and list(tmp_path.glob("nnparity-helper-*/log"))):
-        assert run.poll() is None and time.monotonic() < deadline, "the run ended before its helper started"
+        if run.poll() is not None or time.monotonic() > deadline:
+            os.killpg(run.pid, signal.SIGKILL)
+            pytest.fail(f"the run ended or stalled before its helper started: {run.communicate()[1][-3000:]}")
         time.sleep(0.05)
     time.sleep(0.5)  # past fork_helper's return in the parent
-    run.send_signal(signal.SIGTERM)
-    _, err = run.communicate(timeout=120)
-    assert run.returncode == 128 + signal.SIGTERM, err[-3000:]
-    for _ in range(100):  # the group's processes, reaped (the helper's by init once its parent is gone)
-        try:
-            os.killpg(run.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("a process of the run outlived it: " + subprocess.run(
-            ["ps", "-o", "pid,stat,args", "-g", str(run.pid)], capture_output=True, text=True).stdout)
-    assert list(tmp_path.glob("nnparity-*")) == []
+    return run
 
 
-def _alive_in_group(pgid: int, marker: str) -> list[int]:
+def _alive_in_group(pgid: int, marker: str = "") -> list[int]:
     """Processes of group ``pgid`` whose command line contains ``marker``, zombies left out."""
     alive = []
     for entry in os.listdir("/proc"):
@@ -328,29 +315,43 @@ def _alive_in_group(pgid: int, marker: str) -> list[int]:
     return alive
 
 
+def _gone(pgid: int, marker: str = "", seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive_in_group(pgid, marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@needs_linux
+@needs_torch
+@needs_keras
+def test_sigterm_stops_the_children_and_the_helper_and_leaves_no_files(tmp_path):
+    """A CI job's timeout or `kill`: the run's clean-up, then exit 143 (cli.entry_point)."""
+    run = _run_until_its_helper_started(tmp_path, "--lesson", "spiral", "--lesson", "circles", "--check", "all")
+    try:
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 128 + signal.SIGTERM, err[-3000:]
+        assert _gone(run.pid), f"a process of the run outlived it: {_alive_in_group(run.pid)}"
+        assert list(tmp_path.glob("nnparity-*")) == []
+    finally:
+        if _alive_in_group(run.pid):
+            os.killpg(run.pid, signal.SIGKILL)
+
+
 @needs_linux
 @needs_torch
 @needs_keras
 def test_a_helper_dies_with_its_parent_even_a_killed_one(tmp_path):
-    """SIGKILL leaves no `finally`: the helper goes by PR_SET_PDEATHSIG instead of running on alone."""
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", PYTHONPATH=str(ROOT), TMPDIR=str(tmp_path))
-    run = subprocess.Popen([sys.executable, "-m", "nnparity", "run", "--framework", "torch", "--framework", "keras",
-                            "--check", "all", "--jobs", "2"],  # the whole catalog: minutes of work left
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True)
+    """SIGKILL leaves no clean-up: the helper goes by PR_SET_PDEATHSIG instead of running on alone."""
+    run = _run_until_its_helper_started(tmp_path, "--check", "all")  # the whole catalog: minutes of work left
     try:
-        deadline = time.monotonic() + 240
-        while not list(tmp_path.glob("nnparity-helper-*/log")):
-            assert run.poll() is None and time.monotonic() < deadline, "the run ended before its helper started"
-            time.sleep(0.05)
         assert len(_alive_in_group(run.pid, "nnparity run")) == 2  # the run and its fork
         run.kill()
         run.wait()
-        for _ in range(100):
-            if not _alive_in_group(run.pid, "nnparity run"):
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail(f"the helper outlived its parent: {_alive_in_group(run.pid, 'nnparity run')}")
+        assert _gone(run.pid, "nnparity run"), f"the helper outlived its parent: {_alive_in_group(run.pid)}"
     finally:  # the torch child, which a killed parent leaves to finish on its own (and anything left on a failure)
-        os.killpg(run.pid, signal.SIGKILL)
+        if _alive_in_group(run.pid):
+            os.killpg(run.pid, signal.SIGKILL)
