@@ -14,8 +14,9 @@ than this process's (``keras-jax``, ``keras-torch``) runs in a child process per
 backend (``workers.py``), at the same time, and its results are merged in. With
 ``--jobs 2`` (the default on two CPUs) torch runs in a child too, and a helper (a fork
 of this process, on Linux) takes this process's Keras cases from the back once the torch
-child is done (``workers.fork_helper``). A child does not see what a test patches in this
-process after it started: such a test passes ``--jobs 1`` (or runs a single case).
+child is done (``workers.fork_helper``). A child process does not see what a test patches in
+this process (the forked helper sees what was patched before the run): such a test passes
+``--jobs 1`` (or runs a single case).
 Exit status: 0 if every check passed or failed only as a named known difference
 (``conformance/known.py``), 1 if any failed, 2 for bad arguments, 143 on SIGTERM (``entry_point``).
 """

@@ -240,9 +240,9 @@ class Helper:
         if self.exit_status is None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:  # exited, not yet reaped
+                self._reap()
+            except (ProcessLookupError, ChildProcessError):  # reaped by a call this one interrupted (SIGTERM)
                 pass
-            self._reap()
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def results(self) -> list[CheckResult]:
