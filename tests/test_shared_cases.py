@@ -249,8 +249,8 @@ print(json.dumps({"error": error, "child": child.process.poll(), "helper": helpe
 def test_one_framework_and_two_jobs_forks_a_helper_with_the_results_of_one_job():
     """`--framework torch --jobs 2`: the helper takes some of this process's cases; the results are --jobs 1's.
 
-    Measured (sixth session, whole catalog, one run each): --framework keras 6.7 s, --framework torch 3.7 s
-    (the subprocess helper before it: 7.9 s and 4.0 s; no helper: 10.9 s and 4.8 s).
+    Measured (whole catalog): no helper 10.9 s (keras) and 4.8 s (torch); with a helper about 7 s and 4-5 s,
+    the same for the old subprocess helper and the fork (interleaved, docs/performance.md).
     """
     out = _script("""
 import json, sys, tempfile
