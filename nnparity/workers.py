@@ -296,8 +296,8 @@ def fork_helper(shared: SharedCases, checks: list[str], children: list[Worker] =
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux: killed when the parent dies
         if os.getppid() != parent:  # ... or had died already
             os._exit(status)
-        results = [os.path.join(child.directory, "own.json") for child in children]
-        while len(children) - sum(os.path.exists(path) for path in results) > jobs - 2:
+        done_files = [os.path.join(child.directory, "own.json") for child in children]  # written as a child ends
+        while len(children) - sum(os.path.exists(path) for path in done_files) > jobs - 2:
             time.sleep(0.01)
         helped = help_with(shared, checks)
         _write_json(os.path.join(directory, "helped.json"), [result_to_dict(r) for r in helped])
