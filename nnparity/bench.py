@@ -449,7 +449,7 @@ def cmd_bench(args) -> int:
 
     from frameworks import unavailable_reason
 
-    from .cli import EXIT_OK, UsageError, _choices
+    from .cli import EXIT_OK, UsageError, _choices, output_file, write_output
 
     names = _choices(args.lesson, list(workloads()), "--lesson")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
@@ -459,6 +459,8 @@ def cmd_bench(args) -> int:
     if args.block_seconds <= 0 or args.pause_seconds < 0:
         raise UsageError(f"--block-seconds must be > 0 and --pause-seconds >= 0. Received: "
                          f"{args.block_seconds}, {args.pause_seconds}")
+    output_file(args.json, "--json")  # now, not after minutes of timing
+    output_file(args.markdown, "--markdown")
     console = Console()
     if not console.is_terminal:  # a pipe or a file: rich would wrap the table at 80 columns
         console.width = max(console.width, 110)
@@ -495,11 +497,9 @@ def cmd_bench(args) -> int:
     if args.json:
         payload = {"results": [t.to_json() for t in timings], "ratios": ratios(timings), "machine": info,
                    "settings": settings}
-        with open(args.json, "w") as fh:
-            json.dump(payload, fh, indent=2)
+        write_output(args.json, "--json", json.dumps(payload, indent=2))
     if args.markdown:
-        with open(args.markdown, "w") as fh:
-            fh.write(markdown_table(timings, info, settings))
+        write_output(args.markdown, "--markdown", markdown_table(timings, info, settings))
     return EXIT_OK
 
 

@@ -49,8 +49,9 @@ def _frameworks(asked) -> list[str]:
 
 
 def _write_json(path, payload) -> None:
-    with open(path, "w") as fh:
-        json.dump(payload, fh, indent=2)
+    from .cli import write_output
+
+    write_output(path, "--json", json.dumps(payload, indent=2))
 
 
 def _fmt(x) -> str:
@@ -107,10 +108,11 @@ def cmd_check(args) -> int:
     from conformance.learner import LearnerError
     from conformance.lessons import LESSONS
 
-    from .cli import UsageError
+    from .cli import UsageError, output_file
 
     if args.lesson not in LESSONS:
         raise UsageError(f"--lesson: unknown {args.lesson!r}; expected one of {', '.join(LESSONS)}")
+    output_file(args.json, "--json")
     frameworks = _frameworks(args.framework)
     console = Console()
     try:

@@ -40,6 +40,32 @@ class UsageError(Exception):
     pass
 
 
+def output_file(path: str | None, option: str) -> None:
+    """Refuse an output file that cannot be written, before the command does any work.
+
+    Its folder must exist and be writable, and the path must not be a folder; ``None``
+    (the option not given) is fine. ``option`` is named in the message ("--json", "-o").
+    """
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a folder; expected a file name")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{option} {path}: the folder {folder} is not writable")
+
+
+def write_output(path: str, option: str, text: str) -> None:
+    """Write ``text`` to ``path``; an OS error (disk full, permissions changed) names the option and file."""
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write it: {exc.strerror}") from None
+
+
 def _choices(values, known, option):
     values = values or list(known)
     unknown = [v for v in values if v not in known]
@@ -172,6 +198,7 @@ def cmd_run(args) -> int:
     console = _console()
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1. Received: --jobs {args.jobs}")
+    output_file(args.json, "--json")  # now, not after the whole run
 
     skipped = {fw: missing_reason(fw) for fw in frameworks if missing_reason(fw)}
     if by_name and skipped:
@@ -302,8 +329,7 @@ def cmd_run(args) -> int:
 
         payload = {"versions": versions(),
                    "results": [dict(r.to_json(), first_divergence=first_divergence(r)) for r in results]}
-        with open(args.json, "w") as fh:
-            json.dump(payload, fh, indent=2)
+        write_output(args.json, "--json", json.dumps(payload, indent=2))
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -12,11 +12,9 @@ it as a PNG::
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from .cli import EXIT_OK, UsageError, _choices
+from .cli import EXIT_OK, UsageError, _choices, output_file
 
 # Each side's line: drawn so that three identical curves stay visible on top of one another.
 STYLES = {
@@ -141,6 +139,8 @@ def cmd_plot(args) -> int:
         raise UsageError(f"unknown lesson {args.lesson!r}; expected one of {', '.join(LESSONS)}")
     if args.dtype not in ("float64", "float32"):
         raise UsageError(f"--dtype: unknown {args.dtype!r}; expected float64 or float32")
+    path = args.output or f"{args.lesson}.png"
+    output_file(path, "-o")  # now, not after training the lesson on every side
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
@@ -157,11 +157,10 @@ def cmd_plot(args) -> int:
             if args.framework:  # asked for by name: not having it is an error
                 raise UsageError(unavailable_reason(fw))
             frameworks.remove(fw)
-    path = args.output or f"{args.lesson}.png"
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"-o {path}: the folder {folder} does not exist")
-    print(f"wrote {save_plot(args.lesson, path, args.dtype, frameworks)}")
+    try:
+        print(f"wrote {save_plot(args.lesson, path, args.dtype, frameworks)}")
+    except OSError as exc:
+        raise UsageError(f"-o {path}: cannot write it: {exc.strerror}") from None
     return EXIT_OK
 
 

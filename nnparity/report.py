@@ -21,9 +21,8 @@ import datetime as _dt
 import importlib.util
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
 
-from .cli import EXIT_FAILED, EXIT_OK, UsageError, _choices
+from .cli import EXIT_FAILED, EXIT_OK, UsageError, _choices, output_file, write_output
 from .sources import COLUMNS, SECTIONS, lesson_code, lesson_notes
 
 
@@ -190,6 +189,7 @@ def cmd_report(args) -> int:
     frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
     checks = list(CHECKS)
+    output_file(args.output, "-o")  # say so now, not after running the whole matrix
     if args.framework:  # asked for by name: not having it is an error
         missing = [unavailable_reason(fw) for fw in frameworks if unavailable_reason(fw)]
         if missing:
@@ -198,19 +198,12 @@ def cmd_report(args) -> int:
     missing = [pkg for pkg in needed if importlib.util.find_spec(pkg) is None]
     if missing:
         raise UsageError(f"the report needs {', '.join(missing)}: pip install 'nnparity[report]'")
-    folder = Path(args.output).resolve().parent
-    if not folder.is_dir():  # say so now, not after running the whole matrix
-        raise UsageError(f"-o {args.output}: the folder {folder} does not exist")
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("conformance", total=len(lessons) * len(frameworks) * len(dtypes) * len(checks))
         matrix = run_matrix(lessons, frameworks, dtypes, checks, on_result=lambda r: progress.advance(task))
     page = render(matrix, lessons, checks, plots=not args.no_plots, command=_command(args))
-    try:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(page)
-    except OSError as exc:
-        raise UsageError(f"-o {args.output}: cannot write the report: {exc.strerror}") from None
+    write_output(args.output, "-o", page)
     for fw, reason in matrix.skipped.items():
         console.print(f"[yellow]skipped {fw}[/]: {reason}")
     failed, not_run = len(matrix.failed), len(matrix.not_run)

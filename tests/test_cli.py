@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -175,3 +176,48 @@ def test_the_command_exits_with_main_s_status_and_its_output_complete():
     assert bad.returncode == 2 and "--lesson: unknown 'nope'" in bad.stderr
     good = subprocess.run([sys.executable, "-m", "nnparity", "optimizers", "--json"], capture_output=True, text=True)
     assert good.returncode == 0 and [d["name"] for d in json.loads(good.stdout)] == list(OPTIMIZER_SPECS)
+
+
+# Every option that names a file to write: (argv before the option, the option, what must not run before
+# the check, as "module:attribute"). A file that cannot be written is refused first, not after the work.
+OUTPUT_OPTIONS = [
+    (["run", "--lesson", "neuron"], "--json", "nnparity.workers:parallel"),
+    (["bench", "--lesson", "neuron"], "--json", "nnparity.bench:run_bench"),
+    (["bench", "--lesson", "neuron"], "--markdown", "nnparity.bench:run_bench"),
+    (["check", "examples/learners/correct_update.py:MLP", "--lesson", "neuron"], "--json",
+     "conformance.diagnosis:check_learner"),
+    (["plot", "neuron"], "-o", "nnparity.plot:plot_lesson"),
+    (["report", "--lesson", "neuron"], "-o", "nnparity.report:run_matrix"),
+]
+
+
+def _forbid(monkeypatch, target):
+    module, name = target.split(":")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError(f"{target} ran before the output file was checked")
+
+    monkeypatch.setattr(f"{module}.{name}", must_not_run)
+
+
+@pytest.mark.parametrize("argv,option,work", OUTPUT_OPTIONS, ids=lambda v: v if isinstance(v, str) else v[0])
+@pytest.mark.parametrize("where,message", [("missing folder", "the folder {folder} does not exist"),
+                                           ("a folder", "is a folder; expected a file name")])
+def test_an_output_file_that_cannot_be_written_is_refused_before_any_work(argv, option, work, where, message,
+                                                                          tmp_path, monkeypatch, capsys):
+    _forbid(monkeypatch, work)
+    folder = tmp_path / "nosuch"
+    path = folder / "out.txt" if where == "missing folder" else tmp_path
+    assert main([*argv, option, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{option} {path}: " + message.format(folder=folder) in err, err
+
+
+def test_an_output_file_that_fails_while_written_names_the_option_and_the_error():
+    from nnparity.cli import UsageError, output_file, write_output
+
+    if not os.path.exists("/dev/full"):  # Linux's always-full device: every write fails with ENOSPC
+        pytest.skip("no /dev/full here")
+    output_file("/dev/full", "--json")  # its folder exists and is writable: accepted up front
+    with pytest.raises(UsageError, match=r"^--json /dev/full: cannot write it: No space left on device$"):
+        write_output("/dev/full", "--json", "{}" * 100_000)
