@@ -53,6 +53,19 @@ def mlp_2_3_1():
 
 # ----- the frameworks' versions of each mistake -----------------------------------------------------------------
 
+def torch_loss(name, pred_shape, target_shape):
+    import torch
+
+    return getattr(torch.nn, name)()(torch.full(pred_shape, 0.5, dtype=torch.float64),
+                                      torch.ones(target_shape, dtype=torch.float64))
+
+
+def torch_linear_2_3_on_data(rows):
+    import torch
+
+    return torch.nn.Linear(2, 3, dtype=torch.float64)(torch.tensor(rows, dtype=torch.float64))
+
+
 def torch_linear_2_3_on(x_shape):
     import torch
 
@@ -360,6 +373,33 @@ BAD_INPUTS = {b.name: b for b in (
              ("MLP: 2 layers need 2 activations. Received: 1",)),
     BadInput("y-of-the-wrong-shape", lambda: mlp_2_3_1().loss_value(ones(5, 2), ones(5, 2)), ValueError,
              ("MLP: y must have the output's shape (5, 1) (one-hot for softmax). Received: y.shape=(5, 2)",)),
+    # NumPy would broadcast an (N, 1) prediction against an (N,) target into (N, N): a wrong loss, silently.
+    BadInput("loss-target-of-another-shape", lambda: get_loss("bce").forward(np.full((4, 1), 0.5), ones(4)),
+             ValueError, ("BinaryCrossEntropy: y_pred and y must have the same shape (N, k)",
+                          "y_pred.shape=(4, 1), y.shape=(4,)"),
+             {"torch": lambda: torch_loss("BCELoss", (4, 1), (4,))}),
+    # torch's MSELoss only warns ("will likely lead to incorrect results due to broadcasting"); Keras squeezes
+    # or expands y to y_pred's rank and computes: the reference refuses, as torch's BCELoss does.
+    BadInput("mse-target-of-another-shape", lambda: get_loss("mse").backward(np.zeros((4, 1)), ones(4)),
+             ValueError, ("MeanSquaredError: y_pred and y must have the same shape (N, k)",
+                          "y_pred.shape=(4, 1), y.shape=(4,)")),
+    BadInput("logits-loss-target-of-another-shape",
+             lambda: get_loss("cce").from_logits().forward(np.zeros((4, 3)), ones(4, 1)), ValueError,
+             ("CategoricalCrossEntropyWithLogits: z and y must have the same shape (N, k)",
+              "z.shape=(4, 3), y.shape=(4, 1)")),
+    BadInput("x-that-is-not-numbers", lambda: mlp_2_3_1().forward([["a", "b"]]), ValueError,
+             ("MLP.forward: X must hold numbers (float64)", "could not convert string to float: 'a'"),
+             {"torch": lambda: torch_linear_2_3_on_data([["a", "b"]])}),
+    BadInput("x-of-ragged-rows", lambda: mlp_2_3_1().forward([[1.0, 2.0], [3.0]]), ValueError,
+             ("MLP.forward: X must hold numbers (float64)", "inhomogeneous shape"),
+             {"torch": lambda: torch_linear_2_3_on_data([[1.0, 2.0], [3.0]])}),
+    BadInput("y-that-is-not-numbers", lambda: mlp_2_3_1().loss_value(ones(2, 2), [["yes"], ["no"]]), ValueError,
+             ("MLP: y must hold numbers (float64)", "could not convert string to float")),
+    BadInput("parameter-that-is-not-numbers",
+             lambda: MLP({"W1": ones(2, 3), "b1": ["a", "b", "c"], "W2": ones(3, 1)}, ["relu", "linear"]),
+             ValueError, ("MLP: b1 must hold numbers (float64)", "could not convert string to float: 'a'")),
+    BadInput("set-params-that-are-not-numbers", lambda: mlp_2_3_1().set_params({"b1": ["0.5", "1", "one"]}),
+             ValueError, ("MLP.set_params: b1 must hold numbers (float64)", "could not convert string to float: 'one'")),
     BadInput("loss-of-an-empty-batch", lambda: mlp_2_3_1().loss_value(ones(0, 2), ones(0, 1)), ValueError,
              ("MLP.loss_value: the batch is empty (y.shape=(0, 1)): mse is a mean over the batch, undefined for "
               "0 samples (torch gives nan, Keras an empty array)",)),
@@ -416,7 +456,7 @@ STARTS = {
     "set-params-of-the-wrong-shape": "MLP.set_params: ", "set-params-of-an-unknown-name": "MLP.set_params: ",
     "batchnorm-parameters-without-batchnorm": "RegularizedMLP: ", "batchnorm-gamma-of-the-wrong-size": "RegularizedMLP: ",
     "batchnorm-not-a-convention": "RegularizedMLP: ", "batchnorm-unknown-running-variance": "BatchNorm: ",
-    "dropout-mask-of-the-wrong-shape": "Dropout: ",
+    "dropout-mask-of-the-wrong-shape": "Dropout: ", "y-that-is-not-numbers": "MLP: ",
 }
 
 
@@ -478,6 +518,10 @@ FRAMEWORK_SAYS = {
     ("batchnorm-moving-variance-of-the-wrong-shape", "torch"): "size mismatch for running_var",
     ("batchnorm-gamma-2-d", "torch"): "size mismatch for weight",
     ("batchnorm-x-of-the-wrong-width", "torch"): "running_mean should contain 4 elements not 3",
+    ("loss-target-of-another-shape", "torch"): "Using a target size (torch.Size([4])) that is different to the "
+    "input size (torch.Size([4, 1])) is deprecated",
+    ("x-that-is-not-numbers", "torch"): "too many dimensions 'str'",
+    ("x-of-ragged-rows", "torch"): "expected sequence of length 2 at dim 1 (got 1)",
     ("no-samples", "torch"): "num_samples should be a positive integer value",
     ("batch-size-0", "torch"): "batch_size should be a positive integer value",
     ("fit-batches-of-size-0", "torch"): "batch_size should be a positive integer value",

@@ -64,6 +64,21 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
+def check_same_shape(loss: Loss, y_pred: np.ndarray, y: np.ndarray, pred_name: str = "y_pred") -> None:
+    """Refuse a prediction and a target of different shapes, naming both.
+
+    NumPy would broadcast them: an (N, 1) prediction against an (N,) target becomes an
+    (N, N) array, and the loss a wrong number with no warning. torch's ``BCELoss``
+    refuses the same mistake; its ``MSELoss`` only warns; Keras squeezes or expands the
+    target to the prediction's rank first. ``pred_name``: "z" for a loss on logits.
+    """
+    if np.shape(y_pred) != np.shape(y):
+        raise ValueError(
+            f"{type(loss).__name__}: {pred_name} and y must have the same shape (N, k). "
+            f"Received: {pred_name}.shape={np.shape(y_pred)}, y.shape={np.shape(y)}"
+        )
+
+
 class MeanSquaredError(Loss):
     """L = mean((y_pred - y)**2) over all N*k elements;  dL/dy_pred = 2 (y_pred - y) / (N k).
 
@@ -74,9 +89,11 @@ class MeanSquaredError(Loss):
     name = "mse"
 
     def forward(self, y_pred, y):
+        check_same_shape(self, y_pred, y)
         return float(np.mean((y_pred - y) ** 2))
 
     def backward(self, y_pred, y):
+        check_same_shape(self, y_pred, y)
         return 2 * (y_pred - y) / y_pred.size
 
 
@@ -87,9 +104,11 @@ class HalfSumSquaredError(Loss):
     reduction = "sum"  # 0 for an empty batch
 
     def forward(self, y_pred, y):
+        check_same_shape(self, y_pred, y)
         return float(0.5 * np.sum((y_pred - y) ** 2))
 
     def backward(self, y_pred, y):
+        check_same_shape(self, y_pred, y)
         return y_pred - y
 
 
@@ -119,6 +138,7 @@ class BinaryCrossEntropy(Loss):
         self.low, self.high = keras_clip_range(clip_dtype)
 
     def forward(self, y_pred, y):
+        check_same_shape(self, y_pred, y)
         p = y_pred
         if self.convention == "keras":
             p = np.clip(p, self.low, self.high)
@@ -129,6 +149,7 @@ class BinaryCrossEntropy(Loss):
         return float(-np.mean(y * log_p + (1 - y) * log_1mp))
 
     def backward(self, y_pred, y):
+        check_same_shape(self, y_pred, y)
         p = y_pred
         if self.convention == "keras":
             inside = (p >= self.low) & (p <= self.high)
@@ -152,11 +173,13 @@ class BinaryCrossEntropyWithLogits(Loss):
     name = "bce_logits"
 
     def forward(self, z, y):
+        check_same_shape(self, z, y, "z")
         return float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
 
     def backward(self, z, y, a=None):
         """(sigmoid(z) - y) / (N k). ``a``: sigmoid(z) if the caller has it already (the MLP
         does: it is the network's output), so it is not computed a second time."""
+        check_same_shape(self, z, y, "z")
         if a is None:
             from .activations import Sigmoid
 
@@ -192,6 +215,7 @@ class CategoricalCrossEntropy(Loss):
         return p
 
     def forward(self, y_pred, y):
+        check_same_shape(self, y_pred, y)
         # A class whose target is 0 adds nothing, even where its p is 0 (0 * log 0 = 0, as
         # torch's NLLLoss with class labels): np.where keeps 0 * -inf = nan out of the sum.
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -199,6 +223,7 @@ class CategoricalCrossEntropy(Loss):
         return float(-np.sum(terms) / y_pred.shape[0])
 
     def backward(self, y_pred, y):
+        check_same_shape(self, y_pred, y)
         n = y_pred.shape[0]
         if self.convention == "keras":
             s = y_pred.sum(axis=1, keepdims=True)
@@ -226,6 +251,7 @@ class CategoricalCrossEntropyWithLogits(Loss):
     name = "cce_logits"
 
     def forward(self, z, y):
+        check_same_shape(self, z, y, "z")
         m = z.max(axis=1, keepdims=True)
         logsumexp = m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))  # (N, 1)
         return float((np.sum(logsumexp * y) - np.sum(y * z)) / z.shape[0])
@@ -233,6 +259,7 @@ class CategoricalCrossEntropyWithLogits(Loss):
     def backward(self, z, y, a=None):
         """(softmax(z) - y) / N. ``a``: softmax(z) if the caller has it already (the MLP does),
         so it is not computed a second time (two row-wise reductions and an exp)."""
+        check_same_shape(self, z, y, "z")
         if a is None:
             from .activations import Softmax
 

@@ -34,6 +34,15 @@ from .losses import Loss, get_loss
 from .optimizers import Optimizer
 
 
+def as_numbers(value, dtype, what: str) -> np.ndarray:
+    """``np.asarray(value, dtype)`` (no copy when it already is such an array), or a ValueError that
+    names ``what`` when ``value`` is not numbers (a string, None, rows of different lengths)."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must hold numbers ({np.dtype(dtype).name}). Received: {exc}") from None
+
+
 class MLP:
     """An MLP over parameters ``{"W1": (n0, n1), "b1": (n1,), "W2": ...}`` in one dtype.
 
@@ -55,7 +64,7 @@ class MLP:
                 f"(biases optional). Received: {sorted(params)}"
             )
         # Our own copy, in our dtype: the caller's arrays are never changed.
-        self.params = {k: np.array(v, dtype=self.dtype) for k, v in params.items()}
+        self.params = {k: as_numbers(v, self.dtype, f"MLP: {k}").copy() for k, v in params.items()}
         self.layers = [Dense(self.params[f"W{i}"], self.params.get(f"b{i}")) for i in range(1, n_layers + 1)]
         for i in range(1, n_layers):
             if self.layers[i].kernel.shape[0] != self.layers[i - 1].units:
@@ -83,7 +92,7 @@ class MLP:
         return (self.layers[0].kernel.shape[0],) + tuple(layer.units for layer in self.layers)
 
     def _check_x(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=self.dtype)  # no copy when X already has our dtype
+        X = as_numbers(X, self.dtype, "MLP.forward: X")  # no copy when X already has our dtype
         if X.ndim != 2 or X.shape[1] != self.layers[0].kernel.shape[0]:  # W1's fan_in, sizes[0]
             raise ValueError(
                 f"MLP.forward: X must have shape (N, {self.sizes[0]}) to feed W1 of shape "
@@ -100,7 +109,7 @@ class MLP:
             )
 
     def _check_y(self, y) -> np.ndarray:
-        y = np.asarray(y, dtype=self.dtype)
+        y = as_numbers(y, self.dtype, "MLP: y")
         expected = self.a[-1].shape
         if y.shape != expected:
             raise ValueError(
@@ -213,4 +222,4 @@ class MLP:
                     f"MLP.set_params: {name} must have shape {self.params[name].shape}. "
                     f"Received: {np.shape(value)}"
                 )
-            np.copyto(self.params[name], value, casting="unsafe")
+            np.copyto(self.params[name], as_numbers(value, self.dtype, f"MLP.set_params: {name}"))

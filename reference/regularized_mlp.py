@@ -30,7 +30,7 @@ import numpy as np
 
 from .batchnorm import BatchNorm, BatchNormConvention
 from .dropout import Dropout
-from .mlp import MLP
+from .mlp import MLP, as_numbers
 from .regularizers import L2
 
 BATCHNORM_PARAMS = ("gamma", "beta", "moving_mean", "moving_variance")
@@ -78,7 +78,7 @@ class RegularizedMLP(MLP):
                 ordered[f"b{l}"] = self.params[f"b{l}"]
             if batchnorm and l in hidden:
                 for p in BATCHNORM_PARAMS:
-                    value = np.array(params[f"{p}{l}"], dtype=self.dtype)
+                    value = as_numbers(params[f"{p}{l}"], self.dtype, f"RegularizedMLP: {p}{l}").copy()
                     if value.shape != (layer.units,):
                         raise ValueError(f"RegularizedMLP: {p}{l} must have shape ({layer.units},) to match "
                                          f"W{l} {layer.kernel.shape}. Received: {value.shape}")
