@@ -24,6 +24,7 @@ import pytest
 
 from reference import MLP, SGD, Adagrad, Adam, MiniBatches, RegularizedMLP, RMSprop, get_activation, get_initializer
 from reference import get_loss, get_optimizer
+from reference.losses import LOSSES
 from reference.batchnorm import BatchNorm, BatchNormConvention
 from reference.clipping import clip_gradients
 from reference.batchnorm import get_convention as get_batchnorm_convention
@@ -393,6 +394,12 @@ BAD_INPUTS = {b.name: b for b in (
     BadInput("x-of-ragged-rows", lambda: mlp_2_3_1().forward([[1.0, 2.0], [3.0]]), ValueError,
              ("MLP.forward: X must hold numbers (float64)", "inhomogeneous shape"),
              {"torch": lambda: torch_linear_2_3_on_data([[1.0, 2.0], [3.0]])}),
+    BadInput("x-that-is-not-numbers-in-float32",
+             lambda: MLP({"W1": ones(2, 3), "W2": ones(3, 1)}, ["relu", "linear"], dtype="float32").forward([["a", 1]]),
+             ValueError, ("MLP.forward: X must hold numbers (float32)", "could not convert string to float: 'a'")),
+    BadInput("batchnorm-parameter-that-is-not-numbers",
+             lambda: regularized({**DENSE_2_3_1, **BN_3, "gamma1": ["a", "b", "c"]}, batchnorm=TORCH_BN), ValueError,
+             ("RegularizedMLP: gamma1 must hold numbers (float64)", "could not convert string to float: 'a'")),
     BadInput("y-that-is-not-numbers", lambda: mlp_2_3_1().loss_value(ones(2, 2), [["yes"], ["no"]]), ValueError,
              ("MLP: y must hold numbers (float64)", "could not convert string to float")),
     BadInput("parameter-that-is-not-numbers",
@@ -456,7 +463,7 @@ STARTS = {
     "set-params-of-the-wrong-shape": "MLP.set_params: ", "set-params-of-an-unknown-name": "MLP.set_params: ",
     "batchnorm-parameters-without-batchnorm": "RegularizedMLP: ", "batchnorm-gamma-of-the-wrong-size": "RegularizedMLP: ",
     "batchnorm-not-a-convention": "RegularizedMLP: ", "batchnorm-unknown-running-variance": "BatchNorm: ",
-    "dropout-mask-of-the-wrong-shape": "Dropout: ", "y-that-is-not-numbers": "MLP: ",
+    "dropout-mask-of-the-wrong-shape": "Dropout: ",
 }
 
 
@@ -470,6 +477,23 @@ def test_the_reference_refuses(bad):
     assert not missing, f"{bad}: the message does not say {missing}: {message!r}"
     starts = STARTS.get(bad, row.says[0])
     assert message.startswith(starts), f"{bad}: the message should begin with {starts!r}: {message!r}"
+
+
+# Every loss, on probabilities and on logits, in both directions: an (N, 1) prediction against an (N,)
+# target would broadcast to (N, N). The message names the loss's class and what it calls its prediction.
+LOSS_FORMS = {name: get_loss(name) for name in LOSSES} | {
+    f"{name} from logits": get_loss(name).from_logits() for name in ("bce", "cce")}
+
+
+@pytest.mark.parametrize("method", ["forward", "backward"])
+@pytest.mark.parametrize("form", list(LOSS_FORMS))
+def test_every_loss_refuses_a_target_of_another_shape(form, method):
+    loss = LOSS_FORMS[form]
+    pred = "z" if form.endswith("from logits") or loss.name.endswith("_logits") else "y_pred"
+    with pytest.raises(ValueError) as info:
+        getattr(loss, method)(np.full((4, 1), 0.5), ones(4))
+    assert str(info.value) == (f"{type(loss).__name__}: {pred} and y must have the same shape (N, k). "
+                               f"Received: {pred}.shape=(4, 1), y.shape=(4,)")
 
 
 # (row, framework) -> words of the framework's own refusal: it refuses for the same reason
