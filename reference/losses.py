@@ -1,7 +1,8 @@
 """Loss functions: the value and its gradient with respect to the prediction.
 
 Shapes: ``y_pred`` and ``y`` are both ``(N, k)``: N samples, k outputs (k = 1
-for a binary or regression head, k = classes for softmax, ``y`` one-hot).
+for a binary or regression head, k = classes for softmax, ``y`` one-hot). Any
+other pair of shapes is refused (``check_same_shape``), not broadcast.
 ``forward`` returns a Python float, ``backward`` returns ``dL/dy_pred`` of shape
 ``(N, k)``. Every loss here is a *mean over the batch*, so the gradient carries
 the ``1/N`` (the "1/m" of the lessons).
