@@ -337,7 +337,9 @@ def measure(runners: dict, rounds: int, block_seconds: float, pause_seconds: flo
 
 
 def ratios(timings: list[Timing], baseline: str = BASELINE) -> list[dict]:
-    """Median over rounds of (impl step / baseline step), per (workload, dtype, impl)."""
+    """Median over rounds of (impl step / baseline step), per (workload, dtype, impl), with the
+    quartiles of those per-round ratios (``ratio_q1``, ``ratio_q3``): the spread of one run, so a
+    median near a target can be read as "on the line" rather than "met" or "missed"."""
     base = {(t.workload, t.dtype): t for t in timings if t.impl == baseline}
     out = []
     for t in timings:
@@ -345,8 +347,10 @@ def ratios(timings: list[Timing], baseline: str = BASELINE) -> list[dict]:
         if b is None:
             continue
         per_round = [x / y for x, y in zip(t.per_step, b.per_step)]
+        q1, _, q3 = statistics.quantiles(per_round, n=4, method="inclusive") if len(per_round) > 1 else per_round * 3
         out.append({"workload": t.workload, "dtype": t.dtype, "impl": t.impl,
-                    "ratio_to_" + baseline.replace("-", "_"): statistics.median(per_round)})
+                    "ratio_to_" + baseline.replace("-", "_"): statistics.median(per_round),
+                    "ratio_q1": q1, "ratio_q3": q3})
     return out
 
 
@@ -475,18 +479,19 @@ def cmd_bench(args) -> int:
     with console.status("bench") as status:
         timings = run_bench(names, dtypes, impls, args.rounds, args.block_seconds, args.pause_seconds,
                             progress=lambda msg: status.update(f"bench {msg}"))
-    ratio_of = {(r["workload"], r["dtype"], r["impl"]): r[RATIO_KEY] for r in ratios(timings)}
+    ratio_of = {(r["workload"], r["dtype"], r["impl"]): r for r in ratios(timings)}
 
     info = machine()
     table = Table(title=f"nnparity bench: microseconds per training step ({info['cpu']}, "
                         f"{info['logical_cpus']} CPUs; {args.rounds} rounds)", box=box.SIMPLE_HEAD)
-    for col in ("workload", "dtype", "impl", "median", "min", "max", f"x {BASELINE}"):
+    for col in ("workload", "dtype", "impl", "median", "min", "max", f"x {BASELINE}", "middle half"):
         table.add_column(col, justify="left" if col in ("workload", "dtype", "impl") else "right")
     for t in timings:
         j = t.to_json()
-        ratio = ratio_of.get((t.workload, t.dtype, t.impl))
+        r = ratio_of.get((t.workload, t.dtype, t.impl))
         table.add_row(t.workload, t.dtype, t.impl, _us(j["median_s"]), _us(j["min_s"]), _us(j["max_s"]),
-                      "-" if ratio is None else f"{ratio:.2f}")
+                      "-" if r is None else f"{r[RATIO_KEY]:.2f}",
+                      "-" if r is None else f"{r['ratio_q1']:.2f}-{r['ratio_q3']:.2f}")
     console.print(table)
     settings = {"rounds": args.rounds, "block_seconds": args.block_seconds, "pause_seconds": args.pause_seconds,
                 "lr_scale": LR_SCALE}

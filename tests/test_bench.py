@@ -60,8 +60,14 @@ def test_measure_interleaves_and_counts_rounds():
 def test_ratios_are_medians_of_per_round_ratios():
     base = Timing("w", "float64", "torch-1thread", [1.0, 2.0, 4.0], 1)
     ref = Timing("w", "float64", "reference", [0.5, 0.5, 4.0], 1)  # per round: 0.5, 0.25, 1.0
-    r = {x["impl"]: x["ratio_to_torch_1thread"] for x in ratios([base, ref])}
-    assert r == {"torch-1thread": 1.0, "reference": 0.5}
+    r = {x["impl"]: x for x in ratios([base, ref])}
+    assert {impl: x["ratio_to_torch_1thread"] for impl, x in r.items()} == {"torch-1thread": 1.0, "reference": 0.5}
+    # the middle half of the per-round ratios 0.25, 0.5, 1.0 (inclusive quartiles: halfway to the median)
+    assert (r["reference"]["ratio_q1"], r["reference"]["ratio_q3"]) == (0.375, 0.75)
+    assert (r["torch-1thread"]["ratio_q1"], r["torch-1thread"]["ratio_q3"]) == (1.0, 1.0)
+    one_round = ratios([Timing("w", "float64", "torch-1thread", [2.0], 1),
+                        Timing("w", "float64", "reference", [1.0], 1)])[1]
+    assert (one_round["ratio_q1"], one_round["ratio_to_torch_1thread"], one_round["ratio_q3"]) == (0.5, 0.5, 0.5)
 
 
 def test_bench_json_has_exactly_the_documented_fields(tmp_path, capsys):
