@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import statistics
@@ -453,7 +452,7 @@ def cmd_bench(args) -> int:
 
     from frameworks import unavailable_reason
 
-    from .cli import EXIT_OK, UsageError, _choices, output_file, write_output
+    from .cli import EXIT_OK, UsageError, _choices, output_file, write_json, write_output
 
     names = _choices(args.lesson, list(workloads()), "--lesson")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
@@ -479,7 +478,8 @@ def cmd_bench(args) -> int:
     with console.status("bench") as status:
         timings = run_bench(names, dtypes, impls, args.rounds, args.block_seconds, args.pause_seconds,
                             progress=lambda msg: status.update(f"bench {msg}"))
-    ratio_of = {(r["workload"], r["dtype"], r["impl"]): r for r in ratios(timings)}
+    ratio_rows = ratios(timings)
+    ratio_of = {(r["workload"], r["dtype"], r["impl"]): r for r in ratio_rows}
 
     info = machine()
     table = Table(title=f"nnparity bench: microseconds per training step ({info['cpu']}, "
@@ -500,9 +500,9 @@ def cmd_bench(args) -> int:
     if "reference" in impls:
         settings["numpy_blas_default_threads"] = numpy_blas_threads()
     if args.json:
-        payload = {"results": [t.to_json() for t in timings], "ratios": ratios(timings), "machine": info,
+        payload = {"results": [t.to_json() for t in timings], "ratios": ratio_rows, "machine": info,
                    "settings": settings}
-        write_output(args.json, "--json", json.dumps(payload, indent=2))
+        write_json(args.json, payload)
     if args.markdown:
         write_output(args.markdown, "--markdown", markdown_table(timings, info, settings))
     return EXIT_OK

@@ -11,8 +11,6 @@ cannot be checked (missing file or class, wrong shapes, an exception in its code
 
 from __future__ import annotations
 
-import json
-
 EXIT_OK, EXIT_DIVERGED, EXIT_UNUSABLE = 0, 1, 2
 
 
@@ -46,12 +44,6 @@ def _frameworks(asked) -> list[str]:
     if not found:
         raise UsageError("no framework to compare against is installed: pip install 'nnparity[all]'")
     return found
-
-
-def _write_json(path, payload) -> None:
-    from .cli import write_output
-
-    write_output(path, "--json", json.dumps(payload, indent=2))
 
 
 def _fmt(x) -> str:
@@ -108,7 +100,7 @@ def cmd_check(args) -> int:
     from conformance.learner import LearnerError
     from conformance.lessons import LESSONS
 
-    from .cli import UsageError, output_file
+    from .cli import UsageError, output_file, write_json
 
     if args.lesson not in LESSONS:
         raise UsageError(f"--lesson: unknown {args.lesson!r}; expected one of {', '.join(LESSONS)}")
@@ -121,10 +113,10 @@ def cmd_check(args) -> int:
         console.print(f"[bold red]nnparity check: cannot check {args.target}[/]", highlight=False)
         console.print(str(exc), markup=False, highlight=False)
         if args.json:
-            _write_json(args.json, {"passed": False, "target": args.target, "lesson": args.lesson,
+            write_json(args.json, {"passed": False, "target": args.target, "lesson": args.lesson,
                                     "error": str(exc), "divergences": []})
         return EXIT_UNUSABLE
     _print_report(console, report)
     if args.json:
-        _write_json(args.json, report.to_json())
+        write_json(args.json, report.to_json())
     return EXIT_OK if report.passed else EXIT_DIVERGED

@@ -66,6 +66,11 @@ def write_output(path: str, option: str, text: str) -> None:
         raise UsageError(f"{option} {path}: cannot write it: {exc.strerror}") from None
 
 
+def write_json(path: str, payload) -> None:
+    """``--json FILE`` of every command: ``payload`` as indented JSON (``write_output``)."""
+    write_output(path, "--json", json.dumps(payload, indent=2))
+
+
 def _choices(values, known, option):
     values = values or list(known)
     unknown = [v for v in values if v not in known]
@@ -329,7 +334,7 @@ def cmd_run(args) -> int:
 
         payload = {"versions": versions(),
                    "results": [dict(r.to_json(), first_divergence=first_divergence(r)) for r in results]}
-        write_output(args.json, "--json", json.dumps(payload, indent=2))
+        write_json(args.json, payload)
     return EXIT_FAILED if failed else EXIT_OK
 
 
