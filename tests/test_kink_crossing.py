@@ -108,3 +108,41 @@ def test_the_known_difference_covers_float32_trajectories_only():
     from conformance.known import known_differences
 
     assert all(d.name != "float32-relu-kink-crossing" for d in known_differences("torch", "float64", "trajectory"))
+
+
+def nearest_kink(reference: dict, X) -> dict[int, float]:
+    """{step k: the smallest |z| of a ReLU pre-activation in the reference's forward of step k's batch}."""
+    from conformance.kink_crossing import _pre_activations
+
+    batches = training_batches(LESSON, STEPS)
+    kinked = [f"z{l}" for l, act in enumerate(LESSON.activations, start=1) if act == "relu"]
+    return {k: min(float(np.min(np.abs(_pre_activations(LESSON, reference[k - 1], X[idx])[z]))) for z in kinked)
+            for k, idx in enumerate(batches, start=1) if k >= 2}
+
+
+def jump_at(reference: dict, step: int, size: float = 5e-3) -> dict:
+    """A 'framework' path equal to the reference before ``step`` and ``size`` away from it from ``step`` on."""
+    return {k: ({p: v + size for p, v in w.items()} if k >= step else w) for k, w in reference.items()}
+
+
+def test_a_tie_at_the_step_the_runs_part_is_a_crossing(runs):
+    """The framework's float32 forward can put a z that lies within rounding of 0 on the other side while
+    its weights, forwarded in float64, do not: measured on an AVX-only CPU, Keras on TensorFlow, step 52."""
+    X, reference, _ = runs
+    batches = training_batches(LESSON, STEPS)
+    nearest = nearest_kink(reference, X)
+    tie_step = min(nearest, key=nearest.get)
+    assert nearest[tie_step] <= TOLERANCES["float32"].atol, "no ReLU z of the run lies within rounding of 0"
+    evidence = explain_paths(LESSON, X, batches, reference, jump_at(reference, tie_step), "float32",
+                             failed_snapshots=(STEPS,))
+    assert evidence is not None and evidence["tie"] and evidence["step"] == tie_step
+
+
+def test_a_jump_where_no_z_lies_near_its_kink_is_not_explained(runs):
+    X, reference, _ = runs
+    batches = training_batches(LESSON, STEPS)
+    nearest = nearest_kink(reference, X)
+    far_step = max(nearest, key=nearest.get)
+    assert nearest[far_step] > 50 * TOLERANCES["float32"].atol  # no tie anywhere near
+    assert explain_paths(LESSON, X, batches, reference, jump_at(reference, far_step), "float32",
+                         failed_snapshots=(STEPS,)) is None
