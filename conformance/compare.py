@@ -6,8 +6,8 @@ reference) are compared item by item with ``|actual - expected| <= atol + rtol *
 reads like torch.testing's: mismatched count, greatest absolute and relative
 difference with their index, what was allowed, and which item failed.
 
-Tolerances are data (``TOLERANCES``), one row per dtype and kind of check, each
-with the reason for its size written beside it.
+Tolerances are data: the one table is ``tolerances.py``, each row with the
+measurement behind it; callers pass the row's ``atol`` and ``rtol``.
 
 Two options, both off unless asked for:
 
@@ -26,118 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    atol: float
-    rtol: float
-    reason: str
-
-
-# Measured on this project's machine (torch 2.13, keras 3.15 on TF 2.21) over the
-# whole catalog: `python -m conformance.measure` prints the table this came from.
-TOLERANCES: dict[str, Tolerance] = {
-    "float64": Tolerance(
-        atol=1e-12,
-        rtol=1e-12,
-        reason="float64 results of the same formulas differ only by summation order and "
-        "library rounding: measured at most 1.1e-15 (forward of keras-4-64-32-1) on values of size O(1-10), so 1e-12 "
-        "leaves 1000x headroom and stays far under the 1e-10 the project promises.",
-    ),
-    "float32": Tolerance(
-        atol=5e-6,
-        rtol=5e-6,
-        reason="a float32 framework against the float64 reference (run on the same "
-        "float32-rounded inputs) differs by float32 rounding: measured at most 6.8e-7 "
-        "absolute (forward of keras-4-64-32-1, a 64-wide layer: ~64 roundings of 6e-8 "
-        "each). 5e-6 is about 7x that; 1e-6 would sit within 1.5x of it. It also covers the "
-        "weights after 10 training steps (the trajectory check): measured at most 9.8e-7 over "
-        "every lesson x optimizer x framework (`python -m conformance.measure_trajectory`).",
-    ),
-    "float32 trajectory@100": Tolerance(
-        atol=2e-4,
-        rtol=2e-4,
-        reason="after 100 float32 training steps against the float64 reference, rounding has "
-        "compounded: measured (`python -m conformance.measure_trajectory`, every lesson x optimizer "
-        "x framework) at most 2.2e-7 after 1 step, 9.8e-7 after 10 and 4.8e-5 after 100 "
-        "(xor-relu with momentum, torch and Keras alike: a ReLU input rounded to the other side "
-        "of 0, then carried by the momentum). 2e-4 is about 4x that. One case is left outside on "
-        "purpose: centered RMSprop under torch's formula on torch-4-8-4-1 (3.0e-3; see "
-        "docs/optimizers.md).",
-    ),
-    # A lesson's own row, "<dtype> <check> <lesson>", where that lesson measured outside the check's row.
-    "float32 trajectory@100 spiral-3-layer": Tolerance(
-        atol=2e-2,
-        rtol=0.0,
-        reason="Adam divides each gradient by its running root mean square, so a gradient's relative "
-        "error becomes an error in the step itself. At step 47 a dead ReLU unit of layer 2 wakes on one "
-        "sample with z = 5.5e-5, which float32 holds only to 3e-3 relative; W3[15]'s gradient (1.4e-7) "
-        "carries that error, and Adam turns it into a step-sized one that the later steps spread. "
-        "Measured after 100 steps: 5.3e-3 (torch), 1.2e-3 (Keras), and NumPy's own float32 run ends "
-        "5.3e-3 from the float64 reference too: float32 rounding, not a framework. 2e-2 is about 4x; "
-        "absolute, since the difference is a fraction of a step, whatever the weight's size. Measured again "
-        "with the kink walk (conformance/kink_crossing.py): the runs part where a ReLU unit crosses its kink, "
-        "torch at step 81, Keras on TensorFlow, JAX (compiled step) and torch at step 100 (1.2e-3 after 100). "
-        "A crossing earlier in the run parts them further (keras-jax's eager step crossed at step 52: 0.088); "
-        "that is the known difference float32-relu-kink-crossing (known.py), not this row. After 10 "
-        "steps this lesson keeps the float32 row (measured 2.1e-7 torch, 1.0e-6 Keras: "
-        "`python -m conformance.measure_trajectory --lesson spiral-3-layer --optimizer lesson`).",
-    ),
-    # Lessons with BatchNorm (``Lesson.batchnorm``): dividing by the batch's standard deviation
-    # amplifies the rounding of everything before it, layer after layer.
-    "float64 batchnorm": Tolerance(
-        atol=1e-12,
-        rtol=1e-12,
-        reason="the float64 row, kept: spiral-batchnorm measured at most 1.7e-14 (bn2, keras forward; "
-        "the smallest batch std of z1 is 0.14), 58x under 1e-12.",
-    ),
-    "float32 batchnorm": Tolerance(
-        atol=3e-5,
-        rtol=5e-6,
-        reason="float32 rounding of z2 (2.3e-6 in torch, |z2| up to 5.6) divided by the batch std "
-        "(down to 0.25) and multiplied by gamma (up to 1.5): measured 6.4e-6 absolute (bn2, torch forward of "
-        "spiral-batchnorm), 0.74 of the float32 row's allowance. 3e-5 is about 5x that, and every BatchNorm "
-        "mistake of tests/test_regularizer_teeth.py still misses it by 18x or more (the smallest: torch's "
-        "running variance taken biased, 6.1e-4).",
-    ),
-    "float32 reference": Tolerance(
-        atol=5e-6,
-        rtol=5e-6,
-        reason="the reference computing in float32 itself (MLP(dtype='float32'), "
-        "conformance/reference_float32.py) against a float32 framework: both round at every "
-        "operation, in their own order. Measured at most 3.6e-7 absolute (Keras forward of "
-        "tanh-4-5-4-1, z3; torch: 2.5e-7, gradients of sensor, b2) over forward, loss, gradients "
-        "and one step of every lesson without BatchNorm. The float32 row's 5e-6 is 14x that.",
-    ),
-    "float32 reference batchnorm": Tolerance(
-        atol=3e-5,
-        rtol=5e-6,
-        reason="as the float32 reference row, for a lesson with BatchNorm, whose division by the "
-        "batch std amplifies rounding (see the float32 batchnorm row): measured at most 6.7e-6 "
-        "(bn2, Keras forward of spiral-batchnorm; torch 1.5e-6). The float32 batchnorm row's 3e-5 "
-        "is 4.5x that.",
-    ),
-    "sampling": Tolerance(
-        atol=0.03,
-        rtol=0.0,
-        reason="two initializers drawing 1e6 weights from one distribution with different "
-        "random generators: their quantiles (in units of the framework's standard deviation) "
-        "differ by sampling error, whose standard error is at most 0.0053 for the difference "
-        "of two samples (the 0.99 quantile of a normal). 0.03 is 5.7 standard errors; a 3% "
-        "change of scale, a shift, or a wrong truncation moves them further.",
-    ),
-}
-
-
-def tolerance(dtype: str, check: str | None = None) -> Tolerance:
-    """The row ``"<dtype> <check>"`` if the check has its own (the trajectory), else the dtype's."""
-    if check is not None and f"{dtype} {check}" in TOLERANCES:
-        return TOLERANCES[f"{dtype} {check}"]
-    try:
-        return TOLERANCES[str(dtype)]
-    except KeyError:
-        raise ValueError(f"no tolerance for dtype {dtype!r}; expected one of {sorted(TOLERANCES)}") from None
 
 
 @dataclass

@@ -32,9 +32,10 @@ import numpy as np
 from frameworks import get_twin
 from reference import get_activation, get_loss
 
-from .compare import ItemReport, compare, tolerance
+from .compare import ItemReport, compare
 from .learner import LearnerError, LearnerRun, run_learner
 from .lessons import Lesson, canonical_params, get_lesson, lesson_data
+from .tolerances import tolerance
 
 DTYPE = "float64"  # learners' NumPy code runs in float64; so do the twins it is checked against
 

@@ -34,12 +34,15 @@ from frameworks import convention_of, get_twin
 from reference import MLP, Optimizer, get_optimizer
 from reference.regularized_mlp import BATCHNORM_PARAMS, BATCHNORM_STATE
 
-from .checks import Case, case_inputs, case_tolerance, optimizer_of
+from .cases import Case, CaseInputs, optimizer_of, share_dropout_masks
 from .compare import Comparison, ItemReport, compare
-from .lessons import Lesson, canonical_params, get_lesson, lesson_data
-from .models import reference_model, share_dropout_masks
+from .lessons import Lesson, get_lesson
+from .tolerances import tolerance
 
 STAGES = ("forward", "loss", "backward", "gradients", "step")
+# framework -> why the walk cannot run there: its dL/dz of every layer (Twin.dz) is taken with tf.GradientTape
+UNSUPPORTED = {fw: "the walk's dL/dz of every layer is taken with tf.GradientTape, on Keras's TensorFlow "
+               "backend only" for fw in ("keras-jax", "keras-torch")}
 
 
 @dataclass(frozen=True)
@@ -123,14 +126,13 @@ def _walk_dict(lesson, forward, loss, dz, grads, after) -> dict[str, np.ndarray]
 
 
 def reference_walk(
-    lesson: Lesson,
-    dtype: str,
+    inputs: CaseInputs,
     make_model: Callable[[Lesson, dict], MLP] | None = None,
     make_optimizer: Callable[[Lesson], Optimizer] | None = None,
     convention: str = "torch",
     optimizer: str | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every quantity as the NumPy reference computes it (float64, on inputs rounded to ``dtype``).
+    """Every quantity as the NumPy reference computes it (float64, on the case's inputs rounded to its dtype).
 
     ``make_model`` and ``make_optimizer`` choose the reference's parts (a test
     passes broken ones to prove the walk finds them; by default the checks'
@@ -140,10 +142,12 @@ def reference_walk(
     weights: a training forward moves BatchNorm's running statistics, so the
     step starts where the ``step`` check's does.
     """
-    params, X, y = case_inputs(lesson, dtype)
+    lesson, X, y = inputs.lesson, inputs.ref_X, inputs.ref_y
 
     def fresh_model():
-        model = make_model(lesson, params) if make_model else reference_model(lesson, params, convention)
+        if make_model is None:
+            return inputs.reference_model(convention, own_loss=True)
+        model = make_model(lesson, inputs.ref_params)
         share_dropout_masks(model, lesson, len(X))
         return model
 
@@ -162,11 +166,10 @@ def reference_walk(
     return _walk_dict(lesson, forward, loss, dz, grads, stepper.params)
 
 
-def framework_walk(twin, lesson: Lesson, optimizer: str | None = None) -> dict[str, np.ndarray]:
-    """Every quantity as a framework twin computes it, from the canonical weights (reloaded before the
+def framework_walk(twin, inputs: CaseInputs, optimizer: str | None = None) -> dict[str, np.ndarray]:
+    """Every quantity as a framework twin computes it, from the case's weights (reloaded before the
     step, as the reference's step starts afresh), with the first step's dropout masks."""
-    params = canonical_params(lesson)
-    X, y = lesson_data(lesson)
+    lesson, params, X, y = inputs.lesson, inputs.params, inputs.X, inputs.y
     twin.set_params(params)
     share_dropout_masks(twin, lesson, len(X))
     forward, loss, dz, grads = twin.forward(X), twin.loss(X, y), twin.dz(X, y), twin.gradients(X, y)
@@ -240,11 +243,12 @@ def walk(case: Case, twin=None, **reference_parts) -> tuple[list[Quantity], Comp
     ``reference_walk`` (``make_model``, ``make_optimizer``).
     """
     lesson = get_lesson(case.lesson)
+    inputs = CaseInputs.build(lesson, case.dtype)  # once, for both sides
     twin = twin if twin is not None else get_twin(case.framework, lesson, case.dtype)
-    tol = case_tolerance(lesson, case.dtype)
+    tol = tolerance(case.dtype, None, lesson)
     comparison = compare(
-        framework_walk(twin, lesson, case.optimizer),
-        reference_walk(lesson, case.dtype, convention=case.framework, optimizer=case.optimizer, **reference_parts),
+        framework_walk(twin, inputs, case.optimizer),
+        reference_walk(inputs, convention=case.framework, optimizer=case.optimizer, **reference_parts),
         atol=tol.atol,
         rtol=tol.rtol,
         what=f"walk of {case.id}",

@@ -13,7 +13,7 @@ layer's gradient is about a million times smaller than the last one's
 (deep-sigmoid: about 1e-6), while ReLU with He init keeps it of the same order
 (deep-relu: about 0.2). The norms and the ratio are compared to the
 reference's through ``compare.py`` with a relative tolerance
-(``GRADIENT_NORM_TOLERANCES``), since a vanishing norm is tiny by design.
+(its rows in ``tolerances.py``), since a vanishing norm is tiny by design.
 
 PyTorch: ``[p.grad.norm() for p in weights]`` after ``loss.backward()``.
 Keras: ``[ops.norm(g) for g in tape.gradient(loss, kernels)]``.
@@ -25,26 +25,10 @@ import numpy as np
 
 from frameworks import get_twin
 
-from .compare import Comparison, Tolerance, compare
+from .cases import reference_model, share_dropout_masks
+from .compare import Comparison, compare
 from .lessons import Lesson, get_lesson, initial_params, lesson_data
-from .models import reference_model, share_dropout_masks
-
-# Relative only: |dW_1| of deep-sigmoid is 5e-8, so any absolute tolerance of the
-# size the other checks use would accept anything there.
-GRADIENT_NORM_TOLERANCES: dict[str, Tolerance] = {
-    "float64": Tolerance(
-        atol=0.0,
-        rtol=1e-12,
-        reason="measured at most 2.5e-15 relative over the catalog (deep-sigmoid's first layer, "
-        "through 11 layers); 1e-12 is the float64 rtol of every check.",
-    ),
-    "float32": Tolerance(
-        atol=0.0,
-        rtol=2e-5,
-        reason="measured at most 2.2e-6 relative (deep-sigmoid's first layer: eleven layers of "
-        "float32 rounding compound); 2e-5 is 9x that. Elsewhere at most 7e-7.",
-    ),
-}
+from .tolerances import tolerance
 
 
 def ratio_name(lesson: Lesson) -> str:
@@ -77,7 +61,7 @@ def compare_gradient_norms(lesson: Lesson | str, framework: str, dtype: str,
     twin.set_params(initial_params(lesson))
     share_dropout_masks(twin, lesson, len(X))
     actual = gradient_norms(twin.gradients(X, y), lesson)
-    tol = GRADIENT_NORM_TOLERANCES[tol_dtype or dtype]
+    tol = tolerance(tol_dtype or dtype, "gradient_norms")
     result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol,
                      what=f"gradient_norms of {lesson.name}-{framework}-{dtype}")
     name = ratio_name(lesson)

@@ -6,7 +6,8 @@ import pytest
 
 from frameworks import unavailable_reason
 
-from .checks import Case, CheckResult, run_check
+from .cases import Case
+from .checks import CheckResult, run_check
 from .known import KNOWN_DIFFERENCES, known_differences
 
 # ``--framework`` as given on the command line (None: every framework), set by conformance/conftest.py.

@@ -19,9 +19,15 @@ import numpy as np
 from frameworks import available_frameworks, convention_of, get_twin
 from reference import get_optimizer
 
-from .checks import DTYPES, case_inputs, optimizer_of, training_batches
+from .cases import (
+    DTYPES,
+    case_inputs,
+    masks_by_step,
+    optimizer_of,
+    reference_model,
+    training_batches,
+)
 from .lessons import LESSONS, canonical_params, get_lesson, lesson_data
-from .models import masks_by_step, reference_model
 from .optimizer_specs import OPTIMIZER_SPECS
 
 

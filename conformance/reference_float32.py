@@ -15,10 +15,11 @@ import numpy as np
 from frameworks import convention_of
 from reference import get_optimizer
 
-from .checks import actual, optimizer_of
-from .compare import Comparison, compare, tolerance
+from .cases import optimizer_of, reference_model, share_dropout_masks
+from .checks import actual
+from .compare import Comparison, compare
 from .lessons import Lesson, canonical_params, lesson_data
-from .models import reference_model, share_dropout_masks
+from .tolerances import tolerance
 
 FLOAT32_CHECKS = ("forward", "loss", "gradients", "step")
 
@@ -55,7 +56,7 @@ def compare_float32(check: str, lesson: Lesson, framework: str, given: str = "fl
     would mean the reference left float32 somewhere. The loss is a Python float
     (``MLP.loss_value``), so its dtype is not checked.
     """
-    tol = tolerance("float32 reference batchnorm" if lesson.batchnorm else "float32 reference")
+    tol = tolerance("float32", "reference", lesson)
     theirs = actual(check, lesson, framework, "float32")
     ours = reference_in_float32(check, lesson, framework, given)
     what = f"{check} of {lesson.name}-{framework}, the reference in float32 (given {given} arrays)"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from frameworks import FRAMEWORKS, available_frameworks
 
-from .checks import DTYPES
+from .cases import DTYPES
 
 
 def framework_of(nodeid: str) -> str | None:

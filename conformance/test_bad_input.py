@@ -22,13 +22,24 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from reference import MLP, SGD, Adagrad, Adam, MiniBatches, RegularizedMLP, RMSprop, get_activation, get_initializer
-from reference import get_loss, get_optimizer
-from reference.losses import LOSSES
+from reference import (
+    MLP,
+    SGD,
+    Adagrad,
+    Adam,
+    MiniBatches,
+    RegularizedMLP,
+    RMSprop,
+    get_activation,
+    get_initializer,
+    get_loss,
+    get_optimizer,
+)
 from reference.batchnorm import BatchNorm, BatchNormConvention
-from reference.clipping import clip_gradients
 from reference.batchnorm import get_convention as get_batchnorm_convention
+from reference.clipping import clip_gradients
 from reference.dropout import Dropout
+from reference.losses import LOSSES
 from reference.regularizers import L2
 from reference.training import batches, fit
 

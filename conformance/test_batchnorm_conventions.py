@@ -16,14 +16,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.checks import DTYPES, case_inputs, case_tolerance, reference_model
-from conformance.compare import compare
 from conformance.helpers import needs, skip_reason
-from conformance.known import known_difference
 from conformance.lessons import LESSONS, canonical_params, lesson_data
+from conformance.tolerances import tolerance
 from frameworks import FRAMEWORKS, convention_of, get_twin
 from reference import BatchNorm, BatchNormConvention
 from reference.batchnorm import CONVENTIONS
+
+from .cases import DTYPES, case_inputs, reference_model
+from .compare import compare
+from .known import known_difference
 
 LESSON = LESSONS["spiral-batchnorm"]
 BATCHES = (slice(0, 100), slice(100, 164), slice(164, 300))  # three training calls, N = 100, 64, 136
@@ -51,11 +53,11 @@ def _tolerances(framework, dtype):
     ``known.py``), a case is judged at the tolerance of the difference's bound, and a
     result that meets only that bound is an expected failure naming it, as in every check.
     """
-    case = case_tolerance(LESSON, dtype)
+    case = tolerance(dtype, None, LESSON)
     difference = known_difference(framework, dtype)
     if difference is None or difference.explains is not None:
         return case, None, case
-    return case, difference, case_tolerance(LESSON, difference.bound)
+    return case, difference, tolerance(difference.bound, None, LESSON)
 
 
 def _xfail_beyond_the_case_tolerance(difference, recompare, case) -> None:

@@ -19,13 +19,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.checks import case_inputs, reference_model, training_batches
-from conformance.compare import assert_agree, compare, tolerance
 from conformance.helpers import needs, skip_reason
 from conformance.lessons import canonical_params, get_lesson, lesson_data
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import get_twin
 from reference import CONVENTIONS, OPTIMIZERS, get_optimizer
+
+from .cases import case_inputs, reference_model, training_batches
+from .compare import assert_agree, compare
+from .tolerances import tolerance
 
 LESSON, DTYPE, STEPS = "spiral", "float64", 10
 OTHER = {"torch": "keras", "keras": "torch"}
@@ -126,7 +128,8 @@ def torch_defaults(optimizer: str) -> dict:
     """What ``torch.optim.<Optimizer>(params)`` uses, under Keras's names."""
     import torch
 
-    from frameworks.torch_twin import HYPER_NAMES, OPTIMIZERS as TORCH_OPTIMIZERS
+    from frameworks.torch_twin import HYPER_NAMES
+    from frameworks.torch_twin import OPTIMIZERS as TORCH_OPTIMIZERS
 
     torch_names = {torch_name: name for name, torch_name in HYPER_NAMES.items()}
     defaults = TORCH_OPTIMIZERS[optimizer]([torch.zeros(1, requires_grad=True)]).defaults

@@ -33,10 +33,10 @@ import pytest
 from reference import MLP, get_activation, get_initializer, get_loss
 from reference.losses import BinaryCrossEntropy, CategoricalCrossEntropy
 
-from .compare import assert_agree, compare, tolerance
+from .compare import assert_agree, compare
 from .components import INIT_FANS, activation_inputs, compare_draws, loss_inputs
 from .helpers import needs
-
+from .tolerances import tolerance
 
 # ----- LeakyReLU's slope ---------------------------------------------------------------------------------------
 

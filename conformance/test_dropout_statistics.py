@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.compare import assert_agree
 from conformance.helpers import needs
 from reference import Dropout
 from reference.dropout import scaled_mask
+
+from .compare import assert_agree
 
 SHAPE = (400, 250)  # 100,000 units: sigma of the keep rate = sqrt(0.8 * 0.2 / 1e5) = 0.0013
 
@@ -40,9 +41,11 @@ def torch_dropout(x: np.ndarray, rate: float, training: bool, seed: int):
 
 def keras_dropout(x: np.ndarray, rate: float, training: bool, seed: int):
     """(y, dL/dx for L = sum(y)) from ``keras.layers.Dropout(rate, seed=seed)``, in x's dtype."""
-    from frameworks.keras_twin import keras  # first: it sets the backend and TF's flags before TF is imported
-
     import tensorflow as tf
+
+    from frameworks.keras_twin import (
+        keras,  # first: it sets the backend and TF's flags before TF is imported
+    )
 
     layer = keras.layers.Dropout(rate, seed=seed, dtype=str(x.dtype))
     xv = tf.Variable(x)
@@ -127,7 +130,12 @@ def test_the_frameworks_draw_different_masks_from_the_same_seed():
 @pytest.mark.parametrize("framework", ["torch", "keras"])
 def test_the_twins_shared_mask_is_checked_against_the_batch(framework):
     """The twins' dropout applies the handed-in mask; a mask for another batch size is refused by name."""
-    from conformance.lessons import LESSONS, canonical_params, dropout_masks, lesson_data
+    from conformance.lessons import (
+        LESSONS,
+        canonical_params,
+        dropout_masks,
+        lesson_data,
+    )
     from frameworks import get_twin
 
     needs(framework)
@@ -147,7 +155,12 @@ def test_the_twins_shared_mask_is_checked_against_the_batch(framework):
 
 def test_keras_twin_reads_the_current_mask_inside_a_traced_function():
     """A traced tf.function (as a compiled train step is) applies the mask set after tracing, at any batch size."""
-    from conformance.lessons import LESSONS, canonical_params, dropout_masks, lesson_data
+    from conformance.lessons import (
+        LESSONS,
+        canonical_params,
+        dropout_masks,
+        lesson_data,
+    )
     from frameworks import get_twin
 
     needs("keras")

@@ -18,11 +18,13 @@ import pytest
 
 from frameworks import get_twin
 
-from .checks import Case, actual, case_inputs, expected, reference_model, run_check
-from .compare import assert_agree, tolerance
+from .cases import Case, case_inputs, reference_model
+from .checks import actual, expected, run_check
+from .compare import assert_agree
 from .known import KNOWN_DIFFERENCES, known_difference
 from .lessons import LESSONS, Lesson, lesson_data
 from .strategies import random_batch_of
+from .tolerances import tolerance
 
 NAN, INF = float("nan"), float("inf")
 

@@ -14,11 +14,18 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.compare import assert_agree, compare, tolerance
 from conformance.helpers import needs
 from conformance.optimizer_specs import OPTIMIZER_SPECS
-from conformance.test_conventions import DTYPE, FORMULA_FRAMEWORKS, framework_run, reference_run
+from conformance.test_conventions import (
+    DTYPE,
+    FORMULA_FRAMEWORKS,
+    framework_run,
+    reference_run,
+)
 from reference import OPTIMIZERS
+
+from .compare import assert_agree, compare
+from .tolerances import tolerance
 
 # optimizer -> the named setting it starts from (optimizer_specs.py)
 BASE = {"sgd": "momentum", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop-momentum", "adagrad": "adagrad"}

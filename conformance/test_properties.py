@@ -27,9 +27,9 @@ import pytest
 from hypothesis import currently_in_test_context, event, given, note
 from hypothesis import strategies as st
 
-from .checks import Case, case_inputs, reference_model, run_check
+from .cases import Case, case_inputs, reference_model, uses_probabilities
+from .checks import run_check
 from .lessons import Lesson
-from .loss_conventions import uses_probabilities
 from .strategies import ambiguity, declaration, lessons
 
 PROPERTY_CHECKS = ("forward", "gradients", "step")

@@ -15,11 +15,12 @@ import pytest
 
 from reference import ACTIVATIONS
 
-from .compare import assert_agree, tolerance
+from .compare import assert_agree
 from .components import activation_inputs
 from .helpers import needs
 from .lessons import LESSONS
 from .reference_float32 import FLOAT32_CHECKS, compare_float32
+from .tolerances import tolerance
 
 FRAMEWORKS_CHECKED = ("torch", "keras")
 
@@ -59,6 +60,6 @@ def test_each_activation_in_float32_agrees_with_torch_in_float32(name):
     at.backward(torch.tensor(da))
     act = ACTIVATIONS[name]()
     a = act.forward(z)
-    tol = tolerance("float32 reference")
+    tol = tolerance("float32", "reference")
     assert_agree({"a": a, "dz": act.backward(z, a, da)}, {"a": at.detach().numpy(), "dz": zt.grad.numpy()},
                  atol=tol.atol, rtol=tol.rtol, what=f"{name} in float32", dtype="float32")

@@ -6,15 +6,14 @@ layer's dL/dz. A case that passes here has no divergence to localize.
 
 import pytest
 
-from conformance.checks import UNSUPPORTED
-from conformance.divergence import walk
+from conformance.divergence import UNSUPPORTED, walk
 from conformance.lessons import get_lesson
 from conformance.training import missing_optimizer
 from frameworks import unavailable_reason
 
 
 def test_walk(case):
-    reason = (unavailable_reason(case.framework) or UNSUPPORTED.get(("walk", case.framework))
+    reason = (unavailable_reason(case.framework) or UNSUPPORTED.get(case.framework)
               or missing_optimizer(get_lesson(case.lesson)))
     if reason:
         pytest.skip(reason)

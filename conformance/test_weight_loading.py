@@ -15,11 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .checks import DTYPES, actual, case_inputs, compare_check
+from .cases import DTYPES, case_inputs, reference_model, share_dropout_masks
+from .checks import actual, get_check
 from .compare import assert_agree
 from .helpers import needs
 from .lessons import LESSONS
-from .models import reference_model, share_dropout_masks
 
 # a plain MLP with a sigmoid output, a softmax one, and a RegularizedMLP (BatchNorm's four arrays per layer)
 LOADED_LESSONS = ("spiral", "sensor", "spiral-batchnorm")
@@ -40,6 +40,6 @@ def test_weights_loaded_into_a_built_network_agree(lesson, framework, dtype):
                  what=f"{lesson}: the parameters after set_params")
     share_dropout_masks(model, spec, len(X))
     model.forward(X)
-    result = compare_check("forward", actual("forward", spec, framework, dtype), model.trace(), spec, dtype,
-                           what=f"{lesson}: forward after set_params, {framework} {dtype}")
+    result = get_check("forward").compare(actual("forward", spec, framework, dtype), model.trace(), spec, dtype,
+                                          what=f"{lesson}: forward after set_params, {framework} {dtype}")
     assert result.passed, result.message()

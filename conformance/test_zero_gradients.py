@@ -16,7 +16,8 @@ import pytest
 
 from reference import optimizers
 
-from .checks import Case, run_check
+from .cases import Case
+from .checks import run_check
 from .helpers import needs
 from .lessons import LESSONS
 
@@ -66,14 +67,19 @@ def test_float32_adam_trajectory_without_biases_agrees(framework):
     """The one failure the probe does not claim, Keras float32 Adam's trajectory (docs/optimizers.md),
     needs the biases: the same lesson with no bias at all agrees at the strict float32 tolerance
     (measured 3.9e-6 for Keras and 3.0e-6 for torch). With them, Keras's weights fail as well as the
-    biases (W2 at step 10: 7.8e-5 apart, 3e-5 allowed); if it ever passes or is claimed, this test
-    says the failure has changed and the note in docs/optimizers.md is out of date."""
+    biases (W2 at step 10: 7.8e-5 apart, 3e-5 allowed, on an Intel Xeon), or, where the CPU's float32
+    arithmetic keeps the weights within tolerance (an AVX-only AMD EPYC: only b1, b2 and the running means
+    fail, at most 1e-3 after 100 steps), only the biases fail and the probe claims it. If it ever passes,
+    this test says the failure has changed and the note in docs/optimizers.md is out of date."""
     needs(framework)
     lesson = replace(LESSONS["spiral-batchnorm"], use_bias=False)
     result = run_check("trajectory", Case("spiral-batchnorm", framework, "float32", "adam"), lesson=lesson)
     assert result.passed, result.comparison.message()
     if framework == "keras":
         with_biases = run_check("trajectory", Case("spiral-batchnorm", "keras", "float32", "adam"))
-        assert with_biases.status == "failed"
-        failed = {item.name for item in with_biases.comparison.failures()}
-        assert {"W2@10", "W1@100", "W3@100"} <= failed, failed  # beyond the biases: the probe refuses it
+        assert with_biases.status in ("failed", "known"), with_biases.status
+        failed = {item.name.split("@")[0] for item in with_biases.comparison.failures()}
+        if with_biases.status == "failed":  # beyond the biases: the probe refuses it
+            assert {"W2", "W1", "W3"} <= failed, failed
+        else:  # the biases and the running means they shift, and nothing else
+            assert failed <= {"b1", "b2", "moving_mean1", "moving_mean2"}, failed

@@ -8,14 +8,14 @@ optimizer, learning rate and batches (``reference/training.py`` and the twins'
 
 - float64: the parameters after every checkpoint epoch (``checkpoints``), the
   loss curve, and the predicted class of every test point must agree within
-  ``TRAINING_TOLERANCES["float64"]`` (a class that differs is off by 1, far
+  the float64 training row of ``tolerances.py`` (a class that differs is off by 1, far
   outside it).
 - float32: the number of correctly classified test points must agree within
-  one (``TRAINING_TOLERANCES["float32"]``): float32 rounding compounds over
+  one (the float32 training row): float32 rounding compounds over
   thousands of steps, and a chaotic run ends elsewhere.
 
 A lesson whose runs measured outside its dtype's row has its own, with the
-measurement (``training_tolerance``).
+measurement (``tolerances.py``).
 
 As in every check, the float32 reference runs in float64 on the float32-rounded
 weights and data. Each side's loss curve and final parameters are kept in a
@@ -38,71 +38,10 @@ from frameworks import get_twin
 from reference import OPTIMIZERS, get_optimizer
 from reference.training import fit
 
-from .compare import Comparison, Tolerance, compare
+from .cases import masks_by_step, reference_model
+from .compare import Comparison, compare
 from .lessons import Lesson, get_lesson, initial_params, lesson_data, lesson_test_data
-from .models import masks_by_step, reference_model
-
-# Measured on this project's machine (torch 2.13, keras 3.15 on TF 2.21, numpy 2.4)
-# over every lesson's full training run, in both frameworks.
-TRAINING_TOLERANCES: dict[str, Tolerance] = {
-    "float64": Tolerance(
-        atol=1e-10,
-        rtol=1e-10,
-        reason="after the whole run (up to 10000 steps), parameters differed by at most 6.4e-14 "
-        "(torch-4-8-4-1 in torch; most lessons 2e-16 to 5e-15) and loss curves by at most 1.5e-15: "
-        "rounding grows with the steps but stays 1500x under 1e-10, the project's float64 promise. "
-        "A wrong formula moves parameters by O(learning rate) in the first step.",
-    ),
-    "float32": Tolerance(
-        atol=1.0,
-        rtol=0.0,
-        reason="float32 rounding (6e-8 per operation) compounds over thousands of steps: final "
-        "parameters differed by up to 1.1e-4 (circles), so they are no longer a float32 test. What the "
-        "learner sees is: the number of correctly classified test points, which was equal in every "
-        "lesson; one point of slack for a point that sits on the boundary. (Measured on a deep-relu run "
-        "of 300 SGD steps, not in the catalog: parameters 3e-2 apart, 4 test points apart.)",
-    ),
-    # A lesson's own row, "<dtype> <lesson>", where its run measured outside the dtype's row.
-    "float64 spiral-3-layer": Tolerance(
-        atol=1e-8,
-        rtol=1e-8,
-        reason="Adam divides each gradient by its running root mean square, so a gradient's relative "
-        "rounding error becomes an error in the step itself (a ReLU unit that wakes on one sample with "
-        "z near 0 has a tiny gradient of poor relative accuracy: compare.py's spiral-3-layer row). Over "
-        "1000 full-batch steps the two float64 runs separate about tenfold every 100 to 150 epochs: "
-        "measured 4.3e-15 after 100 epochs, 1.8e-12 after 400, 9.0e-10 after 1000 (torch; Keras 1.1e-11), "
-        "loss curves 4.5e-12 apart, every prediction equal. 1e-8 is 11x the worst; a wrong formula still "
-        "moves the parameters by O(learning rate) = 1e-2 in the first step.",
-    ),
-    "float32 spiral-3-layer": Tolerance(
-        atol=12.0,
-        rtol=0.0,
-        reason="the same Adam amplification in float32 (compare.py's spiral-3-layer row: 5e-3 after 100 "
-        "steps) leaves nothing of the start's rounding after 1000 epochs: the float32 runs end with "
-        "parameters 0.75 (torch) and 5.0 (Keras) from the reference's, NumPy's own float32 run 1.1 to 1.7, "
-        "and the correct counts move with them: measured 0 (torch, one thread), 3 (torch with two "
-        "threads: another summation order) and 1 (Keras) out of 300; NumPy's float32 run 4 and 6 "
-        "from the reference; the float64 reference itself moves by 1 to 3 when only its inputs are "
-        "rounded to float32. 12 points (4%) is twice the worst; the float64 training check still "
-        "compares every parameter (its own row, above).",
-    ),
-    "float32 spiral-batchnorm": Tolerance(
-        atol=15.0,
-        rtol=0.0,
-        reason="BatchNorm divides by the batch's standard deviation, so float32 runs of this lesson end "
-        "far apart (parameters 1.2e-2 apart in torch, 2.5e-3 in Keras; NumPy's own float32 run 6.2e-3 from "
-        "the float64 reference), and the spiral ends at 77% accuracy with many points on the boundary, "
-        "which flip with them: correct counts measured 7 apart (torch) and 2 (Keras) out of 300. Rounding "
-        "alone does this: NumPy's float32 run differs from the reference by 2 to 3 points, and the float64 "
-        "reference itself moves by 5 when only its inputs are rounded to float32. 15 points (5%) is twice "
-        "the worst; the float64 training check still compares every parameter at 1e-10.",
-    ),
-}
-
-
-def training_tolerance(lesson: Lesson, dtype: str) -> Tolerance:
-    """The lesson's own row of ``TRAINING_TOLERANCES`` for ``dtype`` if it has one, else the dtype's."""
-    return TRAINING_TOLERANCES.get(f"{dtype} {lesson.name}", TRAINING_TOLERANCES[dtype])
+from .tolerances import tolerance
 
 
 def checkpoints(lesson: Lesson) -> int:
@@ -228,7 +167,7 @@ def compare_runs(lesson: Lesson, ref: TrainingRun, fw: TrainingRun,
     """
     y_test = lesson_test_data(lesson)[1]
     what = f"training of {lesson.name}-{fw.framework}-{fw.dtype}"
-    tol = TRAINING_TOLERANCES[tol_dtype] if tol_dtype else training_tolerance(lesson, fw.dtype)
+    tol = tolerance(tol_dtype, "training") if tol_dtype else tolerance(fw.dtype, "training", lesson)
     if fw.dtype == "float64":
         expected = {**_snapshot_items(ref), "loss curve": ref.losses, "predicted class": ref.predictions}
         actual = {**_snapshot_items(fw), "loss curve": fw.losses, "predicted class": fw.predictions}

@@ -158,7 +158,7 @@ def _nothing():
 
 def reference_step(workload: Workload, dtype: str, blas_threads: int | None = None):
     """blas_threads=None: NumPy's BLAS with its default number of threads (``numpy_blas_threads``)."""
-    from conformance.models import reference_model, share_dropout_masks
+    from conformance.cases import reference_model, share_dropout_masks
     from reference import get_optimizer
 
     X, y = (a.astype(dtype) for a in workload.data())
@@ -187,7 +187,7 @@ def numpy_blas_threads() -> int:
 
 def _twin(framework: str, workload: Workload, dtype: str):
     """A new twin of the workload's network (not the suite's cached one), with its weights and dropout mask."""
-    from conformance.models import share_dropout_masks
+    from conformance.cases import share_dropout_masks
     from frameworks import twin_class
 
     twin = twin_class(framework)(workload.network(), dtype)
@@ -452,7 +452,14 @@ def cmd_bench(args) -> int:
 
     from frameworks import unavailable_reason
 
-    from .cli import EXIT_OK, UsageError, _choices, output_file, write_json, write_output
+    from .cli import (
+        EXIT_OK,
+        UsageError,
+        _choices,
+        output_file,
+        write_json,
+        write_output,
+    )
 
     names = _choices(args.lesson, list(workloads()), "--lesson")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")

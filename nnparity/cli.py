@@ -185,7 +185,8 @@ def cmd_run(args) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    from conformance.checks import DTYPES, Case, run_check
+    from conformance.cases import DTYPES, Case
+    from conformance.checks import run_check
     from conformance.divergence import first_divergences
     from conformance.lessons import LESSONS
     from conformance.optimizer_specs import OPTIMIZER_SPECS
@@ -394,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_parser(sub)
     plot.add_parser(sub)
 
-    from .bench import add_arguments as add_bench_arguments, cmd_bench
+    from .bench import add_arguments as add_bench_arguments
+    from .bench import cmd_bench
 
     p = sub.add_parser("bench", help="time one training step: the reference against torch and keras")
     add_bench_arguments(p)

@@ -48,7 +48,7 @@ def _grid(X: np.ndarray):
 def side_output(lesson, side: str, run, X: np.ndarray, dtype: str) -> np.ndarray:
     """The output of ``side``'s trained network on X, computed by that side, in inference mode."""
     if side == "reference":
-        from conformance.models import reference_model
+        from conformance.cases import reference_model
 
         return reference_model(lesson, run.params, convention="torch").predict(X)  # training_runs' convention
     from frameworks import get_twin

@@ -32,7 +32,7 @@ def train_reference(lesson, epochs: int | None = None):
     (the trained model, its loss curve)."""
     from dataclasses import replace
 
-    from conformance.models import reference_model
+    from conformance.cases import reference_model
     from conformance.training import reference_run
 
     if epochs is not None:

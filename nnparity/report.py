@@ -46,7 +46,8 @@ class Matrix:
 
 def run_matrix(lessons, frameworks, dtypes, checks, on_result=None) -> Matrix:
     """Every check of every case that can run here (the same ``run_check`` as ``nnparity run``)."""
-    from conformance.checks import Case, run_check
+    from conformance.cases import Case
+    from conformance.checks import run_check
     from conformance.divergence import first_divergences
     from frameworks import unavailable_reason
 
@@ -102,8 +103,9 @@ def _b64(data: bytes) -> str:
 def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
     from markupsafe import Markup
 
-    from conformance.compare import TOLERANCES
+    from conformance.tolerances import TOLERANCES
 
+    tolerances = {row.label: tol for row, tol in TOLERANCES.items()}
     code = lesson_code(lesson)
     sections = []
     for section in SECTIONS:
@@ -120,16 +122,16 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
         sections.append({"name": section, "columns": columns})
     images = []
     if plots:
-        from .plots import agreement_figure, png, training_figure
-
         from conformance.training import missing_optimizer
+
+        from .plots import agreement_figure, png, training_figure
 
         if not missing_optimizer(lesson):  # a lesson whose optimizer the reference lacks cannot train
             images.append({"alt": f"{lesson.name}: data, decision regions and loss curve of the reference",
                            "base64": _b64(png(training_figure(lesson)))})
         if results:
             images.append({"alt": f"{lesson.name}: greatest difference of each check from the reference",
-                           "base64": _b64(png(agreement_figure(lesson.name, results, TOLERANCES)))})
+                           "base64": _b64(png(agreement_figure(lesson.name, results, tolerances)))})
     return {"name": lesson.name, "seed_text": lesson.seed_text, "choices": lesson.choices,
             "notes": lesson_notes(lesson), "sections": sections, "plots": images}
 
@@ -138,8 +140,8 @@ def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str 
     """The report's HTML for ``matrix`` (from ``run_matrix``) and the lessons named."""
     import jinja2
 
-    from conformance.compare import TOLERANCES
     from conformance.lessons import get_lesson
+    from conformance.tolerances import TOLERANCES
     from frameworks import versions
 
     from .conventions import CONVENTIONS
@@ -157,7 +159,7 @@ def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str 
         checks=checks,
         skipped=matrix.skipped,
         scoreboard=_scoreboard(matrix, checks),
-        tolerances=TOLERANCES,
+        tolerances={row.label: tol for row, tol in TOLERANCES.items()},
         divergences=[d.message() if d else f"{case.id}: the walk found no quantity that disagrees"
                      for case, d in matrix.divergences.items()],
         conventions=list(CONVENTIONS.values()),
@@ -181,7 +183,8 @@ def cmd_report(args) -> int:
     from rich.console import Console
     from rich.progress import Progress
 
-    from conformance.checks import CHECKS, DTYPES
+    from conformance.cases import DTYPES
+    from conformance.checks import CHECKS
     from conformance.lessons import LESSONS
     from frameworks import FRAMEWORKS, unavailable_reason
 

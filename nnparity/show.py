@@ -23,7 +23,15 @@ from rich.text import Text
 
 from .cli import UsageError
 from .conventions import conventions_for
-from .sources import COLUMNS, SECTIONS, Cell, component_code, get_component, lesson_code, lesson_notes
+from .sources import (
+    COLUMNS,
+    SECTIONS,
+    Cell,
+    component_code,
+    get_component,
+    lesson_code,
+    lesson_notes,
+)
 
 WIDE = 150  # terminal columns below which the three columns are stacked (about 45 per column)
 THEME = "ansi_dark"  # the terminal's own colours

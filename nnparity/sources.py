@@ -170,8 +170,8 @@ def _own_derivative(cls):
 
 
 def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
+    from conformance.cases import reference_model
     from conformance.lessons import canonical_params
-    from conformance.models import reference_model
     from reference import Dense, get_optimizer
 
     # The network the checks build (an MLP, or a RegularizedMLP for dropout/BatchNorm). BatchNorm's
@@ -248,8 +248,8 @@ def lesson_code(lesson) -> dict[str, dict[str, Cell]]:
 
 def lesson_notes(lesson) -> list[str]:
     """What a reader should know to read the columns of ``lesson`` side by side."""
+    from conformance.cases import reference_model
     from conformance.lessons import canonical_params
-    from conformance.models import reference_model
 
     model = reference_model(lesson, canonical_params(lesson), convention="torch")  # the notes are the same for either
     notes = [

@@ -39,7 +39,8 @@ import traceback
 import warnings
 from dataclasses import asdict, dataclass
 
-from conformance.checks import Case, CheckResult, run_check
+from conformance.cases import Case
+from conformance.checks import CheckResult, run_check
 from conformance.compare import Comparison, ItemReport
 from frameworks.backends import KERAS_BACKENDS, backend_reason, worker_env
 

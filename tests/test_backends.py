@@ -18,7 +18,8 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from conformance.checks import Case, CheckResult
+from conformance.cases import Case
+from conformance.checks import CheckResult
 from conformance.compare import compare
 from frameworks import missing_reason
 from frameworks.backends import KERAS_BACKENDS, backend_reason, process_backend

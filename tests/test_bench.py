@@ -12,10 +12,21 @@ import json
 import numpy as np
 import pytest
 
-from conformance.compare import assert_agree, tolerance
+from conformance.compare import assert_agree
+from conformance.tolerances import tolerance
 from frameworks import FRAMEWORKS, unavailable_reason
-from nnparity.bench import (IMPL_NAMES, IMPLS, MNIST_SIZE, Timing, blas_threads_restored, measure, ratios, run_bench,
-                            torch_threads_restored, workloads)
+from nnparity.bench import (
+    IMPL_NAMES,
+    IMPLS,
+    MNIST_SIZE,
+    Timing,
+    blas_threads_restored,
+    measure,
+    ratios,
+    run_bench,
+    torch_threads_restored,
+    workloads,
+)
 from nnparity.cli import main
 
 RESULT_FIELDS = {"workload", "dtype", "impl", "median_s", "min_s", "max_s", "n"}

@@ -28,8 +28,9 @@ def default(fn, name):
 
 def keras_module():
     need("keras")
-    import frameworks.keras_twin  # noqa: F401  (sets the backend and TF's options before keras loads)
     import keras
+
+    import frameworks.keras_twin  # noqa: F401  (sets the backend and TF's options before keras loads)
 
     return keras
 

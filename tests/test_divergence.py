@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from conformance.checks import Case, reference_model
+from conformance.cases import Case, CaseInputs, reference_model
 from conformance.divergence import first_divergence, quantities, reference_walk
 from conformance.lessons import get_lesson
 from frameworks import twin_class, unavailable_reason
@@ -48,7 +48,7 @@ def assert_first(divergence, name: str):
 def test_quantities_are_in_the_order_of_the_reference_walk():
     lesson = get_lesson("tanh-4-5-4-1")
     names = [q.name for q in quantities(lesson)]
-    assert names == list(reference_walk(lesson, "float64"))
+    assert names == list(reference_walk(CaseInputs.build(lesson, "float64")))
     assert names[:7] == ["z1", "a1", "z2", "a2", "z3", "a3", "loss"]
     assert names[7:10] == ["dL/dz3", "dL/dz2", "dL/dz1"]
     assert names[10:17] == ["dL/dW1", "dL/db1", "dL/dW2", "dL/db2", "dL/dW3", "dL/db3", "dL/dX"]
@@ -58,7 +58,7 @@ def test_quantities_are_in_the_order_of_the_reference_walk():
 def test_no_bias_lesson_has_no_bias_quantities():
     names = [q.name for q in quantities(get_lesson("xor-mse"))]
     assert not any("b1" in n or "b2" in n for n in names)
-    assert names == list(reference_walk(get_lesson("xor-mse"), "float64"))
+    assert names == list(reference_walk(CaseInputs.build(get_lesson("xor-mse"), "float64")))
 
 
 def test_a_correct_twin_has_no_divergence():

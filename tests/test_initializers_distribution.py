@@ -73,8 +73,9 @@ def torch_draw(name: str) -> np.ndarray:
 
 def keras_draw(name: str) -> np.ndarray:
     _need("keras")
-    from frameworks import keras_twin  # noqa: F401  (its environment settings come before keras's import)
     import keras
+
+    from frameworks import keras_twin  # noqa: F401  (its environment settings come before keras's import)
 
     cls = {
         "glorot_uniform": keras.initializers.GlorotUniform,

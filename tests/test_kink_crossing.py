@@ -13,11 +13,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.checks import TRAJECTORY_STEPS, case_inputs, optimizer_of, training_batches
-from conformance.compare import TOLERANCES, compare
-from conformance.kink_crossing import explain_paths, first_kink_crossing
+from conformance.cases import (
+    TRAJECTORY_STEPS,
+    case_inputs,
+    optimizer_of,
+    reference_model,
+    training_batches,
+)
+from conformance.compare import compare
+from conformance.known.kink_crossing import explain_paths, first_kink_crossing
 from conformance.lessons import get_lesson
-from conformance.models import reference_model
+from conformance.tolerances import tolerance
 from reference import get_optimizer
 
 LESSON = get_lesson("spiral-3-layer")
@@ -55,13 +61,13 @@ def test_two_float64_runs_part_at_a_relu_kink(runs):
     crossing = first_kink_crossing(LESSON, X, batches, reference, nudged)
     assert crossing is not None, "the nudged run never put a ReLU pre-activation on the other side of 0"
     # up to the crossing, the runs are as close as float32 rounding makes them: the generic trajectory row
-    row = TOLERANCES["float32 trajectory@100"]
+    row = tolerance("float32", "trajectory@100")
     assert compare(nudged[crossing.step - 1], reference[crossing.step - 1], atol=row.atol, rtol=row.rtol).passed
     # the unit that crossed was within rounding of its kink on both runs
-    assert abs(crossing.z_reference) < TOLERANCES["float32"].atol
-    assert abs(crossing.z_framework) < TOLERANCES["float32"].atol
+    assert abs(crossing.z_reference) < tolerance("float32").atol
+    assert abs(crossing.z_framework) < tolerance("float32").atol
     # after it, the runs part by more than even the lesson's own float32 trajectory@100 row allows
-    assert apart(nudged[STEPS], reference[STEPS]) > TOLERANCES["float32 trajectory@100 spiral-3-layer"].atol
+    assert apart(nudged[STEPS], reference[STEPS]) > tolerance("float32", "trajectory@100", LESSON).atol
     # and the known difference accepts it as its explanation
     evidence = explain_paths(LESSON, X, batches, reference, nudged, "float32", failed_snapshots=(STEPS,))
     assert evidence is not None and evidence["step"] == crossing.step
@@ -71,7 +77,7 @@ def test_without_a_crossing_the_runs_stay_together(runs):
     X, reference, nudged = runs
     batches = training_batches(LESSON, STEPS)
     crossing = first_kink_crossing(LESSON, X, batches, reference, nudged)
-    row = TOLERANCES["float32 trajectory@100"]
+    row = tolerance("float32", "trajectory@100")
     # before the crossing, the nudge never grew beyond rounding, however many steps it ran
     for k in range(crossing.step):
         assert compare(nudged[k], reference[k], atol=row.atol, rtol=row.rtol).passed, k
@@ -92,7 +98,7 @@ def test_a_wrong_adam_is_not_explained(runs):
     params, _, _ = case_inputs(LESSON, "float32")
     wrong = run(params, beta_1=0.85)
     batches = training_batches(LESSON, STEPS)
-    failed = [k for k in TRAJECTORY_STEPS if apart(wrong[k], reference[k]) > TOLERANCES["float32"].atol]
+    failed = [k for k in TRAJECTORY_STEPS if apart(wrong[k], reference[k]) > tolerance("float32").atol]
     assert failed, "the wrong beta_1 should fail the trajectory check"
     assert explain_paths(LESSON, X, batches, reference, wrong, "float32", failed_snapshots=failed) is None
 
@@ -112,7 +118,7 @@ def test_the_known_difference_covers_float32_trajectories_only():
 
 def nearest_kink(reference: dict, X) -> dict[int, float]:
     """{step k: the smallest |z| of a ReLU pre-activation in the reference's forward of step k's batch}."""
-    from conformance.kink_crossing import _pre_activations
+    from conformance.known.kink_crossing import _pre_activations
 
     batches = training_batches(LESSON, STEPS)
     kinked = [f"z{l}" for l, act in enumerate(LESSON.activations, start=1) if act == "relu"]
@@ -132,7 +138,7 @@ def test_a_tie_at_the_step_the_runs_part_is_a_crossing(runs):
     batches = training_batches(LESSON, STEPS)
     nearest = nearest_kink(reference, X)
     tie_step = min(nearest, key=nearest.get)
-    assert nearest[tie_step] <= TOLERANCES["float32"].atol, "no ReLU z of the run lies within rounding of 0"
+    assert nearest[tie_step] <= tolerance("float32").atol, "no ReLU z of the run lies within rounding of 0"
     evidence = explain_paths(LESSON, X, batches, reference, jump_at(reference, tie_step), "float32",
                              failed_snapshots=(STEPS,))
     assert evidence is not None and evidence["tie"] and evidence["step"] == tie_step
@@ -143,6 +149,6 @@ def test_a_jump_where_no_z_lies_near_its_kink_is_not_explained(runs):
     batches = training_batches(LESSON, STEPS)
     nearest = nearest_kink(reference, X)
     far_step = max(nearest, key=nearest.get)
-    assert nearest[far_step] > 50 * TOLERANCES["float32"].atol  # no tie anywhere near
+    assert nearest[far_step] > 50 * tolerance("float32").atol  # no tie anywhere near
     assert explain_paths(LESSON, X, batches, reference, jump_at(reference, far_step), "float32",
                          failed_snapshots=(STEPS,)) is None

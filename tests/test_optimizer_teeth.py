@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.checks import Case, run_check
+from conformance.cases import Case
+from conformance.checks import run_check
 from frameworks import available_frameworks
 from reference import optimizers
 

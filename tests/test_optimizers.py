@@ -11,8 +11,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reference import (CONVENTIONS, MLP, OPTIMIZERS, SGD, Adagrad, Adam, AdamW, MiniBatches, RMSprop, clip_gradients,
-                       get_optimizer)
+from reference import (
+    CONVENTIONS,
+    MLP,
+    OPTIMIZERS,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    MiniBatches,
+    RMSprop,
+    clip_gradients,
+    get_optimizer,
+)
 
 G = np.array([0.5, -2e-3, 3e-7, 0.0])  # a large, a small, a tiny and a zero gradient
 

@@ -8,13 +8,13 @@ from-scratch bugs of tests/test_teeth.py still fail at every input scale.
 from __future__ import annotations
 
 import pytest
+from test_teeth import MUTATIONS
 
-from conformance.checks import Case, run_check
+from conformance.cases import Case
+from conformance.checks import run_check
 from conformance.lessons import LESSONS
 from conformance.strategies import random_batch_of
 from frameworks import available_frameworks
-
-from test_teeth import MUTATIONS
 
 FRAMEWORK = next(iter(available_frameworks()), None)
 pytestmark = pytest.mark.skipif(FRAMEWORK is None, reason="no framework installed to compare against")

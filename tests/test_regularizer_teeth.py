@@ -2,7 +2,7 @@
 
 As in test_teeth.py: with the reference intact the checks pass; with a classic
 mistake in place they fail, in float64 and in float32 (under the BatchNorm
-lessons' wider float32 tolerance, ``compare.TOLERANCES``), and name the quantity
+lessons' wider float32 tolerance, ``tolerances.py``), and name the quantity
 that is wrong.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.checks import actual, case_tolerance, expected
+from conformance.checks import actual, expected
 from conformance.compare import compare
 from conformance.lessons import LESSONS, SPIRAL_L2
+from conformance.tolerances import tolerance
 from frameworks import available_frameworks
 from reference import BatchNormConvention
 from reference import batchnorm as batchnorm_module
@@ -115,7 +116,7 @@ MUTATIONS = {
 
 
 def run(check, lesson, framework, dtype):
-    tol = case_tolerance(lesson, dtype)
+    tol = tolerance(dtype, None, lesson)
     return compare(actual(check, lesson, framework, dtype), expected(check, lesson, dtype, convention=framework),
                    atol=tol.atol, rtol=tol.rtol, what=f"{check} of {lesson.name}-{framework}-{dtype}")
 

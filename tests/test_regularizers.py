@@ -14,9 +14,15 @@ import numpy as np
 import pytest
 from test_gradcheck import MAX_REL_ERR, rel_err
 
-from conformance.checks import reference_model, share_dropout_masks
-from conformance.lessons import LESSONS, SPIRAL_L2, canonical_params, dropout_masks, lesson_data
-from reference import MLP, BatchNorm, Dropout, L2, RegularizedMLP
+from conformance.cases import reference_model, share_dropout_masks
+from conformance.lessons import (
+    LESSONS,
+    SPIRAL_L2,
+    canonical_params,
+    dropout_masks,
+    lesson_data,
+)
+from reference import L2, MLP, BatchNorm, Dropout, RegularizedMLP
 from reference.batchnorm import CONVENTIONS
 from reference.dropout import draw_mask, scaled_mask
 

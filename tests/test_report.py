@@ -15,7 +15,8 @@ import tempfile
 
 import pytest
 
-from conformance.checks import CHECKS, DTYPES, NOT_APPLICABLE
+from conformance.cases import DTYPES
+from conformance.checks import CHECKS, REGISTRY
 from conformance.lessons import LESSONS, get_lesson
 from conformance.training import missing_optimizer
 from frameworks import available_frameworks, twin_class, unavailable_reason
@@ -91,8 +92,8 @@ def test_report_scoreboard_covers_the_matrix(full_report):
         assert [c["data-check"] for c in cells] == list(CHECKS)
         lesson = get_lesson(lesson_of[row["data-case"]])
         for c in cells:
-            why_not = NOT_APPLICABLE.get(c["data-check"])
-            if why_not and why_not(lesson):  # a check that does not apply: a grey cell with the reason
+            why_not = REGISTRY[c["data-check"]].applies
+            if why_not(lesson):  # a check that does not apply: a grey cell with the reason
                 assert "skip" in c["class"] and c.get_text().startswith("skip") and why_not(lesson) in c["title"]
                 n_skipped += 1
             else:

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from conformance.checks import CHECKS, DTYPES, all_cases
+from conformance.cases import DTYPES, all_cases
+from conformance.checks import CHECKS
 from conformance.lessons import LESSONS
 from conformance.scheduling import framework_of, make_scheduler, scope_of
 from frameworks import FRAMEWORKS, available_frameworks

@@ -22,7 +22,8 @@ import time
 
 import pytest
 
-from conformance.checks import Case, run_check
+from conformance.cases import Case
+from conformance.checks import run_check
 from frameworks import missing_reason
 from nnparity import workers
 

@@ -6,12 +6,19 @@ import textwrap
 
 import pytest
 
+from conformance.cases import reference_model
 from conformance.lessons import LESSONS, canonical_params, get_lesson
-from conformance.models import reference_model
 from conformance.training import missing_optimizer
 from frameworks import get_twin, unavailable_reason
 from nnparity.cli import main
-from nnparity.sources import ROOT, SECTIONS, component_code, components, fold_checks, lesson_code
+from nnparity.sources import (
+    ROOT,
+    SECTIONS,
+    component_code,
+    components,
+    fold_checks,
+    lesson_code,
+)
 from reference import get_optimizer
 
 

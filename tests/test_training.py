@@ -11,10 +11,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from conformance.checks import Case, run_check
+from conformance.cases import Case
+from conformance.checks import run_check
 from conformance.lessons import LESSONS, initial_params, lesson_data
-from conformance.training import (TRAINING_TOLERANCES, TrainingRun, checkpoints, compare_runs, framework_run,
-                                  reference_run)
+from conformance.tolerances import tolerance
+from conformance.training import (
+    TrainingRun,
+    checkpoints,
+    compare_runs,
+    framework_run,
+    reference_run,
+)
 from frameworks import available_frameworks
 from reference import MLP, get_optimizer
 from reference import training as reference_training
@@ -79,7 +86,7 @@ def test_float32_allows_one_test_point_and_no_more():
     out[correct[1]] = 1 - out[correct[1]]  # two
     result, _ = compare_runs(lesson, ref, _with_output(ref, out))
     assert not result.passed and result.worst == "correct test points"
-    assert TRAINING_TOLERANCES["float32"].atol == 1.0
+    assert tolerance("float32", "training").atol == 1.0
 
 
 def test_float64_wants_every_prediction():

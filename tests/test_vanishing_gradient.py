@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checks import Case, run_check
+from conformance.cases import Case
+from conformance.checks import run_check
 from frameworks import available_frameworks
 
 # Measured |dW1| / |dW11| at the initial weights: deep-sigmoid 1.2e-6, deep-relu 0.19.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.checks import DTYPES
+from conformance.cases import DTYPES
 from conformance.lessons import LESSONS, canonical_params
 from frameworks import FRAMEWORKS, get_twin, unavailable_reason
 from frameworks.layout import from_keras, from_torch, to_keras, to_torch

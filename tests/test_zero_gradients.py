@@ -1,4 +1,4 @@
-"""The probe of the known difference adaptive-step-on-a-zero-gradient (conformance/zero_gradients.py), without
+"""The probe of the known difference adaptive-step-on-a-zero-gradient (conformance/known/zero_gradients.py), without
 any framework: what it accepts and, above all, what it refuses."""
 
 from __future__ import annotations
@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.checks import Case, case_inputs
+from conformance.cases import Case, CaseInputs, case_inputs, reference_model
 from conformance.compare import Comparison, ItemReport
+from conformance.known.zero_gradients import STEP_BOUND, ZERO_GRADIENT, explain
 from conformance.lessons import get_lesson
-from conformance.models import reference_model
-from conformance.zero_gradients import STEP_BOUND, ZERO_GRADIENT, explain
 
 LESSON = get_lesson("spiral-batchnorm")  # 2-16-16-1, a BatchNorm after each hidden Dense, biases on
 LR = 1e-3  # the adam and rmsprop specs' learning rate (conformance/optimizer_specs.py)
@@ -43,7 +42,7 @@ def test_the_bias_before_a_batchnorm_has_a_zero_gradient_to_rounding():
 def test_a_drift_of_the_pre_batchnorm_biases_and_their_running_means_is_explained(optimizer):
     case = Case(LESSON.name, "torch", "float64", optimizer)
     comparison = _comparison(_passed("W1@10"), _failed("b1@10", 1e-11), _failed("moving_mean2@100", 2e-11))
-    evidence = explain(LESSON, case, comparison)
+    evidence = explain(CaseInputs.build(LESSON, case.dtype), case, comparison)
     assert evidence is not None and evidence["optimizer"] == optimizer
     assert set(evidence["failed items, difference per step in learning rates"]) == {"b1@10", "moving_mean2@100"}
     assert all(r <= ZERO_GRADIENT for r in evidence["reference |dL/db_l| / |dL/dW_l|"].values())
@@ -64,9 +63,9 @@ def test_a_drift_of_the_pre_batchnorm_biases_and_their_running_means_is_explaine
     ],
 )
 def test_anything_else_is_not_explained(items, optimizer, why):
-    assert explain(LESSON, Case(LESSON.name, "torch", "float64", optimizer), _comparison(*items)) is None, why
+    assert explain(CaseInputs.build(LESSON, "float64"), Case(LESSON.name, "torch", "float64", optimizer), _comparison(*items)) is None, why
 
 
 def test_a_lesson_without_batchnorm_is_not_explained():
     spiral = get_lesson("spiral")
-    assert explain(spiral, Case("spiral", "torch", "float64", "adam"), _comparison(_failed("b1", 1e-11))) is None
+    assert explain(CaseInputs.build(spiral, "float64"), Case("spiral", "torch", "float64", "adam"), _comparison(_failed("b1", 1e-11))) is None

@@ -42,7 +42,8 @@ def oracle(framework: str, checks=None, edges: bool = False):
     """A function mutant -> (killed, by what): the conformance checks (``checks``, default all) against
     ``framework``; with ``edges``, first the numerical edges of conformance/test_edges.py (saturated
     outputs: where the frameworks' clipping conventions show), judged as ``test_edge`` judges them."""
-    from conformance.checks import CHECKS, DTYPES, Case, run_check
+    from conformance.cases import DTYPES, Case
+    from conformance.checks import CHECKS, run_check
     from conformance.components import all_components, run_component
     from conformance.lessons import LESSONS
 

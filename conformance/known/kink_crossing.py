@@ -43,7 +43,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .compare import compare, tolerance
+from frameworks import convention_of, get_twin
+from reference import MLP, get_optimizer
+
+from ..cases import TRAJECTORY_STEPS, optimizer_of, share_dropout_masks
+from ..compare import compare
+from ..tolerances import tolerance
 
 # activations with a kink at z = 0, where the side taken decides the gradient (relu'(z) = 0 or 1)
 KINKED = ("relu", "leaky_relu")
@@ -71,8 +76,6 @@ class KinkCrossing:
 
 def _pre_activations(lesson, params: dict, X: np.ndarray) -> dict[str, np.ndarray]:
     """Every layer's z, in float64, for ``params`` on the batch ``X`` (the loss does not matter here)."""
-    from reference import MLP
-
     model = MLP({k: np.asarray(v, dtype=np.float64) for k, v in params.items()}, lesson.activations, "mse")
     model.forward(np.asarray(X, dtype=np.float64))
     return {f"z{l}": z for l, z in enumerate(model.z, start=1)}
@@ -171,38 +174,28 @@ def crossing_within_rounding(crossing: KinkCrossing, lesson, X, batches, referen
     return True
 
 
-def explain_trajectory(lesson, case, comparison) -> dict | None:
+def explain_trajectory(inputs, case, comparison) -> dict | None:
     """Why a float32 ``trajectory`` check failed, if a kink crossing explains it: the crossing, else None.
 
-    Retrains both sides recording every step (only when the check has failed).
-    Explains only a plain MLP (no dropout or BatchNorm) and only snapshots taken
+    Retrains both sides from the case's ``inputs`` recording every step (only when the check
+    has failed). Explains only a plain MLP (no dropout or BatchNorm) and only snapshots taken
     at or after the crossing: an earlier snapshot that failed is not explained.
     """
-    from frameworks import convention_of, get_twin
-    from reference import get_optimizer
-
-    from .checks import TRAJECTORY_STEPS, case_inputs, optimizer_of, training_batches
-    from .lessons import canonical_params, lesson_data
-
+    lesson = inputs.lesson
     if lesson.regularized or not any(act in KINKED for act in lesson.activations):
         return None
     steps = max(TRAJECTORY_STEPS)
-    batches = training_batches(lesson, steps)
+    batches = inputs.batches(steps)
     every = tuple(range(1, steps + 1))
     name, hyper = optimizer_of(lesson, case.optimizer)
-    params, X, y = case_inputs(lesson, case.dtype)
-    from .models import reference_model
-
-    reference_path = reference_model(lesson, params, convention=case.framework, framework=case.framework).train(
-        X, y, get_optimizer(name, convention=convention_of(case.framework), **hyper), batches, record=every)
-    reference_path[0] = params
-    twin = get_twin(case.framework, lesson, case.dtype)
-    twin.set_params(canonical_params(lesson))
-    X_fw, y_fw = lesson_data(lesson)
-    framework_path = twin.train(X_fw, y_fw, name, hyper, batches, record=every)
-    framework_path[0] = params
+    optimizer = get_optimizer(name, convention=convention_of(case.framework), **hyper)
+    reference_path = inputs.reference_model(case.framework).train(inputs.ref_X, inputs.ref_y, optimizer, batches,
+                                                                  record=every)
+    reference_path[0] = inputs.ref_params
+    framework_path = twin_of(case, inputs).train(inputs.X, inputs.y, name, hyper, batches, record=every)
+    framework_path[0] = inputs.ref_params
     failed = [int(item.name.rsplit("@", 1)[1]) for item in comparison.failures()]
-    return explain_paths(lesson, X, batches, reference_path, framework_path, case.dtype, failed)
+    return explain_paths(lesson, inputs.ref_X, batches, reference_path, framework_path, case.dtype, failed)
 
 
 def explain_paths(lesson, X, batches, reference_path: dict, framework_path: dict, dtype: str,
@@ -219,3 +212,11 @@ def explain_paths(lesson, X, batches, reference_path: dict, framework_path: dict
     if not crossing_within_rounding(crossing, lesson, X, batches, reference_path, framework_path, dtype):
         return None
     return crossing.to_json()
+
+
+def twin_of(case, inputs):
+    """The case's twin loaded with its weights and first masks (as the checks load it)."""
+    twin = get_twin(case.framework, inputs.lesson, case.dtype)
+    twin.set_params(inputs.params)
+    share_dropout_masks(twin, inputs.lesson, len(inputs.X))
+    return twin

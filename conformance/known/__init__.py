@@ -15,6 +15,9 @@ only if the results still meet the looser ``bound`` the explanation predicts
   with ``explains`` is judged by it instead of by re-comparing at ``bound``;
 - a test that measures the cause directly (``tests/test_backends.py``,
   ``tests/test_kink_crossing.py``).
+
+The probes of this package (``kink_crossing.py``, ``zero_gradients.py``) take the
+case's inputs (``cases.CaseInputs``), the same the check ran from.
 """
 
 from __future__ import annotations
@@ -22,17 +25,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .kink_crossing import explain_trajectory
+from .zero_gradients import explain as explain_zero_gradient_step
+
 
 @dataclass(frozen=True)
 class KnownDifference:
     name: str
     frameworks: tuple[str, ...]
     dtypes: tuple[str, ...]
-    bound: str | None  # the row of compare.TOLERANCES the results still meet (None: judged by ``explains`` alone)
+    bound: str | None  # the dtype whose tolerance rows the results still meet (None: judged by ``explains`` alone)
     explanation: str
     present: Callable[[], bool]
     checks: tuple[str, ...] | None = None  # None: any check
-    explains: Callable | None = None  # (lesson, case, comparison) -> dict of evidence, or None
+    explains: Callable | None = None  # (inputs, case, comparison) -> dict of evidence, or None
 
     def __post_init__(self):
         if self.bound is None and self.explains is None:
@@ -61,18 +67,6 @@ def always() -> bool:
     return True
 
 
-def kink_crossing(lesson, case, comparison):
-    from .kink_crossing import explain_trajectory
-
-    return explain_trajectory(lesson, case, comparison)
-
-
-def zero_gradient_step(lesson, case, comparison):
-    from .zero_gradients import explain
-
-    return explain(lesson, case, comparison)
-
-
 KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
     d.name: d
     for d in (
@@ -95,7 +89,7 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
             name="float32-relu-kink-crossing",
             frameworks=("torch", "keras", "keras-jax", "keras-torch"),
             dtypes=("float32",),
-            bound="float32 trajectory@100",
+            bound=None,  # judged by its probe alone (kink_crossing.py)
             checks=("trajectory",),
             explanation=(
                 "A ReLU network trained with Adam is chaotic at the scale of float32 rounding. The framework's "
@@ -108,16 +102,16 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
                 "the same way (tests/test_kink_crossing.py). Counted as known only if the weights before the "
                 "crossing meet the float32 trajectory@100 row, every snapshot before it passed, and every "
                 "pre-activation that crossed differs between the runs by no more than the float32 forward "
-                "tolerance (conformance/kink_crossing.py)."
+                "tolerance (conformance/known/kink_crossing.py)."
             ),
             present=always,
-            explains=kink_crossing,
+            explains=explain_trajectory,
         ),
         KnownDifference(
             name="adaptive-step-on-a-zero-gradient",
             frameworks=("torch", "keras", "keras-jax", "keras-torch"),
             dtypes=("float64", "float32"),
-            bound=None,  # judged by its probe alone (conformance/zero_gradients.py)
+            bound=None,  # judged by its probe alone (conformance/known/zero_gradients.py)
             checks=("step", "trajectory"),
             explanation=(
                 "A bias in front of a BatchNorm has a gradient of exactly 0 (BatchNorm subtracts the batch mean, "
@@ -129,11 +123,11 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
                 "learning rates per step; BatchNorm keeps it from everything else. Counted as known only if "
                 "every item that failed is such a bias or running mean, the reference's gradient of those "
                 "biases is zero to rounding (at most 1e-10 of the layer's weight gradient), and each differs "
-                "by at most 4 learning rates per step (conformance/zero_gradients.py). PyTorch's and Keras's "
+                "by at most 4 learning rates per step (conformance/known/zero_gradients.py). PyTorch's and Keras's "
                 "usual advice, bias=False / use_bias=False before a BatchNorm, removes the cause."
             ),
             present=always,
-            explains=zero_gradient_step,
+            explains=explain_zero_gradient_step,
         ),
     )
 }
@@ -148,3 +142,20 @@ def known_difference(framework: str, dtype: str, check: str | None = None) -> Kn
     """The first known difference present for (framework, dtype, check) in this process, if any."""
     found = known_differences(framework, dtype, check)
     return found[0] if found else None
+
+
+def explaining_difference(lesson, case, check: str, comparison, within_bound, inputs=None) -> tuple[str | None, dict]:
+    """The first known difference (in the order above) that accounts for a failed check, as
+    (its name, {its name: the evidence its probe measured}); (None, {}) if none does or nothing failed.
+    One with a probe (``explains``) is judged by the probe on the case's ``inputs``; one without, by
+    ``within_bound(difference)``: the check compared again at the difference's looser bound."""
+    if comparison.passed:
+        return None, {}
+    for difference in known_differences(case.framework, case.dtype, check):
+        if difference.explains is not None:
+            evidence = difference.explains(inputs, case, comparison)  # the mechanism, measured on this case
+            if evidence is not None:
+                return difference.name, {difference.name: evidence}
+        elif within_bound(difference):
+            return difference.name, {}
+    return None, {}

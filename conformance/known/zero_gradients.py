@@ -15,7 +15,7 @@ rates per step, while nothing else does: BatchNorm removes ``b`` from everything
 downstream, and the gradients check (which compares dL/db at the strict
 tolerance: two noises of 1e-17) passes.
 
-``explain`` is the known difference's probe (``known.py``,
+``explain`` is the known difference's probe (``known/__init__.py``,
 ``adaptive-step-on-a-zero-gradient``): it accepts a failed ``step`` or
 ``trajectory`` check only when
 
@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cases import optimizer_of
+
 # the optimizers that divide a gradient by its running root mean square (reference names)
 ADAPTIVE = ("adam", "adamw", "rmsprop")
 ZERO_GRADIENT = 1e-10  # measured: 1.4e-15 to 3.0e-15 of max |dL/dW_l| (spiral-batchnorm, float64 and float32 inputs)
@@ -49,11 +51,9 @@ def _steps(item_name: str) -> tuple[str, int]:
     return name, int(k) if k else 1
 
 
-def explain(lesson, case, comparison) -> dict | None:
+def explain(inputs, case, comparison) -> dict | None:
     """What was measured when the mechanism is there (see the module doc), else None."""
-    from .checks import case_inputs, optimizer_of
-    from .models import reference_model, share_dropout_masks
-
+    lesson = inputs.lesson
     if not (lesson.batchnorm and lesson.use_bias):
         return None
     optimizer, hyper = optimizer_of(lesson, case.optimizer)
@@ -71,10 +71,7 @@ def explain(lesson, case, comparison) -> dict | None:
         moved[item.name] = item.max_abs_err / (lr * steps)
     if not moved:
         return None
-    params, X, y = case_inputs(lesson, case.dtype)
-    model = reference_model(lesson, params, case.framework, case.dtype, framework=case.framework)
-    share_dropout_masks(model, lesson, len(X))
-    grads = model.gradients(X, y)
+    grads = inputs.reference_model(case.framework).gradients(inputs.ref_X, inputs.ref_y)
     ratios = {f"b{l}": float(np.max(np.abs(grads[f"b{l}"])) / np.max(np.abs(grads[f"W{l}"]))) for l in hidden}
     if any(not ratio <= ZERO_GRADIENT for ratio in ratios.values()):
         return None
