@@ -388,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
                    f"{_cpus()} here); 1 runs torch and Keras on TensorFlow in this process, one after the other")
     p.set_defaults(func=cmd_run)
 
-    from . import check, plot, report, show  # each command in its own module
+    from . import plot, report, show  # each command in its own module
+    from .learner import check
 
     show.add_parser(sub)
     report.add_parser(sub)

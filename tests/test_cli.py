@@ -185,7 +185,7 @@ OUTPUT_OPTIONS = [
     (["bench", "--lesson", "neuron"], "--json", "nnparity.bench:run_bench"),
     (["bench", "--lesson", "neuron"], "--markdown", "nnparity.bench:run_bench"),
     (["check", "examples/learners/correct_update.py:MLP", "--lesson", "neuron"], "--json",
-     "conformance.diagnosis:check_learner"),
+     "nnparity.learner.check:check_learner"),
     (["plot", "neuron"], "-o", "nnparity.plot:plot_lesson"),
     (["report", "--lesson", "neuron"], "-o", "nnparity.report:run_matrix"),
 ]

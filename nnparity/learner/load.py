@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .lessons import Lesson
+from conformance.lessons import Lesson
 
 PARAM_NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
 LR_ARGUMENT_NAMES = ("learning_rate", "lr", "alpha", "eta", "step_size")  # backward(X, y, <one of these>)
