@@ -14,29 +14,21 @@ nnparity never reads the learner's gradients by name. It sets every ``W<l>`` and
 
     grad = (param_before - param_after) / learning_rate     # plain gradient descent, undone
 
-Layouts (the learner's choice, recovered here and converted to the reference's):
+The layouts of the learner's parameters (its choice) are recovered and converted to
+the reference's in ``parameters.py``.
 
-- a kernel ``W<l>`` is ``(fan_in, units)`` and used as ``X @ W`` (Keras's layout), or
-  ``(units, fan_in)`` and used as ``W @ x`` (PyTorch's). A square kernel fits both;
-  ``_orientation_probe`` finds out which one ``forward`` uses, by experiment.
-- a bias ``b<l>`` is ``(units,)``, ``(1, units)`` or ``(units, 1)``.
-
-The learner's code is someone else's: every call into it goes through ``_call``,
-which hides what it prints and turns any exception into a ``LearnerError`` naming
-the file, the line and what nnparity was doing. Nothing from here raises anything else.
+The learner's code is someone else's: every call into it goes through ``Learner.call``
+(``calls.py``), which hides what it prints and turns any exception into a ``LearnerError``
+naming the file, the line and what nnparity was doing. Nothing from here raises anything else.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import inspect
-import io
 import re
 import sys
-import traceback
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,44 +36,13 @@ import numpy as np
 
 from conformance.lessons import Lesson
 
-PARAM_NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
+from .calls import Learner, LearnerError
+from .parameters import Probe, Slot, find_slots, resolve_square
+
+__all__ = ["LearnerError", "LearnerRun", "construct", "load_class", "parse_target", "run_learner"]
+
 LR_ARGUMENT_NAMES = ("learning_rate", "lr", "alpha", "eta", "step_size")  # backward(X, y, <one of these>)
 LR_ATTRIBUTE_NAMES = ("lr", "learning_rate")  # what update() reads
-
-
-class LearnerError(Exception):
-    """The learner's code cannot be checked (exit status 2): the message says where and why."""
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One learner parameter: its name, the shape the learner stores, and how it maps to the reference.
-
-    ``layout`` is ``"(in, out)"`` or ``"(out, in)"`` for a kernel, the stored shape for a bias.
-    """
-
-    name: str
-    shape: tuple[int, ...]
-    layout: str
-    how: str = ""  # how the layout was decided, for the report
-
-    @property
-    def is_kernel(self) -> bool:
-        return self.name.startswith("W")
-
-    def to_learner(self, value: np.ndarray) -> np.ndarray:
-        """Reference layout -> the learner's (a fresh float64 array the learner may change in place)."""
-        value = np.asarray(value, dtype=np.float64)
-        if self.is_kernel and self.layout == "(out, in)":
-            value = value.T
-        return np.array(value.reshape(self.shape), dtype=np.float64, order="C")
-
-    def from_learner(self, value: np.ndarray, units: int) -> np.ndarray:
-        """The learner's layout -> the reference's ((in, out) for a kernel, (units,) for a bias)."""
-        value = np.asarray(value, dtype=np.float64)
-        if self.is_kernel:
-            return value.T if self.layout == "(out, in)" else value
-        return value.reshape(units)
 
 
 @dataclass
@@ -106,49 +67,6 @@ class LearnerRun:
         return self.output.reshape(-1, k)
 
 
-class _Learner:
-    """The learner's object, and the only door into its code."""
-
-    def __init__(self, path: Path, class_name: str, obj, lesson: Lesson):
-        self.path, self.class_name, self.obj, self.lesson = path, class_name, obj, lesson
-        self.printed = 0
-        self.warnings: list[str] = []
-
-    def call(self, what: str, fn, *args):
-        return _call(self, what, fn, *args)
-
-
-def _where(exc: BaseException, path: Path) -> str:
-    """' (line 42: `self.W1 -= ...`)' for the innermost frame in the learner's file, or ''."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path]
-    if not frames:
-        return ""
-    f = frames[-1]
-    code = f" `{f.line.strip()}`" if f.line else ""
-    return f" (line {f.lineno}{':' + code if code else ''})"
-
-
-def _call(learner, what: str, fn, *args):
-    """fn(*args) with the learner's prints hidden, its warnings kept, its exceptions made LearnerErrors."""
-    out = io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
-        warnings.simplefilter("always")
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                result = fn(*args)
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # SystemExit too: a learner's sys.exit() must not end nnparity
-            printed = out.getvalue().strip().splitlines()
-            tail = f"\n  it printed, last: {printed[-1]}" if printed else ""
-            raise LearnerError(
-                f"{learner.path.name}: {what} raised {type(exc).__name__}: {exc}{_where(exc, learner.path)}{tail}"
-            ) from None
-    if learner is not None:
-        learner.printed += len(out.getvalue().splitlines())
-        learner.warnings += [f"{what}: {w.category.__name__}: {w.message}" for w in caught]
-    return result
-
 
 def parse_target(target: str) -> tuple[Path, str]:
     """'path/to/file.py:ClassName' -> (resolved path, 'ClassName'), checked."""
@@ -163,7 +81,7 @@ def parse_target(target: str) -> tuple[Path, str]:
     return path.resolve(), class_name
 
 
-def load_class(target: str, learner: "_Learner | None" = None):
+def load_class(target: str, learner: "Learner | None" = None):
     """Import the learner's file as a fresh module (its ``__main__`` block does not run); return (path, class)."""
     path, class_name = parse_target(target)
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
@@ -172,9 +90,9 @@ def load_class(target: str, learner: "_Learner | None" = None):
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling look themselves up here
     sys.path.insert(0, str(path.parent))  # so the learner's own `import helpers` works
-    shim = learner or _Learner(path, class_name, None, None)
+    shim = learner or Learner(path, class_name, None, None)
     try:
-        _call(shim, f"importing {path.name}", spec.loader.exec_module, module)
+        shim.call(f"importing {path.name}", spec.loader.exec_module, module)
     except LearnerError:
         sys.modules.pop(module_name, None)
         raise
@@ -192,11 +110,11 @@ def load_class(target: str, learner: "_Learner | None" = None):
     return path, cls
 
 
-def construct(path: Path, cls, lesson: Lesson, learner: "_Learner | None" = None) -> tuple[object, str]:
+def construct(path: Path, cls, lesson: Lesson, learner: "Learner | None" = None) -> tuple[object, str]:
     """``cls(*sizes)``, else ``cls(list(sizes))``, else ``cls()``: the first the signature accepts."""
     sizes = tuple(int(s) for s in lesson.sizes)
     attempts = [sizes, (list(sizes),), ()]
-    shim = learner or _Learner(path, cls.__name__, None, lesson)
+    shim = learner or Learner(path, cls.__name__, None, lesson)
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):
@@ -208,7 +126,7 @@ def construct(path: Path, cls, lesson: Lesson, learner: "_Learner | None" = None
             except TypeError:
                 continue
         shown = ", ".join(map(repr, args))
-        obj = _call(shim, f"{cls.__name__}({shown})", cls, *args)
+        obj = shim.call(f"{cls.__name__}({shown})", cls, *args)
         return obj, f"{cls.__name__}({shown})"
     raise LearnerError(
         f"{path.name}: cannot construct {cls.__name__}{signature}: nnparity calls "
@@ -216,166 +134,8 @@ def construct(path: Path, cls, lesson: Lesson, learner: "_Learner | None" = None
     )
 
 
-def _found_params(obj) -> dict[str, object]:
-    return {k: v for k, v in vars(obj).items() if PARAM_NAME.match(k)} if hasattr(obj, "__dict__") else {}
 
-
-def find_slots(path: Path, obj, lesson: Lesson) -> dict[str, tuple[Slot | None, tuple]]:
-    """Every parameter the lesson needs, found on ``obj`` with a layout that fits (square kernels: None)."""
-    found = _found_params(obj)
-    name = f"{path.name}: {type(obj).__name__}"
-    if not found:
-        others = sorted(k for k in getattr(obj, "__dict__", {}) if not k.startswith("_"))
-        raise LearnerError(
-            f"{name} has no attributes named W1, b1, W2, ...; nnparity finds parameters by those names "
-            f"(its attributes: {', '.join(others) or 'none'})"
-        )
-    wanted = lesson.param_names
-    extra = sorted(set(found) - set(wanted), key=_param_order)
-    missing = [p for p in wanted if p not in found]
-    if missing or extra:
-        shapes = f"{lesson.n_layers} kernels W1..W{lesson.n_layers}" + (
-            f" with biases b1..b{lesson.n_layers}" if lesson.use_bias else " and no biases"
-        )
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing)}")
-        if extra:
-            parts.append(f"unexpected {', '.join(extra)}")
-        raise LearnerError(
-            f"{name}: lesson {lesson.name} ({'-'.join(map(str, lesson.sizes))}) has {shapes}; "
-            f"the object has {', '.join(sorted(found, key=_param_order))} ({'; '.join(parts)})"
-        )
-    slots = {}
-    for p in wanted:
-        value = found[p]
-        if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.number):
-            raise LearnerError(f"{name}.{p} must be a NumPy array of numbers. Received: {type(value).__name__}"
-                               + (f" of {value.dtype}" if isinstance(value, np.ndarray) else ""))
-        layer = int(p[1:])
-        fan_in, units = lesson.sizes[layer - 1], lesson.sizes[layer]
-        shape = tuple(value.shape)
-        if p.startswith("W"):
-            fits = {"(in, out)": (fan_in, units), "(out, in)": (units, fan_in)}
-            layouts = [k for k, s in fits.items() if s == shape]
-            if not layouts:
-                raise LearnerError(
-                    f"{name}.{p} has shape {shape}; layer {layer} of lesson {lesson.name} maps {fan_in} inputs "
-                    f"to {units} units, so expected ({fan_in}, {units}) used as X @ {p}, or ({units}, {fan_in}) "
-                    f"used as {p} @ x"
-                )
-            slots[p] = (Slot(p, shape, layouts[0], "from its shape") if len(layouts) == 1 else None, shape)
-        else:
-            if shape not in ((units,), (1, units), (units, 1)):
-                raise LearnerError(
-                    f"{name}.{p} has shape {shape}; layer {layer} of lesson {lesson.name} has {units} units, "
-                    f"so expected ({units},), (1, {units}) or ({units}, 1)"
-                )
-            slots[p] = (Slot(p, shape, str(shape), "from its shape"), shape)
-    return slots
-
-
-def _param_order(name: str):
-    m = PARAM_NAME.match(name)
-    return (int(m.group(2)), m.group(1) == "b") if m else (10**9, name)
-
-
-@dataclass
-class _Probe:
-    """Runs the learner's forward from parameters given in the reference layout."""
-
-    learner: _Learner
-    slots: dict[str, Slot]
-    X: np.ndarray
-    last_dtype: str = ""
-
-    def set_params(self, params: dict[str, np.ndarray]) -> None:
-        for name, slot in self.slots.items():
-            setattr(self.learner.obj, name, slot.to_learner(params[name]))
-
-    def forward(self, params, X=None, what="forward(X)") -> np.ndarray:
-        self.set_params(params)
-        X = self.X if X is None else X
-        out = self.learner.call(what, self.learner.obj.forward, np.array(X))
-        self.last_dtype = str(getattr(out, "dtype", type(out).__name__))
-        try:
-            return np.array(out, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise LearnerError(
-                f"{self.learner.path.name}: forward(X) returned {type(out).__name__}, not an array of numbers"
-            ) from None
-
-
-def _orientation_probe(probe: _Probe, params, lesson: Lesson, layer: int) -> str | None:
-    """Which way a square kernel W<layer> is used, by experiment (None when forward does not depend on it).
-
-    Store W<layer> as zeros but for one entry S[0, 1]. Used as ``a @ S`` (in, out), the
-    layer's unit 1 reads unit 0 of the layer below; used as ``S @ a`` (out, in), unit 0
-    reads unit 1. So move unit 0 below, then unit 1, and see which one moves the output.
-    Every other route from those units is cut (the rest of S is 0), so "moves" is exact.
-    """
-    name = f"W{layer}"
-    n = lesson.sizes[layer]
-    stored = np.zeros((n, n))
-    stored[0, 1] = 1.0
-    base = dict(params)
-    # Set the kernel so that the (in, out) reading of the stored matrix is `stored`.
-    base[name] = stored
-    slots = dict(probe.slots)
-    slots[name] = Slot(name, (n, n), "(in, out)")
-    probe = _Probe(probe.learner, slots, probe.X)
-    what = f"forward(X) (probing how {name} is used)"
-
-    def moved_output(unit: int) -> bool:
-        p, X = dict(base), np.array(probe.X)
-        if layer == 1:
-            X[:, unit] += 10.0
-        else:  # push unit `unit` of layer-1 hard: its incoming weights and its bias
-            below_w, below_b = f"W{layer - 1}", f"b{layer - 1}"
-            p[below_w] = np.array(p[below_w])
-            p[below_w][:, unit] += 10.0
-            if below_b in p:
-                p[below_b] = np.array(p[below_b])
-                p[below_b][unit] += 10.0
-        return not np.array_equal(probe.forward(p, X, what), reference_out, equal_nan=True)
-
-    reference_out = probe.forward(base, None, what)
-    from_0, from_1 = moved_output(0), moved_output(1)
-    if from_0 and not from_1:
-        return "(in, out)"
-    if from_1 and not from_0:
-        return "(out, in)"
-    return None
-
-
-def _resolve_square(learner: _Learner, found, params, X, lesson) -> dict[str, Slot]:
-    """Every slot, square kernels decided by ``_orientation_probe`` (layer by layer, bottom up)."""
-    slots = {name: slot if slot is not None else Slot(name, shape, "(in, out)", "provisional")
-             for name, (slot, shape) in found.items()}
-    known = {s.layout for name, (s, _) in found.items() if s is not None and s.is_kernel}
-    for name, (slot, shape) in found.items():
-        if slot is not None:
-            continue
-        layer = int(name[1:])
-        if shape == (1, 1):
-            slots[name] = Slot(name, shape, "(in, out)", "1 x 1: both layouts are the same")
-            continue
-        layout = _orientation_probe(_Probe(learner, slots, X), params, lesson, layer)
-        if layout is not None:
-            slots[name] = Slot(name, shape, layout, "square: decided by probing forward")
-        elif len(known) == 1:
-            slots[name] = Slot(name, shape, next(iter(known)), "square: forward does not depend on it; "
-                                                               "taken from the other kernels' layout")
-        else:
-            raise LearnerError(
-                f"{learner.path.name}: {learner.class_name}.{name} is square {shape}, and forward(X)'s output "
-                f"does not depend on it in either layout, so nnparity cannot tell (in, out) from (out, in): "
-                f"does forward use self.{name}?"
-            )
-    return slots
-
-
-def _style(learner: _Learner) -> tuple[str, list[str]]:
+def _style(learner: Learner) -> tuple[str, list[str]]:
     """How to run one training step, from backward's signature and the methods the class has.
 
     - ``"in-place"``: ``backward(X, y, learning_rate)`` updates the parameters itself;
@@ -413,60 +173,24 @@ def run_learner(target: str, lesson: Lesson, params: dict[str, np.ndarray], X: n
     Raises LearnerError when the class cannot be checked (exit status 2).
     """
     path, class_name = parse_target(target)
-    learner = _Learner(path, class_name, None, lesson)  # counts what the learner's code prints and warns
+    learner = Learner(path, class_name, None, lesson)  # counts what the learner's code prints and warns
     path, cls = load_class(target, learner)
     learner.obj, constructed_as = construct(path, cls, lesson, learner)
-    obj = learner.obj
-    found = find_slots(path, obj, lesson)
-    slots = _resolve_square(learner, found, params, X, lesson)
-    probe = _Probe(learner, slots, X)
-    style, names = _style(learner)
+    found = find_slots(path, learner.obj, lesson)
+    slots = resolve_square(learner, found, params, X, lesson)
+    probe = Probe(learner, slots, X)
+    style = _style(learner)
     k = lesson.sizes[-1]
 
     # The run that is checked: canonical weights, one forward, one backward (and update).
     output = probe.forward(params)
     output_dtype = probe.last_dtype
     n = X.shape[0]
-    if output.shape not in ((n, k),) + (((n,),) if k == 1 else ()):
-        raise LearnerError(
-            f"{path.name}: forward(X) returned shape {output.shape} for X of shape {X.shape}; lesson {lesson.name} "
-            f"has {k} output{'s' if k > 1 else ''}, so expected ({n}, {k})" + (f" or ({n},)" if k == 1 else "")
-        )
+    _check_output_shape(path, output, X, lesson)
     y_learner = np.array(y.reshape(output.shape))
     before = {name: slot.to_learner(params[name]) for name, slot in slots.items()}  # what forward used
-    if style == "in-place":
-        learner.call(f"backward(X, y, {learning_rate})", obj.backward, np.array(X), y_learner, learning_rate)
-        style_text = f"backward(X, y, {names[2] if len(names) > 2 else 'learning_rate'}={learning_rate}) updates in place"
-    else:
-        attr = next((a for a in LR_ATTRIBUTE_NAMES if hasattr(obj, a)), None)
-        if attr is None:
-            raise LearnerError(
-                f"{path.name}: {cls.__name__} has update() but no self.lr (or self.learning_rate): nnparity sets "
-                f"it to the lesson's learning rate to read the gradients back from the update"
-            )
-        setattr(obj, attr, learning_rate)
-        args = (np.array(X), y_learner, np.array(output))[: min(len(names), 3)]
-        shown = ", ".join(names[: len(args)])
-        learner.call(f"backward({shown})", obj.backward, *args)
-        if style == "update":
-            learner.call("update()", obj.update)
-            style_text = f"backward({shown}) then update() with self.{attr}={learning_rate}"
-        else:
-            style_text = f"backward({shown}) updates in place with self.{attr}={learning_rate}"
-
-    gradients, shape_changes = {}, {}
-    for name, slot in slots.items():
-        after = getattr(obj, name, None)
-        try:
-            after = np.array(after, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise LearnerError(f"{path.name}: after the update, {cls.__name__}.{name} is {type(after).__name__}, "
-                               f"not an array of numbers") from None
-        if after.shape != slot.shape:
-            shape_changes[name] = (slot.shape, after.shape)
-            continue
-        units = lesson.sizes[int(name[1:])]
-        gradients[name] = slot.from_learner((before[name] - after) / learning_rate, units)
+    style_text = _train_step(learner, cls, style, X, y_learner, output, learning_rate)
+    gradients, shape_changes = _gradients_from_update(learner, cls, slots, before, learning_rate)
 
     def forward_fn(p):
         return probe.forward(p).reshape(n, k)
@@ -478,3 +202,56 @@ def run_learner(target: str, lesson: Lesson, params: dict[str, np.ndarray], X: n
         gradients=gradients, shape_changes=shape_changes, printed=learner.printed,
         warnings=learner.warnings, forward_fn=forward_fn,
     )
+
+
+def _check_output_shape(path: Path, output: np.ndarray, X: np.ndarray, lesson: Lesson) -> None:
+    """Refuse an output that is not (N, k) (or (N,) for one output)."""
+    n, k = X.shape[0], lesson.sizes[-1]
+    if output.shape not in ((n, k),) + (((n,),) if k == 1 else ()):
+        raise LearnerError(
+            f"{path.name}: forward(X) returned shape {output.shape} for X of shape {X.shape}; lesson {lesson.name} "
+            f"has {k} output{'s' if k > 1 else ''}, so expected ({n}, {k})" + (f" or ({n},)" if k == 1 else "")
+        )
+
+
+def _train_step(learner: Learner, cls, style: tuple[str, list[str]], X: np.ndarray, y_learner: np.ndarray,
+                output: np.ndarray, learning_rate: float) -> str:
+    """One backward (and update) in the learner's ``style`` (``_style``); how it was called, for the report."""
+    obj = learner.obj
+    style, names = style
+    if style == "in-place":
+        learner.call(f"backward(X, y, {learning_rate})", obj.backward, np.array(X), y_learner, learning_rate)
+        return f"backward(X, y, {names[2] if len(names) > 2 else 'learning_rate'}={learning_rate}) updates in place"
+    attr = next((a for a in LR_ATTRIBUTE_NAMES if hasattr(obj, a)), None)
+    if attr is None:
+        raise LearnerError(
+            f"{learner.path.name}: {cls.__name__} has update() but no self.lr (or self.learning_rate): nnparity "
+            f"sets it to the lesson's learning rate to read the gradients back from the update"
+        )
+    setattr(obj, attr, learning_rate)
+    args = (np.array(X), y_learner, np.array(output))[: min(len(names), 3)]
+    shown = ", ".join(names[: len(args)])
+    learner.call(f"backward({shown})", obj.backward, *args)
+    if style == "update":
+        learner.call("update()", obj.update)
+        return f"backward({shown}) then update() with self.{attr}={learning_rate}"
+    return f"backward({shown}) updates in place with self.{attr}={learning_rate}"
+
+
+def _gradients_from_update(learner: Learner, cls, slots: dict[str, Slot], before: dict[str, np.ndarray],
+                           learning_rate: float) -> tuple[dict, dict]:
+    """({name: gradient in the reference layout}, {name: (shape before, shape after)}) read back from the update."""
+    gradients, shape_changes = {}, {}
+    for name, slot in slots.items():
+        after = getattr(learner.obj, name, None)
+        try:
+            after = np.array(after, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise LearnerError(f"{learner.path.name}: after the update, {cls.__name__}.{name} is "
+                               f"{type(after).__name__}, not an array of numbers") from None
+        if after.shape != slot.shape:
+            shape_changes[name] = (slot.shape, after.shape)
+            continue
+        units = learner.lesson.sizes[int(name[1:])]
+        gradients[name] = slot.from_learner((before[name] - after) / learning_rate, units)
+    return gradients, shape_changes
