@@ -6,7 +6,7 @@ The page holds a scoreboard (lessons x frameworks x dtypes x checks, coloured,
 with the greatest absolute difference), where every failing case diverges
 (``conformance/divergence.py``), the table of framework conventions, a section
 per lesson with its NumPy, PyTorch and Keras code side by side (``sources.py``,
-highlighted by Pygments) and its plots (``plots.py``), and the versions it ran
+highlighted by Pygments) and its plots (``figures.py``), and the versions it ran
 with. Plots are embedded as base64 PNG and the styles inline: the file opens
 with no network and no side files. The page is rendered by a Jinja2 template
 (``templates/report.html.j2``) with autoescaping on.
@@ -120,7 +120,7 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
         sections.append({"name": section, "columns": columns})
     images = []
     if plots:
-        from .plots import agreement_figure, png, training_figure
+        from .figures import agreement_figure, png, training_figure
 
         from conformance.training import missing_optimizer
 

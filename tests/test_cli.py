@@ -186,7 +186,7 @@ OUTPUT_OPTIONS = [
     (["bench", "--lesson", "neuron"], "--markdown", "nnparity.bench:run_bench"),
     (["check", "examples/learners/correct_update.py:MLP", "--lesson", "neuron"], "--json",
      "nnparity.learner.check:check_learner"),
-    (["plot", "neuron"], "-o", "nnparity.plot:plot_lesson"),
+    (["plot", "neuron"], "-o", "nnparity.figures:plot_lesson"),
     (["report", "--lesson", "neuron"], "-o", "nnparity.report:run_matrix"),
 ]
 
