@@ -142,7 +142,7 @@ def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str 
     from conformance.lessons import get_lesson
     from frameworks import versions
 
-    from .conventions import CONVENTIONS
+    from frameworks.conventions import TORCH_VS_KERAS
 
     highlight, code_css = _highlighter()
     env = jinja2.Environment(loader=jinja2.PackageLoader("nnparity", "templates"),
@@ -160,7 +160,7 @@ def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str 
         tolerances=TOLERANCES,
         divergences=[d.message() if d else f"{case.id}: the walk found no quantity that disagrees"
                      for case, d in matrix.divergences.items()],
-        conventions=list(CONVENTIONS.values()),
+        conventions=list(TORCH_VS_KERAS.values()),
         lessons=[_lesson_page(get_lesson(name), [r for r in matrix.results if r.case.lesson == name],
                               highlight, plots) for name in lessons],
         versions=versions(),
