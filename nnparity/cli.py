@@ -123,6 +123,7 @@ def _fmt(x) -> str:
 
 
 def cmd_run(args) -> int:
+    from rich.markup import escape  # a reason is plain text: its "nnparity[torch]" is not a style tag
     from rich.progress import Progress
     from rich.table import Table
 
@@ -150,7 +151,7 @@ def cmd_run(args) -> int:
     if by_name and skipped:
         raise UsageError("; ".join(skipped.values()))
     for fw, reason in skipped.items():
-        console.print(f"[yellow]skipped {fw}[/]: {reason}")
+        console.print(f"[yellow]skipped {fw}[/]: {escape(reason)}")
     frameworks = [fw for fw in frameworks if fw not in skipped]
     if not frameworks:
         raise UsageError("no framework to compare against is installed: pip install 'nnparity[all]'")
@@ -246,7 +247,7 @@ def cmd_run(args) -> int:
     not_run = [r for r in results if r.skipped]
     for reason in dict.fromkeys(r.skipped for r in not_run):
         where = ", ".join(f"{r.check} {r.case.id}" for r in not_run if r.skipped == reason)
-        console.print(f"[yellow]skip[/] {where}: {reason}", highlight=False)
+        console.print(f"[yellow]skip[/] {where}: {escape(reason)}", highlight=False)
     failed = [r for r in results if r.status == "failed"]
     known = [r for r in results if r.status == "known"]
     for r in failed:

@@ -179,6 +179,7 @@ def _command(args) -> str:
 
 def cmd_report(args) -> int:
     from rich.console import Console
+    from rich.markup import escape  # a reason is plain text: its "nnparity[torch]" is not a style tag
     from rich.progress import Progress
 
     from conformance.checks import CHECKS, DTYPES
@@ -205,7 +206,7 @@ def cmd_report(args) -> int:
     page = render(matrix, lessons, checks, plots=not args.no_plots, command=_command(args))
     write_output(args.output, "-o", page)
     for fw, reason in matrix.skipped.items():
-        console.print(f"[yellow]skipped {fw}[/]: {reason}")
+        console.print(f"[yellow]skipped {fw}[/]: {escape(reason)}")
     failed, not_run = len(matrix.failed), len(matrix.not_run)
     console.print(f"wrote {args.output}: {len(matrix.results) - failed - not_run} passed, {failed} failed, "
                   f"{not_run} skipped")
