@@ -446,9 +446,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_bench(args) -> int:
-    from rich import box
+    from rich import box, markup  # markup.escape: a reason's "nnparity[torch]" is text, not a style tag
     from rich.console import Console
-    from rich.markup import escape  # a reason is plain text: its "nnparity[torch]" is not a style tag
     from rich.table import Table
 
     from frameworks import unavailable_reason
@@ -473,7 +472,7 @@ def cmd_bench(args) -> int:
     if args.impl and missing:
         raise UsageError("; ".join(f"{impl}: {reason}" for impl, reason in missing.items()))
     for impl, reason in missing.items():
-        console.print(f"[yellow]skipped {impl}[/]: {escape(reason)}")
+        console.print(f"[yellow]skipped {impl}[/]: {markup.escape(reason)}")
     impls = [impl for impl in impls if impl not in missing]
 
     with console.status("bench") as status:
