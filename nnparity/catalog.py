@@ -17,7 +17,8 @@ from rich.table import Table
 
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
-from nnparity.cli import EXIT_OK, _console
+
+from .cli import EXIT_OK, _console
 
 
 def _repeats_counted(items, sep: str, times: str = "x") -> str:

@@ -16,8 +16,8 @@ import importlib.util
 from conformance.lessons import LESSONS
 from conformance.training import missing_optimizer
 from frameworks import FRAMEWORKS, unavailable_reason
-from nnparity.cli import EXIT_OK, UsageError, _choices, output_file
 
+from .cli import EXIT_OK, UsageError, _choices, output_file
 from .figures import save_plot
 
 
