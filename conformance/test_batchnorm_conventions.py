@@ -18,7 +18,6 @@ import pytest
 
 from conformance.helpers import needs, skip_reason
 from conformance.lessons import LESSONS, canonical_params, lesson_data
-from conformance.tolerances import tolerance
 from frameworks import FRAMEWORKS, convention_of, get_twin
 from reference import BatchNorm, BatchNormConvention
 from reference.batchnorm import CONVENTIONS
@@ -26,6 +25,7 @@ from reference.batchnorm import CONVENTIONS
 from .cases import DTYPES, case_inputs, reference_model
 from .compare import compare
 from .known import known_difference
+from .tolerances import tolerance
 
 LESSON = LESSONS["spiral-batchnorm"]
 BATCHES = (slice(0, 100), slice(100, 164), slice(164, 300))  # three training calls, N = 100, 64, 136

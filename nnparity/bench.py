@@ -446,7 +446,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_bench(args) -> int:
-    from rich import box
+    from rich import (  # markup.escape: a reason's "nnparity[torch]" is text, not a style tag
+        box,
+        markup,
+    )
     from rich.console import Console
     from rich.table import Table
 
@@ -479,7 +482,7 @@ def cmd_bench(args) -> int:
     if args.impl and missing:
         raise UsageError("; ".join(f"{impl}: {reason}" for impl, reason in missing.items()))
     for impl, reason in missing.items():
-        console.print(f"[yellow]skipped {impl}[/]: {reason}")
+        console.print(f"[yellow]skipped {impl}[/]: {markup.escape(reason)}")
     impls = [impl for impl in impls if impl not in missing]
 
     with console.status("bench") as status:

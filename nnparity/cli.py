@@ -87,65 +87,6 @@ def _console():
     return Console(width=None if sys.stdout.isatty() else 120)
 
 
-def _runs(items, sep: str, times: str = "x") -> str:
-    """Repeats written once with a count: (2, 16, 16, 16, 1) -> "2-16x3-1" (the deep lessons fit a row)."""
-    out: list[list] = []
-    for item in items:
-        if out and out[-1][0] == item:
-            out[-1][1] += 1
-        else:
-            out.append([item, 1])
-    return sep.join(f"{item}{times}{n}" if n > 2 else sep.join([str(item)] * n) for item, n in out)
-
-
-def cmd_lessons(args) -> int:
-    from conformance.lessons import LESSONS
-
-    if args.json:
-        print(json.dumps([lesson.describe() for lesson in LESSONS.values()], indent=2))
-        return EXIT_OK
-    from rich.table import Table
-
-    table = Table(title="nnparity lessons (every hyper-parameter: nnparity lessons --json)")
-    for col in ("name", "layers", "activations"):  # a network's shape reads on one line
-        table.add_column(col, no_wrap=True)
-    for col in ("loss", "init", "optimizer", "dataset"):
-        table.add_column(col, overflow="fold")  # a long name folds rather than being cut
-    for lesson in LESSONS.values():
-        d = lesson.describe()
-        opt = f"{lesson.optimizer} {lesson.hyperparameters['learning_rate']:g}"  # the name and learning rate
-        extras = "".join([
-            "" if lesson.use_bias else " (no bias)",
-            f" +dropout {lesson.dropout:g}" if lesson.dropout else "",
-            " +batchnorm" if lesson.batchnorm else "",
-            f" +L2 {lesson.kernel_l2:g}" if lesson.kernel_l2 else "",
-        ])
-        table.add_row(d["name"], _runs(d["sizes"], "-") + extras,
-                      _runs(d["activations"], ", ", " x"), d["loss"], d["init"], opt, d["dataset"])
-    _console().print(table)
-    return EXIT_OK
-
-
-def cmd_optimizers(args) -> int:
-    from conformance.optimizer_specs import OPTIMIZER_SPECS
-
-    if args.json:
-        print(json.dumps([spec.describe() for spec in OPTIMIZER_SPECS.values()], indent=2))
-        return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="nnparity optimizers (nnparity run --optimizer NAME)")
-    for col in ("name", "optimizer", "hyper-parameters", "note"):
-        table.add_column(col)
-    for spec in OPTIMIZER_SPECS.values():
-        hyper = ", ".join(f"{k}={v:g}" if not isinstance(v, bool) else f"{k}={v}"
-                          for k, v in spec.hyperparameters.items())
-        table.add_row(spec.name, spec.optimizer, hyper, spec.note)
-    Console().print(table)
-    return EXIT_OK
-
-
 # `nnparity run` without --framework: PyTorch and Keras on its default backend (TensorFlow), the two
 # frameworks the lessons compare. Keras on JAX and on torch are named, or included by --framework all.
 DEFAULT_FRAMEWORKS = ("torch", "keras")
@@ -182,6 +123,9 @@ def _fmt(x) -> str:
 
 
 def cmd_run(args) -> int:
+    from rich.markup import (
+        escape,  # a reason is plain text: its "nnparity[torch]" is not a style tag
+    )
     from rich.progress import Progress
     from rich.table import Table
 
@@ -210,7 +154,7 @@ def cmd_run(args) -> int:
     if by_name and skipped:
         raise UsageError("; ".join(skipped.values()))
     for fw, reason in skipped.items():
-        console.print(f"[yellow]skipped {fw}[/]: {reason}")
+        console.print(f"[yellow]skipped {fw}[/]: {escape(reason)}")
     frameworks = [fw for fw in frameworks if fw not in skipped]
     if not frameworks:
         raise UsageError("no framework to compare against is installed: pip install 'nnparity[all]'")
@@ -306,7 +250,7 @@ def cmd_run(args) -> int:
     not_run = [r for r in results if r.skipped]
     for reason in dict.fromkeys(r.skipped for r in not_run):
         where = ", ".join(f"{r.check} {r.case.id}" for r in not_run if r.skipped == reason)
-        console.print(f"[yellow]skip[/] {where}: {reason}", highlight=False)
+        console.print(f"[yellow]skip[/] {where}: {escape(reason)}", highlight=False)
     failed = [r for r in results if r.status == "failed"]
     known = [r for r in results if r.status == "known"]
     for r in failed:
@@ -362,14 +306,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Does my neural network compute what PyTorch and Keras compute?",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    from . import catalog  # `nnparity lessons` and `nnparity optimizers`
 
     p = sub.add_parser("lessons", help="list the lesson catalog")
     p.add_argument("--json", action="store_true", help="print the catalog as JSON")
-    p.set_defaults(func=cmd_lessons)
+    p.set_defaults(func=catalog.cmd_lessons)
 
     p = sub.add_parser("optimizers", help="list the named optimizer settings that --optimizer takes")
     p.add_argument("--json", action="store_true", help="print them as JSON")
-    p.set_defaults(func=cmd_optimizers)
+    p.set_defaults(func=catalog.cmd_optimizers)
 
     p = sub.add_parser("run", help="run the conformance matrix (lessons x frameworks x dtypes x checks)")
     p.add_argument("--lesson", action="append", metavar="NAME", help="a lesson (repeatable; default: all)")
@@ -389,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
                    f"{_cpus()} here); 1 runs torch and Keras on TensorFlow in this process, one after the other")
     p.set_defaults(func=cmd_run)
 
-    from . import check, plot, report, show  # each command in its own module
+    from . import plot, report, show  # each command in its own module
+    from .learner import check
 
     show.add_parser(sub)
     report.add_parser(sub)

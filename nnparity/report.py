@@ -6,7 +6,7 @@ The page holds a scoreboard (lessons x frameworks x dtypes x checks, coloured,
 with the greatest absolute difference), where every failing case diverges
 (``conformance/divergence.py``), the table of framework conventions, a section
 per lesson with its NumPy, PyTorch and Keras code side by side (``sources.py``,
-highlighted by Pygments) and its plots (``plots.py``), and the versions it ran
+highlighted by Pygments) and its plots (``figures.py``), and the versions it ran
 with. Plots are embedded as base64 PNG and the styles inline: the file opens
 with no network and no side files. The page is rendered by a Jinja2 template
 (``templates/report.html.j2``) with autoescaping on.
@@ -105,7 +105,6 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
 
     from conformance.tolerances import TOLERANCES
 
-    tolerances = {row.label: tol for row, tol in TOLERANCES.items()}
     code = lesson_code(lesson)
     sections = []
     for section in SECTIONS:
@@ -124,14 +123,14 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
     if plots:
         from conformance.training import missing_optimizer
 
-        from .plots import agreement_figure, png, training_figure
+        from .figures import agreement_figure, png, training_figure
 
         if not missing_optimizer(lesson):  # a lesson whose optimizer the reference lacks cannot train
             images.append({"alt": f"{lesson.name}: data, decision regions and loss curve of the reference",
                            "base64": _b64(png(training_figure(lesson)))})
         if results:
             images.append({"alt": f"{lesson.name}: greatest difference of each check from the reference",
-                           "base64": _b64(png(agreement_figure(lesson.name, results, tolerances)))})
+                           "base64": _b64(png(agreement_figure(lesson.name, results, {row.label: tol for row, tol in TOLERANCES.items()})))})
     return {"name": lesson.name, "seed_text": lesson.seed_text, "choices": lesson.choices,
             "notes": lesson_notes(lesson), "sections": sections, "plots": images}
 
@@ -143,8 +142,7 @@ def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str 
     from conformance.lessons import get_lesson
     from conformance.tolerances import TOLERANCES
     from frameworks import versions
-
-    from .conventions import CONVENTIONS
+    from frameworks.conventions import TORCH_VS_KERAS
 
     highlight, code_css = _highlighter()
     env = jinja2.Environment(loader=jinja2.PackageLoader("nnparity", "templates"),
@@ -162,7 +160,7 @@ def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str 
         tolerances={row.label: tol for row, tol in TOLERANCES.items()},
         divergences=[d.message() if d else f"{case.id}: the walk found no quantity that disagrees"
                      for case, d in matrix.divergences.items()],
-        conventions=list(CONVENTIONS.values()),
+        conventions=list(TORCH_VS_KERAS.values()),
         lessons=[_lesson_page(get_lesson(name), [r for r in matrix.results if r.case.lesson == name],
                               highlight, plots) for name in lessons],
         versions=versions(),
@@ -181,6 +179,9 @@ def _command(args) -> str:
 
 def cmd_report(args) -> int:
     from rich.console import Console
+    from rich.markup import (
+        escape,  # a reason is plain text: its "nnparity[torch]" is not a style tag
+    )
     from rich.progress import Progress
 
     from conformance.cases import DTYPES
@@ -208,7 +209,7 @@ def cmd_report(args) -> int:
     page = render(matrix, lessons, checks, plots=not args.no_plots, command=_command(args))
     write_output(args.output, "-o", page)
     for fw, reason in matrix.skipped.items():
-        console.print(f"[yellow]skipped {fw}[/]: {reason}")
+        console.print(f"[yellow]skipped {fw}[/]: {escape(reason)}")
     failed, not_run = len(matrix.failed), len(matrix.not_run)
     console.print(f"wrote {args.output}: {len(matrix.results) - failed - not_run} passed, {failed} failed, "
                   f"{not_run} skipped")

@@ -8,7 +8,7 @@ A lesson shows five sections (model, forward, loss, gradients, update) as rows o
 a three-column table, so the same step lines up across the frameworks. A
 component (``relu``, ``bce``, ``dense``, ``sgd``, ...) shows the reference's
 implementation beside the framework calls and arguments that match it, then the
-conventions where the frameworks differ (``conventions.py``). Narrower than
+conventions where the frameworks differ (``frameworks/conventions.py``). Narrower than
 ``WIDE`` columns, each section is printed one column after the other.
 """
 
@@ -21,8 +21,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from conformance.lessons import get_lesson
+from frameworks.conventions import conventions_for
+
 from .cli import UsageError
-from .conventions import conventions_for
 from .sources import (
     COLUMNS,
     SECTIONS,
@@ -101,8 +103,6 @@ def show_component(console: Console, name: str) -> None:
 
 
 def cmd_show(args) -> int:
-    from conformance.lessons import get_lesson
-
     if (args.lesson is None) == (args.component is None):
         raise UsageError("give a LESSON or --component NAME (one of them)")
     if args.width is not None and args.width < 40:

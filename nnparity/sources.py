@@ -26,6 +26,11 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.cases import reference_model
+from conformance.lessons import canonical_params
+from frameworks import layout, unavailable_reason
+from reference import ACTIVATIONS, LOSSES, OPTIMIZERS, Dense, get_optimizer
+
 SECTIONS = ("model", "forward", "loss", "gradients", "update")
 COLUMNS = {"numpy": "NumPy (reference)", "torch": "PyTorch", "keras": "Keras 3"}
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,10 +175,6 @@ def _own_derivative(cls):
 
 
 def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
-    from conformance.cases import reference_model
-    from conformance.lessons import canonical_params
-    from reference import Dense, get_optimizer
-
     # The network the checks build (an MLP, or a RegularizedMLP for dropout/BatchNorm). BatchNorm's
     # running variance follows a framework; the code shown is the same for either.
     model = reference_model(lesson, canonical_params(lesson), convention="torch")
@@ -194,7 +195,9 @@ def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
 
 
 def _torch_lesson(lesson) -> dict[str, list[Snippet]]:
-    from frameworks import torch_twin as m
+    from frameworks import (
+        torch_twin as m,  # imports torch: only when its column is shown
+    )
 
     acts = _unique(lesson.activations)
     return {
@@ -208,7 +211,9 @@ def _torch_lesson(lesson) -> dict[str, list[Snippet]]:
 
 
 def _keras_lesson(lesson) -> dict[str, list[Snippet]]:
-    from frameworks import keras_twin as m
+    from frameworks import (
+        keras_twin as m,  # imports Keras: only when its column is shown
+    )
 
     acts = _unique(lesson.activations)
     return {
@@ -225,8 +230,6 @@ LESSON_COLUMNS = {"numpy": _numpy_lesson, "torch": _torch_lesson, "keras": _kera
 
 
 def _columns(builders: dict, *args) -> dict[str, Cell | dict]:
-    from frameworks import unavailable_reason
-
     out = {}
     for column, build in builders.items():
         reason = None if column == "numpy" else unavailable_reason(column)
@@ -248,9 +251,6 @@ def lesson_code(lesson) -> dict[str, dict[str, Cell]]:
 
 def lesson_notes(lesson) -> list[str]:
     """What a reader should know to read the columns of ``lesson`` side by side."""
-    from conformance.cases import reference_model
-    from conformance.lessons import canonical_params
-
     model = reference_model(lesson, canonical_params(lesson), convention="torch")  # the notes are the same for either
     notes = [
         f"{lesson.name}: layers {'-'.join(map(str, lesson.sizes))}, activations {', '.join(lesson.activations)}, "
@@ -285,8 +285,6 @@ class Component:
 
 def components() -> dict[str, Component]:
     """Every component ``nnparity show --component`` knows, from the reference's registries."""
-    from reference import ACTIVATIONS, LOSSES, OPTIMIZERS
-
     out = {"dense": Component("dense", "layer")}
     for kind, registry in (("activation", ACTIVATIONS), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
         out.update({name: Component(name, kind) for name in registry})
@@ -302,8 +300,6 @@ def get_component(name: str) -> Component:
 
 
 def _numpy_component(c: Component) -> list[Snippet]:
-    from reference import ACTIVATIONS, LOSSES, OPTIMIZERS, Dense
-
     registry = {"activation": ACTIVATIONS, "loss": LOSSES, "optimizer": OPTIMIZERS, "layer": {"dense": Dense}}
     return [source_of(registry[c.kind][c.name])]
 
@@ -317,13 +313,13 @@ def _framework_component(module, c: Component, layer: list) -> list[Snippet]:
 
 
 def _torch_component(c):
-    from frameworks import layout, torch_twin
+    from frameworks import torch_twin  # imports torch: only when its column is shown
 
     return _framework_component(torch_twin, c, layer=[torch_twin.TorchMLP, layout.to_torch])
 
 
 def _keras_component(c):
-    from frameworks import keras_twin, layout
+    from frameworks import keras_twin  # imports Keras: only when its column is shown
 
     return _framework_component(keras_twin, c, layer=[keras_twin.build_model, layout.to_keras])
 

@@ -13,7 +13,7 @@ import pytest
 from conformance.checks import CHECKS
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
-from frameworks import available_frameworks
+from frameworks import EXTRAS, available_frameworks, missing_reason
 from nnparity.cli import main
 
 RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "skipped", "max_abs_err", "max_rel_err", "atol",
@@ -131,6 +131,9 @@ def test_deep_lessons_fit_a_row_of_the_lessons_table(capsys):
     assert "2-16x10-1" in printed and "relu x10, sigmoid" in printed
 
 
+@pytest.mark.skipif(not any(fw in available_frameworks() for fw in ("torch", "keras")),
+                    reason="neither torch nor keras is installed (NumPy only): "
+                    "test_run_without_torch_or_keras_names_the_extra_that_installs_each runs instead")
 def test_run_defaults_to_torch_and_keras_and_names_the_other_installed_backends(tmp_path, capsys):
     """Without --framework: torch and Keras on TensorFlow (the lessons' two frameworks); --framework all adds
     every other installed one, and the default run says which those are."""
@@ -147,6 +150,19 @@ def test_run_defaults_to_torch_and_keras_and_names_the_other_installed_backends(
     others = [fw for fw in installed if fw not in DEFAULT_FRAMEWORKS]
     if others:
         assert f"also installed: {', '.join(others)}" in printed and "--framework all" in printed
+
+
+@pytest.mark.skipif(any(missing_reason(fw) is None for fw in ("torch", "keras")),
+                    reason="torch or keras is installed: the default run has a framework to compare against")
+def test_run_without_torch_or_keras_names_the_extra_that_installs_each(capsys):
+    """NumPy only (tox's `reference`): the default run exits 2, and says for torch and for Keras the pip
+    extra that installs it (the whole hint: rich must not read "[torch]" as a style tag)."""
+    assert main(["run", "--lesson", "neuron", "--check", "loss", "--dtype", "float64", "--jobs", "1"]) == 2
+    printed = capsys.readouterr()
+    assert "no framework to compare against is installed: pip install 'nnparity[all]'" in printed.err
+    for fw in ("torch", "keras"):
+        assert f"skipped {fw}: {missing_reason(fw)}" in printed.out, printed.out
+        assert f"pip install 'nnparity[{EXTRAS[fw]}]'" in printed.out, printed.out
 
 
 @needs_framework
@@ -185,8 +201,8 @@ OUTPUT_OPTIONS = [
     (["bench", "--lesson", "neuron"], "--json", "nnparity.bench:run_bench"),
     (["bench", "--lesson", "neuron"], "--markdown", "nnparity.bench:run_bench"),
     (["check", "examples/learners/correct_update.py:MLP", "--lesson", "neuron"], "--json",
-     "conformance.diagnosis:check_learner"),
-    (["plot", "neuron"], "-o", "nnparity.plot:plot_lesson"),
+     "nnparity.learner.check:check_learner"),
+    (["plot", "neuron"], "-o", "nnparity.figures:plot_lesson"),
     (["report", "--lesson", "neuron"], "-o", "nnparity.report:run_matrix"),
 ]
 

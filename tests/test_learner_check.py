@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.diagnosis import unsupported
 from conformance.lessons import LESSONS
 from frameworks import available_frameworks
 from nnparity.cli import main
+from nnparity.learner.diagnose import unsupported
 
 ZOO = Path(__file__).resolve().parent.parent / "examples" / "learners"
 FRAMEWORKS = available_frameworks()

@@ -5,17 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conformance.lessons import LESSONS
 from frameworks import available_frameworks
 from nnparity.cli import main
 
 pytest.importorskip("matplotlib", reason="nnparity plot needs matplotlib (pip install 'nnparity[plot]')")
 
-from nnparity.plot import plot_lesson, training_runs  # noqa: E402
+from nnparity.figures import plot_lesson, training_runs  # noqa: E402
 
 
 def test_figure_has_every_side_s_curve_and_boundary():
-    from conformance.lessons import LESSONS
-
     runs = training_runs(LESSONS["perceptron-and"])
     fig = plot_lesson("perceptron-and", runs=runs)
     loss_ax, *boundary_axes = fig.axes

@@ -2,14 +2,24 @@
 
     nnparity check my_net.py:NeuralNetwork --lesson circles [--framework torch]... [--json FILE]
 
-Runs the learner's class from the lesson's canonical weights (``conformance/learner.py``),
-compares its output and every gradient with PyTorch and Keras (``conformance/diagnosis.py``),
+Runs the learner's class from the lesson's canonical weights (``load.py``),
+compares its output and every gradient with PyTorch and Keras (``diagnose.py``),
 and names the learner's own attribute where they diverge, with the usual cause.
 Exit status: 0 when everything agrees, 1 when something diverges, 2 when the class
 cannot be checked (missing file or class, wrong shapes, an exception in its code).
 """
 
 from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from conformance.lessons import LESSONS
+from frameworks import FRAMEWORKS, available_frameworks, unavailable_reason
+from nnparity.cli import UsageError, output_file, write_json
+
+from .diagnose import check_learner
+from .load import LearnerError
 
 EXIT_OK, EXIT_DIVERGED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -27,10 +37,6 @@ def add_parser(sub) -> None:
 
 
 def _frameworks(asked) -> list[str]:
-    from frameworks import FRAMEWORKS, available_frameworks, unavailable_reason
-
-    from .cli import UsageError
-
     if asked:
         unknown = [fw for fw in asked if fw not in FRAMEWORKS]
         if unknown:
@@ -51,8 +57,6 @@ def _fmt(x) -> str:
 
 
 def _print_report(console, report) -> None:
-    from rich.table import Table
-
     run = report.run
     console.print(f"[bold]{report.target}[/] on lesson [bold]{report.lesson.name}[/] "
                   f"({'-'.join(map(str, report.lesson.sizes))}, {', '.join(report.lesson.activations)}, "
@@ -94,14 +98,6 @@ def _stats(f) -> str:
 
 
 def cmd_check(args) -> int:
-    from rich.console import Console
-
-    from conformance.diagnosis import check_learner
-    from conformance.learner import LearnerError
-    from conformance.lessons import LESSONS
-
-    from .cli import UsageError, output_file, write_json
-
     if args.lesson not in LESSONS:
         raise UsageError(f"--lesson: unknown {args.lesson!r}; expected one of {', '.join(LESSONS)}")
     output_file(args.json, "--json")

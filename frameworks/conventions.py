@@ -2,7 +2,7 @@
 
 One row per convention, as data: ``nnparity show --component NAME`` prints the
 rows that concern a component, ``nnparity report`` prints them all. Every row is
-proven against the installed frameworks by ``tests/test_conventions.py`` (one
+proven against the installed frameworks by ``tests/test_conventions_table.py`` (one
 proof per ``key``), so the table cannot silently go stale with a new version.
 
 A row's ``components`` name reference components (``relu``, ``bce``, ``sgd``,
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Convention:
-    key: str  # the proof's name in tests/test_conventions.py
+    key: str  # the proof's name in tests/test_conventions_table.py
     topic: str
     torch: str
     keras: str
@@ -24,7 +24,7 @@ class Convention:
     components: tuple[str, ...]
 
 
-CONVENTIONS: dict[str, Convention] = {
+TORCH_VS_KERAS: dict[str, Convention] = {
     row.key: row
     for row in (
         Convention(
@@ -132,4 +132,4 @@ CONVENTIONS: dict[str, Convention] = {
 
 def conventions_for(name: str, kind: str | None = None) -> list[Convention]:
     """The rows that concern the component ``name`` (or its whole ``kind``)."""
-    return [row for row in CONVENTIONS.values() if name in row.components or (kind and kind in row.components)]
+    return [row for row in TORCH_VS_KERAS.values() if name in row.components or (kind and kind in row.components)]

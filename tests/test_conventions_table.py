@@ -1,4 +1,4 @@
-"""Every row of the conventions table (``nnparity/conventions.py``) is true of the installed frameworks.
+"""Every row of the conventions table (``frameworks/conventions.py``) is true of the installed frameworks.
 
 One proof per row, named by the row's ``key``; a row without a proof fails.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from frameworks import unavailable_reason
-from nnparity.conventions import CONVENTIONS, conventions_for
+from frameworks.conventions import TORCH_VS_KERAS, conventions_for
 
 
 def need(*frameworks):
@@ -192,10 +192,10 @@ PROOFS = {name[len("prove_"):].replace("_", "-"): fn for name, fn in dict(global
 
 
 def test_every_row_has_a_proof():
-    assert sorted(PROOFS) == sorted(CONVENTIONS)
+    assert sorted(PROOFS) == sorted(TORCH_VS_KERAS)
 
 
-@pytest.mark.parametrize("key", sorted(CONVENTIONS))
+@pytest.mark.parametrize("key", sorted(TORCH_VS_KERAS))
 def test_convention_holds(key):
     PROOFS[key]()
 

@@ -1,8 +1,8 @@
 """Is the learner's backprop right? Its output and gradients against PyTorch and Keras, and the usual cause.
 
-``check_learner`` runs the learner's class (``learner.py``) from the lesson's
+``check_learner`` runs the learner's class (``load.py``) from the lesson's
 canonical weights, asks every installed framework's twin for the same output
-and gradients, and compares them through the one helper (``compare.py``) at the
+and gradients, and compares them through the one helper (``conformance/compare.py``) at the
 float64 tolerance: a from-scratch float64 NumPy network computes the same
 formulas, so it must agree as closely as the frameworks agree with each other.
 (Reading a gradient back from an update, ``(w_before - w_after) / lr``, adds at
@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from conformance.compare import ItemReport, compare
+from conformance.lessons import Lesson, canonical_params, get_lesson, lesson_data
+from conformance.tolerances import tolerance
 from frameworks import get_twin
 from reference import get_activation, get_loss
 
-from .compare import ItemReport, compare
-from .learner import LearnerError, LearnerRun, run_learner
-from .lessons import Lesson, canonical_params, get_lesson, lesson_data
-from .tolerances import tolerance
+from .load import LearnerError, LearnerRun, run_learner
 
 DTYPE = "float64"  # learners' NumPy code runs in float64; so do the twins it is checked against
 
@@ -348,7 +348,7 @@ def unsupported(lesson: Lesson) -> str | None:
 def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> CheckReport:
     """Run ``target`` ("path.py:ClassName") on lesson ``lesson_name`` and compare it with every framework.
 
-    Raises ``learner.LearnerError`` when the class cannot be checked.
+    Raises ``load.LearnerError`` when the class cannot be checked.
     """
     lesson = get_lesson(lesson_name)
     reason = unsupported(lesson)
