@@ -13,6 +13,7 @@ of what fed it, computed by the reference on absolute values::
     M(z_l)    = M(a_{l-1}) @ |W_l| + |b_l|              the terms of z_l, each with its own error
     M(a_l)    = |a_l| + |f'(z_l)| * M(z_l)              a_l rounded, plus z_l's error through f
     M(dz_L)   = |dz_L| + c * M(a_L)                     sigmoid + BCE, softmax + CCE: dz_L = c (a_L - y)
+                                                        (+ |dz_L| |1 - 2p| M(z_L) where torch's BCE clamps)
     M(da_L)   = |da_L| + |d da_L / d a_L| * M(a_L)      any other loss, then through f_L like any layer:
     M(dz_l)   = M(da_l) * |f'(z_l)| + |da_l| * (1 + |f''(z_l)| * M(z_l))      (f' is rounded too)
     M(da_l-1) = M(dz_l) @ |W_l|.T;   M(dW_l) = M(a_{l-1}).T @ M(dz_l);   M(db_l) = sum_n M(dz_l)
@@ -31,6 +32,8 @@ saturated softmax's 4e-43 flushed to 0, times inputs of 30).
 from __future__ import annotations
 
 import numpy as np
+
+from reference.losses import TORCH_BCE_GRAD_EPS
 
 # loss -> |d(dL/da)/da|, the bound on how an error in a_L moves dL/da_L (y gives N and k)
 LOSS_CURVATURE = {
@@ -89,6 +92,20 @@ def _through_activation(activation, a, m_z, m_a, da, m_da):
     return m_da * first + np.abs(da) * (1 + second * m_z)
 
 
+def _torch_clamp(model, p: np.ndarray, y: np.ndarray, m_z: np.ndarray):
+    """The error torch's BCELoss (unfused: ``convention="torch"``) adds to dz_L where it clamps, else 0.
+
+    dz_L = (p - y) s / max(s, e) / N with s = p (1 - p), e = TORCH_BCE_GRAD_EPS. Where s >= e this is
+    (p - y) / N (the fused bound covers it). Where s < e it is (p - y) s / (e N): proportional to s,
+    whose relative error is |1 - 2p| times z_L's error (d ln s / dz = 1 - 2p), so it adds
+    |dz_L| |1 - 2p| M(z_L). Found on an AVX-only AMD EPYC: p = 4.2e-13, y = 1, z_L = -28.5 made of
+    terms of 1000, torch float32's dz_L 3.8e-5 relative from the reference's."""
+    if model.fused or getattr(model.loss, "convention", None) != "torch" or model.loss.name != "bce":
+        return 0.0
+    clamped = p * (1 - p) < TORCH_BCE_GRAD_EPS
+    return np.where(clamped, np.abs(model.dz[-1]) * np.abs(1 - 2 * p) * m_z, 0.0)
+
+
 def gradient_magnitudes(model, X, y, lesson_loss: str, floor: float = 0.0) -> dict[str, np.ndarray]:
     """{"W1": M(dL/dW1), "b1": ..., "X": M(dL/dX)} for a reference MLP after ``model.gradients(X, y)``."""
     fwd = forward_magnitudes(model, X, floor)
@@ -96,7 +113,8 @@ def gradient_magnitudes(model, X, y, lesson_loss: str, floor: float = 0.0) -> di
     last = model.activations[-1].name
     a_L, m_aL = model.a[-1], fwd[f"a{n}"]
     if (lesson_loss, last) in FUSED_SCALE:
-        m_dz = np.abs(model.dz[-1]) + FUSED_SCALE[(lesson_loss, last)](y) * m_aL
+        m_dz = (np.abs(model.dz[-1]) + FUSED_SCALE[(lesson_loss, last)](y) * m_aL
+                + _torch_clamp(model, a_L, y, fwd[f"z{n}"]))
     else:
         if lesson_loss not in LOSS_CURVATURE:
             raise ValueError(f"magnitudes: no curvature bound for loss {lesson_loss!r} after {last!r}")

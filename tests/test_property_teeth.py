@@ -37,3 +37,26 @@ def test_scaled_checks_catch_the_classic_bugs(mutation, scale, monkeypatch):
     for case in cases:
         result = run_check(check, case, lesson=lesson, scaled=True)
         assert not result.passed, f"{mutation}: {check} of {case.id} at scale {scale} still passes"
+
+
+def test_torch_s_bce_clamp_widens_the_bound_of_the_clamped_samples_only():
+    """Where torch's BCELoss clamps p (1 - p) at 1e-12, dz_L is proportional to p (1 - p), so z_L's error
+    reaches it relatively: the bound adds |dz_L| |1 - 2p| M(z_L) there (magnitudes._torch_clamp), nowhere else."""
+    import numpy as np
+
+    from conformance.magnitudes import _torch_clamp, forward_magnitudes
+    from reference import MLP
+    from reference.losses import BinaryCrossEntropy
+
+    X = np.array([[-28.5], [0.3]])
+    y = np.array([[1.0], [1.0]])
+    model = MLP({"W1": np.array([[1.0]]), "b1": np.array([0.0])}, ("sigmoid",), BinaryCrossEntropy("torch"),
+                fuse=False)
+    model.gradients(X, y)
+    m_z = forward_magnitudes(model, X)["z1"]
+    added = _torch_clamp(model, model.a[-1], y, m_z)
+    assert added[0, 0] == pytest.approx(abs(model.dz[-1][0, 0]) * abs(1 - 2 * model.a[-1][0, 0]) * m_z[0, 0])
+    assert added[0, 0] > 0 and added[1, 0] == 0
+    fused = MLP({"W1": np.array([[1.0]]), "b1": np.array([0.0])}, ("sigmoid",), "bce")
+    fused.gradients(X, y)
+    assert np.all(_torch_clamp(fused, fused.a[-1], y, m_z) == 0)  # from the logits: no clamp
