@@ -70,6 +70,6 @@ def pytest_xdist_make_scheduler(config, log):
     """Under xdist's default ``--dist load``: one worker per framework (conformance/scheduling.py)."""
     if config.getoption("dist") != "load":
         return None  # the user chose another mode: xdist's own scheduler
-    from conformance.scheduling import make_scheduler
+    from conformance.tests.scheduling import make_scheduler
 
     return make_scheduler(config, log)

@@ -12,7 +12,7 @@ exists, in this order::
     (dtype)                  any check
 
 The step-level rows were measured on this project's machine (torch 2.13, keras 3.15 on TF 2.21)
-over the whole catalog: ``python -m conformance.measure_trajectory`` prints the trajectory's; the
+over the whole catalog: ``python tools/measure_trajectory.py`` prints the trajectory's; the
 training rows over every lesson's full training run, in both frameworks.
 """
 
@@ -65,13 +65,13 @@ TOLERANCES: dict[Row, Tolerance] = {
         "absolute (forward of keras-4-64-32-1, a 64-wide layer: ~64 roundings of 6e-8 "
         "each). 5e-6 is about 7x that; 1e-6 would sit within 1.5x of it. It also covers the "
         "weights after 10 training steps (the trajectory check): measured at most 9.8e-7 over "
-        "every lesson x optimizer x framework (`python -m conformance.measure_trajectory`).",
+        "every lesson x optimizer x framework (`python tools/measure_trajectory.py`).",
     ),
     Row("float32", "trajectory@100"): Tolerance(
         atol=2e-4,
         rtol=2e-4,
         reason="after 100 float32 training steps against the float64 reference, rounding has "
-        "compounded: measured (`python -m conformance.measure_trajectory`, every lesson x optimizer "
+        "compounded: measured (`python tools/measure_trajectory.py`, every lesson x optimizer "
         "x framework) at most 2.2e-7 after 1 step, 9.8e-7 after 10 and 4.8e-5 after 100 "
         "(xor-relu with momentum, torch and Keras alike: a ReLU input rounded to the other side "
         "of 0, then carried by the momentum). 2e-4 is about 4x that. One case is left outside on "
@@ -94,7 +94,7 @@ TOLERANCES: dict[Row, Tolerance] = {
         "A crossing earlier in the run parts them further (keras-jax's eager step crossed at step 52: 0.088); "
         "that is the known difference float32-relu-kink-crossing (known.py), not this row. After 10 "
         "steps this lesson keeps the float32 row (measured 2.1e-7 torch, 1.0e-6 Keras: "
-        "`python -m conformance.measure_trajectory --lesson spiral-3-layer --optimizer lesson`).",
+        "`python tools/measure_trajectory.py --lesson spiral-3-layer --optimizer lesson`).",
     ),
     # Lessons with BatchNorm (``Lesson.batchnorm``): dividing by the batch's standard deviation
     # amplifies the rounding of everything before it, layer after layer.

@@ -40,7 +40,7 @@ def mutmut_statuses(root: Path) -> dict[str, str]:
 
 def oracle(framework: str, checks=None, edges: bool = False):
     """A function mutant -> (killed, by what): the conformance checks (``checks``, default all) against
-    ``framework``; with ``edges``, first the numerical edges of conformance/test_edges.py (saturated
+    ``framework``; with ``edges``, first the numerical edges of conformance/tests/edges.py (saturated
     outputs: where the frameworks' clipping conventions show), judged as ``test_edge`` judges them."""
     from conformance.cases import DTYPES, Case
     from conformance.checks import CHECKS, run_check
@@ -51,7 +51,7 @@ def oracle(framework: str, checks=None, edges: bool = False):
     cases = [Case(lesson, framework, dtype) for lesson in LESSONS for dtype in DTYPES]
     edge_runs = []
     if edges:
-        from conformance.test_edges import EDGE_CHECKS, EDGES
+        from conformance.tests.edges import EDGE_CHECKS, EDGES
 
         edge_runs = [(check, Case(name, framework, dtype), lesson) for name, lesson in EDGES.items()
                      for dtype in DTYPES for check in EDGE_CHECKS]
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="append", dest="checks", metavar="CHECK",
                         help="run only this lesson check (repeatable; default every check of conformance/checks.py)")
     parser.add_argument("--edges", action="store_true",
-                        help="also run the numerical edges of conformance/test_edges.py (first)")
+                        help="also run the numerical edges of conformance/tests/edges.py (first)")
     args = parser.parse_args(argv)
     root = Path(__file__).resolve().parent.parent
     mutants_dir = root / "mutants"

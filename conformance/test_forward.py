@@ -1,7 +1,0 @@
-"""Every layer's pre-activation and activation agree with the reference."""
-
-from conformance.helpers import check_case
-
-
-def test_forward(case):
-    check_case("forward", case)

@@ -1,7 +1,0 @@
-"""Every layer's gradient norm, and the first/last ratio, agree with the reference (conformance/gradient_norms.py)."""
-
-from conformance.helpers import check_case
-
-
-def test_gradient_norms(case):
-    check_case("gradient_norms", case)

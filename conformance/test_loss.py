@@ -1,7 +1,0 @@
-"""The loss value agrees with the reference."""
-
-from conformance.helpers import check_case
-
-
-def test_loss(case):
-    check_case("loss", case)

@@ -1,7 +1,0 @@
-"""Each lesson trained to its end agrees with the reference (conformance/training.py)."""
-
-from conformance.helpers import check_case
-
-
-def test_training(case):
-    check_case("training", case)

@@ -1,7 +1,0 @@
-"""Every parameter after 10 and after 100 steps of the lesson's optimizer, over its mini-batches, agrees."""
-
-from conformance.helpers import check_case
-
-
-def test_trajectory(case):
-    check_case("trajectory", case)

@@ -1,0 +1,60 @@
+"""What every conformance test does: skip an absent framework, run the check, report a failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.cases import Case
+from conformance.checks import CheckResult, run_check
+from conformance.known import KNOWN_DIFFERENCES, known_differences
+from frameworks import unavailable_reason
+
+# ``--framework`` as given on the command line (None: every framework), set by conformance/conftest.py.
+CHOSEN_FRAMEWORKS: list[str] | None = None
+
+
+def skip_reason(framework: str) -> str | None:
+    """Why a test that names ``framework`` itself cannot run it here: left out by ``--framework``, or absent."""
+    if CHOSEN_FRAMEWORKS and framework not in CHOSEN_FRAMEWORKS:
+        return f"--framework {' '.join(CHOSEN_FRAMEWORKS)} leaves {framework} out"
+    return unavailable_reason(framework)
+
+
+def needs(framework: str) -> None:
+    """Skip the calling test unless ``framework`` is chosen and installed (``skip_reason``)."""
+    reason = skip_reason(framework)
+    if reason:
+        pytest.skip(reason)
+
+
+def check_case(check: str, case: Case, lesson=None) -> CheckResult:
+    """Run ``check`` on ``case``; skip if its framework cannot run here; fail with the report.
+
+    ``lesson``: a lesson declared outside the catalog (``run_check``'s argument), e.g. ``SPIRAL_L2``.
+
+    A failure that a known difference explains (``known.py``), within that difference's
+    bound, is an expected failure (xfail) that names the difference.
+    """
+    reason = unavailable_reason(case.framework)
+    if reason:
+        pytest.skip(reason)
+    result = run_check(check, case, lesson=lesson)
+    if result.skipped:
+        pytest.skip(result.skipped)
+    if result.known:
+        difference = KNOWN_DIFFERENCES[result.known]
+        pytest.xfail(f"known difference {difference.name} ({difference.judged_by}): {difference.explanation}")
+    if not result.passed:
+        beyond = ""
+        for difference in known_differences(case.framework, case.dtype, check):
+            if difference.explains is not None:
+                beyond += (f"\nThe known difference {difference.name} does not explain it: its mechanism was not "
+                           f"found in this case, or not within rounding (conformance/known.py).")
+            else:
+                beyond += (f"\nThis is beyond what the known difference {difference.name} explains "
+                           f"(it predicts the {difference.bound} tolerance).")
+        rerun = "" if lesson is not None else (  # a lesson outside the catalog: `nnparity run` does not know it
+            f"\nRe-run: nnparity run --lesson {case.lesson} --framework {case.framework} --dtype {case.dtype} "
+            f"--check {check}" + (f" --optimizer {case.optimizer}" if case.optimizer else ""))
+        pytest.fail(f"{result.comparison.message()}{beyond}{rerun}", pytrace=False)
+    return result

@@ -1,0 +1,7 @@
+"""Each lesson trained to its end agrees with the reference (conformance/training.py)."""
+
+from conformance.tests.support import check_case
+
+
+def test_training(case):
+    check_case("training", case)
