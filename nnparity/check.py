@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
 def _frameworks(asked) -> list[str]:
     from frameworks import FRAMEWORKS, available_frameworks, unavailable_reason
 
-    from .cli import UsageError
+    from .common import UsageError
 
     if asked:
         unknown = [fw for fw in asked if fw not in FRAMEWORKS]
@@ -100,7 +100,7 @@ def cmd_check(args) -> int:
     from conformance.learner import LearnerError
     from conformance.lessons import LESSONS
 
-    from .cli import UsageError, output_file, write_json
+    from .common import UsageError, output_file, write_json
 
     if args.lesson not in LESSONS:
         raise UsageError(f"--lesson: unknown {args.lesson!r}; expected one of {', '.join(LESSONS)}")

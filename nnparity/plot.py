@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cli import EXIT_OK, UsageError, _choices, output_file
+from .common import EXIT_OK, UsageError, output_file
+from .common import choices as _choices
 
 # Each side's line: drawn so that three identical curves stay visible on top of one another.
 STYLES = {

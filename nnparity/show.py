@@ -21,7 +21,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from .cli import UsageError
+from .common import UsageError
 from .conventions import conventions_for
 from .sources import COLUMNS, SECTIONS, Cell, component_code, get_component, lesson_code, lesson_notes
 
