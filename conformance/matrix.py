@@ -28,15 +28,20 @@ does not (a test that patches runs a single case, or passes ``jobs=1``).
 Failures. A check that raises in a worker raises here (with the worker's traceback as its
 cause); a worker that dies makes ``run_matrix`` raise a RuntimeError naming the case, not wait.
 Either way every worker still running is killed before the error leaves ``run_matrix``.
-``stop_workers`` kills them from a signal handler (``nnparity``'s SIGTERM).
+``stop_workers`` kills them from a signal handler (``nnparity``'s SIGTERM), and a worker whose
+parent died without any clean-up (SIGKILL) ends on its own (``_exit_with_parent``).
+Like every pool of spawned processes, a script that calls ``run_matrix`` must do so under
+``if __name__ == "__main__":`` (a worker imports the script's main module again).
 """
 
 from __future__ import annotations
 
 import atexit
 import multiprocessing
+import multiprocessing.connection
 import os
 import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -217,6 +222,7 @@ def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
     _limit_framework_threads(threads)
     threadpool_limits(threads)  # NumPy's BLAS (loaded before this ran) and any OpenMP a framework brought
     atexit.register(_exit_at_once)  # the last registered runs first: before the frameworks' own handlers
+    threading.Thread(target=_exit_with_parent, name="exit with the parent", daemon=True).start()
 
 
 def _limit_framework_threads(threads: int) -> None:
@@ -234,6 +240,13 @@ def _limit_framework_threads(threads: int) -> None:
 def _run_case(case: Case, checks: list[str], i: int) -> tuple[int, list[CheckResult]]:
     """A worker's task: every check of one case, with the case's place in the matrix."""
     return i, [run_check(check, case) for check in checks]
+
+
+def _exit_with_parent() -> None:
+    """A worker's watch: end as soon as the process that started it ends, however it ended (SIGKILL runs
+    no clean-up). An idle worker would otherwise wait for a next case forever."""
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    os._exit(1)
 
 
 def _exit_at_once() -> None:
