@@ -115,12 +115,7 @@ def run_matrix(cases, checks, jobs: int = 1, on_result=None) -> list[CheckResult
     try:
         pools.start(pooled)
         if here is not None:
-            for i, case in here.cases:
-                pools.found[i] = [run_check(check, case) for check in checks]
-                for result in pools.found[i]:
-                    if on_result:
-                        on_result(result)
-            pools.free += 1
+            pools.run_here(here)
         pools.finish()
     finally:
         pools.kill()
@@ -134,8 +129,20 @@ class _Pools:
         self.checks, self.free, self.threads, self.on_result = checks, free, threads, on_result
         self.waiting: list[Group] = []
         self.running: dict[Future, tuple[Case, Group, ProcessPoolExecutor]] = {}
-        self.live: dict[int, tuple[ProcessPoolExecutor, Group]] = {}  # id(pool) -> its pool and group
+        self.live: dict[ProcessPoolExecutor, Group] = {}  # the pools started and not yet closed
         self.found: dict[int, list[CheckResult]] = {}  # a case's place in the matrix -> its results
+
+    def _found(self, i: int, results: list[CheckResult]) -> None:
+        self.found[i] = results
+        for result in results:
+            if self.on_result:
+                self.on_result(result)
+
+    def run_here(self, group: Group) -> None:
+        """Run ``group``'s cases in this process (its job), then give its place to the pools."""
+        for i, case in group.cases:
+            self._found(i, [run_check(check, case) for check in self.checks])
+        self.free += 1
 
     def start(self, groups: list[Group]) -> None:
         """Start a pool for each group that finds its workers free, in order; the others wait."""
@@ -146,7 +153,7 @@ class _Pools:
             pool = ProcessPoolExecutor(group.workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_start_worker,
                                        initargs=(group.backend, group.frameworks, self.threads))
-            self.live[id(pool)] = (pool, group)
+            self.live[pool] = group
             for i, case in group.cases:
                 self.running[pool.submit(_run_case, case, self.checks, i)] = (case, group, pool)
 
@@ -161,24 +168,21 @@ class _Pools:
                     i, results = future.result()
                 except BrokenProcessPool as exc:
                     raise RuntimeError(f"a worker process for {', '.join(group.frameworks)} (Keras backend "
-                                       f"{group.backend}) died while running {case.id}: {exc}") from exc
-                self.found[i] = results
-                for result in results:
-                    if self.on_result:
-                        self.on_result(result)
+                                       f"{group.backend}) died before {case.id} was done: {exc}") from exc
+                self._found(i, results)
                 if not any(p is pool for _, _, p in self.running.values()):
                     self._close(pool)
             self.start([])
 
     def _close(self, pool: ProcessPoolExecutor) -> None:
         """A pool whose cases are all done: its workers end (``_exit_at_once``), their places are free."""
-        _, group = self.live.pop(id(pool))
+        group = self.live.pop(pool)
         pool.shutdown(wait=True)
         self.free += group.workers
 
     def kill(self) -> None:
         """Kill the workers of every pool still open (after an error; a no-op after a run that finished)."""
-        for pool, _ in self.live.values():
+        for pool in self.live:
             _kill(pool)
         self.live.clear()
 

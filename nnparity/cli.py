@@ -25,7 +25,7 @@ from conformance.matrix import stop_workers
 
 from . import bench, check, plot, report, run, show
 from .common import EXIT_OK, EXIT_USAGE, UsageError, exit_now
-from .common import choices as _choices, console as _console  # noqa: F401  (cmd_lessons; _choices: old imports)
+from .common import console as _console  # the name cmd_lessons uses
 
 
 def _runs(items, sep: str, times: str = "x") -> str:

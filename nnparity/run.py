@@ -33,7 +33,8 @@ from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import FRAMEWORKS, missing_reason, versions
 from frameworks.backends import backend_reason
 
-from .common import EXIT_FAILED, EXIT_OK, UsageError, choices, console as make_console, output_file, write_json
+from .common import EXIT_FAILED, EXIT_OK, UsageError, choices, output_file, write_json
+from .common import console as make_console
 
 # `nnparity run` without --framework: PyTorch and Keras on its default backend (TensorFlow), the two
 # frameworks the lessons compare. Keras on JAX and on torch are named, or included by --framework all.
