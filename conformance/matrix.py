@@ -215,6 +215,7 @@ def stop_workers() -> None:
 
 def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
     """A worker's initializer: its Keras backend and thread limits, then its frameworks, imported once."""
+    threading.Thread(target=_exit_with_parent, name="exit with the parent", daemon=True).start()
     os.environ["KERAS_BACKEND"] = backend  # before Keras's import: it reads it once
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
@@ -226,7 +227,6 @@ def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
     _limit_framework_threads(threads)
     threadpool_limits(threads)  # NumPy's BLAS (loaded before this ran) and any OpenMP a framework brought
     atexit.register(_exit_at_once)  # the last registered runs first: before the frameworks' own handlers
-    threading.Thread(target=_exit_with_parent, name="exit with the parent", daemon=True).start()
 
 
 def _limit_framework_threads(threads: int) -> None:

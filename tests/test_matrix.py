@@ -113,13 +113,14 @@ def test_a_worker_that_dies_is_reported_with_its_case_not_waited_for():
 
 def _run_in_its_own_session(*args: str) -> subprocess.Popen:
     """``nnparity run --framework torch --jobs 2 ARGS`` in a session of its own, returned once both its
-    workers have started (spawned processes, ``--multiprocessing-fork`` on their command lines)."""
+    workers (spawned processes, ``--multiprocessing-fork`` on their command lines) have loaded torch: their
+    initializer has run, they are taking cases."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     run = subprocess.Popen([sys.executable, "-m", "nnparity", "run", "--framework", "torch", "--jobs", "2", *args],
                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)
     deadline = time.monotonic() + 120
-    while len(_alive_in_group(run.pid, "--multiprocessing-fork")) < 2:
+    while sum(_has_loaded(pid, "libtorch") for pid in _alive_in_group(run.pid, "--multiprocessing-fork")) < 2:
         if run.poll() is not None or time.monotonic() > deadline:
             os.killpg(run.pid, signal.SIGKILL)
             pytest.fail(f"the run ended or stalled before its workers started: {run.communicate()[1][-3000:]}")
@@ -142,6 +143,13 @@ def _alive_in_group(pgid: int, marker: str = "") -> list[int]:
         if int(fields[2]) == pgid and fields[0] != "Z" and marker in cmdline:
             alive.append(int(entry))
     return alive
+
+
+def _has_loaded(pid: int, library: str) -> bool:
+    try:
+        return library in (pathlib.Path("/proc") / str(pid) / "maps").read_text()
+    except OSError:  # gone meanwhile
+        return False
 
 
 def _gone(pgid: int, seconds: float = 10) -> bool:
