@@ -40,6 +40,7 @@ import atexit
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import sys
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -216,6 +217,7 @@ def stop_workers() -> None:
 def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
     """A worker's initializer: its Keras backend and thread limits, then its frameworks, imported once."""
     threading.Thread(target=_exit_with_parent, name="exit with the parent", daemon=True).start()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the workers
     os.environ["KERAS_BACKEND"] = backend  # before Keras's import: it reads it once
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
