@@ -60,6 +60,9 @@ from typing import Callable
 
 import numpy as np
 
+from .common import EXIT_OK, UsageError, output_file, write_json, write_output
+from .common import choices as _choices
+
 # Timed steps use learning_rate * LR_SCALE: the same arithmetic, weights that stay put.
 LR_SCALE = 1e-3
 
@@ -454,15 +457,6 @@ def cmd_bench(args) -> int:
     from rich.table import Table
 
     from frameworks import unavailable_reason
-
-    from .cli import (
-        EXIT_OK,
-        UsageError,
-        _choices,
-        output_file,
-        write_json,
-        write_output,
-    )
 
     names = _choices(args.lesson, list(workloads()), "--lesson")
     dtypes = _choices(args.dtype, list(DTYPES), "--dtype")

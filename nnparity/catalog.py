@@ -18,7 +18,8 @@ from rich.table import Table
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 
-from .cli import EXIT_OK, _console
+from .common import EXIT_OK
+from .common import console as _console
 
 
 def _repeats_counted(items, sep: str, times: str = "x") -> str:

@@ -17,7 +17,8 @@ from conformance.lessons import LESSONS
 from conformance.training import missing_optimizer
 from frameworks import FRAMEWORKS, unavailable_reason
 
-from .cli import EXIT_OK, UsageError, _choices, output_file
+from .common import EXIT_OK, UsageError, output_file
+from .common import choices as _choices
 from .figures import save_plot
 
 

@@ -22,7 +22,21 @@ import importlib.util
 import shlex
 from dataclasses import dataclass
 
-from .cli import EXIT_FAILED, EXIT_OK, UsageError, _choices, output_file, write_output
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+
+from conformance.cases import DTYPES, Case
+from conformance.checks import CHECKS
+from conformance.divergence import first_divergences
+from conformance.lessons import LESSONS, get_lesson
+from conformance.matrix import cores, run_matrix
+from conformance.tolerances import TOLERANCES
+from conformance.training import missing_optimizer
+from frameworks import FRAMEWORKS, unavailable_reason, versions
+from frameworks.conventions import TORCH_VS_KERAS
+
+from .common import EXIT_FAILED, EXIT_OK, UsageError, choices, output_file, write_output
 from .sources import COLUMNS, SECTIONS, lesson_code, lesson_notes
 
 
@@ -44,22 +58,13 @@ class Matrix:
         return [r for r in self.results if r.skipped]
 
 
-def run_matrix(lessons, frameworks, dtypes, checks, on_result=None) -> Matrix:
-    """Every check of every case that can run here (the same ``run_check`` as ``nnparity run``)."""
-    from conformance.cases import Case
-    from conformance.checks import run_check
-    from conformance.divergence import first_divergences
-    from frameworks import unavailable_reason
-
+def matrix_of(lessons, frameworks, dtypes, checks, on_result=None, jobs: int | None = None) -> Matrix:
+    """Every check of every case that can run here (the runner of ``nnparity run``, ``jobs`` processes
+    at once, default the CPUs): frameworks on another Keras backend than this process's are skipped."""
     skipped = {fw: unavailable_reason(fw) for fw in frameworks if unavailable_reason(fw)}
-    results = []
-    for lesson in lessons:
-        for fw in (fw for fw in frameworks if fw not in skipped):
-            for dtype in dtypes:
-                for check in checks:
-                    results.append(run_check(check, Case(lesson, fw, dtype)))
-                    if on_result:
-                        on_result(results[-1])
+    cases = [Case(lesson, fw, dtype) for lesson in lessons for fw in frameworks if fw not in skipped
+             for dtype in dtypes]
+    results = run_matrix(cases, checks, jobs or cores(), on_result=on_result)
     failed = [r for r in results if not r.passed and not r.skipped]
     return Matrix(results, skipped, first_divergences(failed))
 
@@ -103,8 +108,6 @@ def _b64(data: bytes) -> str:
 def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
     from markupsafe import Markup
 
-    from conformance.tolerances import TOLERANCES
-
     code = lesson_code(lesson)
     sections = []
     for section in SECTIONS:
@@ -121,8 +124,6 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
         sections.append({"name": section, "columns": columns})
     images = []
     if plots:
-        from conformance.training import missing_optimizer
-
         from .figures import agreement_figure, png, training_figure
 
         if not missing_optimizer(lesson):  # a lesson whose optimizer the reference lacks cannot train
@@ -136,13 +137,8 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
 
 
 def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str = "nnparity report") -> str:
-    """The report's HTML for ``matrix`` (from ``run_matrix``) and the lessons named."""
+    """The report's HTML for ``matrix`` (from ``matrix_of``) and the lessons named."""
     import jinja2
-
-    from conformance.lessons import get_lesson
-    from conformance.tolerances import TOLERANCES
-    from frameworks import versions
-    from frameworks.conventions import TORCH_VS_KERAS
 
     highlight, code_css = _highlighter()
     env = jinja2.Environment(loader=jinja2.PackageLoader("nnparity", "templates"),
@@ -178,20 +174,9 @@ def _command(args) -> str:
 
 
 def cmd_report(args) -> int:
-    from rich.console import Console
-    from rich.markup import (
-        escape,  # a reason is plain text: its "nnparity[torch]" is not a style tag
-    )
-    from rich.progress import Progress
-
-    from conformance.cases import DTYPES
-    from conformance.checks import CHECKS
-    from conformance.lessons import LESSONS
-    from frameworks import FRAMEWORKS, unavailable_reason
-
-    lessons = _choices(args.lesson, list(LESSONS), "--lesson")
-    frameworks = _choices(args.framework, list(FRAMEWORKS), "--framework")
-    dtypes = _choices(args.dtype, list(DTYPES), "--dtype")
+    lessons = choices(args.lesson, list(LESSONS), "--lesson")
+    frameworks = choices(args.framework, list(FRAMEWORKS), "--framework")
+    dtypes = choices(args.dtype, list(DTYPES), "--dtype")
     checks = list(CHECKS)
     output_file(args.output, "-o")  # say so now, not after running the whole matrix
     if args.framework:  # asked for by name: not having it is an error
@@ -205,11 +190,11 @@ def cmd_report(args) -> int:
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("conformance", total=len(lessons) * len(frameworks) * len(dtypes) * len(checks))
-        matrix = run_matrix(lessons, frameworks, dtypes, checks, on_result=lambda r: progress.advance(task))
+        matrix = matrix_of(lessons, frameworks, dtypes, checks, on_result=lambda r: progress.advance(task))
     page = render(matrix, lessons, checks, plots=not args.no_plots, command=_command(args))
     write_output(args.output, "-o", page)
     for fw, reason in matrix.skipped.items():
-        console.print(f"[yellow]skipped {fw}[/]: {escape(reason)}")
+        console.print(f"[yellow]skipped {fw}[/]: {escape(reason)}")  # plain text: "nnparity[torch]" is no style tag
     failed, not_run = len(matrix.failed), len(matrix.not_run)
     console.print(f"wrote {args.output}: {len(matrix.results) - failed - not_run} passed, {failed} failed, "
                   f"{not_run} skipped")

@@ -24,7 +24,7 @@ from rich.text import Text
 from conformance.lessons import get_lesson
 from frameworks.conventions import conventions_for
 
-from .cli import UsageError
+from .common import UsageError
 from .sources import (
     COLUMNS,
     SECTIONS,

@@ -16,9 +16,6 @@ import argparse
 
 import numpy as np
 
-from frameworks import available_frameworks, convention_of, get_twin
-from reference import get_optimizer
-
 from conformance.cases import (
     DTYPES,
     case_inputs,
@@ -29,6 +26,8 @@ from conformance.cases import (
 )
 from conformance.lessons import LESSONS, canonical_params, get_lesson, lesson_data
 from conformance.optimizer_specs import OPTIMIZER_SPECS
+from frameworks import available_frameworks, convention_of, get_twin
+from reference import get_optimizer
 
 
 def trajectory_errors(lesson, framework: str, dtype: str, optimizer: str | None, steps) -> dict[int, float]:

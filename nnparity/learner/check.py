@@ -16,7 +16,7 @@ from rich.table import Table
 
 from conformance.lessons import LESSONS
 from frameworks import FRAMEWORKS, available_frameworks, unavailable_reason
-from nnparity.cli import UsageError, output_file, write_json
+from nnparity.common import UsageError, output_file, write_json
 
 from .diagnose import check_learner
 from .load import LearnerError

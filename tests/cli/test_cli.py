@@ -137,7 +137,7 @@ def test_deep_lessons_fit_a_row_of_the_lessons_table(capsys):
 def test_run_defaults_to_torch_and_keras_and_names_the_other_installed_backends(tmp_path, capsys):
     """Without --framework: torch and Keras on TensorFlow (the lessons' two frameworks); --framework all adds
     every other installed one, and the default run says which those are."""
-    from nnparity.cli import DEFAULT_FRAMEWORKS
+    from nnparity.run import DEFAULT_FRAMEWORKS
 
     assert DEFAULT_FRAMEWORKS == ("torch", "keras")
     out = tmp_path / "r.json"
@@ -197,13 +197,14 @@ def test_the_command_exits_with_main_s_status_and_its_output_complete():
 # Every option that names a file to write: (argv before the option, the option, what must not run before
 # the check, as "module:attribute"). A file that cannot be written is refused first, not after the work.
 OUTPUT_OPTIONS = [
-    (["run", "--lesson", "neuron"], "--json", "nnparity.workers:parallel"),
+    (["run", "--lesson", "neuron"], "--json", "nnparity.run:run_matrix"),
     (["bench", "--lesson", "neuron"], "--json", "nnparity.bench:run_bench"),
     (["bench", "--lesson", "neuron"], "--markdown", "nnparity.bench:run_bench"),
     (["check", "examples/learners/correct_update.py:MLP", "--lesson", "neuron"], "--json",
      "nnparity.learner.check:check_learner"),
     (["plot", "neuron"], "-o", "nnparity.figures:plot_lesson"),
     (["report", "--lesson", "neuron"], "-o", "nnparity.report:run_matrix"),
+    (["report", "--lesson", "neuron"], "-o", "nnparity.report:matrix_of"),
 ]
 
 
@@ -230,7 +231,7 @@ def test_an_output_file_that_cannot_be_written_is_refused_before_any_work(argv, 
 
 
 def test_an_output_file_that_fails_while_written_names_the_option_and_the_error():
-    from nnparity.cli import UsageError, output_file, write_output
+    from nnparity.common import UsageError, output_file, write_output
 
     if not os.path.exists("/dev/full"):  # Linux's always-full device: every write fails with ENOSPC
         pytest.skip("no /dev/full here")
