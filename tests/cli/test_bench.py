@@ -15,19 +15,16 @@ import pytest
 from conformance.compare import assert_agree
 from conformance.tolerances import tolerance
 from frameworks import FRAMEWORKS, unavailable_reason
-from nnparity.bench import (
-    IMPL_NAMES,
-    IMPLS,
-    MNIST_SIZE,
+from nnparity.cli import main
+from nnparity.timing import (
     Timing,
     blas_threads_restored,
     measure,
     ratios,
     run_bench,
     torch_threads_restored,
-    workloads,
 )
-from nnparity.cli import main
+from nnparity.workloads import IMPL_NAMES, IMPLS, MNIST_SIZE, workloads
 
 RESULT_FIELDS = {"workload", "dtype", "impl", "median_s", "min_s", "max_s", "n"}
 QUICK = ["--rounds", "2", "--block-seconds", "0.001", "--pause-seconds", "0"]
@@ -162,7 +159,7 @@ def test_every_impl_steps_like_the_reference(workload, framework, dtype):
 def test_reference_1thread_steps_like_the_reference_on_one_blas_thread():
     """The same arithmetic (bit for bit: one thread or two, OpenBLAS adds in the same order at this
     size), with NumPy's BLAS limited to one thread while it runs and put back afterwards."""
-    from nnparity.bench import _numpy_blas, numpy_blas_threads
+    from nnparity.workloads import _numpy_blas, numpy_blas_threads
 
     w = workloads()["keras-4-64-32-1"]  # its 500x64 @ 64x32 is above OpenBLAS's threading threshold
     before = numpy_blas_threads()
