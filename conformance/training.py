@@ -33,9 +33,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from frameworks import get_twin
-from reference import OPTIMIZERS, get_optimizer
+from reference import OPTIMIZERS, MiniBatches, get_optimizer
 from reference.training import fit
 
 from .compare import Comparison, Tolerance, compare
@@ -110,6 +111,14 @@ def checkpoints(lesson: Lesson) -> int:
     return 1 if lesson.epochs <= 100 else max(lesson.epochs // 10, 1)
 
 
+def epoch_batches(lesson: Lesson) -> MiniBatches:
+    """The batches of every epoch of the ``training`` check: the lesson's ``batch_size`` (None: full
+    batch), in order, never shuffled: the slices ``reference/training.py``'s loop takes, as index
+    arrays for the twins' ``fit`` (``frameworks/twin.py``). The step-level ``trajectory`` check
+    shuffles instead (``checks.training_batches``)."""
+    return MiniBatches(len(lesson_data(lesson)[0]), lesson.batch_size, shuffle=False)
+
+
 def classes(output: np.ndarray) -> np.ndarray:
     """Predicted class per row: output >= 0.5 for one output unit, argmax for several."""
     output = np.asarray(output)
@@ -174,8 +183,6 @@ def reference_run(lesson: Lesson, dtype: str, framework: str = "torch") -> Train
 
     Not cached: a cached run would outlive a test that breaks the reference on purpose.
     """
-    from threadpoolctl import threadpool_limits
-
     X, y = (_rounded(a, dtype) for a in lesson_data(lesson))
     params = {k: _rounded(v, dtype) for k, v in initial_params(lesson).items()}
     model = reference_model(lesson, params, convention=framework)
@@ -204,7 +211,7 @@ def framework_run(lesson: Lesson, framework: str, dtype: str) -> TrainingRun:
     start = twin.get_params()
     started = time.perf_counter()
     losses, snapshots = twin.fit(X, y, lesson.optimizer, lesson.hyperparameters, lesson.epochs,
-                                 lesson.batch_size, checkpoints(lesson), dropout_masks=masks_by_step(lesson))
+                                 epoch_batches(lesson), checkpoints(lesson), dropout_masks=masks_by_step(lesson))
     seconds = time.perf_counter() - started
     snapshots = {0: start, **snapshots}
     test_output = twin.forward(lesson_test_data(lesson)[0], training=False)[f"a{lesson.n_layers}"]
