@@ -278,20 +278,21 @@ class Twin:
         return {f"dz{l}": z.grad.numpy().copy() for l, z in enumerate(zs, start=1)}
 
     def _loss(self, x, y):
+        """The loss of the tensors (x, y): the model's output traced, the lesson's loss on it."""
         trace = {}
         self.model(x, trace)
         n = self.lesson.n_layers
-        return self.loss_fn(trace[f"z{n}"], trace[f"a{n}"], self._tensor(y))
+        return self.loss_fn(trace[f"z{n}"], trace[f"a{n}"], y)
 
     def loss(self, X, y) -> float:
         with torch.no_grad():
-            return float(self._loss(self._tensor(X), y))
+            return float(self._loss(self._tensor(X), self._tensor(y)))
 
     def gradients(self, X, y) -> dict[str, np.ndarray]:
         """dL/dparameter for every parameter, and dL/dX, by autograd."""
         x = self._tensor(X, requires_grad=True)
         self.model.zero_grad(set_to_none=True)
-        self._loss(x, y).backward()
+        self._loss(x, self._tensor(y)).backward()
         grads = {name: from_torch(name, p.grad.numpy().copy()) for name, p in self._named.items()}
         grads["X"] = x.grad.numpy().copy()
         return grads
@@ -320,15 +321,18 @@ class Twin:
         opt = self.make_optimizer(optimizer, hyper)
         clip = clipping_of(hyper)
         X, y = np.asarray(X), np.asarray(y)
-        out = {}
+        out, tensors = {}, {}  # each distinct batch converted once (full-batch lessons: one batch)
         for k, idx in enumerate(batches, start=1):
             if learning_rates is not None:
                 for group in opt.param_groups:
                     group["lr"] = float(learning_rates[k - 1])
             if dropout_masks is not None:
                 self.set_dropout_masks(dropout_masks(k - 1, len(idx)))
+            key = np.asarray(idx).tobytes()
+            if key not in tensors:
+                tensors[key] = (self._tensor(X[idx]), self._tensor(y[idx]))
             opt.zero_grad(set_to_none=True)
-            loss = self._loss(self._tensor(X[idx]), y[idx])
+            loss = self._loss(*tensors[key])
             loss.backward()
             if clip:
                 clip(list(self.model.parameters()))
