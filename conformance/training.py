@@ -4,7 +4,9 @@ A learner's question is not only "is one step the same?" but "do I get the same
 network at the end of the lesson?". Both sides start from the lesson's own
 initial weights (``initial_params``), train for the lesson's epochs with its
 optimizer, learning rate and batches (``reference/training.py`` and the twins'
-``fit``), and are compared through ``compare.py``:
+``fit``), and are compared through ``compare.py``. The batches are the lesson's
+``batch_size``, taken in order every epoch, never shuffled (``epoch_batches``: what
+Keras's ``fit(shuffle=False)`` and torch's ``DataLoader(shuffle=False)`` give):
 
 - float64: the parameters after every checkpoint epoch (``checkpoints``), the
   loss curve, and the predicted class of every test point must agree within
