@@ -31,7 +31,7 @@ if os.environ["KERAS_BACKEND"] == "jax":
 
     jax.config.update("jax_enable_x64", True)  # else float64 arrays silently become float32
 
-import keras  # noqa: E402
+import keras
 
 BACKEND = keras.backend.backend()  # "tensorflow", "jax" or "torch": this process's, for good
 
