@@ -392,7 +392,9 @@ _LESSONS = (
         "optimizer = tf.keras.optimizers.Adam(learning_rate=0.001)",
         choices="Keras Dense's default init (Glorot uniform kernel, zero bias). Adam(learning_rate=0.001) as the "
         "seed writes it, with Keras's other defaults written out (beta_1 0.9, beta_2 0.999, epsilon 1e-7) so "
-        "torch gets the same numbers. fit()'s default batch_size=32, shuffled every epoch (reference.MiniBatches).",
+        "torch gets the same numbers. fit()'s default batch_size=32; its shuffle=True is replaced by an order fixed "
+        "for all three: the training check takes the batches in order every epoch (fit(shuffle=False)), the "
+        "trajectory check shuffles every epoch from the lesson's seed (reference.MiniBatches).",
     ),
     # --- the rest of the seeds' catalog (issue 4) ---
     Lesson(

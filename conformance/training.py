@@ -4,7 +4,9 @@ A learner's question is not only "is one step the same?" but "do I get the same
 network at the end of the lesson?". Both sides start from the lesson's own
 initial weights (``initial_params``), train for the lesson's epochs with its
 optimizer, learning rate and batches (``reference/training.py`` and the twins'
-``fit``), and are compared through ``compare.py``:
+``fit``), and are compared through ``compare.py``. The batches are the lesson's
+``batch_size``, taken in order every epoch, never shuffled (``epoch_batches``: what
+Keras's ``fit(shuffle=False)`` and torch's ``DataLoader(shuffle=False)`` give):
 
 - float64: the parameters after every checkpoint epoch (``checkpoints``), the
   loss curve, and the predicted class of every test point must agree within
@@ -33,9 +35,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from frameworks import get_twin
-from reference import OPTIMIZERS, get_optimizer
+from reference import OPTIMIZERS, MiniBatches, get_optimizer
 from reference.training import fit
 
 from .cases import masks_by_step, reference_model
@@ -47,6 +50,14 @@ from .tolerances import tolerance
 def checkpoints(lesson: Lesson) -> int:
     """Epochs between parameter snapshots: every epoch for short lessons (<= 100), else ten snapshots."""
     return 1 if lesson.epochs <= 100 else max(lesson.epochs // 10, 1)
+
+
+def epoch_batches(lesson: Lesson) -> MiniBatches:
+    """The batches of every epoch of the ``training`` check: the lesson's ``batch_size`` (None: full
+    batch), in order, never shuffled: the slices ``reference/training.py``'s loop takes, as index
+    arrays for the twins' ``fit`` (``frameworks/twin.py``). The step-level ``trajectory`` check
+    shuffles instead (``checks.training_batches``)."""
+    return MiniBatches(len(lesson_data(lesson)[0]), lesson.batch_size, shuffle=False)
 
 
 def classes(output: np.ndarray) -> np.ndarray:
@@ -113,8 +124,6 @@ def reference_run(lesson: Lesson, dtype: str, framework: str = "torch") -> Train
 
     Not cached: a cached run would outlive a test that breaks the reference on purpose.
     """
-    from threadpoolctl import threadpool_limits
-
     X, y = (_rounded(a, dtype) for a in lesson_data(lesson))
     params = {k: _rounded(v, dtype) for k, v in initial_params(lesson).items()}
     model = reference_model(lesson, params, convention=framework)
@@ -143,7 +152,7 @@ def framework_run(lesson: Lesson, framework: str, dtype: str) -> TrainingRun:
     start = twin.get_params()
     started = time.perf_counter()
     losses, snapshots = twin.fit(X, y, lesson.optimizer, lesson.hyperparameters, lesson.epochs,
-                                 lesson.batch_size, checkpoints(lesson), dropout_masks=masks_by_step(lesson))
+                                 epoch_batches(lesson), checkpoints(lesson), dropout_masks=masks_by_step(lesson))
     seconds = time.perf_counter() - started
     snapshots = {0: start, **snapshots}
     test_output = twin.forward(lesson_test_data(lesson)[0], training=False)[f"a{lesson.n_layers}"]

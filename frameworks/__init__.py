@@ -1,8 +1,9 @@
 """The lessons in PyTorch and Keras 3, built from the same declaration, loaded with the same weights.
 
-Every twin has the same operations, in the same order, under the same names:
-``set_params``, ``get_params``, ``forward``, ``loss``, ``gradients``,
-``make_optimizer``, ``train`` (K steps over given mini-batches) and ``step``.
+Every twin has the same operations, in the same order, under the same names (``twin.py``,
+the ``Twin`` protocol): ``set_params``, ``get_params``, ``forward``, ``loss``, ``gradients``,
+``make_optimizer``, ``train`` (K steps over given mini-batches: each twin's one training
+loop), ``step`` (one ``train`` step) and ``fit`` (``train`` over every epoch of a lesson).
 Optimizers are named as in ``reference.OPTIMIZERS``, with Keras's hyper-parameter names.
 Parameters and gradients go in and come out in the reference layout (``layout.py``).
 
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import platform
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
 
 from .backends import KERAS_BACKENDS, backend_reason
 
@@ -77,15 +80,11 @@ def get_twin(framework: str, lesson, dtype: str):
 
 def versions() -> dict[str, str]:
     """Versions of numpy and of every framework installed (not importing any)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {}
     for pkg in ("numpy", "torch", "keras", "tensorflow", "tensorflow-cpu", "jax", "scikit-learn"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
             pass
-    import platform
-
     out["python"] = platform.python_version()
     return out

@@ -27,7 +27,7 @@ KERAS_BACKENDS: dict[str, str] = {
     "keras-torch": "torch",
 }
 
-DEFAULT_BACKEND = "tensorflow"  # what keras_twin.py sets when KERAS_BACKEND is unset
+DEFAULT_BACKEND = "tensorflow"  # what keras_config.py sets when KERAS_BACKEND is unset
 
 
 def process_backend() -> str:

@@ -8,13 +8,14 @@ shortcut (NUMERICS.md, gotcha 4).
 
 from __future__ import annotations
 
-# keras_twin first: it sets KERAS_BACKEND and TF_ENABLE_ONEDNN_OPTS before Keras and TensorFlow load.
-from .keras_twin import ACTIVATIONS, half_sum_squared_error, keras_dtype  # isort: skip
+# keras_config first: it sets KERAS_BACKEND and TF_ENABLE_ONEDNN_OPTS before Keras and TensorFlow load.
+from .keras_config import keras, keras_dtype  # isort: skip
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from keras import ops  # noqa: E402
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from .keras_twin import ACTIVATIONS, half_sum_squared_error
 
 # (loss, convention) -> a function that builds the Keras loss (made under float64: a Keras
 # Loss casts to the floatx it was made with).

@@ -1,11 +1,11 @@
-"""A lesson's whole training run in Keras 3: Keras's model, loss and optimizer, in a compiled loop.
+"""A lesson's whole training run in Keras 3: Keras's model, loss and optimizer, in one compiled loop.
 
 ::
 
     @tf.function                                  # traced once per run
     def run_epochs(n):
         for epoch in tf.range(n):
-            for xb, yb in batches:                # in order, as fit(..., shuffle=False)
+            for xb, yb in batches:                # the same batches every epoch (the training check's: in order)
                 with tf.GradientTape() as tape:
                     loss = loss_fn(yb, model(xb, training=True))
                 grads = tape.gradient(loss, variables)
@@ -17,24 +17,47 @@ PERFORMANCE.md): the epochs between two parameter snapshots run inside one
 ``tf.function``, so thousands of full-batch epochs cost about a millisecond
 each or less. ``history["loss"]`` is matched by the loss curve returned.
 
-A lesson with dropout gets a new keep-mask at every step, handed in from NumPy
-(``dropout_masks``, the same the reference and torch apply): its steps run one
-``tf.function`` call each, from Python, with the masks set in between.
+This compiled loop over the whole run is itself what the ``training`` check tests on
+Keras, and it is not the twin's step-by-step loop (``Twin.train``) repeated: TensorFlow's
+graph optimizer rewrites the whole run's graph, so the same steps taken one
+``tf.function`` call at a time end a few last bits elsewhere (measured: spiral-batchnorm's
+parameters 3.8e-15 apart after 200 float64 epochs, and 2.7e-3 in float32; the loss curves
+of sensor and keras-4-64-32-1 one or two ulps apart, their parameters equal). A run that
+cannot be one graph takes the one step-by-step path, ``twin.fit`` over ``Twin.train``: a
+lesson with dropout (a new keep-mask every step, handed in from NumPy: ``dropout_masks``,
+the same the reference and torch apply) and batches that change from epoch to epoch.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .keras_twin import keras_dtype
-from .torch_fit import checkpoints
+from .keras_config import keras_dtype
+from .twin import checkpoints
+from .twin import fit as fit_step_by_step
 
 
-def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None,
-        dropout_masks=None):
-    """Train ``twin`` in place. Returns ``(losses, snapshots)`` as ``torch_fit.fit`` does.
+def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batches, record_every=None, dropout_masks=None):
+    """Train ``twin`` in place. Returns ``(losses, snapshots)`` as ``twin.fit`` does.
 
+    ``batches.epoch(e)`` gives epoch ``e``'s index arrays (a ``reference.MiniBatches``);
     ``dropout_masks(step, n_rows)`` (optional) gives the keep-masks of each step, counted from 0.
+    """
+    if dropout_masks is not None or batches.shuffle:
+        return fit_step_by_step(twin, X, y, optimizer, hyper, epochs, batches, record_every, dropout_masks)
+    run_epochs = compiled_epochs(twin, X, y, optimizer, hyper, batches.epoch(0))
+    losses, snapshots, done = [], {}, 0
+    for mark in checkpoints(epochs, record_every):
+        losses.append(np.asarray(run_epochs(mark - done)))
+        done = mark
+        snapshots[mark] = twin.get_params()
+    return (np.concatenate(losses) if losses else np.empty(0)), snapshots
+
+
+def compiled_epochs(twin, X, y, optimizer: str, hyper: dict, epoch):
+    """``run_epochs(n)``: n epochs over the index arrays ``epoch``, one ``tf.function``; their loss curve.
+
+    Each epoch's loss is the batch-size-weighted mean of its steps' losses, summed in the model's dtype.
     """
     import tensorflow as tf
 
@@ -42,18 +65,14 @@ def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, r
     opt = twin.make_optimizer(optimizer, hyper)
     with keras_dtype(twin.dtype):
         opt.build(variables)  # the optimizer's own variables exist before the tf.function traces
-    x_all, y_all = twin._tensor(X), twin._tensor(y)
-    n = int(x_all.shape[0])
-    size = n if batch_size is None else int(batch_size)
-    batches = [(x_all[i:i + size], y_all[i:i + size], float(min(size, n - i))) for i in range(0, n, size)]
-    dtype = twin.dtype
-    if dropout_masks is not None:
-        return _fit_step_by_step(twin, opt, variables, batches, n, epochs, record_every, dropout_masks)
+    X, y = np.asarray(X), np.asarray(y)
+    batches = [(twin._tensor(X[idx]), twin._tensor(y[idx]), float(len(idx))) for idx in epoch]
+    n, dtype = len(X), twin.dtype
 
     @tf.function
     def run_epochs(n_epochs):
         curve = tf.TensorArray(dtype, size=n_epochs)
-        for epoch in tf.range(n_epochs):
+        for e in tf.range(n_epochs):
             total = tf.constant(0.0, dtype)
             for xb, yb, rows in batches:  # a Python loop: unrolled, one step per batch
                 with tf.GradientTape() as tape:
@@ -61,37 +80,7 @@ def fit(twin, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, r
                 grads = tape.gradient(loss, variables)
                 opt.apply_gradients(zip(grads, variables))
                 total += tf.cast(loss, dtype) * rows
-            curve = curve.write(epoch, total / n)
+            curve = curve.write(e, total / n)
         return curve.stack()
 
-    losses, snapshots, done = [], {}, 0
-    for mark in checkpoints(epochs, record_every):
-        losses.append(np.asarray(run_epochs(tf.constant(mark - done))))
-        done = mark
-        snapshots[mark] = twin.get_params()
-    return (np.concatenate(losses) if losses else np.empty(0)), snapshots
-
-
-def _fit_step_by_step(twin, opt, variables, batches, n: int, epochs: int, record_every, dropout_masks):
-    """``fit`` for a model with dropout: one compiled step per batch, its masks set before it from Python."""
-    import tensorflow as tf
-
-    @tf.function
-    def train_step(xb, yb):
-        with tf.GradientTape() as tape:
-            loss = twin.loss_fn(yb, twin.model(xb, training=True))
-        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss
-
-    keep = set(checkpoints(epochs, record_every))
-    losses, snapshots, step = np.empty(epochs), {}, 0
-    for epoch in range(1, epochs + 1):
-        total = 0.0
-        for xb, yb, rows in batches:
-            twin.set_dropout_masks(dropout_masks(step, int(rows)))
-            total += float(train_step(xb, yb)) * rows
-            step += 1
-        losses[epoch - 1] = total / n
-        if epoch in keep:
-            snapshots[epoch] = twin.get_params()
-    return losses, snapshots
+    return lambda n_epochs: run_epochs(tf.constant(n_epochs))

@@ -1,11 +1,10 @@
 """A lesson in Keras 3: a ``Sequential`` of ``Dense`` and ``Activation`` layers, Keras losses and optimizers.
 
-Keras reads its backend at import, so ``KERAS_BACKEND`` is set (to tensorflow,
-unless the caller chose) before ``import keras``; one process hosts one backend,
-and this one class serves them all (``backends.py``: ``keras`` is TensorFlow,
-``keras-jax`` and ``keras-torch`` the others). Only gradients, the compiled training
-step and the shared dropout mask's storage differ per backend (``keras_gradients.py``).
-On JAX, float64 needs ``jax_enable_x64``, set here before Keras starts; without it
+Keras is set up before it loads (``keras_config.py``: the backend, TensorFlow's
+flags, JAX's float64); one process hosts one backend, and this one class serves them
+all (``backends.py``: ``keras`` is TensorFlow, ``keras-jax`` and ``keras-torch`` the
+others). Only gradients, the compiled training step and the shared dropout mask's
+storage differ per backend (``keras_gradients.py``). On JAX without ``jax_enable_x64``
 JAX holds float32 arrays, and the twin refuses to build. Arrays come back in the
 dtype Keras computed them in, never cast: the conformance checks compare their
 dtype too, so a silent downcast (Keras 3.15 computes some float64 ops in float32
@@ -13,40 +12,32 @@ on JAX and torch, docs/backends.md) fails and says so. The weights are never
 initialised by Keras: they are loaded from the reference (``set_params``), in
 the same ``(fan_in, units)`` layout.
 
-float64 needs two settings (NUMERICS.md, item 8 and gotcha 1): ``set_floatx``
-alone does not reach layers once any layer exists, because the dtype policy is
-cached, so ``set_dtype_policy`` is set too, around every build. Hyper-parameters
-are passed as ``np.float64``: a Python float would be rounded through float32
-by ``ops.cast`` on the TensorFlow backend (gotcha 2).
+Every build runs under ``keras_dtype`` (floatx and the dtype policy, ``keras_config.py``).
+Hyper-parameters are passed as ``np.float64``: a Python float would be rounded through
+float32 by ``ops.cast`` on the TensorFlow backend (NUMERICS.md, gotcha 2).
+
+Training step by step is one loop, ``Twin.train``: one compiled step per batch (on
+TensorFlow a ``tf.function``, the step ``model.fit`` runs: ``keras/src/backend/tensorflow/
+trainer.py``, ``train_step``), called from Python; ``step`` is built on it. The whole run,
+``fit``, is one compiled loop over the epochs (``keras_fit.py`` says why it is not ``train``
+repeated), and ``train`` where a run cannot be one graph (dropout).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
+# keras_config first: it sets KERAS_BACKEND, TensorFlow's flags and JAX's float64 before Keras loads.
+from .keras_config import BACKEND, keras, keras_dtype  # isort: skip
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TF's start-up banner
-# oneDNN's custom ops change float32 tf.function results bitwise (NUMERICS.md, item 8):
-# off unless the caller chose, so results repeat from machine to machine.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import numpy as np
+from keras import ops
 
-if os.environ["KERAS_BACKEND"] == "jax":
-    import jax
+from reference.dropout import scaled_mask
 
-    jax.config.update("jax_enable_x64", True)  # else float64 arrays silently become float32
+from . import keras_fit
+from .backends import KERAS_BACKENDS
+from .keras_gradients import GRADIENTS, jax_compiled, jax_train_step
+from .layout import from_keras, to_keras
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import ops  # noqa: E402
-
-from reference.dropout import scaled_mask  # noqa: E402
-
-from .backends import KERAS_BACKENDS  # noqa: E402
-from .keras_gradients import GRADIENTS, jax_compiled  # noqa: E402
-from .layout import from_keras, to_keras  # noqa: E402
-
-BACKEND = keras.backend.backend()
 FRAMEWORK = {backend: name for name, backend in KERAS_BACKENDS.items()}[BACKEND]  # keras, keras-jax, ...
 
 
@@ -99,19 +90,6 @@ OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,
     "adagrad": keras.optimizers.Adagrad,
 }
-
-
-@contextlib.contextmanager
-def keras_dtype(dtype: str):
-    """floatx and the global dtype policy set to ``dtype`` (both: see module doc), then restored."""
-    old_floatx, old_policy = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx(dtype)
-    keras.config.set_dtype_policy(dtype)
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(old_floatx)
-        keras.config.set_dtype_policy(old_policy)
 
 
 class SharedMaskDropout(keras.layers.Layer):
@@ -322,15 +300,12 @@ class Twin:
             return value
         return np.float64(value) if self.dtype == "float64" else float(value)
 
-    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None,
-            dropout_masks=None):
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batches, record_every=None, dropout_masks=None):
         """The lesson's whole training run from the current weights: (loss curve, snapshots) (``keras_fit.py``)."""
         if BACKEND != "tensorflow":
             raise NotImplementedError(f"{self.framework} twin: the whole training run is a compiled "
                                       "tf.function loop (keras_fit.py), on the TensorFlow backend only")
-        from .keras_fit import fit
-
-        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every, dropout_masks)
+        return keras_fit.fit(self, X, y, optimizer, hyper, epochs, batches, record_every, dropout_masks)
 
     def make_optimizer(self, name: str, hyper: dict):
         """``keras.optimizers`` optimizer ``name`` from its (Keras-named) hyper-parameters."""
@@ -357,8 +332,6 @@ class Twin:
                 opt.build(variables)
             initial = [self._numpy(v.value).copy() for v in opt.variables]
             if BACKEND == "jax":
-                from .keras_gradients import jax_train_step
-
                 self._trainers[key] = (opt, jax_train_step(self.model, self.loss_fn, opt, variables), initial)
                 return self._trainers[key]
             if BACKEND != "tensorflow":
@@ -388,13 +361,16 @@ class Twin:
         return self._trainers[key]
 
     def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None,
-              dropout_masks=None) -> dict:
+              dropout_masks=None, on_step=None) -> dict:
         """One step per batch of indices in ``batches``, from the current weights, with a fresh optimizer.
 
         Returns {k: the weights after step k} for every k in ``record``. ``learning_rates``
         (one per step, optional) is a schedule: ``optimizer.learning_rate`` is set before each step.
         ``dropout_masks(k - 1, len(idx))`` (optional) gives the keep-masks of step k.
+        ``on_step(k, loss)`` (optional) gets step k's loss before its update, a NumPy scalar.
         """
+        if dropout_masks is not None and len(batches):  # the masks exist before the step is traced (TensorFlow)
+            self.set_dropout_masks(dropout_masks(0, len(batches[0])))
         opt, train_step, initial = self._trainer(optimizer, hyper)
         for var, value in zip(opt.variables, initial):
             var.assign(value)
@@ -409,7 +385,9 @@ class Twin:
                 key = np.asarray(idx).tobytes()
                 if key not in tensors:
                     tensors[key] = (self._tensor(X[idx]), self._tensor(y[idx]))
-                train_step(*tensors[key])
+                loss = train_step(*tensors[key])
+                if on_step is not None:
+                    on_step(k, self._numpy(loss)[()])
                 if k in record:
                     out[k] = self.get_params()
         return out

@@ -2,6 +2,16 @@
 
 The weights are never initialised by torch: they are loaded from the reference
 (``set_params``), converted to torch's ``(out, in)`` layout by ``layout.py``.
+
+Training is one loop, ``Twin.train``, the loop every PyTorch tutorial writes::
+
+    for idx in batches:                          # index arrays handed in: the training check's are
+        opt.zero_grad()                          # DataLoader(TensorDataset(X, y), batch_size,
+        loss = loss_fn(model(X[idx]), y[idx])    #            shuffle=False)'s, in order
+        loss.backward()
+        opt.step()
+
+``step`` (one step on all the data) and the whole run ``fit`` (``twin.py``) are built on it.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from torch import nn
 from reference.dropout import scaled_mask
 
 from .layout import from_torch, to_torch
+from .twin import fit
 
 # torch's default two intra-op threads were erratic for these tiny nets on a 2-core
 # machine (a circles step: 12 ms median vs 0.5 ms single-threaded, PERFORMANCE.md
@@ -267,30 +278,29 @@ class Twin:
         return {f"dz{l}": z.grad.numpy().copy() for l, z in enumerate(zs, start=1)}
 
     def _loss(self, x, y):
+        """The loss of the tensors (x, y): the model's output traced, the lesson's loss on it."""
         trace = {}
         self.model(x, trace)
         n = self.lesson.n_layers
-        return self.loss_fn(trace[f"z{n}"], trace[f"a{n}"], self._tensor(y))
+        return self.loss_fn(trace[f"z{n}"], trace[f"a{n}"], y)
 
     def loss(self, X, y) -> float:
         with torch.no_grad():
-            return float(self._loss(self._tensor(X), y))
+            return float(self._loss(self._tensor(X), self._tensor(y)))
 
     def gradients(self, X, y) -> dict[str, np.ndarray]:
         """dL/dparameter for every parameter, and dL/dX, by autograd."""
         x = self._tensor(X, requires_grad=True)
         self.model.zero_grad(set_to_none=True)
-        self._loss(x, y).backward()
+        self._loss(x, self._tensor(y)).backward()
         grads = {name: from_torch(name, p.grad.numpy().copy()) for name, p in self._named.items()}
         grads["X"] = x.grad.numpy().copy()
         return grads
 
-    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batch_size=None, record_every=None,
-            dropout_masks=None):
-        """The lesson's whole training run from the current weights: (loss curve, snapshots) (``torch_fit.py``)."""
-        from .torch_fit import fit
-
-        return fit(self, X, y, optimizer, hyper, epochs, batch_size, record_every, dropout_masks)
+    def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batches, record_every=None, dropout_masks=None):
+        """The lesson's whole training run from the current weights: ``train`` over every epoch's
+        batches (``twin.fit``); (loss curve, snapshots)."""
+        return fit(self, X, y, optimizer, hyper, epochs, batches, record_every, dropout_masks)
 
     def make_optimizer(self, name: str, hyper: dict) -> torch.optim.Optimizer:
         """``torch.optim`` optimizer ``name`` over this model, from Keras-named hyper-parameters."""
@@ -299,28 +309,36 @@ class Twin:
         return OPTIMIZERS[name](self.model.parameters(), **torch_hyperparameters(hyper))
 
     def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None,
-              dropout_masks=None) -> dict:
-        """One step per batch of indices in ``batches``, from the current weights, with a new optimizer.
+              dropout_masks=None, on_step=None) -> dict:
+        """One step per batch of indices in ``batches``, from the current weights, with a new optimizer:
+        the loop every PyTorch tutorial writes (``opt.zero_grad(); loss.backward(); opt.step()``).
 
         Returns {k: the weights after step k} for every k in ``record``. ``learning_rates``
         (one per step, optional) is a schedule: each step's ``lr`` is set before it.
         ``dropout_masks(k - 1, len(idx))`` (optional) gives the keep-masks of step k.
+        ``on_step(k, loss)`` (optional) gets step k's loss before its update, ``loss.item()``.
         """
         opt = self.make_optimizer(optimizer, hyper)
         clip = clipping_of(hyper)
         X, y = np.asarray(X), np.asarray(y)
-        out = {}
+        out, tensors = {}, {}  # each distinct batch converted once (full-batch lessons: one batch)
         for k, idx in enumerate(batches, start=1):
             if learning_rates is not None:
                 for group in opt.param_groups:
                     group["lr"] = float(learning_rates[k - 1])
             if dropout_masks is not None:
                 self.set_dropout_masks(dropout_masks(k - 1, len(idx)))
+            key = np.asarray(idx).tobytes()
+            if key not in tensors:
+                tensors[key] = (self._tensor(X[idx]), self._tensor(y[idx]))
             opt.zero_grad(set_to_none=True)
-            self._loss(self._tensor(X[idx]), y[idx]).backward()
+            loss = self._loss(*tensors[key])
+            loss.backward()
             if clip:
                 clip(list(self.model.parameters()))
             opt.step()
+            if on_step is not None:
+                on_step(k, loss.item())
             if k in record:
                 out[k] = self.get_params()
         return out

@@ -7,21 +7,21 @@ With ``--no-x64`` it builds a float64 twin without JAX's x64 mode, to show the r
 import json
 import sys
 
-if "--no-x64" in sys.argv:  # keep frameworks/keras_twin.py from enabling x64
+if "--no-x64" in sys.argv:  # keep frameworks/keras_config.py from enabling x64
     import jax
 
     jax.config.update = lambda *args, **kwargs: None
 
 import numpy as np  # noqa: E402
 
-from frameworks import keras_twin  # noqa: E402  (sets the backend up as nnparity does)
+from frameworks import keras_config, keras_twin  # noqa: E402  (keras_config sets the backend up as nnparity does)
 
-keras, ops = keras_twin.keras, keras_twin.ops
+keras, ops, keras_dtype = keras_config.keras, keras_config.keras.ops, keras_config.keras_dtype
 
 
 def facts() -> dict:
     x = np.array([[0.1, 0.2], [0.3, 0.7]])
-    with keras_twin.keras_dtype("float64"):
+    with keras_dtype("float64"):
         t = ops.convert_to_tensor(x)
         dtypes = {name: str(ops.convert_to_numpy(f(t)).dtype) for name, f in {
             "matmul": lambda t: ops.matmul(t, t), "add": lambda t: ops.add(t, t), "mean": lambda t: ops.mean(t),

@@ -23,7 +23,9 @@ from conformance.training import (
     reference_run,
 )
 from frameworks import available_frameworks
-from reference import MLP, get_optimizer
+from frameworks.twin import epoch_losses
+from frameworks.twin import fit as twin_fit
+from reference import MLP, MiniBatches, get_optimizer
 from reference import training as reference_training
 from reference.training import batches, fit
 
@@ -175,3 +177,90 @@ def test_spiral_3_layer_s_own_row_still_catches_the_other_adam(framework):
     result, _ = compare_runs(lesson, reference_run(lesson, "float64", other), framework_run(lesson, framework, "float64"))
     assert not result.passed
     assert result.failures()[0].name == "W1 after epoch 100"
+
+
+# ---- which batches the training check runs, and what the lesson says about it --------------------------------
+
+
+class RecordingTwin:
+    """A twin that trains nothing: it records the index arrays its one loop (``train``) is given."""
+
+    framework, dtype = "recording", "float64"
+
+    def __init__(self, lesson):
+        self.lesson, self.params, self.batches = lesson, {}, []
+
+    def set_params(self, params):
+        self.params = dict(params)
+
+    def get_params(self):
+        return dict(self.params)
+
+    def train(self, X, y, optimizer, hyper, batches, record, learning_rates=None, dropout_masks=None, on_step=None):
+        self.batches = [np.asarray(idx) for idx in batches]
+        for k, idx in enumerate(self.batches, start=1):
+            on_step(k, float(k))  # step k's "loss" is k
+        return {k: self.get_params() for k in record}
+
+    def fit(self, *args, **kwargs):
+        return twin_fit(self, *args, **kwargs)
+
+    def forward(self, X, training=True):
+        return {f"a{self.lesson.n_layers}": np.zeros((len(X), self.lesson.sizes[-1]))}
+
+
+def _rows_the_reference_trains_on(monkeypatch, lesson) -> list[np.ndarray]:
+    seen = []
+
+    def recording_batches(X, y, batch_size):
+        for xb, yb in ORIGINAL_BATCHES(X, y, batch_size):
+            seen.append(xb)
+            yield xb, yb
+
+    monkeypatch.setattr(reference_training, "batches", recording_batches)
+    reference_run(lesson, "float64")
+    return seen
+
+
+def test_the_training_check_takes_keras_4_64_32_1_s_batches_in_order_every_epoch_as_its_lesson_says(monkeypatch):
+    """The lesson says: batches of 32, in order, every epoch the same (fit(shuffle=False)). The twins' loop
+    gets exactly those index arrays, epoch after epoch, and the reference's loop trains on the same rows."""
+    from conformance import training
+
+    lesson = LESSONS["keras-4-64-32-1"]
+    assert "the training check takes the batches in order every epoch (fit(shuffle=False))" in lesson.choices
+    X, _ = lesson_data(lesson)
+    n = len(X)
+    in_order = [np.arange(start, min(start + 32, n)) for start in range(0, n, 32)]
+    assert len(in_order[-1]) < 32  # a short last batch, as Keras's fit keeps it
+    twin = RecordingTwin(lesson)
+    monkeypatch.setattr(training, "get_twin", lambda framework, lesson, dtype: twin)
+    framework_run(lesson, "recording", "float64")
+    assert len(twin.batches) == lesson.epochs * len(in_order)
+    for step, idx in enumerate(twin.batches):
+        np.testing.assert_array_equal(idx, in_order[step % len(in_order)], err_msg=f"step {step}")
+    reference_rows = _rows_the_reference_trains_on(monkeypatch, lesson)
+    assert len(reference_rows) == len(twin.batches)
+    for step, (rows, idx) in enumerate(zip(reference_rows, twin.batches)):
+        np.testing.assert_array_equal(rows, X[idx], err_msg=f"step {step}")
+
+
+def test_fit_is_its_twin_s_loop_over_every_epoch():
+    """fit hands train every epoch's batches in one run, keeps the checkpoint epochs' parameters and
+    averages each epoch's step losses weighted by their batch's rows."""
+    lesson = LESSONS["keras-4-64-32-1"]
+    twin = RecordingTwin(lesson)
+    twin.set_params({"W1": np.zeros(1)})
+    batches = MiniBatches(5, 2, shuffle=False)  # [0, 1], [2, 3], [4]: steps 1-3, then 4-6
+    losses, snapshots = twin.fit(np.zeros((5, 4)), np.zeros((5, 1)), "sgd", {}, 2, batches, record_every=1)
+    assert [list(idx) for idx in twin.batches] == [[0, 1], [2, 3], [4]] * 2
+    np.testing.assert_array_equal(losses, [(1 * 2 + 2 * 2 + 3 * 1) / 5, (4 * 2 + 5 * 2 + 6 * 1) / 5])
+    assert sorted(snapshots) == [1, 2]
+
+
+def test_fit_sums_a_float32_loss_in_float32():
+    """Keras reports float32 losses, and its loss tracker sums them in float32: so does fit."""
+    sums = epoch_losses([np.float32(0.1)] * 3, [[1, 1, 1]], 3)
+    assert sums.dtype == np.float32
+    assert sums[0] == (np.float32(0.1) + np.float32(0.1) + np.float32(0.1)) / np.float32(3)
+    assert epoch_losses([0.1] * 3, [[1, 1, 1]], 3).dtype == np.float64
