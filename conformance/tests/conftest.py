@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cases import DTYPES, all_cases
 from conformance.components import all_components
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import FRAMEWORKS, unavailable_reason
+
+from ..cases import DTYPES, all_cases
 
 
 def _chosen(config, option, known, what):

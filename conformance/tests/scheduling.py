@@ -17,8 +17,9 @@ any other ``--dist`` mode given on the command line is left to xdist.
 
 from __future__ import annotations
 
-from conformance.cases import DTYPES
 from frameworks import FRAMEWORKS, available_frameworks
+
+from ..cases import DTYPES
 
 
 def framework_of(nodeid: str) -> str | None:

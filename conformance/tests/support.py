@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cases import Case
-from conformance.checks import CheckResult, run_check
-from conformance.known import KNOWN_DIFFERENCES, known_differences
 from frameworks import unavailable_reason
+
+from ..cases import Case
+from ..checks import CheckResult, run_check
+from ..known import KNOWN_DIFFERENCES, known_differences
 
 # ``--framework`` as given on the command line (None: every framework), set by conformance/conftest.py.
 CHOSEN_FRAMEWORKS: list[str] | None = None

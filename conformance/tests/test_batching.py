@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.compare import assert_agree
 from conformance.tests.support import needs
 from reference import MiniBatches
+
+from ..compare import assert_agree
 
 # (n_samples, batch_size): a last batch that is smaller, one that is not, a batch larger than the data
 SIZES = [(10, 3), (12, 4), (7, 10)]

@@ -16,15 +16,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.cases import DTYPES, case_inputs, reference_model
-from conformance.compare import compare
-from conformance.known import known_difference
 from conformance.lessons import LESSONS, canonical_params, lesson_data
 from conformance.tests.support import needs, skip_reason
-from conformance.tolerances import tolerance
 from frameworks import FRAMEWORKS, convention_of, get_twin
 from reference import BatchNorm, BatchNormConvention
 from reference.batchnorm import CONVENTIONS
+
+from ..cases import DTYPES, case_inputs, reference_model
+from ..compare import compare
+from ..known import known_difference
+from ..tolerances import tolerance
 
 LESSON = LESSONS["spiral-batchnorm"]
 BATCHES = (slice(0, 100), slice(100, 164), slice(164, 300))  # three training calls, N = 100, 64, 136

@@ -30,7 +30,6 @@ import inspect
 import numpy as np
 import pytest
 
-from conformance.compare import assert_agree, compare
 from conformance.components import (
     INIT_FANS,
     activation_inputs,
@@ -38,9 +37,11 @@ from conformance.components import (
     loss_inputs,
 )
 from conformance.tests.support import needs
-from conformance.tolerances import tolerance
 from reference import MLP, get_activation, get_initializer, get_loss
 from reference.losses import BinaryCrossEntropy, CategoricalCrossEntropy
+
+from ..compare import assert_agree, compare
+from ..tolerances import tolerance
 
 # ----- LeakyReLU's slope ---------------------------------------------------------------------------------------
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.compare import assert_agree
 from conformance.tests.support import needs
 from reference import Dropout
 from reference.dropout import scaled_mask
+
+from ..compare import assert_agree
 
 SHAPE = (400, 250)  # 100,000 units: sigma of the keep rate = sqrt(0.8 * 0.2 / 1e5) = 0.0013
 

@@ -16,14 +16,14 @@ import dataclasses
 import numpy as np
 import pytest
 
-from conformance.cases import Case, case_inputs, reference_model
-from conformance.checks import actual, expected, run_check
-from conformance.compare import assert_agree
-from conformance.known import KNOWN_DIFFERENCES, known_difference
 from conformance.lessons import LESSONS, lesson_data
-from conformance.tolerances import tolerance
 from frameworks import get_twin
 
+from ..cases import Case, case_inputs, reference_model
+from ..checks import actual, expected, run_check
+from ..compare import assert_agree
+from ..known import KNOWN_DIFFERENCES, known_difference
+from ..tolerances import tolerance
 from .edges import EDGE_CHECKS, EDGES, NONFINITE, NONFINITE_X
 from .strategies import random_batch_of
 

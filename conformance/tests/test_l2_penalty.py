@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.cases import DTYPES, Case
-from conformance.checks import CHECKS, actual, expected
-from conformance.compare import compare
 from conformance.lessons import LESSONS, SPIRAL_L2, canonical_params, lesson_data
 from conformance.tests.support import check_case, needs, skip_reason
 from frameworks import FRAMEWORKS
 from frameworks.layout import from_torch, to_torch
+
+from ..cases import DTYPES, Case
+from ..checks import CHECKS, actual, expected
+from ..compare import compare
 
 L2 = SPIRAL_L2.kernel_l2
 

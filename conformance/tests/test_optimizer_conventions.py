@@ -19,14 +19,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.cases import case_inputs, reference_model, training_batches
-from conformance.compare import assert_agree, compare
 from conformance.lessons import canonical_params, get_lesson, lesson_data
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from conformance.tests.support import needs, skip_reason
-from conformance.tolerances import tolerance
 from frameworks import get_twin
 from reference import CONVENTIONS, OPTIMIZERS, get_optimizer
+
+from ..cases import case_inputs, reference_model, training_batches
+from ..compare import assert_agree, compare
+from ..tolerances import tolerance
 
 LESSON, DTYPE, STEPS = "spiral", "float64", 10
 OTHER = {"torch": "keras", "keras": "torch"}

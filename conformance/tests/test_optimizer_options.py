@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.compare import assert_agree, compare
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from conformance.tests.support import needs
 from conformance.tests.test_optimizer_conventions import (
@@ -23,8 +22,10 @@ from conformance.tests.test_optimizer_conventions import (
     framework_run,
     reference_run,
 )
-from conformance.tolerances import tolerance
 from reference import OPTIMIZERS
+
+from ..compare import assert_agree, compare
+from ..tolerances import tolerance
 
 # optimizer -> the named setting it starts from (optimizer_specs.py)
 BASE = {"sgd": "momentum", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop-momentum", "adagrad": "adagrad"}

@@ -27,10 +27,10 @@ import pytest
 from hypothesis import currently_in_test_context, event, given, note
 from hypothesis import strategies as st
 
-from conformance.cases import Case, case_inputs, reference_model, uses_probabilities
-from conformance.checks import run_check
 from conformance.lessons import Lesson
 
+from ..cases import Case, case_inputs, reference_model, uses_probabilities
+from ..checks import run_check
 from .strategies import ambiguity, declaration, lessons
 
 PROPERTY_CHECKS = ("forward", "gradients", "step")

@@ -13,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.compare import assert_agree
 from conformance.components import activation_inputs
 from conformance.lessons import LESSONS
 from conformance.reference_float32 import FLOAT32_CHECKS, compare_float32
 from conformance.tests.support import needs
-from conformance.tolerances import tolerance
 from reference import ACTIVATIONS
+
+from ..compare import assert_agree
+from ..tolerances import tolerance
 
 FRAMEWORKS_CHECKED = ("torch", "keras")
 

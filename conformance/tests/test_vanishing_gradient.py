@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cases import Case
-from conformance.checks import run_check
 from frameworks import available_frameworks
+
+from ..cases import Case
+from ..checks import run_check
 
 # Measured |dW1| / |dW11| at the initial weights: deep-sigmoid 1.2e-6, deep-relu 0.19.
 VANISHED, KEPT = 1e-4, 1e-2

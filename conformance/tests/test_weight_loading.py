@@ -15,11 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.cases import DTYPES, case_inputs, reference_model, share_dropout_masks
-from conformance.checks import actual, get_check
-from conformance.compare import assert_agree
 from conformance.lessons import LESSONS
 from conformance.tests.support import needs
+
+from ..cases import DTYPES, case_inputs, reference_model, share_dropout_masks
+from ..checks import actual, get_check
+from ..compare import assert_agree
 
 # a plain MLP with a sigmoid output, a softmax one, and a RegularizedMLP (BatchNorm's four arrays per layer)
 LOADED_LESSONS = ("spiral", "sensor", "spiral-batchnorm")

@@ -14,11 +14,12 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.cases import Case
-from conformance.checks import run_check
 from conformance.lessons import LESSONS
 from conformance.tests.support import needs
 from reference import optimizers
+
+from ..cases import Case
+from ..checks import run_check
 
 NAME = "adaptive-step-on-a-zero-gradient"
 
