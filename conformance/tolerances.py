@@ -117,7 +117,7 @@ TOLERANCES: dict[Row, Tolerance] = {
         atol=5e-6,
         rtol=5e-6,
         reason="the reference computing in float32 itself (MLP(dtype='float32'), "
-        "conformance/reference_float32.py) against a float32 framework: both round at every "
+        "conformance/checks/reference_float32.py) against a float32 framework: both round at every "
         "operation, in their own order. Measured at most 3.6e-7 absolute (Keras forward of "
         "tanh-4-5-4-1, z3; torch: 2.5e-7, gradients of sensor, b2) over forward, loss, gradients "
         "and one step of every lesson without BatchNorm. The float32 row's 5e-6 is 14x that.",
@@ -139,7 +139,7 @@ TOLERANCES: dict[Row, Tolerance] = {
         "of two samples (the 0.99 quantile of a normal). 0.03 is 5.7 standard errors; a 3% "
         "change of scale, a shift, or a wrong truncation moves them further.",
     ),
-    # ---- the training check: the whole run (conformance/training.py)
+    # ---- the training check: the whole run (conformance/checks/training.py)
     Row("float64", "training"): Tolerance(
         atol=1e-10,
         rtol=1e-10,

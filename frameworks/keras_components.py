@@ -1,4 +1,4 @@
-"""Single building blocks in Keras 3, for the component checks (``conformance/components.py``).
+"""Single building blocks in Keras 3, for the component checks (``conformance/checks/components.py``).
 
 Same contract as ``torch_components.py``; gradients come from ``tf.GradientTape``.
 The probabilities given to a loss are plain tensors, not a Keras sigmoid's output,

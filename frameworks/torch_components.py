@@ -1,4 +1,4 @@
-"""Single building blocks in PyTorch, for the component checks (``conformance/components.py``).
+"""Single building blocks in PyTorch, for the component checks (``conformance/checks/components.py``).
 
 The lesson twins only reach what the catalog uses (sigmoid + BCE is always fused, no
 lesson has leaky_relu). These functions take one activation or one loss alone, on

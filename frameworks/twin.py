@@ -7,7 +7,7 @@ reference layout (``layout.py``), as NumPy arrays.
 
 Each twin has one training loop, ``train``: one optimizer step per batch of indices,
 from the current weights. ``step`` is one ``train`` step on all the data, and ``fit``
-below (the ``training`` check's whole run, ``conformance/training.py``) is ``train`` over
+below (the ``training`` check's whole run, ``conformance/checks/training.py``) is ``train`` over
 every epoch's batches: torch's whole run, and Keras's where its run cannot be one compiled
 graph (``keras_fit.py``: the compiled loop over the whole run is what Keras's side tests)::
 
@@ -106,7 +106,7 @@ def fit(twin: Twin, X, y, optimizer: str, hyper: dict, epochs: int, batches, rec
     """Train ``twin`` in place for ``epochs`` epochs through its one loop, ``twin.train``.
 
     ``batches.epoch(e)`` gives epoch ``e``'s index arrays (a ``reference.MiniBatches``: the
-    ``training`` check hands in the lesson's batches in order, ``conformance/training.py``).
+    ``training`` check hands in the lesson's batches in order, ``conformance/checks/training.py``).
     Returns ``(losses, snapshots)``: ``losses`` has shape (epochs,), each epoch's mean loss
     before each update (``epoch_losses``, what Keras's ``fit`` reports); ``snapshots`` maps an
     epoch (counted from 1) to the parameters after it, for every epoch of ``checkpoints``.

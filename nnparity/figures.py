@@ -25,8 +25,8 @@ from dataclasses import replace
 import numpy as np
 
 from conformance.cases import reference_model
+from conformance.checks.training import framework_run, reference_run
 from conformance.lessons import get_lesson, lesson_data
-from conformance.training import framework_run, reference_run
 from frameworks import available_frameworks, get_twin
 
 DPI = 100
@@ -39,7 +39,7 @@ def png(fig) -> bytes:
 
 
 def train_reference(lesson, epochs: int | None = None):
-    """The reference trained as the ``training`` check trains it (``conformance.training.reference_run``:
+    """The reference trained as the ``training`` check trains it (``conformance.checks.training.reference_run``:
     the lesson's own initial weights, optimizer, epochs, batches and dropout masks, torch's conventions);
     (the trained model, its loss curve)."""
     if epochs is not None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import importlib.util
 
+from conformance.checks.training import missing_optimizer
 from conformance.lessons import LESSONS
-from conformance.training import missing_optimizer
 from frameworks import FRAMEWORKS, unavailable_reason
 
 from .common import EXIT_OK, UsageError, output_file

@@ -28,11 +28,11 @@ from rich.progress import Progress
 
 from conformance.cases import DTYPES, Case
 from conformance.checks import CHECKS
+from conformance.checks.training import missing_optimizer
 from conformance.divergence import first_divergences
 from conformance.lessons import LESSONS, get_lesson
 from conformance.matrix import cores, run_matrix
 from conformance.tolerances import TOLERANCES
-from conformance.training import missing_optimizer
 from frameworks import FRAMEWORKS, unavailable_reason, versions
 from frameworks.conventions import TORCH_VS_KERAS
 

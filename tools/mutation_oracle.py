@@ -44,7 +44,7 @@ def oracle(framework: str, checks=None, edges: bool = False):
     outputs: where the frameworks' clipping conventions show), judged as ``test_edge`` judges them."""
     from conformance.cases import DTYPES, Case
     from conformance.checks import CHECKS, run_check
-    from conformance.components import all_components, run_component
+    from conformance.checks.components import all_components, run_component
     from conformance.lessons import LESSONS
 
     components = all_components([framework])

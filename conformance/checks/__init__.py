@@ -38,13 +38,13 @@ from ..cases import (
     share_dropout_masks,
 )
 from ..compare import Comparison, compare, merge
-from ..gradient_norms import compare_gradient_norms
 from ..known import explaining_difference
 from ..lessons import Lesson, get_lesson
 from ..magnitudes import magnitudes
 from ..tolerances import tolerance
-from ..training import compare_training, missing_optimizer, not_trained
 from . import step_level
+from .gradient_norms import compare_gradient_norms
+from .training import compare_training, missing_optimizer, not_trained
 
 
 def _applies_always(lesson: Lesson) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.components import all_components
+from conformance.checks.components import all_components
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import FRAMEWORKS, unavailable_reason

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conformance.components import COMPONENT_MODULES, Component, run_component
+from conformance.checks.components import COMPONENT_MODULES, Component, run_component
 from frameworks import unavailable_reason
 
 

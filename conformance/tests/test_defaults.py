@@ -30,7 +30,7 @@ import inspect
 import numpy as np
 import pytest
 
-from conformance.components import (
+from conformance.checks.components import (
     INIT_FANS,
     activation_inputs,
     compare_draws,

@@ -1,4 +1,4 @@
-"""Every layer's gradient norm, and the first/last ratio, agree with the reference (conformance/gradient_norms.py)."""
+"""Every layer's gradient norm, and the first/last ratio, agree with the reference (conformance/checks/gradient_norms.py)."""
 
 from conformance.tests.support import check_case
 

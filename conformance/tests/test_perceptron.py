@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conformance.checks.training import framework_run, reference_run
 from conformance.datasets import load
 from conformance.lessons import LESSONS, canonical_params
-from conformance.training import framework_run, reference_run
 from frameworks import available_frameworks
 from reference import MLP
 

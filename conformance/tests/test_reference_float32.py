@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.components import activation_inputs
+from conformance.checks.components import activation_inputs
+from conformance.checks.reference_float32 import FLOAT32_CHECKS, compare_float32
 from conformance.lessons import LESSONS
-from conformance.reference_float32 import FLOAT32_CHECKS, compare_float32
 from conformance.tests.support import needs
 from reference import ACTIVATIONS
 

@@ -16,8 +16,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from conformance.checks.training import framework_run, reference_run
 from conformance.lessons import LESSONS
-from conformance.training import framework_run, reference_run
 from frameworks import available_frameworks
 
 # On XOR's balanced labels a zero-initialised net gets a zero gradient everywhere and does

@@ -1,4 +1,4 @@
-"""Each lesson trained to its end agrees with the reference (conformance/training.py)."""
+"""Each lesson trained to its end agrees with the reference (conformance/checks/training.py)."""
 
 from conformance.tests.support import check_case
 

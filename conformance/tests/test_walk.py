@@ -6,9 +6,9 @@ layer's dL/dz. A case that passes here has no divergence to localize.
 
 import pytest
 
+from conformance.checks.training import missing_optimizer
 from conformance.divergence import UNSUPPORTED, walk
 from conformance.lessons import get_lesson
-from conformance.training import missing_optimizer
 from frameworks import unavailable_reason
 
 

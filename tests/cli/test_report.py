@@ -17,8 +17,8 @@ import pytest
 
 from conformance.cases import DTYPES
 from conformance.checks import CHECKS, REGISTRY
+from conformance.checks.training import missing_optimizer
 from conformance.lessons import get_lesson
-from conformance.training import missing_optimizer
 from frameworks import available_frameworks, twin_class, unavailable_reason
 from nnparity.cli import main
 from nnparity.sources import COLUMNS, SECTIONS, lesson_code

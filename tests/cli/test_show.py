@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from conformance.cases import reference_model
+from conformance.checks.training import missing_optimizer
 from conformance.lessons import LESSONS, canonical_params, get_lesson
-from conformance.training import missing_optimizer
 from frameworks import get_twin, unavailable_reason
 from nnparity import sources
 from nnparity.cli import main

@@ -13,15 +13,15 @@ import pytest
 
 from conformance.cases import Case
 from conformance.checks import run_check
-from conformance.lessons import LESSONS, initial_params, lesson_data
-from conformance.tolerances import tolerance
-from conformance.training import (
+from conformance.checks.training import (
     TrainingRun,
     checkpoints,
     compare_runs,
     framework_run,
     reference_run,
 )
+from conformance.lessons import LESSONS, initial_params, lesson_data
+from conformance.tolerances import tolerance
 from frameworks import available_frameworks
 from frameworks.twin import epoch_losses
 from frameworks.twin import fit as twin_fit

@@ -41,10 +41,10 @@ from frameworks import get_twin
 from reference import OPTIMIZERS, MiniBatches, get_optimizer
 from reference.training import fit
 
-from .cases import masks_by_step, reference_model
-from .compare import Comparison, compare
-from .lessons import Lesson, get_lesson, initial_params, lesson_data, lesson_test_data
-from .tolerances import tolerance
+from ..cases import masks_by_step, reference_model
+from ..compare import Comparison, compare
+from ..lessons import Lesson, get_lesson, initial_params, lesson_data, lesson_test_data
+from ..tolerances import tolerance
 
 
 def checkpoints(lesson: Lesson) -> int:

@@ -15,11 +15,11 @@ import numpy as np
 from frameworks import convention_of
 from reference import get_optimizer
 
-from .cases import optimizer_of, reference_model, share_dropout_masks
-from .checks import actual
-from .compare import Comparison, compare
-from .lessons import Lesson, canonical_params, lesson_data
-from .tolerances import tolerance
+from ..cases import optimizer_of, reference_model, share_dropout_masks
+from ..checks import actual
+from ..compare import Comparison, compare
+from ..lessons import Lesson, canonical_params, lesson_data
+from ..tolerances import tolerance
 
 FLOAT32_CHECKS = ("forward", "loss", "gradients", "step")
 

@@ -25,10 +25,10 @@ import numpy as np
 
 from frameworks import get_twin
 
-from .cases import reference_model, share_dropout_masks
-from .compare import Comparison, compare
-from .lessons import Lesson, get_lesson, initial_params, lesson_data
-from .tolerances import tolerance
+from ..cases import reference_model, share_dropout_masks
+from ..compare import Comparison, compare
+from ..lessons import Lesson, get_lesson, initial_params, lesson_data
+from ..tolerances import tolerance
 
 
 def ratio_name(lesson: Lesson) -> str:

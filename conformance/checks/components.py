@@ -29,8 +29,8 @@ import numpy as np
 from frameworks import unavailable_reason
 from reference import ACTIVATIONS, LOSSES, get_initializer
 
-from .compare import Comparison, compare
-from .tolerances import tolerance
+from ..compare import Comparison, compare
+from ..tolerances import tolerance
 
 # framework -> the module with its component functions (activation, loss)
 COMPONENT_MODULES = {"torch": "frameworks.torch_components", "keras": "frameworks.keras_components"}
