@@ -37,6 +37,7 @@ from frameworks import FRAMEWORKS, unavailable_reason, versions
 from frameworks.conventions import TORCH_VS_KERAS
 
 from .common import EXIT_FAILED, EXIT_OK, UsageError, choices, output_file, write_output
+from .figures import agreement_figure, png, training_figure
 from .sources import COLUMNS, SECTIONS, lesson_code, lesson_notes
 
 
@@ -124,8 +125,6 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
         sections.append({"name": section, "columns": columns})
     images = []
     if plots:
-        from .figures import agreement_figure, png, training_figure
-
         if not missing_optimizer(lesson):  # a lesson whose optimizer the reference lacks cannot train
             images.append({"alt": f"{lesson.name}: data, decision regions and loss curve of the reference",
                            "base64": _b64(png(training_figure(lesson)))})

@@ -34,6 +34,11 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
 def imports(path: Path) -> list[tuple[str, bool]]:
     """(the module each import names, whether it is inside a function), relative imports resolved."""
     tree = ast.parse(path.read_text())
@@ -47,8 +52,9 @@ def imports(path: Path) -> list[tuple[str, bool]]:
         elif isinstance(node, ast.ImportFrom):
             base = ".".join(package[:len(package) - node.level + 1]) if node.level else ""
             module = ".".join(p for p in (base, node.module or "") if p)
-            names = [f"{module}.{a.name}" for a in node.names] if node.module is None or node.level else []
-            out += [(m, id(node) in inside) for m in [module, *names]]
+            # a name that is a module of the project (`from frameworks import torch_twin`) is that module
+            submodules = [f"{module}.{a.name}" for a in node.names if is_module(f"{module}.{a.name}")]
+            out += [(m, id(node) in inside) for m in (submodules or [module])]
     return out
 
 

@@ -23,6 +23,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conformance.cases import DTYPES, Case
+from conformance.checks import CHECKS, run_check
+from conformance.checks.components import all_components, run_component
+from conformance.lessons import LESSONS
+from conformance.tests.edges import EDGE_CHECKS, EDGES
+
 ALIVE = ("survived", "no tests", "timeout", "suspicious")
 
 
@@ -42,17 +48,10 @@ def oracle(framework: str, checks=None, edges: bool = False):
     """A function mutant -> (killed, by what): the conformance checks (``checks``, default all) against
     ``framework``; with ``edges``, first the numerical edges of conformance/tests/edges.py (saturated
     outputs: where the frameworks' clipping conventions show), judged as ``test_edge`` judges them."""
-    from conformance.cases import DTYPES, Case
-    from conformance.checks import CHECKS, run_check
-    from conformance.checks.components import all_components, run_component
-    from conformance.lessons import LESSONS
-
     components = all_components([framework])
     cases = [Case(lesson, framework, dtype) for lesson in LESSONS for dtype in DTYPES]
     edge_runs = []
     if edges:
-        from conformance.tests.edges import EDGE_CHECKS, EDGES
-
         edge_runs = [(check, Case(name, framework, dtype), lesson) for name, lesson in EDGES.items()
                      for dtype in DTYPES for check in EDGE_CHECKS]
 
