@@ -26,7 +26,7 @@ def pytest_addoption(parser):
     )
 
 
-# Hypothesis budgets (conformance/test_properties.py). ``ci`` is the default: a fixed,
+# Hypothesis budgets (conformance/tests/test_properties.py). ``ci`` is the default: a fixed,
 # derandomized set of examples, so CI time and results repeat. ``thorough`` is chosen
 # with ``--hypothesis-profile=thorough`` (2,000 examples per framework).
 PROPERTY_PROFILES = {
@@ -67,7 +67,7 @@ def pytest_report_header(config):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """Under xdist's default ``--dist load``: one worker per framework (conformance/scheduling.py)."""
+    """Under xdist's default ``--dist load``: one worker per framework (conformance/tests/scheduling.py)."""
     if config.getoption("dist") != "load":
         return None  # the user chose another mode: xdist's own scheduler
     from conformance.tests.scheduling import make_scheduler

@@ -474,7 +474,7 @@ LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in _LESSONS}
 
 # Not a catalog lesson (no lesson of the seeds has an L2 penalty): the spiral lesson with
 # kernel_l2 = 2**-10, a factor float32 holds exactly (Keras rounds the factor through float32
-# even in float64: conformance/test_l2_penalty.py), for the L2 penalty's conformance tests.
+# even in float64: conformance/tests/test_l2_penalty.py), for the L2 penalty's conformance tests.
 SPIRAL_L2 = replace(LESSONS["spiral"], name="spiral-l2", kernel_l2=2.0**-10)
 
 

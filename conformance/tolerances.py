@@ -89,7 +89,7 @@ TOLERANCES: dict[Row, Tolerance] = {
         "Measured after 100 steps: 5.3e-3 (torch), 1.2e-3 (Keras), and NumPy's own float32 run ends "
         "5.3e-3 from the float64 reference too: float32 rounding, not a framework. 2e-2 is about 4x; "
         "absolute, since the difference is a fraction of a step, whatever the weight's size. Measured again "
-        "with the kink walk (conformance/kink_crossing.py): the runs part where a ReLU unit crosses its kink, "
+        "with the kink walk (conformance/known/kink_crossing.py): the runs part where a ReLU unit crosses its kink, "
         "torch at step 81, Keras on TensorFlow, JAX (compiled step) and torch at step 100 (1.2e-3 after 100). "
         "A crossing earlier in the run parts them further (keras-jax's eager step crossed at step 52: 0.088); "
         "that is the known difference float32-relu-kink-crossing (known.py), not this row. After 10 "
@@ -110,7 +110,7 @@ TOLERANCES: dict[Row, Tolerance] = {
         reason="float32 rounding of z2 (2.3e-6 in torch, |z2| up to 5.6) divided by the batch std "
         "(down to 0.25) and multiplied by gamma (up to 1.5): measured 6.4e-6 absolute (bn2, torch forward of "
         "spiral-batchnorm), 0.74 of the float32 row's allowance. 3e-5 is about 5x that, and every BatchNorm "
-        "mistake of tests/test_regularizer_teeth.py still misses it by 18x or more (the smallest: torch's "
+        "mistake of tests/teeth/test_regularizer_teeth.py still misses it by 18x or more (the smallest: torch's "
         "running variance taken biased, 6.1e-4).",
     ),
     Row("float32", "reference"): Tolerance(

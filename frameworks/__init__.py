@@ -39,7 +39,7 @@ def convention_of(framework: str | None) -> str | None:
 
     Keras's optimizers and layers are the same code on every backend, so ``keras-jax`` and
     ``keras-torch`` follow Keras's formulas (their losses at saturated outputs differ:
-    ``conformance/loss_conventions.py``). A name that is not a framework is passed through.
+    ``conformance/cases.py``). A name that is not a framework is passed through.
     """
     return "keras" if framework in KERAS_BACKENDS else framework
 

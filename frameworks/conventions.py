@@ -2,7 +2,7 @@
 
 One row per convention, as data: ``nnparity show --component NAME`` prints the
 rows that concern a component, ``nnparity report`` prints them all. Every row is
-proven against the installed frameworks by ``tests/test_conventions_table.py`` (one
+proven against the installed frameworks by ``tests/engine/test_conventions_table.py`` (one
 proof per ``key``), so the table cannot silently go stale with a new version.
 
 A row's ``components`` name reference components (``relu``, ``bce``, ``sgd``,
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Convention:
-    key: str  # the proof's name in tests/test_conventions_table.py
+    key: str  # the proof's name in tests/engine/test_conventions_table.py
     topic: str
     torch: str
     keras: str
@@ -79,7 +79,7 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             "y = 0 is clamped to 100",
             keras="the loss silently uses the logits that a Keras sigmoid/softmax attaches to its output: "
             "exact (40 at z = 40), no clipping",
-            nnparity="the reference follows each framework (conformance/loss_conventions.py): from the logits "
+            nnparity="the reference follows each framework (conformance/cases.py): from the logits "
             "(MLP.fused) for Keras on TensorFlow and torch's CrossEntropyLoss, BCELoss's clamp for torch, Keras's "
             "clip for Keras on JAX and torch, whose backends ignore the attached logits (docs/backends.md)",
             components=("bce", "cce", "sigmoid", "softmax"),

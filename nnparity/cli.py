@@ -11,7 +11,7 @@
 Each command lives in a module of its own; what they share (exit codes, ``UsageError``,
 output files, the console) is ``common.py``, and no command module imports from this one.
 Exit status: 0 if every check passed or failed only as a named known difference
-(``conformance/known.py``), 1 if any failed, 2 for bad arguments, 143 on SIGTERM (``entry_point``).
+(``conformance/known/__init__.py``), 1 if any failed, 2 for bad arguments, 143 on SIGTERM (``entry_point``).
 """
 
 from __future__ import annotations

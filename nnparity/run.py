@@ -13,7 +13,7 @@ Printed: the table of every case and check, the trained networks (``training``),
 vanishing gradient (``gradient_norms``), every skip, failure (with where it first diverges)
 and known difference, and a summary line.
 Exit status: 0 if every check passed or failed only as a named known difference
-(``conformance/known.py``), 1 if any failed, 2 for bad arguments, 143 on SIGTERM (``cli.entry_point``).
+(``conformance/known/__init__.py``), 1 if any failed, 2 for bad arguments, 143 on SIGTERM (``cli.entry_point``).
 """
 
 from __future__ import annotations

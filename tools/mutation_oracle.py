@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", action="append", metavar="PREFIX",
                         help="judge only the mutants whose name starts with PREFIX (repeatable), e.g. reference.losses")
     parser.add_argument("--check", action="append", dest="checks", metavar="CHECK",
-                        help="run only this lesson check (repeatable; default every check of conformance/checks.py)")
+                        help="run only this lesson check (repeatable; default every check of conformance/checks/__init__.py)")
     parser.add_argument("--edges", action="store_true",
                         help="also run the numerical edges of conformance/tests/edges.py (first)")
     args = parser.parse_args(argv)

@@ -13,8 +13,8 @@ only if the results still meet the looser ``bound`` the explanation predicts
   comparison)``: a probe of the one failed case, which returns what it measured
   (kept in the result's ``info``) when the mechanism is there, else None. An entry
   with ``explains`` is judged by it instead of by re-comparing at ``bound``;
-- a test that measures the cause directly (``tests/test_backends.py``,
-  ``tests/test_kink_crossing.py``).
+- a test that measures the cause directly (``tests/engine/test_backends.py``,
+  ``tests/engine/test_kink_crossing.py``).
 
 The probes of this package (``kink_crossing.py``, ``zero_gradients.py``) take the
 case's inputs (``cases.CaseInputs``), the same the check ran from.
@@ -99,7 +99,7 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
                 "framework's float32 forward, not its weights, decided the side of a z within rounding of 0). From "
                 "then on one run passes gradient through that unit and the other does not, and Adam turns "
                 "the new gradient into a step-sized move. Two float64 reference runs started 3e-6 apart part "
-                "the same way (tests/test_kink_crossing.py). Counted as known only if the weights before the "
+                "the same way (tests/engine/test_kink_crossing.py). Counted as known only if the weights before the "
                 "crossing meet the float32 trajectory@100 row, every snapshot before it passed, and every "
                 "pre-activation that crossed differs between the runs by no more than the float32 forward "
                 "tolerance (conformance/known/kink_crossing.py)."

@@ -12,7 +12,7 @@ step-sized move, and the two runs part by a sizeable fraction of a step
 This happens without any framework: two float64 reference runs of
 ``spiral-3-layer``, the second started from weights moved by 3e-6 (below the
 float32 tolerance), part at a kink and end 8.8e-2 apart after 100 steps
-(``tests/test_kink_crossing.py``). A framework's float32 run is such a second
+(``tests/engine/test_kink_crossing.py``). A framework's float32 run is such a second
 run. So a float32 ``trajectory`` check that fails *after* such a crossing, and
 only after it, is the known difference ``float32-relu-kink-crossing``
 (``known.py``), with the crossing in the result's ``info``:

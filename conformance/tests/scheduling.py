@@ -45,8 +45,8 @@ def scope_of(nodeid: str) -> str:
     """The group a test runs in: its framework, else the first framework installed.
 
     Tests that name no framework either need none or compare against the first
-    one installed (``available_frameworks()[0]``, as ``tests/test_teeth.py`` and
-    ``tests/test_cli.py`` do), so they join that framework's worker.
+    one installed (``available_frameworks()[0]``, as ``tests/teeth/test_teeth.py`` and
+    ``tests/cli/test_cli.py`` do), so they join that framework's worker.
     """
     return framework_of(nodeid) or next(iter(available_frameworks()), "reference")
 

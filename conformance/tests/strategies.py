@@ -90,7 +90,7 @@ def lessons(draw, name: str = "property") -> Lesson:
         seed=draw(st.integers(0, 2**16)),
         dataset="random",
         dataset_args=data,
-        seed_text="a random lesson drawn by conformance/strategies.py",
+        seed_text="a random lesson drawn by conformance/tests/strategies.py",
     )
 
 

@@ -10,7 +10,7 @@ from ..cases import Case
 from ..checks import CheckResult, run_check
 from ..known import KNOWN_DIFFERENCES, known_differences
 
-# ``--framework`` as given on the command line (None: every framework), set by conformance/conftest.py.
+# ``--framework`` as given on the command line (None: every framework), set by conformance/tests/conftest.py.
 CHOSEN_FRAMEWORKS: list[str] | None = None
 
 
@@ -50,7 +50,7 @@ def check_case(check: str, case: Case, lesson=None) -> CheckResult:
         for difference in known_differences(case.framework, case.dtype, check):
             if difference.explains is not None:
                 beyond += (f"\nThe known difference {difference.name} does not explain it: its mechanism was not "
-                           f"found in this case, or not within rounding (conformance/known.py).")
+                           f"found in this case, or not within rounding (conformance/known/__init__.py).")
             else:
                 beyond += (f"\nThis is beyond what the known difference {difference.name} explains "
                            f"(it predicts the {difference.bound} tolerance).")

@@ -15,5 +15,5 @@ def test_component(component: Component):
         pytest.skip(reason)
     result = run_component(component)
     if not result.passed:
-        pytest.fail(f"{result.message()}\nRe-run: pytest conformance/test_components.py -k {component.id}",
+        pytest.fail(f"{result.message()}\nRe-run: pytest conformance/tests/test_components.py -k {component.id}",
                     pytrace=False)

@@ -32,7 +32,7 @@ from ..tolerances import tolerance
 LESSON, DTYPE, STEPS = "spiral", "float64", 10
 OTHER = {"torch": "keras", "keras": "torch"}
 # The two formula families, proven on torch and on Keras's TensorFlow backend. Keras on JAX and
-# torch runs the same Keras optimizers, but computes float64 partly in float32 (conformance/known.py);
+# torch runs the same Keras optimizers, but computes float64 partly in float32 (conformance/known/__init__.py);
 # their steps and trajectories are checked by test_step, test_trajectory and test_optimizers.
 FORMULA_FRAMEWORKS = list(OTHER)
 # A step decay: the first 5 steps at the spec's rate, the last 5 at a tenth of it.

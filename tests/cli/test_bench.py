@@ -139,7 +139,7 @@ def test_the_bench_leaves_torch_s_thread_count_as_it_found_it(framework):
 
 
 # ids read <workload>-<framework>-<dtype>, like a conformance case, so that pytest-xdist
-# runs each on its framework's worker (conformance/scheduling.py).
+# runs each on its framework's worker (conformance/tests/scheduling.py).
 @pytest.mark.parametrize("dtype", ["float64"])
 @pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
 @pytest.mark.parametrize("workload", ["sensor"])  # softmax + categorical CE, one-hot targets, like mnist-size

@@ -1,6 +1,6 @@
 """Measure what Keras does on the backend named by KERAS_BACKEND; print the facts as JSON.
 
-Run in a child process by tests/test_backends.py (a process hosts one Keras backend).
+Run in a child process by tests/engine/test_backends.py (a process hosts one Keras backend).
 With ``--no-x64`` it builds a float64 twin without JAX's x64 mode, to show the refusal.
 """
 

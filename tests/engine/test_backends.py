@@ -1,9 +1,9 @@
 """Keras on three backends: one per process, each named, its differences measured.
 
 The facts about each backend are measured in a child process (Keras reads
-KERAS_BACKEND once per process) by ``tests/keras_backend_facts.py``. If a Keras
-release changes one of them, the test says which, and ``conformance/known.py`` or
-``conformance/loss_conventions.py`` must follow.
+KERAS_BACKEND once per process) by ``tests/engine/keras_backend_facts.py``. If a Keras
+release changes one of them, the test says which, and ``conformance/known/__init__.py`` or
+``conformance/cases.py`` must follow.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def backend_facts(backend: str, *flags: str) -> dict:
     """The JSON that keras_backend_facts.py prints with KERAS_BACKEND=backend (once per process)."""
     env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, str(ROOT / "tests" / "keras_backend_facts.py"), *flags], env=env,
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "engine" / "keras_backend_facts.py"), *flags], env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,4 +1,4 @@
-"""The known difference ``float32-relu-kink-crossing`` (conformance/kink_crossing.py), measured.
+"""The known difference ``float32-relu-kink-crossing`` (conformance/known/kink_crossing.py), measured.
 
 Its mechanism, without any framework: two float64 reference runs of
 ``spiral-3-layer`` (2-16-16-1 ReLU, Adam 0.01), the second started from weights

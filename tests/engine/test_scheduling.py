@@ -28,16 +28,16 @@ def test_every_conformance_case_goes_to_its_framework():
 
 
 NODEIDS = (
-    ("tests/test_weight_transfer.py::test_round_trip_is_exact[keras-4-64-32-1-torch-float32]", "torch"),
-    ("tests/test_weight_transfer.py::test_round_trip_is_exact[xor-mse-keras-float64]", "keras"),
-    ("tests/test_weight_transfer.py::test_keras_stores_the_same_layout_in_float64", "keras"),
-    ("tests/test_weight_transfer.py::test_torch_stores_the_transpose", "torch"),
-    ("tests/test_bench.py::test_every_impl_steps_like_the_reference[sensor-keras-float64]", "keras"),
+    ("tests/engine/test_weight_transfer.py::test_round_trip_is_exact[keras-4-64-32-1-torch-float32]", "torch"),
+    ("tests/engine/test_weight_transfer.py::test_round_trip_is_exact[xor-mse-keras-float64]", "keras"),
+    ("tests/engine/test_weight_transfer.py::test_keras_stores_the_same_layout_in_float64", "keras"),
+    ("tests/engine/test_weight_transfer.py::test_torch_stores_the_transpose", "torch"),
+    ("tests/cli/test_bench.py::test_every_impl_steps_like_the_reference[sensor-keras-float64]", "keras"),
     # a loss *convention* called "keras" is not the framework: no dtype follows it
-    ("tests/test_gradcheck.py::test_loss_backward[bce-keras]", None),
-    ("tests/test_gradcheck.py::test_mlp_gradients[keras-4-64-32-1]", None),
-    ("tests/test_reference.py::test_single_neuron_matches_the_lesson", None),
-    ("tests/test_compare.py::TestSomething::test_method", None),
+    ("tests/reference/test_gradcheck.py::test_loss_backward[bce-keras]", None),
+    ("tests/reference/test_gradcheck.py::test_mlp_gradients[keras-4-64-32-1]", None),
+    ("tests/reference/test_reference.py::test_single_neuron_matches_the_lesson", None),
+    ("tests/engine/test_compare.py::TestSomething::test_method", None),
 )
 
 
@@ -48,8 +48,8 @@ def test_framework_of_a_node_id(nodeid, framework):
 
 def test_tests_naming_no_framework_join_the_first_one_installed():
     first = next(iter(available_frameworks()), "reference")
-    assert scope_of("tests/test_teeth.py::test_broken_reference_fails_the_suite[softmax-wrong-axis]") == first
-    assert scope_of("conformance/test_step.py::test_step[spiral-keras-float32]") == "keras"
+    assert scope_of("tests/teeth/test_teeth.py::test_broken_reference_fails_the_suite[softmax-wrong-axis]") == first
+    assert scope_of("conformance/tests/test_step.py::test_step[spiral-keras-float32]") == "keras"
 
 
 def _fake_config(dist):
@@ -63,7 +63,7 @@ def test_the_scheduler_splits_by_framework():
 
     sched = make_scheduler(_fake_config("load"), None)
     assert isinstance(sched, LoadScopeScheduling) and sched.numnodes == 2
-    assert sched._split_scope("conformance/test_loss.py::test_loss[torch-4-8-4-1-keras-float64]") == "keras"
+    assert sched._split_scope("conformance/tests/test_loss.py::test_loss[torch-4-8-4-1-keras-float64]") == "keras"
 
 
 def test_conftest_installs_it_only_for_the_default_load_mode():
@@ -80,6 +80,6 @@ def test_a_framework_name_with_a_hyphen(monkeypatch):
     import conformance.tests.scheduling as scheduling
 
     monkeypatch.setitem(scheduling.FRAMEWORKS, "keras-jax", ("frameworks.keras_jax_twin", ("keras", "jax")))
-    assert framework_of("conformance/test_step.py::test_step[spiral-keras-jax-float64]") == "keras-jax"
-    assert framework_of("conformance/test_step.py::test_step[spiral-keras-float64]") == "keras"
-    assert framework_of("conformance/test_step.py::test_step[keras-4-64-32-1-keras-jax-float32]") == "keras-jax"
+    assert framework_of("conformance/tests/test_step.py::test_step[spiral-keras-jax-float64]") == "keras-jax"
+    assert framework_of("conformance/tests/test_step.py::test_step[spiral-keras-float64]") == "keras"
+    assert framework_of("conformance/tests/test_step.py::test_step[keras-4-64-32-1-keras-jax-float32]") == "keras-jax"

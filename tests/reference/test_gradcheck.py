@@ -31,7 +31,7 @@ MAX_REL_ERR = 1e-7  # the project's bar (see module doc)
 # Activations whose backward is a convention, not the derivative finite differences measure.
 NOT_A_DERIVATIVE = {
     "step": "the step's backward is the perceptron rule's straight-through convention (1); its derivative "
-    "is 0. tests/test_perceptron.py checks the rule it gives instead.",
+    "is 0. conformance/tests/test_perceptron.py checks the rule it gives instead.",
 }
 
 

@@ -2,7 +2,7 @@
 
 Inputs of size 1000 widen each element's atol by the size of its terms
 (conformance/magnitudes.py). That must not hide a real mistake: the classic
-from-scratch bugs of tests/test_teeth.py still fail at every input scale.
+from-scratch bugs of tests/teeth/test_teeth.py still fail at every input scale.
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ MUTATIONS = {
 
 # The framework each mutation is caught against, where it matters: sigmoid + BCE is computed
 # from the logits (the fused path) as Keras on TensorFlow does, and from the probabilities as
-# torch's BCELoss does (conformance/loss_conventions.py).
+# torch's BCELoss does (conformance/cases.py).
 FRAMEWORK_FOR = {"fused-bce-missing-1/m": "keras", "bce-on-probabilities-missing-1/m": "torch"}
 
 
