@@ -25,9 +25,9 @@ import numpy as np
 
 from frameworks import get_twin
 
-from ..cases import reference_model, share_dropout_masks
+from ..cases import CaseInputs, share_dropout_masks
 from ..compare import Comparison, compare
-from ..lessons import Lesson, get_lesson, initial_params, lesson_data
+from ..lessons import Lesson, get_lesson
 from ..tolerances import tolerance
 
 
@@ -51,16 +51,13 @@ def compare_gradient_norms(lesson: Lesson | str, framework: str, dtype: str,
     ``tol_dtype``: judge by another dtype's tolerance (a known difference's bound, ``known.py``).
     """
     lesson = get_lesson(lesson) if isinstance(lesson, str) else lesson
-    X, y = lesson_data(lesson)
-    rounded = {k: np.asarray(v, dtype=dtype).astype(np.float64) for k, v in initial_params(lesson).items()}
-    X_r, y_r = (np.asarray(a, dtype=dtype).astype(np.float64) for a in (X, y))
-    model = reference_model(lesson, rounded, convention=framework)
-    share_dropout_masks(model, lesson, len(X))
-    expected = gradient_norms(model.gradients(X_r, y_r), lesson)
+    inputs = CaseInputs.build(lesson, dtype, initial=True)  # the lesson's own initial weights, once for both
+    model = inputs.reference_model(framework, own_loss=True)
+    expected = gradient_norms(model.gradients(inputs.ref_X, inputs.ref_y), lesson)
     twin = get_twin(framework, lesson, dtype)
-    twin.set_params(initial_params(lesson))
-    share_dropout_masks(twin, lesson, len(X))
-    actual = gradient_norms(twin.gradients(X, y), lesson)
+    twin.set_params(inputs.params)
+    share_dropout_masks(twin, lesson, len(inputs.X))
+    actual = gradient_norms(twin.gradients(inputs.X, inputs.y), lesson)
     tol = tolerance(tol_dtype or dtype, "gradient_norms")
     result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol,
                      what=f"gradient_norms of {lesson.name}-{framework}-{dtype}")
