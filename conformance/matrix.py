@@ -201,6 +201,9 @@ def _kill(pool: ProcessPoolExecutor) -> None:
         process.kill()
     for process in processes:
         process.join()
+    # a pool broken by a dead worker ends its other workers from its own thread: wait for that thread too,
+    # so no process of this pool is left when the error leaves run_matrix (seen under load: one still alive)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def stop_workers() -> None:

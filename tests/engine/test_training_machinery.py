@@ -130,7 +130,7 @@ def test_samples_in_the_wrong_order_fail_the_training_check(monkeypatch):
 
 @needs_framework
 def test_a_loss_curve_read_after_the_update_fails_the_training_check(monkeypatch):
-    from conformance import training
+    from conformance.checks import training
 
     case = Case("spiral", FRAMEWORK, "float64")
     monkeypatch.setattr(training, "fit", _fit_reading_the_loss_after_the_update)
@@ -144,7 +144,7 @@ def test_a_loss_curve_read_after_the_update_fails_the_training_check(monkeypatch
 @needs_framework
 def test_a_reference_that_keeps_the_first_dropout_mask_fails_the_training_check(monkeypatch):
     """Every step draws its own masks on all three sides; a reference that reuses step 0's is caught."""
-    from conformance import training
+    from conformance.checks import training
 
     def fit_with_the_first_mask(*args, dropout_masks=None, **kwargs):
         return ORIGINAL_FIT(*args, dropout_masks=lambda step, n_rows: dropout_masks(0, n_rows), **kwargs)
@@ -225,7 +225,7 @@ def _rows_the_reference_trains_on(monkeypatch, lesson) -> list[np.ndarray]:
 def test_the_training_check_takes_keras_4_64_32_1_s_batches_in_order_every_epoch_as_its_lesson_says(monkeypatch):
     """The lesson says: batches of 32, in order, every epoch the same (fit(shuffle=False)). The twins' loop
     gets exactly those index arrays, epoch after epoch, and the reference's loop trains on the same rows."""
-    from conformance import training
+    from conformance.checks import training
 
     lesson = LESSONS["keras-4-64-32-1"]
     assert "the training check takes the batches in order every epoch (fit(shuffle=False))" in lesson.choices
