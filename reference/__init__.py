@@ -10,7 +10,8 @@
 - ``mlp.py``: the MLP that chains them
 - ``dropout.py``, ``batchnorm.py``, ``regularizers.py``: Dropout, BatchNorm and the L2 penalty
 - ``regularized_mlp.py``: the MLP with those three, each optional
-- ``training.py``: the training loop (epochs of mini-batches, in order)
+- ``training.py``: ``fit``, epochs of mini-batches (in order) through ``MLP.train``, the one training loop
+- ``reductions.py``: sums over the batch as one BLAS call (the one speed trick kept, measured)
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
