@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conformance.lessons import LESSONS, canonical_params
-from reference import MLP, SGD, RegularizedMLP, get_activation, get_initializer, get_loss
-from reference.training import fit
+from reference import MLP, SGD, MiniBatches, RegularizedMLP, get_activation, get_initializer, get_loss
+from reference.training import batches, fit
 
 
 def test_single_neuron_matches_the_lesson():
@@ -190,3 +190,13 @@ def test_fit_counts_the_dropout_masks_steps_over_the_whole_run():
     fit(RegularizedMLP(params, ["relu", "sigmoid"], "bce", dropout=0.5), X, y, SGD(0.1), 2, batch_size=3,
         dropout_masks=masks)
     assert asked == [(0, 3), (1, 3), (2, 1), (3, 3), (4, 3), (5, 1)]
+
+
+def test_batches_is_one_epoch_of_minibatches_in_order():
+    """training.batches(X, y, b): the (X[idx], y[idx]) of MiniBatches(N, b, shuffle=False).epoch(0); b=1 allowed."""
+    X, y = np.arange(14.0).reshape(7, 2), np.arange(7.0).reshape(7, 1)
+    for size in (1, 3, 7, 10):
+        got = list(batches(X, y, size))
+        assert [len(xb) for xb, _ in got] == [len(idx) for idx in MiniBatches(7, size, shuffle=False).epoch(0)]
+        np.testing.assert_array_equal(np.vstack([xb for xb, _ in got]), X)
+        np.testing.assert_array_equal(np.vstack([yb for _, yb in got]), y)
