@@ -10,20 +10,30 @@
 - ``mlp.py``: the MLP that chains them
 - ``dropout.py``, ``batchnorm.py``, ``regularizers.py``: Dropout, BatchNorm and the L2 penalty
 - ``regularized_mlp.py``: the MLP with those three, each optional
-- ``training.py``: the training loop (epochs of mini-batches, in order)
+- ``training.py``: ``fit``, epochs of mini-batches (in order) through ``MLP.train``, the one training loop
+- ``reductions.py``: sums over the batch as one BLAS call (the one speed trick kept, measured)
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .batches import MiniBatches
+from .batchnorm import BatchNorm, BatchNormConvention
 from .clipping import clip_gradients
 from .dense import Dense
+from .dropout import Dropout
 from .initializers import INITIALIZERS, Initializer, get_initializer
 from .losses import LOSSES, Loss, get_loss
 from .mlp import MLP
-from .optimizers import CONVENTIONS, OPTIMIZERS, SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, get_optimizer
-
-from .batchnorm import BatchNorm, BatchNormConvention
-from .dropout import Dropout
+from .optimizers import (
+    CONVENTIONS,
+    OPTIMIZERS,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Optimizer,
+    RMSprop,
+    get_optimizer,
+)
 from .regularized_mlp import RegularizedMLP
 from .regularizers import L2
 

@@ -140,44 +140,37 @@ class BatchNorm:
             n = x.shape[0]
             if n < 2:
                 raise ValueError(f"BatchNorm: training needs at least 2 samples per batch. Received: N={n}")
-            mean = batch_mean(x)  # = x.mean(axis=0), as one BLAS call (reductions.py)
-            centred = x - mean
-            var = batch_mean(centred * centred)  # ((x - mean) ** 2).mean(axis=0)
+            # mean = x.mean(axis=0);  var = ((x - mean) ** 2).mean(axis=0)
+            mean = batch_mean(x)  # these means as one BLAS call each (reductions.py)
+            var = batch_mean((x - mean) ** 2)
             self._update_running_statistics(mean, var, n)
         else:
             mean, var = self.moving_mean, self.moving_variance
-            centred = x - mean
-        inv_std = 1 / np.sqrt(var + self.epsilon)
-        x_hat = centred * inv_std
+        inv_std = 1 / np.sqrt(var + self.epsilon)  # kept for the backward pass
+        x_hat = (x - mean) * inv_std
         self._cache = (x_hat, inv_std, training)
-        y = x_hat * self.gamma
-        y += self.beta  # gamma * x_hat + beta, in place: one (N, units) array fewer
-        return y
+        return self.gamma * x_hat + self.beta
 
     def _update_running_statistics(self, mean, var, n) -> None:
         """moving = momentum * moving + (1 - momentum) * batch, the variance unbiased or biased."""
         var_r = var * (n / (n - 1)) if self.running_variance == "unbiased" else var
         m = self.momentum
-        # in place, in the formula's order: (m * moving) + ((1 - m) * batch), the same numbers
-        self.moving_mean *= m
-        self.moving_mean += (1 - m) * mean
-        self.moving_variance *= m
-        self.moving_variance += (1 - m) * var_r
+        # [:] writes into the arrays themselves: the model's parameter dict holds these very arrays
+        self.moving_mean[:] = m * self.moving_mean + (1 - m) * mean
+        self.moving_variance[:] = m * self.moving_variance + (1 - m) * var_r
 
     def backward(self, dy: np.ndarray):
         """Given dy = dL/dy (N, units): (dgamma, dbeta, dx), through the batch statistics in training."""
         if self._cache is None:
             raise RuntimeError("BatchNorm.backward called before forward")
         x_hat, inv_std, training = self._cache
-        dgamma = batch_sum(dy * x_hat)  # batch_sum(x) = x.sum(axis=0), as one BLAS call (reductions.py)
+        # dgamma = (dy * x_hat).sum(axis=0);  dbeta = dy.sum(axis=0)
+        dgamma = batch_sum(dy * x_hat)  # these sums as one BLAS call each (reductions.py)
         dbeta = batch_sum(dy)
         if not training:
             return dgamma, dbeta, dy * self.gamma * inv_std
         n = dy.shape[0]
-        # gamma * inv_std * (dy - dbeta / N - x_hat * dgamma / N), built in one (N, units) array
-        dx = dy - dbeta / n
-        dx -= x_hat * (dgamma / n)
-        dx *= self.gamma * inv_std
+        dx = self.gamma * inv_std * (dy - dbeta / n - x_hat * (dgamma / n))  # module doc
         return dgamma, dbeta, dx
 
     def __repr__(self) -> str:

@@ -40,7 +40,7 @@ class Dense:
         self._x = x
         z = x @ self.kernel
         if self.bias is not None:
-            z += self.bias  # in place: z is a fresh array from the matmul
+            z = z + self.bias
         return z
 
     def backward(self, dz: np.ndarray, input_gradient: bool = True):
@@ -54,8 +54,7 @@ class Dense:
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward")
         dW = self._x.T @ dz
-        db = batch_sum(dz) if self.bias is not None else None  # = dz.sum(axis=0), as one BLAS call (reductions.py)
-        # np.dot rather than @ here: for a one-unit layer, W.T is a (1, fan_in) view that
-        # numpy's matmul multiplies with a slow generic loop; np.dot hands it to BLAS (4-5x).
-        dx = np.dot(dz, self.kernel.T) if input_gradient else None
+        # db = dz.sum(axis=0)
+        db = batch_sum(dz) if self.bias is not None else None  # that sum as one BLAS call (reductions.py)
+        dx = dz @ self.kernel.T if input_gradient else None
         return dW, db, dx

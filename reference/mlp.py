@@ -191,13 +191,14 @@ class MLP:
         return loss
 
     def train(self, X, y, optimizer: Optimizer, batches, record=(), learning_rates=None,
-              dropout_masks=None) -> dict[int, dict]:
-        """One ``step`` per batch: for k, idx in batches, step(X[idx], y[idx], optimizer).
+              dropout_masks=None, losses: list | None = None) -> dict[int, dict]:
+        """The training loop: one ``step`` per batch, for k, idx in batches: step(X[idx], y[idx], optimizer).
 
         ``batches`` is a list of index arrays (``batches.MiniBatches``); ``learning_rates``
         (optional, one per step) sets ``optimizer.learning_rate`` before each step;
         ``dropout_masks(k - 1, len(idx))`` (optional, for a model with dropout) gives
-        the keep-masks set before step k (``RegularizedMLP.set_dropout_masks``).
+        the keep-masks set before step k (``RegularizedMLP.set_dropout_masks``);
+        ``losses`` (optional, a list) gets each step's loss, before its update, appended.
         Returns {k: a copy of the parameters after step k} for every k in ``record``.
         """
         X, y = np.asarray(X), np.asarray(y)
@@ -207,7 +208,9 @@ class MLP:
                 optimizer.learning_rate = float(learning_rates[k - 1])
             if dropout_masks is not None:
                 self.set_dropout_masks(dropout_masks(k - 1, len(idx)))
-            self.step(X[idx], y[idx], optimizer)
+            loss = self.step(X[idx], y[idx], optimizer)
+            if losses is not None:
+                losses.append(loss)
             if k in record:
                 out[k] = {name: p.copy() for name, p in self.params.items()}
         return out

@@ -213,13 +213,8 @@ class Adam(Optimizer):
         t, b1, b2 = self.iterations, self.beta_1, self.beta_2
         if not state:  # both running means start at 0
             state["m"], state["v"] = np.zeros_like(p), np.zeros_like(p)
-        m, v = state["m"], state["v"]
-        # m = b1 * m + (1 - b1) * g and v = b2 * v + (1 - b2) * g * g, in place: the same numbers
-        # in the same order, without two new arrays per parameter per step
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * g * g
+        m = state["m"] = b1 * state["m"] + (1 - b1) * g
+        v = state["v"] = b2 * state["v"] + (1 - b2) * g * g
         # math.sqrt, not np.sqrt: a Python float keeps float32 arithmetic in float32 (as torch's
         # bias corrections do); NumPy's float64 scalar would promote a float32 m and v to float64.
         if self.convention == "torch":

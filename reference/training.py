@@ -1,12 +1,11 @@
-"""The training loop: epochs of mini-batches, taken in order.
+"""``fit``: epochs of mini-batches, taken in order, through ``MLP.train``; the loss curve.
 
 ::
 
     for epoch in range(epochs):
-        for X_b, y_b in batches(X, y, batch_size):       # in order, never shuffled
-            loss_b = L(model(X_b), y_b)                    # the loss before this update
-            w = w - learning_rate * dL/dw                  # (or the lesson's optimizer)
-        losses[epoch] = sum(loss_b * len(X_b)) / N         # the epoch's mean loss per sample
+        batches = MiniBatches(N, batch_size, shuffle=False).epoch(epoch)   # in order, never shuffled
+        model.train(X, y, optimizer, batches)          # one step per batch: loss_b, then the update
+        losses[epoch] = sum(loss_b * len(batch)) / N   # the epoch's mean loss per sample
 
 ``batch_size=None`` is full batch, one step per epoch (how the from-scratch
 lessons train); ``batch_size=1`` is the perceptron's per-sample updates. The
@@ -27,13 +26,14 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from .batches import MiniBatches
 from .mlp import MLP
 from .optimizers import Optimizer
 
 
 def batches(X: np.ndarray, y: np.ndarray, batch_size: int | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(X_b, y_b) for consecutive slices of ``batch_size`` rows; the whole set when ``batch_size`` is None."""
-    n = X.shape[0]
+    """(X_b, y_b) for one epoch's batches in order (``MiniBatches(N, batch_size, shuffle=False)``);
+    the whole set itself when ``batch_size`` is None."""
     if batch_size is None:
         yield X, y
         return
@@ -41,8 +41,16 @@ def batches(X: np.ndarray, y: np.ndarray, batch_size: int | None) -> Iterator[tu
         raise ValueError(
             f"batches: expected a positive integer batch_size or None. Received: batch_size={batch_size!r}"
         )
-    for start in range(0, n, batch_size):
-        yield X[start:start + batch_size], y[start:start + batch_size]
+    for idx in MiniBatches(X.shape[0], batch_size, shuffle=False).epoch(0):
+        yield X[idx], y[idx]
+
+
+def _counted_over_the_run(dropout_masks, steps_before: int):
+    """``dropout_masks`` as ``MLP.train`` calls it (steps counted from 0 within one call), for a
+    call that starts after ``steps_before`` steps of the run."""
+    if dropout_masks is None:
+        return None
+    return lambda step, n_rows: dropout_masks(steps_before + step, n_rows)
 
 
 def fit(
@@ -65,16 +73,14 @@ def fit(
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"fit: X and y must have the same number of rows. Received: X.shape={X.shape}, "
                          f"y.shape={y.shape}")
+    minibatches = MiniBatches(X.shape[0], batch_size, shuffle=False)
     losses = np.empty(int(epochs))
-    step = 0
     for epoch in range(int(epochs)):
-        total = 0.0
-        for X_b, y_b in batches(X, y, batch_size):
-            if dropout_masks is not None:
-                model.set_dropout_masks(dropout_masks(step, X_b.shape[0]))
-            total += model.step(X_b, y_b, optimizer) * X_b.shape[0]
-            step += 1
-        losses[epoch] = total / X.shape[0]
+        epoch_batches = minibatches.epoch(epoch)
+        step_losses: list[float] = []
+        model.train(X, y, optimizer, epoch_batches, losses=step_losses,
+                    dropout_masks=_counted_over_the_run(dropout_masks, epoch * len(epoch_batches)))
+        losses[epoch] = sum(loss * len(idx) for loss, idx in zip(step_losses, epoch_batches)) / X.shape[0]
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, model)
     return losses

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from conformance.lessons import LESSONS, canonical_params
-from reference import MLP, SGD, get_activation, get_initializer, get_loss
+from reference import (
+    MLP,
+    SGD,
+    MiniBatches,
+    RegularizedMLP,
+    get_activation,
+    get_initializer,
+    get_loss,
+)
+from reference.training import batches, fit
 
 
 def test_single_neuron_matches_the_lesson():
@@ -135,3 +144,67 @@ def test_cce_on_probabilities_ignores_a_zero_probability_of_a_non_target_class()
     assert loss.forward(p, y) == pytest.approx(-(np.log(0.7) + np.log(0.5)) / 2, rel=1e-15)
     grad = loss.backward(p, y)
     assert np.all(np.isfinite(grad)) and grad[0, 0] == 0.0
+
+
+# ----- fit: epochs of MiniBatches through MLP.train ------------------------------------------------------------
+
+def _small_net(seed=0):
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((7, 2)), rng.integers(0, 2, (7, 1)).astype(float)
+    params = {"W1": rng.standard_normal((2, 3)), "b1": rng.standard_normal(3),
+              "W2": rng.standard_normal((3, 1)), "b2": rng.standard_normal(1)}
+    return X, y, params
+
+
+def test_fit_is_train_over_the_epochs_in_order_with_the_batch_weighted_loss():
+    """7 samples in batches of 3: [0 1 2] [3 4 5] [6] every epoch, never shuffled; each epoch's loss is
+    sum(loss_b * len(b)) / 7 of the losses before each update; on_epoch_end sees the weights after the epoch."""
+    X, y, params = _small_net()
+    after_epoch = {}
+    model = MLP(params, ["tanh", "sigmoid"], "bce")
+    losses = fit(model, X, y, SGD(0.1), 2, batch_size=3,
+                 on_epoch_end=lambda e, m: after_epoch.setdefault(e, m.params["W1"].copy()))
+    by_hand, opt, expected, by_hand_after = MLP(params, ["tanh", "sigmoid"], "bce"), SGD(0.1), [], {}
+    for epoch in (1, 2):
+        l0, l1, l2 = (by_hand.step(X[i:j], y[i:j], opt) for i, j in ((0, 3), (3, 6), (6, 7)))
+        expected.append((l0 * 3 + l1 * 3 + l2 * 1) / 7)
+        by_hand_after[epoch] = by_hand.params["W1"].copy()
+    np.testing.assert_array_equal(losses, expected)
+    assert sorted(after_epoch) == [1, 2]
+    for epoch in (1, 2):
+        np.testing.assert_array_equal(after_epoch[epoch], by_hand_after[epoch])
+    for name, p in model.params.items():
+        np.testing.assert_array_equal(p, by_hand.params[name], err_msg=name)
+
+
+def test_fit_full_batch_is_one_step_per_epoch():
+    X, y, params = _small_net(1)
+    model, by_hand = MLP(params, ["tanh", "sigmoid"], "bce"), MLP(params, ["tanh", "sigmoid"], "bce")
+    losses = fit(model, X, y, SGD(0.1), 3)
+    opt = SGD(0.1)
+    np.testing.assert_array_equal(losses, [by_hand.step(X, y, opt) for _ in range(3)])
+    np.testing.assert_array_equal(model.params["W2"], by_hand.params["W2"])
+
+
+def test_fit_counts_the_dropout_masks_steps_over_the_whole_run():
+    """dropout_masks(step, n_rows): step counts from 0 over every epoch, not from 0 in each."""
+    X, y, params = _small_net(2)
+    asked = []
+
+    def masks(step, n_rows):
+        asked.append((step, n_rows))
+        return {"dropout1": np.ones((n_rows, 3), dtype=bool)}
+
+    fit(RegularizedMLP(params, ["relu", "sigmoid"], "bce", dropout=0.5), X, y, SGD(0.1), 2, batch_size=3,
+        dropout_masks=masks)
+    assert asked == [(0, 3), (1, 3), (2, 1), (3, 3), (4, 3), (5, 1)]
+
+
+def test_batches_is_one_epoch_of_minibatches_in_order():
+    """training.batches(X, y, b): the (X[idx], y[idx]) of MiniBatches(N, b, shuffle=False).epoch(0); b=1 allowed."""
+    X, y = np.arange(14.0).reshape(7, 2), np.arange(7.0).reshape(7, 1)
+    for size in (1, 3, 7, 10):
+        got = list(batches(X, y, size))
+        assert [len(xb) for xb, _ in got] == [len(idx) for idx in MiniBatches(7, size, shuffle=False).epoch(0)]
+        np.testing.assert_array_equal(np.vstack([xb for xb, _ in got]), X)
+        np.testing.assert_array_equal(np.vstack([yb for _, yb in got]), y)

@@ -238,14 +238,17 @@ def test_train_steps_once_per_batch_with_the_schedule():
     params = {"W1": np.array([[0.5]]), "b1": np.array([0.1])}
     X, y = np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([[1.0], [0.0], [1.0], [0.0]])
     batches = MiniBatches(4, 2, seed=0).take(4)
+    losses = []
     trained = MLP(params, ["sigmoid"], "mse").train(X, y, SGD(0.1), batches, record=(2, 4),
-                                                    learning_rates=[0.1, 0.1, 0.01, 0.01])
+                                                    learning_rates=[0.1, 0.1, 0.01, 0.01], losses=losses)
     by_hand = MLP(params, ["sigmoid"], "mse")
     opt = SGD(0.1)
+    by_hand_losses = []
     for k, idx in enumerate(batches, start=1):
         opt.learning_rate = 0.1 if k <= 2 else 0.01
-        by_hand.step(X[idx], y[idx], opt)
+        by_hand_losses.append(by_hand.step(X[idx], y[idx], opt))
     assert sorted(trained) == [2, 4]
+    assert losses == by_hand_losses  # each step's loss, before its update
     np.testing.assert_array_equal(trained[4]["W1"], by_hand.params["W1"])
 
 
