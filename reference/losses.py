@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activations import Sigmoid, Softmax
+
 KERAS_EPSILON = 1e-7  # keras.config.epsilon(): Keras clips probabilities to [eps, 1 - eps]
 TORCH_LOG_FLOOR = -100.0  # torch BCELoss clamps log(p) and log(1 - p) at -100
 TORCH_BCE_GRAD_EPS = np.float32(1e-12)  # torch BCELoss backward: (p - y) / max(p(1-p), eps), eps a float32
@@ -182,8 +184,6 @@ class BinaryCrossEntropyWithLogits(Loss):
         does: it is the network's output), so it is not computed a second time."""
         check_same_shape(self, z, y, "z")
         if a is None:
-            from .activations import Sigmoid
-
             a = Sigmoid().forward(z)
         return (a - y) / z.size
 
@@ -262,8 +262,6 @@ class CategoricalCrossEntropyWithLogits(Loss):
         so it is not computed a second time (two row-wise reductions and an exp)."""
         check_same_shape(self, z, y, "z")
         if a is None:
-            from .activations import Softmax
-
             a = Softmax().forward(z)
         return (a - y) / z.shape[0]
 
