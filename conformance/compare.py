@@ -36,7 +36,7 @@ class Tolerance:
 
 
 # Measured on this project's machine (torch 2.13, keras 3.15 on TF 2.21) over the
-# whole catalog: `python -m conformance.measure` prints the table this came from.
+# whole catalog: `conformance/measure_trajectory.py` prints the table this came from.
 TOLERANCES: dict[str, Tolerance] = {
     "float64": Tolerance(
         atol=1e-12,

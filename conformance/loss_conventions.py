@@ -4,7 +4,7 @@ BCE after a sigmoid and categorical CE after a softmax can be computed from the
 probabilities ``a_L`` or from the logits ``z_L``. The numbers agree while the
 outputs are not saturated; at a saturated output (a logit of +-40, a probability
 of exactly 0 or 1) they do not, and each framework has its own convention
-(measured in NUMERICS.md, items 3 and 4, and in ``conformance/test_edges.py``)::
+(measured in docs/conventions.md#cross-entropy and in ``conformance/test_edges.py``)::
 
     loss  framework     computes                                          reference
     bce   torch         nn.BCELoss(sigmoid(z)): log clamped at -100       BCE(convention="torch"), unfused

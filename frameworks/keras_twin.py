@@ -13,7 +13,7 @@ on JAX and torch, docs/backends.md) fails and says so. The weights are never
 initialised by Keras: they are loaded from the reference (``set_params``), in
 the same ``(fan_in, units)`` layout.
 
-float64 needs two settings (NUMERICS.md, item 8 and gotcha 1): ``set_floatx``
+float64 needs two settings (docs/conventions.md#keras-float64): ``set_floatx``
 alone does not reach layers once any layer exists, because the dtype policy is
 cached, so ``set_dtype_policy`` is set too, around every build. Hyper-parameters
 are passed as ``np.float64``: a Python float would be rounded through float32
@@ -27,7 +27,7 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TF's start-up banner
-# oneDNN's custom ops change float32 tf.function results bitwise (NUMERICS.md, item 8):
+# oneDNN's custom ops change float32 tf.function results bitwise (docs/conventions.md#threads-and-onednn):
 # off unless the caller chose, so results repeat from machine to machine.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
@@ -80,7 +80,7 @@ ACTIVATIONS = {
 }
 
 # Keras BCE/CCE on the output of a Keras sigmoid/softmax use the attached logits
-# (NUMERICS.md, gotcha 4): exact, no clipping. The reference fuses the same way.
+# (docs/conventions.md#cross-entropy): exact, no clipping. The reference fuses the same way.
 LOSSES = {
     "mse": lambda: keras.losses.MeanSquaredError(),
     "half_sse": lambda: half_sum_squared_error,
@@ -118,7 +118,7 @@ class SharedMaskDropout(keras.layers.Layer):
     """``keras.layers.Dropout(rate)`` whose keep-mask is handed in, so the reference and torch apply the same one.
 
     In training: x * scaled_mask, with scaled_mask = keep * (1 / (1 - rate)) in the
-    layer's dtype (``reference.dropout.scaled_mask``; NUMERICS.md, item 7: exact).
+    layer's dtype (``reference.dropout.scaled_mask``; docs/conventions.md#dropout: exact).
     With ``training=False``: x, as ``Dropout``. On TensorFlow the mask lives in a
     ``tf.Variable`` of unfixed shape, so a traced ``tf.function`` reads the current mask,
     whatever the batch size; on JAX and torch it is a tensor (on JAX, the compiled training step
