@@ -18,7 +18,7 @@ For float32 the reference runs in float64 on the float32-rounded weights and
 data, so a comparison measures the framework's float32 rounding alone.
 
 Cross-entropy conventions at a saturated output (a logit of +-40, a probability of
-exactly 0 or 1; measured in docs/conventions.md and ``conformance/tests/test_edges.py``)::
+exactly 0 or 1; measured in docs/conventions.md#cross-entropy and ``conformance/tests/test_edges.py``)::
 
     loss  framework     computes                                          reference
     bce   torch         nn.BCELoss(sigmoid(z)): log clamped at -100       BCE(convention="torch"), unfused

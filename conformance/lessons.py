@@ -166,7 +166,7 @@ def dropout_masks(lesson: Lesson, n_samples: int, step: int = 0) -> dict[str, np
 
     ``{"dropout1": (n_samples, units1) bool, ...}``, one per hidden layer, drawn in
     NumPy once and multiplied explicitly by the reference, PyTorch and Keras
-    (NUMERICS.md, item 7), because the frameworks' own generators differ.
+    (docs/conventions.md#dropout), because the frameworks' own generators differ.
     """
     if not lesson.dropout:
         return {}

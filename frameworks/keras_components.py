@@ -3,7 +3,7 @@
 Same contract as ``torch_components.py``; gradients come from ``tf.GradientTape``.
 The probabilities given to a loss are plain tensors, not a Keras sigmoid's output,
 so Keras takes its probability path (clipping, renormalising) and not the logits
-shortcut (NUMERICS.md, gotcha 4).
+shortcut (docs/conventions.md#cross-entropy).
 """
 
 from __future__ import annotations

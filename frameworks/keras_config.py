@@ -6,11 +6,11 @@ import keras``), so these settings come before Keras (and TensorFlow or JAX) rea
 - ``KERAS_BACKEND``: Keras reads it once, at import, and keeps that backend for the life of
   the process. TensorFlow unless the caller chose (``backends.py`` names the three backends).
 - ``TF_ENABLE_ONEDNN_OPTS=0``: oneDNN's custom ops change float32 ``tf.function`` results
-  bitwise (NUMERICS.md, item 8): off unless the caller chose, so results repeat from
+  bitwise (docs/conventions.md#threads-and-onednn): off unless the caller chose, so results repeat from
   machine to machine. ``TF_CPP_MIN_LOG_LEVEL=2`` silences TensorFlow's start-up banner.
 - On JAX, ``jax_enable_x64`` before JAX's first array: without it JAX holds float32 arrays
   under a variable that says float64 (the twin refuses to build, ``keras_twin.Twin``).
-- float64 needs two settings (NUMERICS.md, item 8 and gotcha 1): ``set_floatx`` alone does
+- float64 needs two settings (docs/conventions.md#keras-float64): ``set_floatx`` alone does
   not reach layers once any layer exists, because the dtype policy is cached, so
   ``keras_dtype`` sets ``set_dtype_policy`` too, around every build.
 """

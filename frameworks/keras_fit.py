@@ -13,7 +13,7 @@
 
 This is the step ``model.fit`` runs (``keras/src/backend/tensorflow/trainer.py``:
 ``train_step``), without ``fit``'s per-epoch overhead (55-80 ms per call here,
-PERFORMANCE.md): the epochs between two parameter snapshots run inside one
+docs/performance.md#keras-fit-per-call): the epochs between two parameter snapshots run inside one
 ``tf.function``, so thousands of full-batch epochs cost about a millisecond
 each or less. ``history["loss"]`` is matched by the loss curve returned.
 

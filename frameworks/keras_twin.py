@@ -14,7 +14,7 @@ the same ``(fan_in, units)`` layout.
 
 Every build runs under ``keras_dtype`` (floatx and the dtype policy, ``keras_config.py``).
 Hyper-parameters are passed as ``np.float64``: a Python float would be rounded through
-float32 by ``ops.cast`` on the TensorFlow backend (NUMERICS.md, gotcha 2).
+float32 by ``ops.cast`` on the TensorFlow backend (docs/conventions.md#keras-float64).
 
 Training step by step is one loop, ``Twin.train``: one compiled step per batch (on
 TensorFlow a ``tf.function``, the step ``model.fit`` runs: ``keras/src/backend/tensorflow/
@@ -71,7 +71,7 @@ ACTIVATIONS = {
 }
 
 # Keras BCE/CCE on the output of a Keras sigmoid/softmax use the attached logits
-# (NUMERICS.md, gotcha 4): exact, no clipping. The reference fuses the same way.
+# (docs/conventions.md#cross-entropy): exact, no clipping. The reference fuses the same way.
 LOSSES = {
     "mse": lambda: keras.losses.MeanSquaredError(),
     "half_sse": lambda: half_sum_squared_error,
@@ -96,7 +96,7 @@ class SharedMaskDropout(keras.layers.Layer):
     """``keras.layers.Dropout(rate)`` whose keep-mask is handed in, so the reference and torch apply the same one.
 
     In training: x * scaled_mask, with scaled_mask = keep * (1 / (1 - rate)) in the
-    layer's dtype (``reference.dropout.scaled_mask``; NUMERICS.md, item 7: exact).
+    layer's dtype (``reference.dropout.scaled_mask``; docs/conventions.md#dropout: exact).
     With ``training=False``: x, as ``Dropout``. On TensorFlow the mask lives in a
     ``tf.Variable`` of unfixed shape, so a traced ``tf.function`` reads the current mask,
     whatever the batch size; on JAX and torch it is a tensor (on JAX, the compiled training step

@@ -27,9 +27,9 @@ from .layout import from_torch, to_torch
 from .twin import fit
 
 # torch's default two intra-op threads were erratic for these tiny nets on a 2-core
-# machine (a circles step: 12 ms median vs 0.5 ms single-threaded, PERFORMANCE.md
+# machine (a circles step: 12 ms median vs 0.5 ms single-threaded, docs/performance.md#threads
 # and `nnparity bench`). One thread is also what makes float results repeatable
-# at a fixed thread count (NUMERICS.md, item 10).
+# at a fixed thread count (docs/conventions.md#threads-and-onednn).
 DEFAULT_THREADS = torch.get_num_threads()  # torch's own choice, before pinning (`nnparity bench` times both)
 torch.set_num_threads(1)
 
@@ -74,7 +74,7 @@ class SharedMaskDropout(nn.Module):
     """``nn.Dropout(rate)`` whose keep-mask is handed in, so the reference and Keras apply the same one.
 
     In training: x * scaled_mask, with scaled_mask = keep * (1 / (1 - rate)) in the
-    model's dtype (``reference.dropout.scaled_mask``; NUMERICS.md, item 7: exact).
+    model's dtype (``reference.dropout.scaled_mask``; docs/conventions.md#dropout: exact).
     In ``eval()``: x, as ``nn.Dropout``.
     """
 

@@ -37,7 +37,7 @@ in ATen's ``Normalization.cpp``), with two sums and two (N, units) products fewe
 
 (In inference the statistics are constants: dx = dy * gamma / sqrt(moving_variance + epsilon).)
 
-The frameworks' conventions differ in three ways (NUMERICS.md, item 6), and
+The frameworks' conventions differ in three ways (docs/conventions.md#batchnorm), and
 nnparity writes each one down rather than trusting defaults:
 
 =====================  ==========================================  ============================================

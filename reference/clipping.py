@@ -9,7 +9,7 @@ Three kinds, each under Keras's name; at most one may be set (Keras's rule):
   of everything together, sqrt(sum over tensors of sum(g**2)), is at most c.
 
 The norm-based kinds are written differently by the two frameworks
-(NUMERICS.md, item 5), so ``convention`` picks the formula::
+(docs/conventions.md#gradient-clipping), so ``convention`` picks the formula::
 
     # convention="torch": torch.nn.utils.clip_grad_norm_(params, c)
     coef = min(c / (norm + 1e-6), 1);  g = g * coef        # 1e-6 always added

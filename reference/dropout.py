@@ -26,7 +26,7 @@ random mask    ``torch.manual_seed`` (global generator)    the layer's own ``See
 
 The two frameworks draw different masks from different generators, so nnparity
 compares them with *one shared mask*: drawn here in NumPy (``draw_mask``) and
-multiplied explicitly in all three (NUMERICS.md, item 7: measured exact in
+multiplied explicitly in all three (docs/conventions.md#dropout: measured exact in
 float32 and float64). Each framework's own random dropout is checked separately,
 for its keep rate and its scaling, and so is this reference's own draw (conformance/tests/test_dropout_statistics.py).
 """

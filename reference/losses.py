@@ -11,7 +11,7 @@ Losses on probabilities name the activation they fuse with (``fused_activation``
 when the network's last activation is that one, the MLP computes the loss from
 the logits ``z`` instead (``from_logits()``), which is exact for any z and gives
 the lessons' famous ``dL/dz = (a - y) / N``. Keras does the same silently
-(NUMERICS.md, gotcha 4); torch's ``BCELoss`` on a sigmoid does not.
+(docs/conventions.md#cross-entropy); torch's ``BCELoss`` on a sigmoid does not.
 
 =====================  ================================  ====================================
 reference              PyTorch                           Keras 3
@@ -120,7 +120,7 @@ class BinaryCrossEntropy(Loss):
 
     dL/dp = (p - y) / (p (1 - p)) / (N k).
 
-    log(0) needs a convention, and the frameworks differ (NUMERICS.md, item 3):
+    log(0) needs a convention, and the frameworks differ (docs/conventions.md#cross-entropy):
 
     - ``convention="torch"`` (``nn.BCELoss``): each log is clamped at -100, and the
       gradient divides by max(p (1 - p), 1e-12 as a float32).
@@ -197,7 +197,7 @@ class CategoricalCrossEntropy(Loss):
     - ``convention="keras"`` (``CategoricalCrossentropy()`` on probabilities that
       did not come from a Keras softmax): p is renormalised by its row sum and
       clipped to [1e-7, 1 - 1e-7] (in ``clip_dtype``). Its gradient then differs by
-      1/(N sum p), which cancels through a softmax (NUMERICS.md, item 3).
+      1/(N sum p), which cancels through a softmax (docs/conventions.md#cross-entropy).
     """
 
     name = "cce"

@@ -13,7 +13,7 @@ Hyper-parameters have Keras's names (``learning_rate``, ``beta_1``, ``epsilon``,
 ``rho``, ...); the torch names are in each docstring.
 
 PyTorch and Keras write several of these optimizers differently
-(NUMERICS.md, item 4), and the difference is part of what a learner meets. So
+(docs/conventions.md#optimizers), and the difference is part of what a learner meets. So
 every optimizer takes ``convention="torch"`` or ``convention="keras"`` and
 implements that framework's formula, written out in its docstring. A
 hyper-parameter left as ``None`` takes that framework's default (``defaults``),

@@ -14,12 +14,12 @@ as a loss term     ``loss = criterion(out, y) + l2 * sum(           ``Dense(unit
                                                                    ``GradientTape`` loop must add them itself
 as weight decay    ``SGD(params, lr, weight_decay=wd)`` adds       ``SGD(weight_decay=wd)`` is *decoupled*:
                    wd * W to the gradient: wd = 2 * l2, and it     W -= lr * wd * W, not a loss term
-                   decays the biases too unless they are in a      (NUMERICS.md, item 4)
+                   decays the biases too unless they are in a      (docs/conventions.md)
                    param group with ``weight_decay=0``
 =================  ==============================================  ==============================================
 
 In float64, Keras computes ``ops.cast(l2, x.dtype)``, which on the TensorFlow
-backend goes through float32 (NUMERICS.md, gotcha 2): ``L2(1e-3)`` uses
+backend goes through float32 (docs/conventions.md#float32-casts): ``L2(1e-3)`` uses
 1.0000000474974513e-3. A factor that float32 holds exactly (a power of two such
 as 2**-10) avoids it; nnparity's lessons use one.
 """

@@ -1,4 +1,5 @@
-"""The project's own promises about itself: CI runs the README's command, the matrix names real envs."""
+"""The project's own promises about itself: CI runs the README's command, the matrix names real envs,
+the supported Pythons are said the same way everywhere, and every file a comment or a page cites exists."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import pathlib
 import re
 import subprocess
 import sys
+import tomllib
+
+from packaging.specifiers import SpecifierSet
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -44,3 +48,90 @@ def test_constraints_pin_the_cpu_torch():
     assert re.search(r"^torch==\d", pins, re.M)
     tox = (ROOT / "tox.ini").read_text()
     assert "-c {toxinidir}/constraints.txt" in tox
+
+
+# --- supported Python versions: one list, said the same way everywhere -----------------------------------
+
+def supported_pythons():
+    """The minor versions pyproject's requires-python admits (3.8 to 3.19 tried)."""
+    spec = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    return [f"3.{minor}" for minor in range(8, 20) if f"3.{minor}.0" in spec]
+
+
+def versions_in(text):
+    return re.findall(r"\b3\.\d+\b", text)
+
+
+def test_supported_pythons_agree_across_readme_pyproject_constraints_tox_and_workflow():
+    supported = supported_pythons()
+    assert supported, "requires-python admits no Python 3 version"
+    readme = re.search(r"fresh clone with Python ([^(]*)\(", (ROOT / "README.md").read_text())
+    assert readme, "the README no longer says which Pythons the two commands start from"
+    assert versions_in(readme.group(1)) == supported, (readme.group(1), supported)
+    for name in ("constraints.txt", "tox.ini"):
+        said = re.search(r"^#.*Python ((?:3\.\d+(?:, | and | or ))*3\.\d+)", (ROOT / name).read_text(), re.M)
+        assert said and versions_in(said.group(1)) == supported, (name, said and said.group(1), supported)
+    workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+    matrix = re.search(r"^\s*python:\s*\[([^\]]*)\]", workflow, re.M)
+    assert matrix and versions_in(matrix.group(1)) == supported, (matrix and matrix.group(1), supported)
+    singles = set(re.findall(r"python-version:\s*\"(3\.\d+)\"", workflow))
+    assert singles <= set(supported), singles - set(supported)
+
+
+# --- citations: every repository file a comment, docstring or page names exists ----------------------------
+
+CITED_PATH = re.compile(
+    r"(?<![\w./-])((?:\.\./)*(?:(?:reference|frameworks|conformance|tests|nnparity|tools|docs|examples|\.ci|"
+    r"\.github)/[\w./-]*\w\.(?:py|md|json|txt|toml|ini|yml|j2)|README\.md|pyproject\.toml|constraints\.txt|"
+    r"tox\.ini|conftest\.py))(#[\w-]+)?")
+MARKDOWN_LINK = re.compile(r"\]\(([^()\s#:]+)(#[\w-]+)?\)")
+BARE_PAGE = re.compile(r"(?<![\w./-])([A-Z][A-Z0-9_-]*\.md)\b")  # an upper-case page name, as README.md
+
+
+def project_files():
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split()
+    return [path for path in listed if (ROOT / path).is_file()]
+
+
+def anchors(page):
+    """GitHub's anchors of a Markdown page's headings: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+\s+(.*)$", page.read_text(), re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
+def citations(path):
+    """(line number, cited path relative to the root, anchor or None) of every file `path` names."""
+    for number, line in enumerate((ROOT / path).read_text().splitlines(), 1):
+        for match in CITED_PATH.finditer(line):
+            cited = match.group(1)
+            if cited.startswith("../"):
+                cited = str(pathlib.PurePosixPath(path).parent / cited)
+            yield number, cited, match.group(2)
+        if path.endswith(".md"):
+            for match in MARKDOWN_LINK.finditer(line):
+                yield number, str(pathlib.PurePosixPath(path).parent / match.group(1)), match.group(2)
+
+
+def test_every_cited_file_and_anchor_exists():
+    files = project_files()
+    cited_by = [path for path in files if path.endswith((".py", ".md"))]
+    dangling = []
+    for path in cited_by:
+        for number, cited, anchor in citations(path):
+            target = (ROOT / cited).resolve()
+            if not target.exists():
+                dangling.append(f"{path}:{number}: {cited} does not exist")
+            elif anchor and target.suffix == ".md" and anchor[1:] not in anchors(target):
+                dangling.append(f"{path}:{number}: {cited} has no heading for {anchor}")
+    assert not dangling, "dangling citations:\n" + "\n".join(dangling)
+
+
+def test_every_upper_case_page_named_is_in_the_repository():
+    """An upper-case page named bare (a team's notes that never entered the repository) dangles too."""
+    files = project_files()
+    pages = {pathlib.PurePosixPath(path).name for path in files if path.endswith(".md")}
+    missing = [f"{path}:{number}: {name}" for path in files if path.endswith((".py", ".md"))
+               for number, line in enumerate((ROOT / path).read_text().splitlines(), 1)
+               for name in BARE_PAGE.findall(line) if name not in pages]
+    assert not missing, "pages named that are not in the repository:\n" + "\n".join(missing)

@@ -118,7 +118,7 @@ def test_a_new_seed_draws_a_new_mask_and_the_same_seed_the_same(framework):
 
 
 def test_the_frameworks_draw_different_masks_from_the_same_seed():
-    """Why the conformance lessons share a NumPy mask instead (NUMERICS.md, item 7)."""
+    """Why the conformance lessons share a NumPy mask instead (docs/conventions.md#dropout)."""
     for fw in ("torch", "keras"):
         needs(fw)
     x = np.ones((50, 40))

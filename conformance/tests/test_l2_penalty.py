@@ -82,7 +82,7 @@ def test_torch_weight_decay_is_the_l2_step_on_kernels_only():
 
 def test_keras_l2_factor_is_rounded_through_float32():
     """keras.regularizers.L2 computes ``ops.cast(l2, x.dtype) * sum(x**2)``: in float64 on TensorFlow the
-    cast goes through float32 (NUMERICS.md, gotcha 2), so L2(1e-3) weighs 1.0000000474974513e-3.
+    cast goes through float32 (docs/conventions.md#float32-casts), so L2(1e-3) weighs 1.0000000474974513e-3.
     That is a relative error of 4.7e-8 in the penalty, far outside the float64 tolerance; 2**-10 is exact."""
     needs("keras")
     from frameworks.keras_twin import keras

@@ -171,7 +171,7 @@ def test_adagrad_initial_accumulator_defaults_differ():
     if skip_reason("torch") is None:
         assert_agree(framework_run("torch", "adagrad", hyper, None), torch_ref, atol=tol.atol, rtol=tol.rtol)
     if skip_reason("keras") is None:
-        # NUMERICS.md gotcha 2: the default 0.1, a Python float, becomes float32(0.1) = 0.10000000149...
+        # docs/conventions.md#float32-casts: the default 0.1, a Python float, becomes float32(0.1) = 0.10000000149...
         # even in float64: 1.2e-10 away from the exact formula after 10 steps, and exact with that number.
         keras_run = framework_run("keras", "adagrad", hyper, None)
         off = compare(keras_run, keras_ref, atol=0.0, rtol=0.0).max_abs_err

@@ -57,7 +57,7 @@ def test_keras_stores_the_same_layout_in_float64():
     params = canonical_params(LESSONS["spiral"])
     twin.set_params(params)
     kernel = twin.model.layers[0].kernel
-    assert str(kernel.dtype) == "float64"  # NUMERICS.md gotcha 1: the policy must take effect
+    assert str(kernel.dtype) == "float64"  # docs/conventions.md#keras-float64: the policy must take effect
     np.testing.assert_array_equal(np.asarray(kernel.numpy()), params["W1"])
 
 
