@@ -171,5 +171,5 @@ def test_everything_the_readme_layout_names_exists():
 
 def test_a_test_file_name_is_used_once():
     """Two test files of one name read as one subject in two places (and collide without packages)."""
-    names = Counter(p.name for p in ROOT.rglob("test_*.py") if ".git" not in p.parts and "mutants" not in p.parts)
+    names = Counter(p.name for folder in ("tests", *PACKAGES) for p in (ROOT / folder).rglob("test_*.py"))
     assert [name for name, n in names.items() if n > 1] == []
