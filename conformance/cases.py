@@ -46,7 +46,7 @@ from typing import Callable
 
 import numpy as np
 
-from frameworks import convention_of
+from frameworks import convention_of, get_twin
 from reference import (
     LOSSES,
     MLP,
@@ -145,6 +145,14 @@ class CaseInputs:
                                 framework=None if own_loss else framework)
         share_dropout_masks(model, self.lesson, len(self.X))
         return model
+
+    def twin(self, framework: str):
+        """The framework's twin of the lesson (built once per process), loaded with ``params`` and the
+        first step's dropout masks."""
+        twin = get_twin(framework, self.lesson, self.dtype)
+        twin.set_params(self.params)
+        share_dropout_masks(twin, self.lesson, len(self.X))
+        return twin
 
     def batches(self, steps: int) -> list[np.ndarray]:
         """The index arrays of the first ``steps`` training steps (``training_batches``)."""

@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from frameworks import get_twin, unavailable_reason
+from frameworks import unavailable_reason
 
 from ..cases import (
     DTYPES,
@@ -35,7 +35,6 @@ from ..cases import (
     Case,
     CaseInputs,
     all_cases,
-    share_dropout_masks,
 )
 from ..compare import Comparison, compare, merge
 from ..known import explaining_difference
@@ -153,14 +152,6 @@ def _finite_or_none(x: float):
     return x if math.isfinite(x) else None
 
 
-def twin_of(case: Case, inputs: CaseInputs):
-    """The framework's twin (built once per process), loaded with the case's weights and first masks."""
-    twin = get_twin(case.framework, inputs.lesson, case.dtype)
-    twin.set_params(inputs.params)
-    share_dropout_masks(twin, inputs.lesson, len(inputs.X))
-    return twin
-
-
 def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = None,
              optimizer: str | None = None) -> dict:
     """The reference's value of a step-level ``check`` for ``lesson`` (always recomputed: it is cheap).
@@ -181,7 +172,7 @@ def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = No
 def actual(check: str, lesson: Lesson, framework: str, dtype: str, optimizer: str | None = None) -> dict:
     """The framework's value of a step-level ``check``, from the canonical weights (reloaded every time)."""
     inputs = CaseInputs.build(lesson, dtype)
-    return get_check(check).twin(twin_of(Case(lesson.name, framework, dtype, optimizer), inputs), inputs, optimizer)
+    return get_check(check).twin(inputs.twin(framework), inputs, optimizer)
 
 
 def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool = False) -> CheckResult:
@@ -204,7 +195,7 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
             lesson, case.framework, case.dtype, tol_dtype=difference.bound)[0].passed)
         return CheckResult(case, check, comparison, {**info, **evidence}, known=known)
     inputs = CaseInputs.build(lesson, case.dtype)
-    got = record.twin(twin_of(case, inputs), inputs, case.optimizer)
+    got = record.twin(inputs.twin(case.framework), inputs, case.optimizer)
     # the framework names its convention: the reference follows that framework's formulas
     want = record.reference(inputs, case.framework, case.optimizer)
     what = f"{check} of {case.id}"
@@ -226,5 +217,5 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
 
 __all__ = [
     "CHECKS", "REGISTRY", "DTYPES", "TRAJECTORY_STEPS", "Case", "Check", "CheckResult", "get_check", "run_check",
-    "expected", "actual", "all_cases", "twin_of", "unavailable_reason",
+    "expected", "actual", "all_cases", "unavailable_reason",
 ]

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from frameworks import get_twin
-
-from ..cases import CaseInputs, share_dropout_masks
+from ..cases import CaseInputs
 from ..compare import Comparison, compare
 from ..lessons import Lesson, get_lesson
 from ..tolerances import tolerance
@@ -54,10 +52,7 @@ def compare_gradient_norms(lesson: Lesson | str, framework: str, dtype: str,
     inputs = CaseInputs.build(lesson, dtype, initial=True)  # the lesson's own initial weights, once for both
     model = inputs.reference_model(framework, own_loss=True)
     expected = gradient_norms(model.gradients(inputs.ref_X, inputs.ref_y), lesson)
-    twin = get_twin(framework, lesson, dtype)
-    twin.set_params(inputs.params)
-    share_dropout_masks(twin, lesson, len(inputs.X))
-    actual = gradient_norms(twin.gradients(inputs.X, inputs.y), lesson)
+    actual = gradient_norms(inputs.twin(framework).gradients(inputs.X, inputs.y), lesson)
     tol = tolerance(tol_dtype or dtype, "gradient_norms")
     result = compare(actual, expected, atol=tol.atol, rtol=tol.rtol,
                      what=f"gradient_norms of {lesson.name}-{framework}-{dtype}")

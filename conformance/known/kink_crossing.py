@@ -43,10 +43,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from frameworks import convention_of, get_twin
+from frameworks import convention_of
 from reference import MLP, get_optimizer
 
-from ..cases import TRAJECTORY_STEPS, optimizer_of, share_dropout_masks
+from ..cases import TRAJECTORY_STEPS, optimizer_of
 from ..compare import compare
 from ..tolerances import tolerance
 
@@ -192,7 +192,7 @@ def explain_trajectory(inputs, case, comparison) -> dict | None:
     reference_path = inputs.reference_model(case.framework).train(inputs.ref_X, inputs.ref_y, optimizer, batches,
                                                                   record=every)
     reference_path[0] = inputs.ref_params
-    framework_path = twin_of(case, inputs).train(inputs.X, inputs.y, name, hyper, batches, record=every)
+    framework_path = inputs.twin(case.framework).train(inputs.X, inputs.y, name, hyper, batches, record=every)
     framework_path[0] = inputs.ref_params
     failed = [int(item.name.rsplit("@", 1)[1]) for item in comparison.failures()]
     return explain_paths(lesson, inputs.ref_X, batches, reference_path, framework_path, case.dtype, failed)
@@ -213,10 +213,3 @@ def explain_paths(lesson, X, batches, reference_path: dict, framework_path: dict
         return None
     return crossing.to_json()
 
-
-def twin_of(case, inputs):
-    """The case's twin loaded with its weights and first masks (as the checks load it)."""
-    twin = get_twin(case.framework, inputs.lesson, case.dtype)
-    twin.set_params(inputs.params)
-    share_dropout_masks(twin, inputs.lesson, len(inputs.X))
-    return twin
