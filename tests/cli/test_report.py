@@ -115,12 +115,12 @@ def test_report_failing_case_is_red_and_localized(tmp_path, monkeypatch):
         pytest.skip(unavailable_reason("torch"))
     import torch.nn.functional as F
 
-    import conformance.checks
+    import conformance.cases
     import conformance.divergence
 
     twin = twin_class("torch")(get_lesson("spiral"), "float64")
     twin.loss_fn = lambda z, a, y: F.binary_cross_entropy(a, y, reduction="sum")  # sum, not mean
-    monkeypatch.setattr(conformance.checks, "get_twin", lambda *a: twin)
+    monkeypatch.setattr(conformance.cases, "get_twin", lambda *a: twin)
     monkeypatch.setattr(conformance.divergence, "get_twin", lambda *a: twin)
     path = tmp_path / "broken.html"
     code = main(["report", "-o", str(path), "--lesson", "spiral", "--framework", "torch",

@@ -263,12 +263,12 @@ def test_nnparity_run_prints_and_writes_the_first_divergence(monkeypatch, tmp_pa
     twin = fresh_twin("torch")
     import torch.nn.functional as F
 
-    import conformance.checks
+    import conformance.cases
     import conformance.divergence
     from nnparity.cli import main
 
     twin.model.activations[0] = lambda z: F.leaky_relu(z, 0.01)
-    monkeypatch.setattr(conformance.checks, "get_twin", lambda *a: twin)
+    monkeypatch.setattr(conformance.cases, "get_twin", lambda *a: twin)
     monkeypatch.setattr(conformance.divergence, "get_twin", lambda *a: twin)
     out = tmp_path / "run.json"
     checks = ["forward", "loss", "gradients", "step"]  # the checks that use the patched twin
@@ -291,12 +291,12 @@ def test_nnparity_run_json_is_null_for_the_checks_that_passed(monkeypatch, tmp_p
     twin = fresh_twin("torch")
     import torch.nn.functional as F
 
-    import conformance.checks
+    import conformance.cases
     import conformance.divergence
     from nnparity.cli import main
 
     twin.loss_fn = lambda z, a, y: F.binary_cross_entropy(a, y, reduction="sum")
-    monkeypatch.setattr(conformance.checks, "get_twin", lambda *a: twin)
+    monkeypatch.setattr(conformance.cases, "get_twin", lambda *a: twin)
     monkeypatch.setattr(conformance.divergence, "get_twin", lambda *a: twin)
     out = tmp_path / "run.json"
     assert main(["run", "--lesson", LESSON, "--framework", "torch", "--dtype", "float64", "--json", str(out)]) == 1
