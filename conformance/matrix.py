@@ -228,7 +228,7 @@ def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
     if backend == "jax":  # XLA's CPU thread pool (Keras on JAX), read at JAX's first use
         os.environ["XLA_FLAGS"] = " ".join([os.environ.get("XLA_FLAGS", ""), "--xla_cpu_multi_thread_eigen=false",
                                             f"intra_op_parallelism_threads={threads}"]).strip()
-    for framework in frameworks:
+    for framework in sorted(frameworks, key=lambda fw: fw != "torch"):  # torch before Keras (keras_config.py)
         twin_class(framework)
     _limit_framework_threads(threads)
     threadpool_limits(threads)  # NumPy's BLAS (loaded before this ran) and any OpenMP a framework brought

@@ -13,18 +13,27 @@ import keras``), so these settings come before Keras (and TensorFlow or JAX) rea
 - float64 needs two settings (docs/conventions.md#keras-float64): ``set_floatx`` alone does
   not reach layers once any layer exists, because the dtype policy is cached, so
   ``keras_dtype`` sets ``set_dtype_policy`` too, around every build.
+- torch's compiler stack (``torch._dynamo``, which torch.optim's first optimizer imports, and with
+  it triton in torch's CUDA builds) crashes the process (SIGSEGV) when it loads after TensorFlow:
+  measured with Python 3.12, torch 2.13.0+cu130, tensorflow-cpu 2.21 (``import keras``, then
+  ``torch.optim.SGD(...)``); the other order works. Where torch is already in the process, it is
+  loaded here, before Keras.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 
 from .backends import DEFAULT_BACKEND
 
 os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TF's start-up banner
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # bitwise-repeatable float32 (module doc)
+
+if "torch" in sys.modules:
+    import torch._dynamo  # noqa: F401  (before TensorFlow: module doc)
 
 if os.environ["KERAS_BACKEND"] == "jax":
     import jax
