@@ -27,7 +27,8 @@ does not (a test that patches runs a single case, or passes ``jobs=1``).
 
 Failures. A check that raises in a worker raises here (with the worker's traceback as its
 cause); a worker that dies makes ``run_matrix`` raise a RuntimeError naming the case, not wait.
-Either way every worker still running is killed before the error leaves ``run_matrix``.
+Either way every worker still running is killed before the error leaves ``run_matrix`` (a pool
+broken this way can still be reaping one of them for a moment after: seen once in ten runs under load).
 ``stop_workers`` kills them from a signal handler (``nnparity``'s SIGTERM), and a worker whose
 parent died without any clean-up (SIGKILL) ends on its own (``_exit_with_parent``).
 Like every pool of spawned processes, a script that calls ``run_matrix`` must do so under
