@@ -105,11 +105,16 @@ def first_kink_crossing(lesson, X, batches, reference_path: dict, framework_path
             crossed = _pairs(ref, fw, kinked, lambda a, b: np.abs(a) <= tie)
         if crossed:
             _, stage, sample, unit, z_ref, z_fw = max(crossed)
-            apart = max(float(np.max(np.abs(np.asarray(framework_path[k - 1][p], dtype=np.float64)
-                                            - np.asarray(reference_path[k - 1][p], dtype=np.float64))))
-                        for p in reference_path[k - 1])
-            return KinkCrossing(k, stage, sample, unit, z_ref, z_fw, len(crossed), apart, tie=is_tie)
+            return KinkCrossing(k, stage, sample, unit, z_ref, z_fw, len(crossed),
+                                _apart(reference_path, framework_path, k - 1), tie=is_tie)
     return None
+
+
+def _apart(reference_path: dict, framework_path: dict, k: int) -> float:
+    """The greatest |framework - reference| over the weights after k steps."""
+    return max(float(np.max(np.abs(np.asarray(framework_path[k][p], dtype=np.float64)
+                                   - np.asarray(reference_path[k][p], dtype=np.float64))))
+               for p in reference_path[k])
 
 
 def _pairs(ref: dict, fw: dict, kinked: list[int], selected) -> list[tuple]:
@@ -131,18 +136,13 @@ def parting_step(reference_path: dict, framework_path: dict, dtype: str) -> int 
     runs apart step after step, without one jump."""
     row = tolerance(dtype, "trajectory@100")
     steps = sorted(k for k in reference_path if k > 0)
-    failing = [k for k in steps if not compare(framework_path[k], reference_path[k], atol=row.atol, rtol=row.rtol).passed]
-    if not failing:
+    first_failing = next((k for k in steps if not compare(framework_path[k], reference_path[k],
+                                                          atol=row.atol, rtol=row.rtol).passed), None)
+    if first_failing is None:
         return None
-
-    def apart(k: int) -> float:
-        return max(float(np.max(np.abs(np.asarray(framework_path[k][p], dtype=np.float64)
-                                       - np.asarray(reference_path[k][p], dtype=np.float64))))
-                   for p in reference_path[k])
-
-    distances = {k: apart(k) for k in range(0, failing[0] + 1)}
+    distances = {k: _apart(reference_path, framework_path, k) for k in range(0, first_failing + 1)}
     # from step 2: both runs start from the same weights, so the first step's growth is from 0
-    growth = {k: distances[k] / max(distances[k - 1], np.finfo(np.float64).tiny) for k in range(2, failing[0] + 1)}
+    growth = {k: distances[k] / max(distances[k - 1], np.finfo(np.float64).tiny) for k in range(2, first_failing + 1)}
     if not growth:
         return None
     step = max(growth, key=growth.get)
@@ -155,7 +155,7 @@ def crossing_within_rounding(crossing: KinkCrossing, lesson, X, batches, referen
 
     The weights before it meet the ``<dtype> trajectory@100`` row (rounding
     compounded over up to 100 steps, without a crossing: measured at most 4.8e-5,
-    ``compare.py``), and every pre-activation that crossed at that step differs
+    ``tolerances.py``), and every pre-activation that crossed at that step differs
     between the two runs by no more than the ``<dtype>`` forward tolerance.
     """
     before = crossing.step - 1
