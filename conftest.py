@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.threads import limit_reference_blas
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("nnparity")
@@ -48,6 +50,9 @@ def _register_property_profiles():
 
 
 def pytest_configure(config):
+    # NumPy's BLAS on one thread in every pytest process (each xdist worker too), as in every
+    # process of nnparity's: conformance/threads.py has the measurement.
+    limit_reference_blas()
     _register_property_profiles()
     from hypothesis import settings
 

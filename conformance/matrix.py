@@ -16,9 +16,10 @@ and imports the group's frameworks, once per process. At most ``jobs`` processes
 once: the groups share them out (``_plan``), and a group that finds none free waits for a pool
 to finish.
 
-Threads. A worker gets ``cores // jobs`` threads (at least one) for NumPy's BLAS
-(``threadpoolctl``), torch, TensorFlow and XLA (Keras on JAX), so that the processes together
-use no more threads than cores: on 2 cores with 2 jobs, 2 processes of 1 thread each.
+Threads. A worker gets ``cores // jobs`` threads (at least one) for torch, TensorFlow, XLA (Keras
+on JAX) and any OpenMP pool (``threadpoolctl``), so that the processes together use no more threads
+than cores: on 2 cores with 2 jobs, 2 processes of 1 thread each. NumPy's BLAS, which runs the
+reference, gets one thread in every process (``threads.py``).
 
 This process. With ``jobs=1``, or when the cases this process can run are a single case (a
 pool would cost a process start and the frameworks' imports, and share nothing), those cases
@@ -55,19 +56,7 @@ from frameworks.backends import KERAS_BACKENDS, process_backend
 
 from .cases import Case
 from .checks import CheckResult, run_check
-
-# Read by OpenMP (torch), OpenBLAS, MKL and TensorFlow when they start their thread pools.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                    "TF_NUM_INTEROP_THREADS")
-
-
-def cores() -> int:
-    """The CPUs this process may run on (its affinity, which containers and taskset narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
+from .threads import THREAD_VARIABLES, cores, limit_reference_blas
 
 @dataclass
 class Group:
@@ -233,6 +222,7 @@ def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
         twin_class(framework)
     _limit_framework_threads(threads)
     threadpool_limits(threads)  # NumPy's BLAS (loaded before this ran) and any OpenMP a framework brought
+    limit_reference_blas()  # and NumPy's BLAS on one thread in any case (threads.py)
     atexit.register(_exit_at_once)  # the last registered runs first: before the frameworks' own handlers
 
 

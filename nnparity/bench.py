@@ -8,9 +8,10 @@ weights on the same data, in the same dtype:
 impl                     one step
 =======================  =====================================================================
 reference                ``MLP.step(X, y, optimizer)`` (nnparity's NumPy reference), NumPy's
-                         BLAS with its default number of threads
-reference-1thread        the same with NumPy's BLAS on one thread (``threadpoolctl``): the
-                         like-for-like partner of ``torch-1thread``
+                         BLAS on one thread (``threadpoolctl``), as every nnparity process runs
+                         it (``conformance/threads.py``): the partner of ``torch-1thread``
+reference-default-blas   the same with NumPy's BLAS on its default number of threads (what a
+                         learner's own script gets)
 torch-1thread            ``zero_grad(); loss_fn(model(x), y).backward(); opt.step()``,
                          ``torch.set_num_threads(1)`` (what the conformance twin uses)
 torch                    the same with torch's default number of threads
@@ -37,13 +38,13 @@ How the time is taken:
 - The learning rate is the lesson's times ``LR_SCALE`` (1e-3), so the weights stay
   near their starting values over thousands of steps; the arithmetic per step
   is the same.
-- NumPy's BLAS thread count is set before each reference block (its default, as
-  configured by ``OPENBLAS_NUM_THREADS``, or one for ``reference-1thread``), and
-  torch's before each of its blocks. Why both reference rows: OpenBLAS hands a
-  product to its second thread above a fixed size (m * n * k over 262,144), and
-  on a 2-CPU machine that thread costs more than it gives at the lessons' sizes
-  (keras-4-64-32-1's 500x64 @ 64x32 in float64: 590 us a step against 415 us
-  on one thread, measured quiet), and collapses when anything else runs.
+- NumPy's BLAS thread count is set before each reference block (one, or for
+  ``reference-default-blas`` its default as this process found it, as
+  configured by ``OPENBLAS_NUM_THREADS``), and torch's before each of its
+  blocks. Why both reference rows: OpenBLAS hands a product to its second
+  thread above a fixed size (m * n * k over 262,144), and on a 2-CPU machine
+  that thread costs more than it gives at the lessons' sizes and collapses
+  when anything else runs (``conformance/threads.py`` has the numbers).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from rich import box, markup
 from rich.console import Console
 from rich.table import Table
 
+from conformance.threads import REFERENCE_BLAS_THREADS, default_blas_threads
 from frameworks import unavailable_reason
 
 from .common import EXIT_OK, UsageError, output_file, write_json, write_output
@@ -65,7 +67,6 @@ from .workloads import (
     IMPLS,
     LR_SCALE,
     MNIST_SIZE,
-    numpy_blas_threads,
     torch_default_threads,
     workloads,
 )
@@ -137,8 +138,9 @@ def _report(args, console: Console, timings: list[Timing], impls: list[str]) -> 
                 "lr_scale": LR_SCALE}
     if "torch" in impls:
         settings["torch_default_threads"] = torch_default_threads()
-    if "reference" in impls:
-        settings["numpy_blas_default_threads"] = numpy_blas_threads()
+    if any(impl.startswith("reference") for impl in impls):
+        settings["numpy_blas_default_threads"] = default_blas_threads()
+        settings["reference_blas_threads"] = REFERENCE_BLAS_THREADS
     if args.json:
         payload = {"results": [t.to_json() for t in timings], "ratios": ratio_rows, "machine": info,
                    "settings": settings}

@@ -21,6 +21,7 @@ import signal
 import sys
 
 from conformance.matrix import stop_workers
+from conformance.threads import limit_reference_blas
 
 from . import bench, catalog, plot, report, run, show
 from .common import EXIT_USAGE, UsageError, exit_now
@@ -73,6 +74,7 @@ def entry_point() -> None:
 
 
 def main(argv=None) -> int:
+    limit_reference_blas()  # every command runs the reference on one BLAS thread (conformance/threads.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

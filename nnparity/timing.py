@@ -17,11 +17,12 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
+from conformance.threads import blas_threads
 from frameworks import versions
 
-from .workloads import IMPLS, _numpy_blas, numpy_blas_threads, workloads
+from .workloads import IMPLS, workloads
 
 BASELINE = "torch-1thread"  # ratios are to this: one thread is stable on a busy 2-core machine
 RATIO_KEY = "ratio_to_" + BASELINE.replace("-", "_")
@@ -141,11 +142,11 @@ def blas_threads_restored(impls):
     if not any(impl.startswith("reference") for impl in impls):
         yield
         return
-    before = numpy_blas_threads()  # noted before any block limits it
+    before = blas_threads()  # what this process ran on before the first block set it (one: threads.py)
     try:
         yield
     finally:
-        _numpy_blas().limit(limits=before)
+        threadpool_limits(limits=before, user_api="blas")
 
 
 def run_bench(workload_names, dtypes, impls, rounds=7, block_seconds=0.05, pause_seconds=0.05,

@@ -11,20 +11,21 @@ implementations there are and how they are timed (``timing.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from typing import Callable
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import threadpool_limits
 
 from conformance.cases import reference_model, share_dropout_masks
 from conformance.lessons import LESSONS, Lesson, get_lesson, initial_params, lesson_data
+from conformance.threads import REFERENCE_BLAS_THREADS, default_blas_threads
 from frameworks import twin_class
 from reference import get_initializer, get_optimizer
 
 # Timed steps use learning_rate * LR_SCALE: the same arithmetic, weights that stay put.
 LR_SCALE = 1e-3
-IMPL_NAMES = ("reference", "reference-1thread", "torch-1thread", "torch", "keras-function", "keras-train-on-batch")
+IMPL_NAMES = ("reference", "reference-default-blas", "torch-1thread", "torch", "keras-function", "keras-train-on-batch")
 MNIST_SIZE = "mnist-size"
 
 
@@ -104,28 +105,19 @@ def _nothing():
     pass
 
 
-def reference_step(workload: Workload, dtype: str, blas_threads: int | None = None):
-    """blas_threads=None: NumPy's BLAS with its default number of threads (``numpy_blas_threads``)."""
+def reference_step(workload: Workload, dtype: str, blas_threads: int = REFERENCE_BLAS_THREADS):
+    """NumPy's BLAS on ``blas_threads`` threads: one, as every nnparity process runs the reference
+    (``conformance/threads.py``), or ``default_blas_threads()`` for the ``reference-default-blas`` row."""
     X, y = (a.astype(dtype) for a in workload.data())
     # torch's conventions where the two differ (BatchNorm's running variance, the optimizer's formula)
     model = reference_model(workload.network(), workload.params(), convention="torch", dtype=dtype)
     share_dropout_masks(model, workload.network(), len(X))  # one fixed mask: the arithmetic of any step
     optimizer = get_optimizer(workload.optimizer, convention="torch", **workload.timed_hyperparameters)
-    blas = _numpy_blas()
-    n = blas_threads or numpy_blas_threads()
-    return partial(model.step, X, y, optimizer), partial(blas.limit, limits=n)
+    return partial(model.step, X, y, optimizer), partial(threadpool_limits, limits=blas_threads, user_api="blas")
 
 
-@lru_cache(maxsize=1)
-def _numpy_blas():
-    """threadpoolctl's handle on the BLAS libraries NumPy has loaded."""
-    return ThreadpoolController().select(user_api="blas")
-
-
-@lru_cache(maxsize=1)
-def numpy_blas_threads() -> int:
-    """NumPy's BLAS thread count as this process found it (its first call comes before any limit)."""
-    return max((lib["num_threads"] for lib in _numpy_blas().info()), default=1)
+def _default_blas_step(workload: Workload, dtype: str):
+    return reference_step(workload, dtype, blas_threads=default_blas_threads())
 
 
 def _twin(framework: str, workload: Workload, dtype: str):
@@ -210,7 +202,7 @@ def keras_train_on_batch_step(workload: Workload, dtype: str):
 # impl name -> (framework it needs or None, builder(workload, dtype))
 IMPLS: dict[str, tuple[str | None, Callable]] = {
     "reference": (None, reference_step),
-    "reference-1thread": (None, partial(reference_step, blas_threads=1)),
+    "reference-default-blas": (None, _default_blas_step),
     "torch-1thread": ("torch", partial(torch_step, threads=1)),
     "torch": ("torch", partial(torch_step, threads=None)),
     "keras-function": ("keras", keras_function_step),

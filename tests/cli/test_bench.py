@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conformance.compare import assert_agree
+from conformance.threads import REFERENCE_BLAS_THREADS, blas_threads, default_blas_threads
 from conformance.tolerances import tolerance
 from frameworks import FRAMEWORKS, unavailable_reason
 from nnparity.cli import main
@@ -156,22 +157,18 @@ def test_every_impl_steps_like_the_reference(workload, framework, dtype):
         assert_agree(_losses(impl, w, dtype), expected, atol=tol.atol, rtol=tol.rtol, what=f"{impl} on {workload}")
 
 
-def test_reference_1thread_steps_like_the_reference_on_one_blas_thread():
-    """The same arithmetic (bit for bit: one thread or two, OpenBLAS adds in the same order at this
-    size), with NumPy's BLAS limited to one thread while it runs and put back afterwards."""
-    from nnparity.workloads import _numpy_blas, numpy_blas_threads
-
+def test_the_reference_rows_step_alike_on_one_blas_thread_and_on_numpy_s_default():
+    """``reference`` on one BLAS thread, ``reference-default-blas`` on the count this process found
+    (two on this project's 2-CPU machine): the same arithmetic, bit for bit (OpenBLAS splits a
+    product by blocks of its output), and the process's own count put back afterwards."""
     w = workloads()["keras-4-64-32-1"]  # its 500x64 @ 64x32 is above OpenBLAS's threading threshold
-    before = numpy_blas_threads()
-    with blas_threads_restored(["reference-1thread"]):
-        step, before_block = IMPLS["reference-1thread"][1](w, "float64")
-        before_block()
-        assert {lib["num_threads"] for lib in _numpy_blas().info()} == {1}
-        one_thread = [float(step()) for _ in range(2)]
-    assert max(lib["num_threads"] for lib in _numpy_blas().info()) == before
-    with blas_threads_restored(["reference"]):
-        step, before_block = IMPLS["reference"][1](w, "float64")
-        before_block()
-        assert max(lib["num_threads"] for lib in _numpy_blas().info()) == before
-        default = [float(step()) for _ in range(2)]
-    assert one_thread == default
+    now = blas_threads()
+    steps = {}
+    with blas_threads_restored(["reference", "reference-default-blas"]):
+        for impl, threads in (("reference", REFERENCE_BLAS_THREADS), ("reference-default-blas", default_blas_threads())):
+            step, before_block = IMPLS[impl][1](w, "float64")
+            before_block()
+            assert blas_threads() == threads, impl
+            steps[impl] = [float(step()) for _ in range(2)]
+    assert blas_threads() == now
+    assert steps["reference"] == steps["reference-default-blas"]

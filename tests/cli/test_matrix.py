@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_info
 from conformance.cases import DTYPES, Case
 from conformance.checks import run_check
 from conformance.matrix import Group, _plan, _start_worker, backend_of, run_matrix
+from conformance.threads import REFERENCE_BLAS_THREADS
 from frameworks import missing_reason
 from frameworks.backends import process_backend
 
@@ -78,14 +79,17 @@ def test_two_workers_give_every_result_once_in_order_as_this_process_computes_it
 
 
 @needs_torch
-def test_a_worker_runs_one_thread_per_pool_torch_s_openmp_and_numpy_s_blas_included():
-    """``_start_worker`` with 1 thread: every thread pool the worker loaded (threadpoolctl's view) has one."""
+def test_a_worker_limits_every_pool_to_its_threads_and_numpy_s_blas_to_one():
+    """``_start_worker`` with 2 threads: torch's OpenMP (threadpoolctl's view) has 2, NumPy's BLAS,
+    which runs the reference, 1 (conformance/threads.py)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
-                             initargs=(process_backend(), ["torch"], 1)) as pool:
+                             initargs=(process_backend(), ["torch"], 2)) as pool:
         pools = pool.submit(threadpool_info).result(timeout=300)
-    assert pools and {p["num_threads"] for p in pools} == {1}, pools
-    assert any(p["user_api"] == "blas" for p in pools)
+    blas = [p["num_threads"] for p in pools if p["user_api"] == "blas"]
+    others = [p["num_threads"] for p in pools if p["user_api"] != "blas"]
+    assert blas and set(blas) == {REFERENCE_BLAS_THREADS}, pools
+    assert others and set(others) == {2}, pools
 
 
 @needs_torch
