@@ -63,11 +63,13 @@ class Check:
     name: str
     reference: Callable | None = None  # (inputs, framework, optimizer) -> {name: array}
     twin: Callable | None = None  # (twin, inputs, optimizer) -> {name: array}
-    snapshots: tuple[int, ...] = ()  # items named "<name>@K", each held to the row "trajectory@K"
+    snapshots: tuple[int, ...] = ()  # items named "<name>@K", each held to the row "<check>@K"
     applies: Callable[[Lesson], str | None] = _applies_always  # why it does not apply to a lesson, or None
     unsupported: dict = field(default_factory=dict)  # framework -> why its twin cannot run the check
     # a check that runs and compares itself: (lesson, framework, dtype, tol_dtype) -> (Comparison, info)
     compares: Callable | None = None
+    # its reference takes optimizer steps, by the formula of a framework's convention ("torch" or "keras")
+    steps: bool = False
 
     def compare(self, actual: dict, expected: dict, lesson: Lesson, dtype: str, what: str,
                 tol_dtype: str | None = None, scale: dict | None = None) -> Comparison:
@@ -83,7 +85,7 @@ class Check:
             return compare(actual, expected, atol=tol.atol, rtol=tol.rtol, what=what, dtype=check_dtype, scale=scale)
         parts = []
         for k in self.snapshots:
-            tol = tolerance(tol_dtype, f"trajectory@{k}", lesson)
+            tol = tolerance(tol_dtype, f"{self.name}@{k}", lesson)
             mine = {name: value for name, value in expected.items() if name.endswith(f"@{k}")}
             parts.append(compare(actual, mine, atol=tol.atol, rtol=tol.rtol, what=what, dtype=check_dtype))
         return merge(what, parts)
@@ -93,8 +95,9 @@ REGISTRY: dict[str, Check] = {c.name: c for c in (
     Check("forward", step_level.forward_reference, step_level.forward_twin),
     Check("loss", step_level.loss_reference, step_level.loss_twin),
     Check("gradients", step_level.gradients_reference, step_level.gradients_twin),
-    Check("step", step_level.step_reference, step_level.step_twin, applies=missing_optimizer),
-    Check("trajectory", step_level.trajectory_reference, step_level.trajectory_twin, snapshots=TRAJECTORY_STEPS),
+    Check("step", step_level.step_reference, step_level.step_twin, applies=missing_optimizer, steps=True),
+    Check("trajectory", step_level.trajectory_reference, step_level.trajectory_twin, snapshots=TRAJECTORY_STEPS,
+          steps=True),
     Check("training", applies=not_trained, unsupported=KERAS_TF_ONLY, compares=compare_training),
     Check("gradient_norms", compares=compare_gradient_norms),
 )}
@@ -163,7 +166,7 @@ def expected(check: str, lesson: Lesson, dtype: str, convention: str | None = No
     record = get_check(check)
     if record.reference is None:
         raise ValueError(f"check {check!r} compares itself; expected one of the step-level checks")
-    if convention is None and check in ("step", "trajectory"):
+    if convention is None and record.steps:
         raise ValueError(f"expected({check!r}): the optimizer's formula depends on the framework; "
                          "pass convention='torch' or 'keras'")
     return record.reference(CaseInputs.build(lesson, dtype), convention, optimizer)
