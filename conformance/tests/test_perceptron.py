@@ -15,7 +15,7 @@ import pytest
 from conformance.checks.training import framework_run, reference_run
 from conformance.datasets import load
 from conformance.lessons import LESSONS, canonical_params
-from frameworks import available_frameworks
+from frameworks import unavailable_reason
 from reference import MLP
 
 LESSON = LESSONS["perceptron-and"]
@@ -75,8 +75,8 @@ def test_reference_follows_the_seeds_perceptron_every_epoch():
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
 def test_frameworks_follow_the_seeds_perceptron_every_epoch(framework):
-    if framework not in available_frameworks():
-        pytest.skip(f"{framework} is not installed")
+    if unavailable_reason(framework):
+        pytest.skip(unavailable_reason(framework))  # names the extra that installs it
     assert_same_weights_every_epoch(framework_run(LESSON, framework, "float64").snapshots, framework)
 
 

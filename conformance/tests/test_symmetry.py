@@ -18,7 +18,7 @@ import pytest
 
 from conformance.checks.training import framework_run, reference_run
 from conformance.lessons import LESSONS
-from frameworks import available_frameworks
+from frameworks import unavailable_reason
 
 # On XOR's balanced labels a zero-initialised net gets a zero gradient everywhere and does
 # not move at all; the AND gate (one positive in four) makes it move.
@@ -30,8 +30,8 @@ SIDES = ["reference", "torch", "keras"]
 def trained(lesson, side):
     if side == "reference":
         return reference_run(lesson, "float64")
-    if side not in available_frameworks():
-        pytest.skip(f"{side} is not installed")
+    if unavailable_reason(side):
+        pytest.skip(unavailable_reason(side))  # names the extra that installs it
     return framework_run(lesson, side, "float64")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from frameworks import available_frameworks
+from frameworks import available_frameworks, unavailable_reason
 
 from ..cases import Case
 from ..checks import run_check
@@ -21,8 +21,8 @@ VANISHED, KEPT = 1e-4, 1e-2
 @pytest.mark.parametrize("framework", ["torch", "keras"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_sigmoid_gradient_vanishes_and_relu_keeps_it(framework, dtype):
-    if framework not in available_frameworks():
-        pytest.skip(f"{framework} is not installed")
+    if unavailable_reason(framework):
+        pytest.skip(unavailable_reason(framework))  # names the extra that installs it
     sigmoid = run_check("gradient_norms", Case("deep-sigmoid", framework, dtype))
     relu = run_check("gradient_norms", Case("deep-relu", framework, dtype))
     assert sigmoid.passed and relu.passed, sigmoid.comparison.message() + relu.comparison.message()
