@@ -23,9 +23,9 @@ As in every check, the float32 reference runs in float64 on the float32-rounded
 weights and data. Each side's loss curve and final parameters are kept in a
 ``TrainingRun`` (``nnparity plot`` draws them).
 
-Lessons with regularizers train the reference network ``models.reference_model``
+Lessons with regularizers train the reference network ``cases.reference_model``
 builds, under the framework's BatchNorm convention; every step applies that step's
-dropout masks on all three sides (``models.masks_by_step``), and the test points
+dropout masks on all three sides (``cases.masks_by_step``), and the test points
 are predicted in inference mode (no dropout, BatchNorm's running statistics).
 """
 
@@ -41,9 +41,9 @@ from frameworks import get_twin
 from reference import OPTIMIZERS, MiniBatches, get_optimizer
 from reference.training import fit
 
-from ..cases import masks_by_step, reference_model
+from ..cases import CaseInputs, masks_by_step, reference_model, rounded
 from ..compare import Comparison, compare
-from ..lessons import Lesson, get_lesson, initial_params, lesson_data, lesson_test_data
+from ..lessons import Lesson, get_lesson, lesson_data, lesson_test_data
 from ..tolerances import tolerance
 
 
@@ -93,10 +93,6 @@ class TrainingRun:
         return int(np.sum(self.predictions == classes(y_test)))
 
 
-def _rounded(array, dtype: str) -> np.ndarray:
-    return np.asarray(array, dtype=dtype).astype(np.float64)
-
-
 def missing_optimizer(lesson: Lesson) -> str | None:
     """Why the lesson's optimizer cannot run here (the reference does not have it), or None."""
     if lesson.optimizer in OPTIMIZERS:
@@ -118,15 +114,17 @@ def reference_optimizer(lesson: Lesson, framework: str = "torch"):
     return get_optimizer(lesson.optimizer, convention=framework, **lesson.hyperparameters)
 
 
-def reference_run(lesson: Lesson, dtype: str, framework: str = "torch") -> TrainingRun:
+def reference_run(lesson: Lesson, dtype: str, framework: str = "torch",
+                  inputs: CaseInputs | None = None) -> TrainingRun:
     """The reference's run, in float64 on ``dtype``-rounded weights and data, following ``framework``'s
     conventions (its optimizer formulas, its BatchNorm running variance; torch's unless told).
+    ``inputs``: the case's (``CaseInputs.build(lesson, dtype, initial=True)``, made here if not given).
 
     Not cached: a cached run would outlive a test that breaks the reference on purpose.
     """
-    X, y = (_rounded(a, dtype) for a in lesson_data(lesson))
-    params = {k: _rounded(v, dtype) for k, v in initial_params(lesson).items()}
-    model = reference_model(lesson, params, convention=framework)
+    inputs = inputs or CaseInputs.build(lesson, dtype, initial=True)
+    X, y = inputs.ref_X, inputs.ref_y
+    model = reference_model(lesson, inputs.ref_params, convention=framework)
     every = checkpoints(lesson)
     snapshots = {0: {k: v.copy() for k, v in model.params.items()}}
 
@@ -140,15 +138,17 @@ def reference_run(lesson: Lesson, dtype: str, framework: str = "torch") -> Train
     with threadpool_limits(limits=1, user_api="blas"):
         losses = fit(model, X, y, reference_optimizer(lesson, framework), lesson.epochs, lesson.batch_size,
                      on_epoch_end=keep, dropout_masks=masks_by_step(lesson))
-        test_output = model.predict(_rounded(lesson_test_data(lesson)[0], dtype))
+        test_output = model.predict(rounded(lesson_test_data(lesson)[0], dtype))
     return TrainingRun("reference", dtype, losses, snapshots, test_output, time.perf_counter() - started)
 
 
-def framework_run(lesson: Lesson, framework: str, dtype: str) -> TrainingRun:
-    """The framework's run, from the same initial weights, on its twin (built once per process)."""
+def framework_run(lesson: Lesson, framework: str, dtype: str, inputs: CaseInputs | None = None) -> TrainingRun:
+    """The framework's run, from the same initial weights, on its twin (built once per process).
+    ``inputs``: as for ``reference_run``."""
+    inputs = inputs or CaseInputs.build(lesson, dtype, initial=True)
     twin = get_twin(framework, lesson, dtype)
-    twin.set_params(initial_params(lesson))
-    X, y = lesson_data(lesson)
+    twin.set_params(inputs.params)
+    X, y = inputs.X, inputs.y
     start = twin.get_params()
     started = time.perf_counter()
     losses, snapshots = twin.fit(X, y, lesson.optimizer, lesson.hyperparameters, lesson.epochs,
@@ -202,5 +202,6 @@ def compare_training(lesson: Lesson | str, framework: str, dtype: str,
                      tol_dtype: str | None = None) -> tuple[Comparison, dict]:
     """The ``training`` check for one case: both runs, compared (``tol_dtype``: see ``compare_runs``)."""
     lesson = get_lesson(lesson) if isinstance(lesson, str) else lesson
-    return compare_runs(lesson, reference_run(lesson, dtype, framework), framework_run(lesson, framework, dtype),
-                        tol_dtype)
+    inputs = CaseInputs.build(lesson, dtype, initial=True)  # made once, handed to both sides
+    return compare_runs(lesson, reference_run(lesson, dtype, framework, inputs),
+                        framework_run(lesson, framework, dtype, inputs), tol_dtype)
