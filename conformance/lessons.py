@@ -32,7 +32,7 @@ class Lesson:
     loss: str  # a key of reference.LOSSES
     init: str  # kernel initializer, a key of reference.INITIALIZERS
     dataset: str  # a key of conformance.datasets.DATASETS
-    seed_text: str  # what the seed says
+    seed_text: str = ""  # what the seed says (a user's lesson: what it is about, optional)
     init_args: tuple[tuple[str, float], ...] = ()
     bias_init: str = "zeros"  # the lesson's own bias initializer
     use_bias: bool = True
@@ -58,7 +58,8 @@ class Lesson:
             raise ValueError(f"lesson {self.name!r}: sizes must be at least 2 positive ints. Received: {self.sizes}")
         if len(self.activations) != n:
             raise ValueError(
-                f"lesson {self.name!r}: {n} layers need {n} activations. Received: {self.activations}"
+                f"lesson {self.name!r}, field 'activations': sizes {self.sizes} make {n} layers, which need {n} "
+                f"activations. Received: {self.activations}"
             )
         if (self.dropout is not None or self.batchnorm) and n < 2:
             raise ValueError(f"lesson {self.name!r}: dropout and batchnorm need a hidden layer. Received: {self.sizes}")

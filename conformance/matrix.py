@@ -12,7 +12,8 @@ backend only (``frameworks/backends.py``). The cases are grouped by the Keras ba
 a ``concurrent.futures.ProcessPoolExecutor`` of its own. Its processes are started by
 ``multiprocessing``'s ``spawn`` (a fresh interpreter, never a ``fork`` of a process holding
 threads), and its initializer (``_start_worker``) sets the group's backend, limits the threads
-and imports the group's frameworks, once per process. At most ``jobs`` processes run checks at
+and imports the group's frameworks, once per process. The lesson files this process added
+(``conformance/lesson_files.py``: ``nnparity run --lessons``) are added in each worker too. At most ``jobs`` processes run checks at
 once: the groups share them out (``_plan``), and a group that finds none free waits for a pool
 to finish.
 
@@ -55,6 +56,7 @@ from frameworks.backends import KERAS_BACKENDS, process_backend
 
 from .cases import Case
 from .checks import CheckResult, run_check
+from .lesson_files import add_lesson_files, lesson_files
 
 # Read by OpenMP (torch), OpenBLAS, MKL and TensorFlow when they start their thread pools.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
@@ -155,7 +157,7 @@ class _Pools:
             self.free -= group.workers
             pool = ProcessPoolExecutor(group.workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_start_worker,
-                                       initargs=(group.backend, group.frameworks, self.threads))
+                                       initargs=(group.backend, group.frameworks, self.threads, lesson_files()))
             self.live[pool] = group
             for i, case in group.cases:
                 self.running[pool.submit(_run_case, case, self.checks, i)] = (case, group, pool)
@@ -219,8 +221,9 @@ def stop_workers() -> None:
         child.join()
 
 
-def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
-    """A worker's initializer: its Keras backend and thread limits, then its frameworks, imported once."""
+def _start_worker(backend: str, frameworks: list[str], threads: int, files: tuple[str, ...] = ()) -> None:
+    """A worker's initializer: its Keras backend and thread limits, then its frameworks, imported once; the
+    lesson files this process added (``nnparity run --lessons``), added to the worker's catalog too."""
     threading.Thread(target=_exit_with_parent, name="exit with the parent", daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the workers
     os.environ["KERAS_BACKEND"] = backend  # before Keras's import: it reads it once
@@ -234,6 +237,7 @@ def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
     _limit_framework_threads(threads)
     threadpool_limits(threads)  # NumPy's BLAS (loaded before this ran) and any OpenMP a framework brought
     atexit.register(_exit_at_once)  # the last registered runs first: before the frameworks' own handlers
+    add_lesson_files(files)
 
 
 def _limit_framework_threads(threads: int) -> None:
