@@ -189,7 +189,7 @@ def _load(lesson: Lesson, field: str, name: str):
         return (lesson_data(lesson) if field == "dataset"
                 else datasets.load(name))
     except (ValueError, OSError) as exc:
-        raise _Refused(field, f"data that loads and fits the layers: {exc}") from None
+        raise _Refused(field, f"expected data that loads and fits the layers: {exc}") from None
 
 
 def _check_data(lesson: Lesson) -> None:
@@ -291,6 +291,7 @@ def _exec_module(path: Path):
         spec.loader.exec_module(module)
     except Exception as exc:  # anything the user's code raises: shown with its line, as a usage error
         del sys.modules[name]
+        _refuse_refused_lesson(path, exc)
         message = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
             word = str(exc).rsplit(" ", 1)[-1].strip("'")
@@ -298,6 +299,18 @@ def _exec_module(path: Path):
             message += f"; Lesson's fields are {sorted(FIELD_KINDS)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
         raise LessonFileError(f"{path}{_line_in(path, exc)}: {message}") from None
     return module
+
+
+def _refuse_refused_lesson(path: Path, exc: Exception) -> None:
+    """A Lesson that refused its own fields (``Lesson.__post_init__``): the same checks as a TOML
+    declaration's, on the fields it was given, so the message names the field (and the line)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        lesson = tb.tb_frame.f_locals.get("self") if tb.tb_frame.f_code.co_name == "__post_init__" else None
+        if isinstance(lesson, Lesson):
+            fields = {f.name: getattr(lesson, f.name) for f in dataclasses.fields(Lesson)}
+            checked_lesson(fields, f"{path}{_line_in(path, exc)}: lesson {lesson.name!r}", path.parent)
+        tb = tb.tb_next
 
 
 def _from_python(path: Path) -> list[tuple[str, dict]]:

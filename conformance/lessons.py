@@ -58,8 +58,7 @@ class Lesson:
             raise ValueError(f"lesson {self.name!r}: sizes must be at least 2 positive ints. Received: {self.sizes}")
         if len(self.activations) != n:
             raise ValueError(
-                f"lesson {self.name!r}, field 'activations': sizes {self.sizes} make {n} layers, which need {n} "
-                f"activations. Received: {self.activations}"
+                f"lesson {self.name!r}: {n} layers need {n} activations. Received: {self.activations}"
             )
         if (self.dropout is not None or self.batchnorm) and n < 2:
             raise ValueError(f"lesson {self.name!r}: dropout and batchnorm need a hidden layer. Received: {self.sizes}")
