@@ -79,6 +79,15 @@ def test_the_documented_examples_load_with_their_data(example):
         assert lesson.name not in LESSONS
 
 
+def test_the_page_shows_the_example_files_as_they_are():
+    """docs/lesson-files.md shows each example file whole, under a marker naming it."""
+    page = (EXAMPLES.parents[1] / "docs" / "lesson-files.md").read_text()
+    shown = dict(re.findall(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", page, flags=re.S))
+    assert set(shown) == {"examples/lessons/my_lessons.toml", "examples/lessons/my_lessons.py"}
+    for path, text in shown.items():
+        assert text == (EXAMPLES.parents[1] / path).read_text(), path
+
+
 def test_lessons_join_the_catalog_by_name_and_leave_it(tmp_path):
     path = write(tmp_path, TOML)
     with catalog_with([path]) as added:
@@ -192,6 +201,19 @@ def test_wrong_types_in_python(tmp_path):
 def test_other_names_and_ranges(tmp_path, change, field, expected):
     message = refused(tmp_path, TOML.replace(*change))
     assert f"field '{field}': " in message and expected in message, message
+
+
+def test_an_optimizer_left_to_the_frameworks_defaults(tmp_path):
+    """Adam with its learning rate alone: Keras's epsilon is not torch's, and Keras rounds its beta_1 = 0.9
+    through float32 even in float64 (measured: a float64 step 7e-8 from the reference's)."""
+    message = refused(tmp_path, TOML.replace("epochs = 20", 'epochs = 20\noptimizer = "adam"'))
+    assert ("field 'hyper': expected adam's beta_1, beta_2, epsilon written out: PyTorch's and Keras's defaults "
+            "differ, or Keras rounds its default through float32 even in float64. Received: {'learning_rate': 0.1}"
+            in message)
+    given = "learning_rate = 0.1\nbeta_1 = 0.9\nbeta_2 = 0.999\nepsilon = 1e-7"
+    (lesson,) = read_lesson_file(write(tmp_path, TOML.replace("epochs = 20", 'epochs = 20\noptimizer = "adam"')
+                                       .replace("learning_rate = 0.1", given)))
+    assert lesson.hyperparameters == {"learning_rate": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
 
 
 def test_a_file_that_is_not_a_lesson_file(tmp_path):
