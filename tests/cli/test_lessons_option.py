@@ -84,6 +84,7 @@ def test_report_of_a_new_network(lesson_file, tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     html = out.read_text()
     assert "mine-3-12-8-1" in html and "3-12-8-1" in html and "mine-xor" not in html
+    assert f"--lessons {lesson_file}" in html  # the command that makes it again names the file
     assert f"{len(CHECKS)} passed, 0 failed, 0 skipped" in " ".join(capsys.readouterr().err.split())
 
 
