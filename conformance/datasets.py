@@ -197,10 +197,35 @@ def from_file(path: str):
         y = np.column_stack([table[n] for n in targets])
     else:
         raise ValueError(f"{path}: expected a file ending in {' or '.join(DATA_FILE_SUFFIXES)}")
+    return _as_data(X, y, path)
+
+
+def _as_data(X, y, source: str):
+    """A user's (X, y) as every loader returns it: finite float64, y of shape (N, k) (a 1-D y: one column)."""
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if not (np.isfinite(X).all() and np.isfinite(y).all()):
-        raise ValueError(f"{path}: X and y must be finite numbers (an empty or non-numeric cell reads as nan)")
+        raise ValueError(f"{source}: X and y must be finite numbers (an empty or non-numeric cell reads as nan)")
     return np.ascontiguousarray(X), np.ascontiguousarray(y.reshape(len(y), -1) if y.ndim != 2 else y)
+
+
+def register(name: str, function) -> None:
+    """A user's data function (a Python lesson file's ``dataset=make_data``) as the dataset ``name``.
+
+    ``function()`` returns ``(X, y)``; it is called when the data is first loaded in a process.
+    """
+    def loader():
+        data = function()
+        if not (isinstance(data, tuple) and len(data) == 2):
+            raise ValueError(f"{name}: expected the function to return (X, y). Received: {type(data).__name__}")
+        return _as_data(*data, name)
+
+    DATASETS[name] = loader
+    _load_cached.cache_clear()  # a name registered again (the file read again) loads the new function
+
+
+def unregister(name: str) -> None:
+    DATASETS.pop(name, None)
+    _load_cached.cache_clear()
 
 
 def is_data_file(name: str) -> bool:

@@ -181,8 +181,9 @@ def _load(lesson: Lesson, field: str, name: str):
     try:
         return (lesson_data(lesson) if field == "dataset"
                 else datasets.load(name))
-    except (ValueError, OSError) as exc:
-        raise _Refused(field, f"expected data that loads and fits the layers: {exc}") from None
+    except Exception as exc:  # a user's data function may raise anything
+        detail = exc if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: {exc}"
+        raise _Refused(field, f"expected data that loads and fits the layers: {detail}") from None
 
 
 def _check_data(lesson: Lesson) -> None:

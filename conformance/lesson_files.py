@@ -13,8 +13,9 @@ what was received and what is allowed (``LessonFileError``).
     lesson_files(), added_lessons()           what this process added: the runner's workers
                                               (conformance/matrix.py) read the same files again
 
-A lesson's ``dataset`` is a name of ``conformance.datasets.DATASETS`` or the user's own
-``.npz``/``.csv`` file, a path relative to the lesson file (``datasets.from_file``).
+A lesson's ``dataset`` is a name of ``conformance.datasets.DATASETS``, the user's own
+``.npz``/``.csv`` file, a path relative to the lesson file (``datasets.from_file``), or, in a
+Python file, a function of the file returning ``(X, y)`` (``datasets.register``, as 'FILE:function').
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import datasets
 from .lesson_checks import FIELD_KINDS, LessonFileError, checked_lesson
 from .lessons import LESSONS, Lesson
 
 FORMS = (".py", ".toml")
 _FILES: list[str] = []  # the lesson files this process added, in order
 _ADDED: dict[str, str] = {}  # lesson name -> the file that declared it
+_FUNCTIONS: dict[str, list[str]] = {}  # a Python lesson file -> the data functions it registered (datasets.register)
 
 
 def _where(path: Path, index: int, declaration) -> str:
@@ -97,6 +100,7 @@ def _refuse_refused_lesson(path: Path, exc: Exception) -> None:
 
 def _from_python(path: Path) -> list[tuple[str, dict]]:
     declared = getattr(_exec_module(path), "LESSONS", None)
+    functions: dict[str, object] = {}  # the data functions the lessons name, by their dataset name
     if not isinstance(declared, (list, tuple)) or not declared:
         raise LessonFileError(f"{path}: expected LESSONS = [Lesson(...), ...] (from nnparity import Lesson). "
                               f"Received: LESSONS = {declared!r}")
@@ -106,8 +110,25 @@ def _from_python(path: Path) -> list[tuple[str, dict]]:
             raise LessonFileError(f"{path}: lesson #{i + 1}: expected a Lesson (from nnparity import Lesson). "
                                   f"Received: {lesson!r}")
         fields = {f.name: getattr(lesson, f.name) for f in dataclasses.fields(Lesson)}
+        _data_functions(path, fields, functions)
         out.append((_where(path, i, fields), fields))
+    for name, function in functions.items():
+        datasets.register(name, function)
+    _FUNCTIONS[str(path)] = list(functions)
     return out
+
+
+def _data_functions(path: Path, fields: dict, functions: dict) -> None:
+    """A data function in place of a dataset's name (``dataset=make_data``): named 'FILE:make_data'."""
+    for field in ("dataset", "test_dataset"):
+        function = fields.get(field)
+        if not callable(function):
+            continue
+        name = f"{path}:{getattr(function, '__name__', type(function).__name__)}"
+        if functions.setdefault(name, function) is not function:
+            raise LessonFileError(f"{path}: lesson {fields.get('name')!r}, field {field!r}: expected a data "
+                                  f"function of its own name (def make_data(): ...). Received: two named {name!r}")
+        fields[field] = name
 
 
 def read_lesson_file(path) -> tuple[Lesson, ...]:
@@ -157,6 +178,9 @@ def remove_lessons(names) -> None:
         LESSONS.pop(name, None)
         _ADDED.pop(name, None)
     _FILES[:] = [f for f in _FILES if f in _ADDED.values()]
+    for path in [p for p in _FUNCTIONS if p not in _FILES]:
+        for name in _FUNCTIONS.pop(path):
+            datasets.unregister(name)
 
 
 @contextmanager

@@ -4,7 +4,19 @@
     python -m pytest conformance/tests --nnparity-lessons examples/lessons/my_lessons.py
 """
 
+import numpy as np
+
 from nnparity import Lesson
+
+
+def rings():
+    """My own data, made in code: two noisy rings, radius 1 (class 0) and 2 (class 1). Returns (X, y)."""
+    rng = np.random.default_rng(0)
+    radius = np.repeat([1.0, 2.0], 50)
+    angle = rng.uniform(0.0, 2 * np.pi, 100)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]) + rng.normal(0.0, 0.1, (100, 2))
+    return X, (radius == 2.0).astype(float)
+
 
 LESSONS = [
     # A deeper network on the catalog's moons, judged after training on the moons' test split,
@@ -33,5 +45,17 @@ LESSONS = [
         hyper={"learning_rate": 0.05},
         epochs=500,
         seed_text="fit y = sin(x) on [-3, 3] with one tanh layer",
+    ),
+    # Data from a function of this file (above), in mini-batches of 20.
+    Lesson(
+        name="rings-2-8-8-1",
+        sizes=(2, 8, 8, 1),
+        activations=("relu", "tanh", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset=rings,
+        hyper={"learning_rate": 0.1},
+        epochs=200,
+        batch_size=20,
     ),
 ]

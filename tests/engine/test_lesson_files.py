@@ -242,3 +242,37 @@ def test_own_data_from_npz_and_csv_relative_to_the_lesson_file(tmp_path):
 
 def test_a_lesson_object_from_python_is_the_public_one():
     assert nnparity.Lesson is Lesson
+
+
+DATA_FUNCTION = '''
+import numpy as np
+from nnparity import Lesson
+
+def points():
+    return np.arange(24.0).reshape(8, 3) / 24, np.array([0, 1] * 4)
+
+LESSONS = [Lesson(name="mine", sizes=(3, 4, 1), activations=("tanh", "sigmoid"), loss="bce", init="he_normal",
+                  dataset=points)]
+'''
+
+
+def test_own_data_from_a_function_of_a_python_file(tmp_path):
+    path = write(tmp_path, DATA_FUNCTION, ".py")
+    with catalog_with([path]):
+        lesson = get_lesson("mine")
+        assert lesson.dataset == f"{path.resolve()}:points" and lesson.dataset in datasets.DATASETS
+        X, y = lesson_data(lesson)
+        np.testing.assert_array_equal(X, np.arange(24.0).reshape(8, 3) / 24)
+        np.testing.assert_array_equal(y, np.array([[0.0], [1.0]] * 4))
+    assert f"{path.resolve()}:points" not in datasets.DATASETS  # the file's function leaves with its lessons
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("return 1 / 0", "field 'dataset': expected data that loads and fits the layers: ZeroDivisionError: division by zero"),
+    ("return np.ones((8, 3))", "expected the function to return (X, y). Received: ndarray"),
+    ("return np.ones((8, 2)), np.ones(8)", "the layers (3, 4, 1) need X (N, 3)"),
+])
+def test_a_data_function_that_does_not_give_the_data(tmp_path, body, expected):
+    text = DATA_FUNCTION.replace("return np.arange(24.0).reshape(8, 3) / 24, np.array([0, 1] * 4)", body)
+    message = refused(tmp_path, text, ".py")
+    assert "lesson 'mine', field 'dataset': expected data that loads" in message and expected in message, message
