@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.cases import Case
 from conformance.checks import CHECKS
 from conformance.lessons import LESSONS
+from conformance.matrix import _plan
 from frameworks import unavailable_reason
 from nnparity.cli import main
 
@@ -73,6 +75,8 @@ def test_run_every_check_of_a_new_network_in_worker_processes(lesson_file, tmp_p
     assert [(r["lesson"], r["check"]) for r in results] == [(lesson, check) for lesson in MINE for check in CHECKS]
     assert all(r["passed"] for r in results)
     assert not set(MINE) & set(LESSONS)  # the command's lessons leave the catalog with the command
+    here, pooled = _plan([Case(lesson, "torch", "float64") for lesson in MINE], 2)
+    assert here is None and [g.workers for g in pooled] == [2]  # both cases ran in spawned workers
 
 
 @needs_torch
