@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.lesson_files import LessonFileError, add_lesson_files, remove_lessons
-
 
 def pytest_addoption(parser):
     group = parser.getgroup("nnparity")
@@ -25,11 +23,6 @@ def pytest_addoption(parser):
     group.addoption(
         "--optimizer", action="append", default=None,
         help="run the optimizer cases with this named setting only (repeatable; `nnparity optimizers` lists them)",
-    )
-    group.addoption(
-        "--nnparity-lessons", action="append", default=None, metavar="PATH",
-        help="your own lessons (a .py or .toml lesson file, docs/lesson-files.md): they join the catalog, and "
-        "the conformance cases run on them unless --lesson says otherwise (repeatable)",
     )
 
 
@@ -56,18 +49,10 @@ def _register_property_profiles():
 
 def pytest_configure(config):
     _register_property_profiles()
-    try:  # --nnparity-lessons: the files' lessons in the catalog for the session (conformance/lesson_files.py)
-        config.nnparity_lessons = add_lesson_files(config.getoption("nnparity_lessons") or ())
-    except LessonFileError as exc:
-        raise pytest.UsageError(f"--nnparity-lessons {exc}") from None
     from hypothesis import settings
 
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci")
-
-
-def pytest_unconfigure(config):
-    remove_lessons(getattr(config, "nnparity_lessons", ()))
 
 
 def pytest_report_header(config):
@@ -88,3 +73,7 @@ def pytest_xdist_make_scheduler(config, log):
     from conformance.tests.scheduling import make_scheduler
 
     return make_scheduler(config, log)
+
+
+# --nnparity-lessons PATH: a user's lesson files in the catalog for the session
+pytest_plugins = ("conformance.tests.lesson_option",)

@@ -12,8 +12,7 @@ backend only (``frameworks/backends.py``). The cases are grouped by the Keras ba
 a ``concurrent.futures.ProcessPoolExecutor`` of its own. Its processes are started by
 ``multiprocessing``'s ``spawn`` (a fresh interpreter, never a ``fork`` of a process holding
 threads), and its initializer (``_start_worker``) sets the group's backend, limits the threads
-and imports the group's frameworks, once per process. The lesson files this process added
-(``conformance/lesson_files.py``: ``nnparity run --lessons``) are added in each worker too. At most ``jobs`` processes run checks at
+and imports the group's frameworks, once per process. At most ``jobs`` processes run checks at
 once: the groups share them out (``_plan``), and a group that finds none free waits for a pool
 to finish.
 
@@ -25,6 +24,10 @@ This process. With ``jobs=1``, or when the cases this process can run are a sing
 pool would cost a process start and the frameworks' imports, and share nothing), those cases
 run here, one after the other, and see what a test patched in this process; a worker process
 does not (a test that patches runs a single case, or passes ``jobs=1``).
+
+Lesson files. The lesson files this process added (``conformance/lesson_files.py``: ``nnparity run
+--lessons``) are added in each worker too, by its initializer: a case names its lesson, and a
+worker looks the name up in its own catalog.
 
 Failures. A check that raises in a worker raises here (with the worker's traceback as its
 cause); a worker that dies makes ``run_matrix`` raise a RuntimeError naming the case, not wait.
@@ -51,12 +54,12 @@ from dataclasses import dataclass, field
 
 from threadpoolctl import threadpool_limits
 
+from conformance.lesson_files import add_lesson_files, lesson_files
 from frameworks import twin_class
 from frameworks.backends import KERAS_BACKENDS, process_backend
 
 from .cases import Case
 from .checks import CheckResult, run_check
-from .lesson_files import add_lesson_files, lesson_files
 
 # Read by OpenMP (torch), OpenBLAS, MKL and TensorFlow when they start their thread pools.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
@@ -235,9 +238,9 @@ def _start_worker(backend: str, frameworks: list[str], threads: int, files: tupl
     for framework in sorted(frameworks, key=lambda fw: fw != "torch"):  # torch before Keras (keras_config.py)
         twin_class(framework)
     _limit_framework_threads(threads)
+    add_lesson_files(files)  # the lessons of nnparity run --lessons (their data loads here: before threadpool_limits)
     threadpool_limits(threads)  # NumPy's BLAS (loaded before this ran) and any OpenMP a framework brought
     atexit.register(_exit_at_once)  # the last registered runs first: before the frameworks' own handlers
-    add_lesson_files(files)
 
 
 def _limit_framework_threads(threads: int) -> None:
