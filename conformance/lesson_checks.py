@@ -118,7 +118,8 @@ def _check_names(fields: dict) -> None:
         get_initializer(fields["init"], **dict(fields.get("init_args", ())))
     except ValueError as exc:
         raise _Refused("init_args", str(exc)) from None
-    optimizer, hyper = fields.get("optimizer", "sgd"), dict(fields.get("hyper", (("learning_rate", 0.1),)))
+    optimizer = fields.get("optimizer", Lesson.__dataclass_fields__["optimizer"].default)
+    hyper = dict(fields.get("hyper", Lesson.__dataclass_fields__["hyper"].default))
     try:
         get_optimizer(optimizer, **hyper)
     except ValueError as exc:
