@@ -78,3 +78,7 @@ def pytest_xdist_make_scheduler(config, log):
     from conformance.tests.scheduling import make_scheduler
 
     return make_scheduler(config, log)
+
+
+# --nnparity-lessons PATH: a user's lesson files in the catalog for the session
+pytest_plugins = ("conformance.tests.lesson_option",)

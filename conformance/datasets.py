@@ -10,6 +10,7 @@ over a second).
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -167,6 +168,71 @@ def given(X, y):
     return np.array(X, dtype=np.float64), np.array(y, dtype=np.float64)
 
 
+# A user's own data (a lesson file's ``dataset``, docs/lesson-files.md): a path ending in one of these.
+DATA_FILE_SUFFIXES = (".npz", ".csv")
+
+
+def from_file(path: str):
+    """``(X, y)`` read from a user's ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` (a header row; the
+    columns named ``y`` or ``y<anything>`` are the targets, the others the features), float64.
+
+    A 1-D ``y`` becomes one column. One-hot targets for k classes are k columns (``np.eye(k)[labels]``).
+    """
+    file = Path(path)
+    if file.suffix == ".npz":
+        with np.load(file, allow_pickle=False) as arrays:  # no pickle: an .npz of plain arrays only
+            missing = [k for k in ("X", "y") if k not in arrays.files]
+            if missing:
+                raise ValueError(f"{path}: expected arrays 'X' and 'y'. Received: {sorted(arrays.files)}")
+            X, y = arrays["X"], arrays["y"]
+    elif file.suffix == ".csv":
+        table = np.genfromtxt(file, delimiter=",", names=True, dtype=np.float64)
+        names = table.dtype.names or ()
+        targets = [n for n in names if n == "y" or n.startswith("y")]
+        if not targets or len(targets) == len(names):
+            raise ValueError(f"{path}: expected a header row naming feature columns and target columns "
+                             f"(y, or y0, y1, ...). Received columns: {list(names)}")
+        table = np.atleast_1d(table)
+        X = np.column_stack([table[n] for n in names if n not in targets])
+        y = np.column_stack([table[n] for n in targets])
+    else:
+        raise ValueError(f"{path}: expected a file ending in {' or '.join(DATA_FILE_SUFFIXES)}")
+    return _as_data(X, y, path)
+
+
+def _as_data(X, y, source: str):
+    """A user's (X, y) as every loader returns it: finite float64, y of shape (N, k) (a 1-D y: one column)."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise ValueError(f"{source}: X and y must be finite numbers (an empty or non-numeric cell reads as nan)")
+    return np.ascontiguousarray(X), np.ascontiguousarray(y.reshape(len(y), -1) if y.ndim != 2 else y)
+
+
+def register(name: str, function) -> None:
+    """A user's data function (a Python lesson file's ``dataset=make_data``) as the dataset ``name``.
+
+    ``function()`` returns ``(X, y)``; it is called when the data is first loaded in a process.
+    """
+    def loader():
+        data = function()
+        if not (isinstance(data, tuple) and len(data) == 2):
+            raise ValueError(f"{name}: expected the function to return (X, y). Received: {type(data).__name__}")
+        return _as_data(*data, name)
+
+    DATASETS[name] = loader
+    _load_cached.cache_clear()  # a name registered again (the file read again) loads the new function
+
+
+def unregister(name: str) -> None:
+    DATASETS.pop(name, None)
+    _load_cached.cache_clear()
+
+
+def is_data_file(name: str) -> bool:
+    """Whether a dataset name is a path to a user's data file (``from_file``) rather than a loader's name."""
+    return name not in DATASETS and name.endswith(DATA_FILE_SUFFIXES)
+
+
 DATASETS = {
     "xor": xor,
     "and": and_gate,
@@ -186,16 +252,20 @@ DATASETS = {
 
 @lru_cache(maxsize=64)  # bounded: property-based tests load thousands of random batches
 def _load_cached(name: str, args: tuple):
-    X, y = DATASETS[name](**dict(args))
+    X, y = from_file(name, **dict(args)) if is_data_file(name) else DATASETS[name](**dict(args))
     X.setflags(write=False)
     y.setflags(write=False)
     return X, y
 
 
 def load(name: str, **args):
-    """``(X, y)`` of the dataset ``name`` with ``args`` (read-only float64 arrays, built once per process)."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(DATASETS)}")
+    """``(X, y)`` of the dataset ``name`` with ``args`` (read-only float64 arrays, built once per process).
+
+    ``name``: a key of ``DATASETS``, or the path of a user's ``.npz``/``.csv`` file (``from_file``).
+    """
+    if not (name in DATASETS or is_data_file(name)):
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(DATASETS)} "
+                         f"or a path ending in {' or '.join(DATA_FILE_SUFFIXES)}")
     try:
         return _load_cached(name, tuple(sorted(args.items())))
     except TypeError as exc:

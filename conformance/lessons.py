@@ -32,7 +32,7 @@ class Lesson:
     loss: str  # a key of reference.LOSSES
     init: str  # kernel initializer, a key of reference.INITIALIZERS
     dataset: str  # a key of conformance.datasets.DATASETS
-    seed_text: str  # what the seed says
+    seed_text: str = ""  # what the seed says (a user's lesson: what it is about, optional)
     init_args: tuple[tuple[str, float], ...] = ()
     bias_init: str = "zeros"  # the lesson's own bias initializer
     use_bias: bool = True

@@ -26,6 +26,10 @@ pool would cost a process start and the frameworks' imports, and share nothing),
 run here, one after the other, and see what a test patched in this process; a worker process
 does not (a test that patches runs a single case, or passes ``jobs=1``).
 
+Lesson files. The lesson files this process added (``conformance/lesson_files.py``: ``nnparity run
+--lessons``) are added in each worker too, by its initializer: a case names its lesson, and a
+worker looks the name up in its own catalog.
+
 Failures. A check that raises in a worker raises here (with the worker's traceback as its
 cause); a worker that dies makes ``run_matrix`` raise a RuntimeError naming the case, not wait.
 Either way every worker still running is killed before the error leaves ``run_matrix`` (a pool
@@ -51,6 +55,7 @@ from dataclasses import dataclass, field
 
 from threadpoolctl import threadpool_limits
 
+from conformance.lesson_files import add_lesson_files, lesson_files
 from frameworks import twin_class
 from frameworks.backends import KERAS_BACKENDS, process_backend
 
@@ -144,7 +149,7 @@ class _Pools:
             self.free -= group.workers
             pool = ProcessPoolExecutor(group.workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_start_worker,
-                                       initargs=(group.backend, group.frameworks, self.threads))
+                                       initargs=(group.backend, group.frameworks, self.threads, lesson_files()))
             self.live[pool] = group
             for i, case in group.cases:
                 self.running[pool.submit(_run_case, case, self.checks, i)] = (case, group, pool)
@@ -208,8 +213,9 @@ def stop_workers() -> None:
         child.join()
 
 
-def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
-    """A worker's initializer: its Keras backend and thread limits, then its frameworks, imported once."""
+def _start_worker(backend: str, frameworks: list[str], threads: int, files: tuple[str, ...] = ()) -> None:
+    """A worker's initializer: its Keras backend and thread limits, then its frameworks, imported once; the
+    lesson files this process added (``nnparity run --lessons``), added to the worker's catalog too."""
     threading.Thread(target=_exit_with_parent, name="exit with the parent", daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the workers
     os.environ["KERAS_BACKEND"] = backend  # before Keras's import: it reads it once
@@ -221,6 +227,7 @@ def _start_worker(backend: str, frameworks: list[str], threads: int) -> None:
     for framework in sorted(frameworks, key=lambda fw: fw != "torch"):  # torch before Keras (keras_config.py)
         twin_class(framework)
     _limit_framework_threads(threads)
+    add_lesson_files(files)  # the lessons of nnparity run --lessons (their data loads here: before threadpool_limits)
     threadpool_limits(threads)  # NumPy's BLAS (loaded before this ran) and any OpenMP a framework brought
     limit_reference_blas()  # and NumPy's BLAS on one thread in any case (threads.py)
     atexit.register(_exit_at_once)  # the last registered runs first: before the frameworks' own handlers

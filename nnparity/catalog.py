@@ -11,10 +11,12 @@ this module only prints them: a table, or with ``--json`` every field.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from conformance.datasets import is_data_file
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 
@@ -52,7 +54,8 @@ def cmd_lessons(args) -> int:
             f" +L2 {lesson.kernel_l2:g}" if lesson.kernel_l2 else "",
         ])
         table.add_row(d["name"], _repeats_counted(d["sizes"], "-") + extras,
-                      _repeats_counted(d["activations"], ", ", " x"), d["loss"], d["init"], opt, d["dataset"])
+                      _repeats_counted(d["activations"], ", ", " x"), d["loss"], d["init"], opt,
+                      Path(d["dataset"]).name if is_data_file(d["dataset"]) else d["dataset"])  # a user's own file
     _console().print(table)
     return EXIT_OK
 

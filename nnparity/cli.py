@@ -8,6 +8,9 @@
     nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
     nnparity check PATH.py:ClassName --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
 
+Every command but ``optimizers`` takes ``--lessons FILE`` (repeatable): a user's own lessons
+(``conformance/lesson_files.py``, docs/lesson-files.md), in the catalog while the command runs.
+
 Each command lives in a module of its own; what they share (exit codes, ``UsageError``,
 output files, the console) is ``common.py``, and no command module imports from this one.
 Exit status: 0 if every check passed or failed only as a named known difference
@@ -24,7 +27,7 @@ from conformance.matrix import stop_workers
 from conformance.threads import limit_reference_blas
 
 from . import bench, catalog, plot, report, run, show
-from .common import EXIT_USAGE, UsageError, exit_now
+from .common import EXIT_USAGE, UsageError, add_lessons_option, exit_now, user_lessons
 from .learner import check
 
 
@@ -53,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=bench.cmd_bench)
 
     check.add_parser(sub)  # nnparity check: a learner's own network
+    for name in ("lessons", "show", "plot", "check"):  # a user's lesson files (conformance/lesson_files.py)
+        add_lessons_option(sub.choices[name])
+    for name in ("run", "report", "bench"):  # and without --lesson, run the files' lessons
+        add_lessons_option(sub.choices[name], chooses=True)
     return parser
 
 
@@ -78,7 +85,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with user_lessons(args):  # --lessons FILE: the file's lessons join the catalog for this command
+            return args.func(args)
     except UsageError as exc:
         print(f"nnparity {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 
 from rich.console import Console
+
+from conformance.lesson_files import LessonFileError, add_lesson_files, remove_lessons
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -57,6 +60,32 @@ def choices(values, known, option):
     if unknown:
         raise UsageError(f"{option}: unknown {', '.join(map(repr, unknown))}; expected one of {', '.join(known)}")
     return list(dict.fromkeys(values))  # keep order, drop repeats
+
+
+def add_lessons_option(parser, chooses: bool = False) -> None:
+    """``--lessons FILE`` (repeatable): a user's lesson file (docs/lesson-files.md). ``chooses``: the
+    command's repeatable ``--lesson`` runs the files' lessons when it is not given (run, report, bench)."""
+    parser.add_argument("--lessons", action="append", metavar="FILE",
+                        help="your own lessons: a .py file with LESSONS = [Lesson(...)] or a .toml file "
+                        "(docs/lesson-files.md); they join the catalog for this command"
+                        + (" and are the lessons run unless --lesson says otherwise" if chooses else "")
+                        + " (repeatable)")
+    parser.set_defaults(lessons_choose=chooses)
+
+
+@contextmanager
+def user_lessons(args):
+    """The ``--lessons`` files' lessons in the catalog while the command runs; a bad file is a UsageError."""
+    try:
+        added = add_lesson_files(getattr(args, "lessons", None) or ())
+    except LessonFileError as exc:
+        raise UsageError(f"--lessons {exc}") from None
+    try:
+        if added and getattr(args, "lessons_choose", False) and not args.lesson:
+            args.lesson = list(added)
+        yield added
+    finally:
+        remove_lessons(added)
 
 
 def console():

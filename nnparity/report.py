@@ -166,7 +166,7 @@ def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str 
 def _command(args) -> str:
     """The command line that makes this report again."""
     parts = ["nnparity", "report", "-o", args.output]
-    for option in ("lesson", "framework", "dtype"):
+    for option in ("lessons", "lesson", "framework", "dtype"):
         for value in getattr(args, option) or []:
             parts += [f"--{option}", value]
     return shlex.join(parts + (["--no-plots"] if args.no_plots else []))

@@ -5,6 +5,8 @@ A test that takes ``optimizer_case`` runs once per case and named optimizer sett
 (``optimizer_specs.py``), on the lessons of ``OPTIMIZER_LESSONS`` unless ``--lesson``
 says otherwise: ids like ``spiral-torch-float64-adam``.
 ``--framework``, ``--lesson``, ``--dtype`` and ``--optimizer`` choose from the command line.
+``--nnparity-lessons PATH`` adds a user's lessons (``conformance/lesson_files.py``): the cases then
+run on those lessons unless ``--lesson`` names others.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.checks.components import all_components
+from conformance.lesson_files import added_lessons
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import FRAMEWORKS, unavailable_reason
@@ -19,8 +22,8 @@ from frameworks import FRAMEWORKS, unavailable_reason
 from ..cases import DTYPES, all_cases
 
 
-def _chosen(config, option, known, what):
-    chosen = config.getoption(option) or list(known)
+def _chosen(config, option, known, what, default=None):
+    chosen = config.getoption(option) or list(default or known)
     unknown = [c for c in chosen if c not in known]
     if unknown:
         raise pytest.UsageError(f"--{option}: unknown {what} {unknown}; expected some of {sorted(known)}")
@@ -64,7 +67,7 @@ def pytest_generate_tests(metafunc):
     if "case" in metafunc.fixturenames:
         config = metafunc.config
         cases = all_cases(
-            _chosen(config, "lesson", LESSONS, "lesson"),
+            _chosen(config, "lesson", LESSONS, "lesson", added_lessons()),
             _chosen(config, "framework", FRAMEWORKS, "framework"),
             _chosen(config, "dtype", DTYPES, "dtype"),
         )
@@ -75,7 +78,7 @@ def pytest_generate_tests(metafunc):
     if "optimizer_case" in metafunc.fixturenames:
         config = metafunc.config
         cases = all_cases(
-            _chosen(config, "lesson", LESSONS, "lesson") if config.getoption("lesson") else OPTIMIZER_LESSONS,
+            _chosen(config, "lesson", LESSONS, "lesson", added_lessons() or OPTIMIZER_LESSONS),
             _chosen(config, "framework", FRAMEWORKS, "framework"),
             _chosen(config, "dtype", DTYPES, "dtype"),
             _chosen(config, "optimizer", OPTIMIZER_SPECS, "optimizer"),
