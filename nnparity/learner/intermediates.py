@@ -113,8 +113,7 @@ def walk(model, records: list[tuple[str, int | None, np.ndarray]]) -> list[Step]
             if note:
                 scale = dict((n, f) for f, n in _scales(quantity, expected.shape[0]))[note]
             continue
-        spare = next((i for i in range(position + 1, len(records))
-                      if i not in holders and _views(records[i][2], expected.shape)), None)
+        spare = _spare(records, holders, position, quantity, expected.shape)
         if spare is None:
             steps.append(Step(quantity, expected.shape, "not kept"))
             continue
@@ -124,6 +123,22 @@ def walk(model, records: list[tuple[str, int | None, np.ndarray]]) -> list[Step]
         steps.append(Step(quantity, expected.shape, "differs", label, line, diff))
         position = spare
     return steps
+
+
+HINTS = {"z": ("z", "logit", "net", "pre", "sum"), "a": ("a", "out", "hidden", "prob", "pred", "act", "h", "y_hat", "yhat"),
+         "d": ("d", "delta", "err", "grad", "g")}
+
+
+def _spare(records, holders, position: int, quantity: str, shape: tuple) -> int | None:
+    """The learner's array taken for a quantity no array holds: after the last match, before the next one,
+    holding no other quantity, of a fitting shape; the one whose name suggests the quantity first."""
+    end = next((i for i in range(position + 1, len(records)) if i in holders), len(records))
+    window = [i for i in range(position + 1, end) if i not in holders and _views(records[i][2], shape)]
+    if not window:
+        return None
+    hints = HINTS["d" if quantity.startswith("dL/") else quantity[0]]
+    named = [i for i in window if records[i][0].split("@")[0].split(".")[-1].lower().startswith(hints)]
+    return (named or window)[0]
 
 
 def first_wrong(steps: list[Step]) -> Step | None:

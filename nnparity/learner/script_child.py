@@ -16,8 +16,10 @@ How the first update is caught, and why nothing after it runs:
   an update statement (``w -= ...``, ``w += ...``, ``w = w - ...``, found in the source by ``ast``);
 - as soon as the changed arrays make up every parameter of the lesson (``assign_slots``), the
   child writes what it saw and ends itself with ``os._exit``: the next line of the script never
-  runs. Where a parameter is never updated, it ends when the loop that made the first update comes
-  back to its first line or leaves the loop, whichever comes first, before that line runs;
+  runs. Where a parameter is never updated, it ends as soon as an updated array changes a second
+  time, or the loop around the first update (the outermost one of the outermost function that is
+  in a loop) comes back to its first line or is left, before that line runs: what the rest of
+  that pass does after its last update (a print, a file written at the end of an epoch) runs;
 - ``input()`` ends the child at once (the script's stdin is closed as well), and the parent's time
   limit (``subprocess.run(timeout=...)``) kills a child that never gets there.
 """
@@ -97,13 +99,13 @@ def _as_load(target):
 
 
 def source_map(tree) -> tuple[dict[int, tuple[int, int]], set[int]]:
-    """({line inside a loop's body: (header line, last line)}, {lines of update statements})."""
+    """({line inside a loop's body: (header line, last line) of the outermost loop around it}, {update lines})."""
     loops, updates = {}, set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
             for line in range(node.body[0].lineno, node.end_lineno + 1):
-                inner = loops.get(line)
-                if inner is None or inner[0] < node.lineno:  # keep the innermost loop
+                outer = loops.get(line)
+                if outer is None or outer[0] > node.lineno:  # keep the outermost loop of the frame
                     loops[line] = (node.lineno, node.end_lineno)
         if _is_update(node):
             updates.update(range(node.lineno, node.end_lineno + 1))
@@ -156,8 +158,6 @@ class Watch:
         line = self.prev.get(id(frame))  # the line that has just run in this frame
         self.prev[id(frame)] = frame.f_lineno if event == "line" else None
         stack = self.stack(frame)
-        if event == "line" and frame.f_lineno in self.headers:
-            self.pass_start[frame.f_lineno] = len(self.records)
         in_loop = line in self.loops or any(f.f_lineno in self.loops for f in stack[1:])
         self.scan(stack, line, in_loop and line in self.updates)
         if self.changes and assign_slots(self.slots, [(c["label"], c["before"].shape)
@@ -167,6 +167,8 @@ class Watch:
             _, header, end = self.first
             if event == "return" or frame.f_lineno == header or not header <= frame.f_lineno <= end:
                 self.finish("updated", "the loop's first pass ended")
+        if event == "line" and frame.f_lineno in self.headers:  # a loop starts a pass: its bindings from here
+            self.pass_start[frame.f_lineno] = len(self.records)
 
     # ---- what the script holds -----------------------------------------------------------------------------
 
@@ -178,8 +180,8 @@ class Watch:
             for name, value in list(scope.items()):
                 if name.startswith("__"):
                     continue
-                label = name if module else f"{name}@{f.f_code.co_name}"
-                yield from self._inside(label, value)
+                for label, array in self._inside(name, value):
+                    yield (label if module else f"{label}@{f.f_code.co_name}"), array
 
     def _inside(self, label: str, value):
         if isinstance(value, np.ndarray):
@@ -233,8 +235,8 @@ class Watch:
             return
         self.changes[key] = {"label": shown, "labels": [shown], "before": before.copy(), "after": after.copy(),
                              "line": line, "tick": self.tick, "order": self.order.get(label, 0)}
-        if self.first is None:
-            for f in stack:
+        if self.first is None:  # the pass ends with the outermost loop of the outermost frame around the update
+            for f in reversed(stack):
                 at = line if f is stack[0] else f.f_lineno
                 if at in self.loops:
                     self.first = (id(f), *self.loops[at])

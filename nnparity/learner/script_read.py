@@ -166,7 +166,7 @@ def _candidates(payload: dict, width: int, exclude: set) -> list[tuple[str, np.n
 def _by_name(items, prefixes) -> list:
     def rank(item):
         name = item[0].split("@")[0].split(".")[-1].lower()
-        return 0 if name in prefixes else 1 if name.startswith(prefixes) else 2
+        return (0 if name in prefixes else 1 if name.startswith(prefixes) else 2), "@" in item[0]
     return sorted(items, key=rank)
 
 
