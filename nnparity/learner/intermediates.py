@@ -100,9 +100,9 @@ def walk(model, records: list[tuple[str, int | None, np.ndarray]]) -> list[Step]
     """Every reference quantity matched to the learner's array (module doc), in the order they are computed."""
     quantities = reference_quantities(model)
     steps, position, scale = [], -1, 1.0
-    holders = {i for i, (_, _, value) in enumerate(records)
-               if any(_match(value, ref, q) for q, ref in quantities)}
-    for quantity, expected in quantities:
+    holds = {i: {k for k, (q, ref) in enumerate(quantities) if _match(value, ref, q)}
+             for i, (_, _, value) in enumerate(records)}
+    for index, (quantity, expected) in enumerate(quantities):
         order = [*range(position + 1, len(records)), *range(position + 1)]
         hit = next(((i, m) for i in order if (m := _match(records[i][2], expected, quantity))), None)
         if hit is not None:
@@ -113,7 +113,7 @@ def walk(model, records: list[tuple[str, int | None, np.ndarray]]) -> list[Step]
             if note:
                 scale = dict((n, f) for f, n in _scales(quantity, expected.shape[0]))[note]
             continue
-        spare = _spare(records, holders, position, quantity, expected.shape)
+        spare = _spare(records, holds, position, index, quantity, expected.shape)
         if spare is None:
             steps.append(Step(quantity, expected.shape, "not kept"))
             continue
@@ -129,11 +129,12 @@ HINTS = {"z": ("z", "logit", "net", "pre", "sum"), "a": ("a", "out", "hidden", "
          "d": ("d", "delta", "err", "grad", "g")}
 
 
-def _spare(records, holders, position: int, quantity: str, shape: tuple) -> int | None:
-    """The learner's array taken for a quantity no array holds: after the last match, before the next one,
-    holding no other quantity, of a fitting shape; the one whose name suggests the quantity first."""
-    end = next((i for i in range(position + 1, len(records)) if i in holders), len(records))
-    window = [i for i in range(position + 1, end) if i not in holders and _views(records[i][2], shape)]
+def _spare(records, holds: dict, position: int, index: int, quantity: str, shape: tuple) -> int | None:
+    """The learner's array taken for a quantity no array holds: after the last match and before the next array
+    that holds a later quantity, holding no quantity itself, of a fitting shape; one whose name suggests the
+    quantity first."""
+    end = next((i for i in range(position + 1, len(records)) if any(k > index for k in holds[i])), len(records))
+    window = [i for i in range(position + 1, end) if not holds[i] and _views(records[i][2], shape)]
     if not window:
         return None
     hints = HINTS["d" if quantity.startswith("dL/") else quantity[0]]

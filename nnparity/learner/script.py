@@ -48,7 +48,7 @@ def script_path(target: str) -> Path:
         raise LearnerError(
             f"{path.name}: no loop: nnparity checks a script by running it until its training loop "
             f"(for epoch in range(...): ... W1 -= lr * dW1) makes its first update, and this file has no "
-            f"for or while loop. For a class, name it: {path.name}:ClassName"
+            f"for or while loop." + (_class_hint(path) or f" For a class, name it: {path.name}:ClassName")
         )
     return path.resolve()
 
@@ -116,4 +116,14 @@ def _refuse(path: Path, lesson: Lesson, payload: dict) -> None:
             f"{path.name}: {payload['why']} without its loop updating an array of lesson {lesson.name}'s parameter "
             f"shapes ({_shapes_text(lesson)}). nnparity looks for an update inside a loop: `W1 -= lr * dW1`, "
             f"`W1 += ...` or `W1 = W1 - ...`. Does the loop run, and does it update the weights of this lesson?"
+            + _class_hint(path)
         )
+
+
+def _class_hint(path: Path) -> str:
+    """' To check a class instead, name it: net.py:NeuralNetwork' for the file's classes with a forward."""
+    tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)
+               and any(isinstance(f, ast.FunctionDef) and f.name == "forward" for f in n.body)]
+    return (f" To check a class instead, name it (PATH.py:ClassName): "
+            f"{', '.join(f'{path.name}:{c}' for c in classes)}" if classes else "")

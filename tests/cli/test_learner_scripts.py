@@ -1,0 +1,184 @@
+"""`nnparity check SCRIPT.py --lesson NAME`: learners' scripts judged from their first update, and stopped there.
+
+Every case runs the real command in-process (`nnparity.cli.main`), which runs the script in a child
+process, and reads the JSON verdict. The default comparison is the NumPy reference (no framework
+needed); one test compares a script with PyTorch directly.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from frameworks import available_frameworks
+from nnparity.cli import main
+
+ZOO = Path(__file__).resolve().parents[2] / "examples" / "learners"
+G = "gradient"
+
+
+def check(target, lesson, tmp_path, *extra):
+    """Run `nnparity check` on a script; return (exit status, JSON verdict)."""
+    out = tmp_path / "verdict.json"
+    rc = main(["check", str(target), "--lesson", lesson, "--json", str(out), *extra])
+    return rc, json.loads(out.read_text())
+
+
+CORRECT = {
+    "spiral_script.py": "spiral",
+    "xor_script.py": "xor-mse",
+    "xor_step_by_step.py": "xor-mse",
+    "script_with_class.py": "circles",
+    "script_column_vectors.py": "tanh-4-5-4-1",
+}
+ALL = {"W1", "b1", "W2", "b2"}
+# script -> (lesson, {(check, the learner's name) that must diverge}, words of the cause, first wrong intermediate)
+MISTAKES = {
+    "spiral_script_divides_twice.py": ("spiral", {(G, p) for p in ALL}, "divided by the batch size twice", None),
+    "script_missing_one_over_m.py": ("circles", {(G, p) for p in ALL}, "missing 1/m", None),
+    "script_sigmoid_derivative_of_z.py": ("sigmoid-mlp", {(G, "W1"), (G, "b1")}, "applied to z", "dL/dz1"),
+    "script_update_wrong_sign.py": ("tanh-4-5-4-1", {(G, p) for p in (*ALL, "W3", "b3")}, "wrong sign", None),
+    "script_bias_summed_over_everything.py": ("spiral", {(G, "b1")}, "np.sum(dz)", None),
+    "script_relu_derivative_from_activation.py": ("xor-relu", {(G, "W1"), (G, "b1")}, "(a >= 0)", "dL/dz1"),
+    "script_updates_before_backprop.py": ("circles", {(G, "W1"), (G, "b1")}, "already updated", "dL/dz1"),
+    "script_softmax_over_batch.py": ("sensor", {("forward", None), *((G, p) for p in ALL)}, "axis=1", "a2"),
+    "script_hardcoded_learning_rate.py": ("sigmoid-mlp", {(G, p) for p in ALL}, "learning rate", None),
+}
+
+
+def test_every_zoo_script_is_in_a_table():
+    """A script example says `nnparity check examples/learners/NAME.py --lesson` (no class) in its docstring."""
+    scripts = {p.name for p in ZOO.glob("*.py") if f"{p.name} --lesson" in p.read_text()}
+    assert scripts == set(CORRECT) | set(MISTAKES)
+
+
+@pytest.mark.parametrize("script", sorted(CORRECT))
+def test_correct_script_passes(script, tmp_path):
+    rc, verdict = check(ZOO / script, CORRECT[script], tmp_path)
+    assert (rc, verdict["passed"], verdict["divergences"], verdict["frameworks"]) == (0, True, [], ["reference"])
+    assert verdict["kind"] == "script" and verdict["first_wrong_intermediate"] is None
+    assert len([r for r in verdict["results"] if r["check"] == "gradient"]) == len(verdict["parameters"])
+    for r in verdict["results"]:  # float64 code agrees to rounding, far inside the tolerance
+        assert r["max_abs_err"] < 1e-13, r
+    kept = [s for s in verdict["intermediates"] if s["status"] != "not kept"]
+    assert kept and all(s["status"] in ("exact", "approximate") for s in kept)
+
+
+@pytest.mark.parametrize("script", sorted(MISTAKES))
+def test_script_mistake_is_caught_and_named(script, tmp_path):
+    lesson, diverging, cause, wrong = MISTAKES[script]
+    rc, verdict = check(ZOO / script, lesson, tmp_path)
+    assert rc == 1 and verdict["passed"] is False
+    assert {(d["check"], d["parameter"]) for d in verdict["divergences"]} == diverging
+    assert cause in verdict["divergences"][0]["cause"], verdict["divergences"][0]
+    assert all(d["cause"] for d in verdict["divergences"]), verdict["divergences"]
+    first = verdict["first_wrong_intermediate"]
+    assert (first and first["quantity"]) == wrong, first
+
+
+def test_the_learners_own_names_are_reported(tmp_path):
+    """XOR's weights_input_hidden / weights_hidden_output, += updates, no biases: named as written."""
+    rc, verdict = check(ZOO / "xor_script.py", "xor-mse", tmp_path)
+    assert rc == 0
+    assert verdict["parameters"] == {
+        "weights_input_hidden": {"shape": [2, 2], "layout": "(in, out)", "how": "from its shape"},
+        "weights_hidden_output": {"shape": [2, 1], "layout": "(in, out)", "how": "from its shape"}}
+    notes = {s["quantity"]: s["note"] for s in verdict["intermediates"]}
+    assert "-dL/dz" in notes["dL/dz2"]  # error = y - output: the learner's sign convention, said so
+
+
+def test_a_wrong_gradient_is_traced_to_its_line(tmp_path):
+    rc, verdict = check(ZOO / "spiral_script_divides_twice.py", "spiral", tmp_path)
+    source = (ZOO / "spiral_script_divides_twice.py").read_text().splitlines()
+    made = verdict["gradient_lines"]["W1"]
+    assert made["variable"] == "dL_dW1" and source[made["line"] - 1].strip().startswith("dL_dW1 = X.T @ dL_dz1 / N")
+    applied = verdict["update_lines"]["W1"]
+    assert source[applied - 1].strip() == "W1 -= learning_rate * dL_dW1"
+
+
+def test_first_wrong_intermediate_names_the_line(tmp_path):
+    rc, verdict = check(ZOO / "script_sigmoid_derivative_of_z.py", "sigmoid-mlp", tmp_path)
+    first = verdict["first_wrong_intermediate"]
+    source = (ZOO / "script_sigmoid_derivative_of_z.py").read_text().splitlines()
+    assert first["variable"] == "delta1" and "sigmoid_prime(z1)" in source[first["line"] - 1]
+    before = verdict["intermediates"][: [s["quantity"] for s in verdict["intermediates"]].index("dL/dz1")]
+    assert [s["status"] for s in before] == ["exact"] * len(before)
+
+
+@pytest.mark.skipif("torch" not in available_frameworks(), reason="torch is not installed")
+def test_a_script_against_torch_directly(tmp_path):
+    rc, verdict = check(ZOO / "spiral_script.py", "spiral", tmp_path, "--framework", "torch")
+    assert rc == 0 and verdict["frameworks"] == ["torch"]
+
+
+# ---- what never runs, and what is refused ----------------------------------------------------------------
+
+PLAIN = """
+import numpy as np
+rng = np.random.default_rng(0)
+X = rng.normal(size=(20, 2))
+y = (X[:, :1] > 0).astype(float)
+W1, b1 = rng.normal(size=(2, 8)), np.zeros(8)
+W2, b2 = rng.normal(size=(8, 1)), np.zeros(1)
+lr = 0.1
+{before}
+for epoch in range(100):
+    z1 = X @ W1 + b1
+    a1 = np.maximum(z1, 0)
+    a2 = 1 / (1 + np.exp(-(a1 @ W2 + b2)))
+    dz2 = (a2 - y) / len(X)
+    dz1 = dz2 @ W2.T * (z1 > 0)
+{update}
+{after}
+"""
+UPDATE = """    W2 -= lr * a1.T @ dz2
+    b2 -= lr * dz2.sum(axis=0)
+    W1 -= lr * X.T @ dz1
+    b1 -= lr * dz1.sum(axis=0)"""
+
+
+def script(tmp_path, before="", update=UPDATE, after=""):
+    path = tmp_path / "learner.py"
+    path.write_text(PLAIN.format(before=textwrap.dedent(before), update=update, after=after))
+    return path
+
+
+def test_nothing_after_the_first_update_runs(tmp_path):
+    marker = tmp_path / "after_first_epoch.txt"
+    path = script(tmp_path, after=f"    open({str(marker)!r}, 'w').write('epoch done')")
+    rc, verdict = check(path, "circles", tmp_path)
+    assert rc == 0, verdict
+    assert not marker.exists()
+
+
+def test_a_parameter_never_updated_is_named_and_the_next_pass_never_runs(tmp_path):
+    marker = tmp_path / "second_epoch.txt"
+    update = UPDATE.replace("    b2 -= lr * dz2.sum(axis=0)\n", "")
+    path = script(tmp_path, update=update, after=f"    if epoch == 1:\n        open({str(marker)!r}, 'w')")
+    rc, verdict = check(path, "circles", tmp_path)
+    assert rc == 1 and [(d["parameter"], "never updated" in d["cause"]) for d in verdict["divergences"]] == [("b2", True)]
+    assert not marker.exists()
+
+
+def test_a_loop_forever_before_any_update_is_stopped(tmp_path, capsys):
+    path = script(tmp_path, before="while True:\n    pass")
+    rc, verdict = check(path, "circles", tmp_path, "--time-limit", "1")
+    assert rc == 2
+    assert "time limit of 1 s" in verdict["error"] and "`pass`" in verdict["error"], verdict["error"]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("import numpy as np\nW1 = np.ones((2, 8))\nW1 -= 0.1\n", "no loop"),
+    (PLAIN.format(before="", update="    pass", after=""), "without its loop updating"),
+    (PLAIN.format(before="lr = float(input('learning rate? '))", update=UPDATE, after=""), "waits for input"),
+    (PLAIN.format(before="W1 = W1 @ np.ones((3, 3))", update=UPDATE, after=""), "ValueError"),
+])
+def test_a_script_that_cannot_be_checked_is_refused(tmp_path, text, words):
+    path = tmp_path / "learner.py"
+    path.write_text(text)
+    rc, verdict = check(path, "circles", tmp_path, "--time-limit", "3")
+    assert rc == 2 and verdict["divergences"] == []
+    assert words in verdict["error"], verdict["error"]
