@@ -28,11 +28,12 @@ import numpy as np
 
 from conformance.cases import reference_model
 from conformance.compare import compare
-from conformance.lessons import Lesson, canonical_params, get_lesson, lesson_data
+from conformance.lessons import Lesson, canonical_params, get_lesson
 from conformance.tolerances import tolerance
 from frameworks import get_twin
 from reference import get_activation, get_loss
 
+from .data import check_data
 from .load import LearnerError, LearnerRun, run_learner
 from .verdict import CheckReport, Finding, compare_run
 
@@ -278,7 +279,7 @@ def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> Check
     if reason:
         raise LearnerError(reason)
     params = canonical_params(lesson)
-    X, y = lesson_data(lesson)
+    X, y = check_data(lesson)
     lr = float(lesson.hyperparameters["learning_rate"])
     run = run_learner(target, lesson, params, X, y, lr)
     tol = tolerance(DTYPE)

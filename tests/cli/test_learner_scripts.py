@@ -11,10 +11,13 @@ import json
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from conformance.lessons import get_lesson, lesson_data
 from frameworks import available_frameworks
 from nnparity.cli import main
+from nnparity.learner.data import cache_path, check_data
 
 ZOO = Path(__file__).resolve().parents[2] / "examples" / "learners"
 G = "gradient"
@@ -182,3 +185,16 @@ def test_a_script_that_cannot_be_checked_is_refused(tmp_path, text, words):
     rc, verdict = check(path, "circles", tmp_path, "--time-limit", "3")
     assert rc == 2 and verdict["divergences"] == []
     assert words in verdict["error"], verdict["error"]
+
+
+def test_the_lesson_data_cache_gives_the_lessons_data_bit_for_bit(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNPARITY_CACHE", str(tmp_path / "cache"))
+    lesson = get_lesson("circles")
+    first = check_data(lesson)
+    assert cache_path(lesson).is_file()
+    second = check_data(lesson)  # read back from the file
+    expected = lesson_data(lesson)
+    for got in (first, second):
+        assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, expected))
+    cache_path(lesson).write_bytes(b"not an npz")  # a broken file is made again
+    assert np.array_equal(check_data(lesson)[0], expected[0])
