@@ -8,12 +8,15 @@ needed); one test compares a script with PyTorch directly.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import nnparity
 from conformance.lessons import get_lesson, lesson_data
 from frameworks import available_frameworks
 from nnparity.cli import main
@@ -199,3 +202,29 @@ def test_the_lesson_data_cache_gives_the_lessons_data_bit_for_bit(tmp_path, monk
         assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, expected))
     cache_path(lesson).write_bytes(b"not an npz")  # a broken file is made again
     assert np.array_equal(check_data(lesson)[0], expected[0])
+
+
+# ---- nnparity.grade, for autograders ------------------------------------------------------------------------
+
+
+def test_grade_gives_points_and_feedback(tmp_path):
+    full = nnparity.grade(ZOO / "xor_step_by_step.py", "xor-mse", points=10)
+    assert (full.points, full.max_points, full.passed) == (10.0, 10.0, True) and "PASS" in full.feedback
+    points, feedback = nnparity.grade(ZOO / "script_sigmoid_derivative_of_z.py", "sigmoid-mlp", points=10)
+    assert points == 6.0  # 3 of 5 quantities agree: the output, W2 and b2
+    assert "applied to z" in feedback and "first wrong intermediate" in feedback
+    broken = nnparity.grade(tmp_path / "missing.py", "spiral", points=10)
+    assert (broken.points, broken.passed) == (0.0, False) and "no such file" in broken.feedback
+    assert broken.verdict["error"]
+
+
+def test_grade_refuses_an_unknown_lesson():
+    with pytest.raises(ValueError, match="unknown lesson 'nope'"):
+        nnparity.grade(ZOO / "spiral_script.py", "nope")
+
+
+def test_import_nnparity_stays_light():
+    code = ("import sys, nnparity; assert 'nnparity.learner' not in sys.modules; nnparity.grade; "
+            "heavy = [m for m in ('torch', 'tensorflow', 'keras', 'sklearn') if m in sys.modules]; assert not heavy, heavy")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
