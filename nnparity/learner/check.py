@@ -125,9 +125,10 @@ def _print_script(console, run) -> None:
         console.print(table)
     wrong = next((s for s in run.steps if s.status == "differs"), None)
     if wrong is not None:
-        console.print(f"[bold red]first wrong intermediate[/]: {wrong.quantity}, your `{wrong.label.replace('@', ' in ')}` "
-                      f"({source_line(run.path, wrong.line)}), greatest difference {wrong.max_diff:.3g}", highlight=False)
-    for slot, (label, line) in run.origins.items():
+        where = f" ({source_line(run.path, wrong.line)})" if wrong.line else ""
+        console.print(f"[bold red]first wrong intermediate[/]: {wrong.quantity}, your `{wrong.label.replace('@', ' in ')}`"
+                      f"{where}, greatest difference {wrong.max_diff:.3g}", highlight=False)
+    for slot, (label, line) in getattr(run, "origins", {}).items():
         applied = source_line(run.path, run.update_lines.get(slot))
         console.print(f"  {run.labels[slot]}'s gradient was made by {source_line(run.path, line)}"
                       + (f", applied by {applied}" if applied else ""), highlight=False, markup=False)

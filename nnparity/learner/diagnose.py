@@ -34,6 +34,7 @@ from frameworks import get_twin
 from reference import get_activation, get_loss
 
 from .data import check_data
+from .intermediates import walk
 from .load import LearnerError, LearnerRun, run_learner
 from .verdict import CheckReport, Finding, compare_run
 
@@ -287,10 +288,10 @@ def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> Check
     findings = compare_run(run, expected, lesson)
     forward = findings[0]
     right_grads = expected[frameworks[0]][1]
+    model = reference_model(lesson, params)
+    model.gradients(X, y)
+    run.steps = walk(model, run.records)
     if not forward.passed:
-        model = reference_model(lesson, params)
-        model.forward(X)
-        right_z = model.z[-1]
-        cause_of_forward(forward, run, lesson, params, right_z)
+        cause_of_forward(forward, run, lesson, params, model.z[-1])
     cause_of_gradients(findings, run, right_grads, lesson, params, X, y, forward_diverges=not forward.passed)
     return CheckReport(target, lesson, list(frameworks), run, findings, tol.atol, tol.rtol)

@@ -21,6 +21,7 @@ the parameter's shape and the gradient's values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,8 @@ class Step:
         return self.status in ("exact", "approximate")
 
     def to_json(self) -> dict:
-        return {"quantity": self.quantity, "shape": list(self.shape), "status": self.status, "variable": self.label,
+        shown = None if self.label is None else self.label.replace("@", " in ")
+        return {"quantity": self.quantity, "shape": list(self.shape), "status": self.status, "variable": shown,
                 "line": self.line, "max_diff": self.max_diff, "note": self.note}
 
 
@@ -129,16 +131,25 @@ HINTS = {"z": ("z", "logit", "net", "pre", "sum"), "a": ("a", "out", "hidden", "
          "d": ("d", "delta", "err", "grad", "g")}
 
 
+PARAMETER_GRADIENT = re.compile(r"(^|_)d_?[wb]\d*$|dl_?d[wb]|^grad_?[wb]|^d?(weights|bias)")  # dW1, dL_db2: not a dL/dz
+
+
+def _base(label: str) -> str:
+    """'self@forward.hidden' -> 'hidden': the learner's own name, lower case."""
+    return label.split("@")[0].split(".")[-1].lower()
+
+
 def _spare(records, holds: dict, position: int, index: int, quantity: str, shape: tuple) -> int | None:
     """The learner's array taken for a quantity no array holds: after the last match and before the next array
     that holds a later quantity, holding no quantity itself, of a fitting shape; one whose name suggests the
     quantity first."""
     end = next((i for i in range(position + 1, len(records)) if any(k > index for k in holds[i])), len(records))
-    window = [i for i in range(position + 1, end) if not holds[i] and _views(records[i][2], shape)]
+    window = [i for i in range(position + 1, end) if not holds[i] and _views(records[i][2], shape)
+              and not PARAMETER_GRADIENT.search(_base(records[i][0]))]
     if not window:
         return None
     hints = HINTS["d" if quantity.startswith("dL/") else quantity[0]]
-    named = [i for i in window if records[i][0].split("@")[0].split(".")[-1].lower().startswith(hints)]
+    named = [i for i in window if _base(records[i][0]).startswith(hints)]
     return (named or window)[0]
 
 

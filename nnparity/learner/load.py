@@ -62,9 +62,22 @@ class LearnerRun:
     printed: int = 0  # lines the learner's code printed (hidden)
     warnings: list[str] = field(default_factory=list)
     forward_fn: object = None  # params (reference layout) -> output (N, k): for sensitivity probes
+    records: list = field(default_factory=list)  # ("self.z1", None, value): what forward, then backward, kept
+    steps: list = field(default_factory=list)  # intermediates.walk over records (diagnose.check_learner)
 
     def output_2d(self, k: int) -> np.ndarray:
         return self.output.reshape(-1, k)
+
+    def extra_json(self) -> dict:
+        wrong = next((s for s in self.steps if s.status == "differs"), None)
+        return {"kind": "class", "intermediates": [s.to_json() for s in self.steps],
+                "first_wrong_intermediate": None if wrong is None else wrong.to_json()}
+
+
+def _held(obj, skip) -> list[tuple[str, None, np.ndarray]]:
+    """The arrays the learner's object keeps (its intermediates, self.z1 ...), as ("self.z1", None, a copy)."""
+    return [(f"self.{k}", None, np.array(v)) for k, v in list(vars(obj).items())
+            if k not in skip and isinstance(v, np.ndarray) and v.dtype.kind in "fiub" and 0 < v.ndim <= 2]
 
 
 
@@ -189,7 +202,11 @@ def run_learner(target: str, lesson: Lesson, params: dict[str, np.ndarray], X: n
     _check_output_shape(path, output, X, lesson)
     y_learner = np.array(y.reshape(output.shape))
     before = {name: slot.to_learner(params[name]) for name, slot in slots.items()}  # what forward used
+    kept = _held(learner.obj, slots) if hasattr(learner.obj, "__dict__") else []
     style_text = _train_step(learner, cls, style, X, y_learner, output, learning_rate)
+    after = _held(learner.obj, slots) if hasattr(learner.obj, "__dict__") else []
+    known = {label: value for label, _, value in kept}
+    kept += [r for r in after if r[0] not in known or not np.array_equal(known[r[0]], r[2])]
     gradients, shape_changes = _gradients_from_update(learner, cls, slots, before, learning_rate)
 
     def forward_fn(p):
@@ -200,7 +217,7 @@ def run_learner(target: str, lesson: Lesson, params: dict[str, np.ndarray], X: n
         slots=slots, output=output, output_shape=output.shape,
         output_dtype=output_dtype,
         gradients=gradients, shape_changes=shape_changes, printed=learner.printed,
-        warnings=learner.warnings, forward_fn=forward_fn,
+        warnings=learner.warnings, forward_fn=forward_fn, records=kept,
     )
 
 

@@ -228,3 +228,40 @@ def test_import_nnparity_stays_light():
             "heavy = [m for m in ('torch', 'tensorflow', 'keras', 'sklearn') if m in sys.modules]; assert not heavy, heavy")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+KEEPS_INTERMEDIATES = '''
+import numpy as np
+
+
+class Net:
+    def __init__(self, n_in, n_hidden, n_out):
+        self.W1, self.b1 = np.ones((n_in, n_hidden)), np.zeros(n_hidden)
+        self.W2, self.b2 = np.ones((n_hidden, n_out)), np.zeros(n_out)
+
+    def forward(self, X):
+        self.z1 = X @ self.W1 + self.b1
+        self.a1 = 1 / (1 + np.exp(-self.z1))
+        self.z2 = self.a1 @ self.W2 + self.b2
+        self.a2 = 1 / (1 + np.exp(-self.z2))
+        return self.a2
+
+    def backward(self, X, y, learning_rate):
+        self.dz2 = (self.a2 - y) / len(X)
+        self.dz1 = (self.dz2 @ self.W2.T) * self.z1 * (1 - self.z1)  # the derivative taken of z
+        self.W2 -= learning_rate * self.a1.T @ self.dz2
+        self.b2 -= learning_rate * self.dz2.sum(axis=0)
+        self.W1 -= learning_rate * X.T @ self.dz1
+        self.b1 -= learning_rate * self.dz1.sum(axis=0)
+'''
+
+
+def test_a_class_reports_its_first_wrong_intermediate(tmp_path):
+    path = tmp_path / "keeps.py"
+    path.write_text(KEEPS_INTERMEDIATES)
+    rc, verdict = check(f"{path}:Net", "sigmoid-mlp", tmp_path)
+    assert rc == 1 and verdict["kind"] == "class"
+    assert [(s["quantity"], s["status"], s["variable"]) for s in verdict["intermediates"]] == [
+        ("z1", "exact", "self.z1"), ("a1", "exact", "self.a1"), ("z2", "exact", "self.z2"), ("a2", "exact", "self.a2"),
+        ("dL/dz2", "exact", "self.dz2"), ("dL/dz1", "differs", "self.dz1")]
+    assert verdict["first_wrong_intermediate"]["variable"] == "self.dz1"
