@@ -21,6 +21,7 @@ from nnparity.common import console as make_console
 from .diagnose import REFERENCE, check_learner
 from .load import LearnerError
 from .script import TIME_LIMIT, source_line
+from .optimizer_read import STATES
 from .script_check import check_script
 
 EXIT_OK, EXIT_DIVERGED, EXIT_UNUSABLE = 0, 1, 2
@@ -40,6 +41,9 @@ def add_parser(sub) -> None:
                    help="a script's learning rate (default: its lr / learning_rate variable, else the lesson's)")
     p.add_argument("--time-limit", type=float, default=TIME_LIMIT, metavar="SECONDS",
                    help=f"how long a script may take to reach its first update (default {TIME_LIMIT:g})")
+    p.add_argument("--optimizer", choices=sorted(STATES),
+                   help="a script's own optimizer on top of the lesson: its gradients are read from the optimizer's "
+                        "state, and its step is checked against torch's and Keras's formulas")
     p.add_argument("--json", metavar="FILE", help="also write the verdict as JSON to FILE")
     p.set_defaults(func=cmd_check)
 
@@ -128,6 +132,8 @@ def _print_script(console, run) -> None:
         where = f" ({source_line(run.path, wrong.line)})" if wrong.line else ""
         console.print(f"[bold red]first wrong intermediate[/]: {wrong.quantity}, your `{wrong.label.replace('@', ' in ')}`"
                       f"{where}, greatest difference {wrong.max_diff:.3g}", highlight=False)
+    for text in dict.fromkeys(r.text for r in getattr(run, "readings", {}).values() if r.matched):
+        console.print(f"  optimizer: {text}", highlight=False, markup=False)
     for slot, (label, line) in getattr(run, "origins", {}).items():
         applied = source_line(run.path, run.update_lines.get(slot))
         console.print(f"  {run.labels[slot]}'s gradient was made by {source_line(run.path, line)}"
@@ -149,9 +155,12 @@ def cmd_check(args) -> int:
     console = make_console()
     try:
         if is_class_target(args.target):
+            if args.optimizer:
+                raise UsageError("--optimizer: a class is checked by its gradients (plain gradient descent); "
+                                 "give a script to check its own optimizer")
             report = check_learner(args.target, args.lesson, frameworks)
         else:
-            report = check_script(args.target, args.lesson, frameworks, args.lr, args.time_limit)
+            report = check_script(args.target, args.lesson, frameworks, args.lr, args.time_limit, args.optimizer)
     except LearnerError as exc:
         console.print(f"[bold red]nnparity check: cannot check {args.target}[/]", highlight=False)
         console.print(str(exc), markup=False, highlight=False)

@@ -67,9 +67,12 @@ def _shapes_text(lesson: Lesson) -> str:
                      for name, by in parameter_shapes(lesson.sizes, lesson.use_bias))
 
 
-def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT) -> dict:
-    """Run the script until its first update; what it held (see the module doc). LearnerError otherwise."""
-    spec = json.dumps({"sizes": list(lesson.sizes), "use_bias": lesson.use_bias, "time_limit": time_limit})
+def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_slot: int = 1) -> dict:
+    """Run the script until its first update; what it held (see the module doc). LearnerError otherwise.
+
+    ``per_slot``: the arrays one update changes per parameter (2 or 3 with an optimizer's state)."""
+    spec = json.dumps({"sizes": list(lesson.sizes), "use_bias": lesson.use_bias, "time_limit": time_limit,
+                       "per_slot": per_slot})
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p))
     with tempfile.TemporaryDirectory(prefix="nnparity-check-") as folder:

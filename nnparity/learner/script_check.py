@@ -22,7 +22,8 @@ from .diagnose import DTYPE, cause_of_forward, cause_of_gradients, framework_val
 from .intermediates import _views, first_wrong, origin, walk
 from .script import TIME_LIMIT, run_script, script_path, source_line
 from .script_read import ScriptRun, find_data, find_parameters, learning_rate, read_update
-from .verdict import CheckReport, compare_run
+from .optimizer_read import STATES, read_adam, read_momentum, read_rmsprop, split
+from .verdict import CheckReport, Finding, compare_run
 
 
 def _first_layer(lesson, params):
@@ -33,12 +34,17 @@ def _first_layer(lesson, params):
     return forward
 
 
-def read_script(target: str, lesson, lr: float | None, time_limit: float) -> tuple[ScriptRun, dict]:
-    """The script run to its first update and read (``script_read``); (run, payload)."""
+def read_script(target: str, lesson, lr: float | None, time_limit: float,
+                optimizer: str | None = None) -> tuple[ScriptRun, dict]:
+    """The script run to its first update and read (``script_read``; ``optimizer_read`` with an optimizer)."""
     path = script_path(target)
-    payload = run_script(path, lesson, time_limit)
+    payload = run_script(path, lesson, time_limit, per_slot=1 + STATES.get(optimizer, 0))
     payload["path_name"] = path.name
-    layout, found = find_parameters(payload, lesson)
+    if optimizer:
+        layout, groups = split(payload, lesson, optimizer)
+        found = {slot: (c["label"], c["before"], c["after"], c["line"]) for slot, (c, _) in groups.items()}
+    else:
+        layout, found = find_parameters(payload, lesson)
     rate, source = learning_rate(payload, lesson, lr)
     slots, params, grads, mine, reshaped, lines = read_update(layout, found, lesson, rate)
     changed = {lbl for c in payload["changes"] for lbl in c["labels"]}
@@ -48,7 +54,42 @@ def read_script(target: str, lesson, lr: float | None, time_limit: float) -> tup
                     learner_gradients=mine, update_lines=lines, X=X, y=y, data_text=data_text,
                     stopped=payload["why"], shape_changes=reshaped, printed=payload["printed"])
     run.path = path
+    if optimizer:
+        _read_optimizer(run, lesson, optimizer, groups, payload["scalars"])
     return run, payload
+
+
+def _read_optimizer(run: ScriptRun, lesson, optimizer: str, groups: dict, scalars: dict) -> None:
+    """Each parameter's gradient read from its optimizer state, and the formula its step matched (``Reading``)."""
+    model = reference_model(lesson, run.params)
+    right = model.gradients(run.X, run.y)
+    for label, slot in run.slots.items():
+        param, states = groups[slot.name]
+        delta = np.asarray(param["after"], dtype=np.float64) - param["before"]
+        units = lesson.sizes[int(slot.name[1:])]
+        if optimizer == "momentum":
+            reading = read_momentum(delta, states, run.learning_rate, scalars, slot.to_learner(right[slot.name]))
+        elif optimizer == "rmsprop":
+            reading = read_rmsprop(delta, states, run.learning_rate, scalars)
+        else:
+            reading = read_adam(delta, states, run.learning_rate, scalars)
+        run.learner_gradients[slot.name] = reading.gradient
+        run.gradients[slot.name] = slot.from_learner(reading.gradient, units)
+        run.readings[slot.name] = reading
+        run.states[slot.name] = [s["label"] for s in states]
+
+
+def _step_findings(run: ScriptRun, optimizer: str) -> list[Finding]:
+    """One finding per parameter: does its step follow a correct formula of ``optimizer``?"""
+    out = []
+    for label, slot in run.slots.items():
+        reading = run.readings[slot.name]
+        f = Finding("step", slot.name, slot.shape)
+        if reading.matched is None:
+            f.problem = f"your {optimizer} step for {label} (state {', '.join(run.states[slot.name])}): {reading.text}"
+            f.cause = reading.text
+        out.append(f)
+    return out
 
 
 def _output(run: ScriptRun, lesson) -> None:
@@ -83,7 +124,7 @@ def _trace_gradients(findings, run: ScriptRun) -> None:
 
 
 def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float | None = None,
-                 time_limit: float = TIME_LIMIT) -> CheckReport:
+                 time_limit: float = TIME_LIMIT, optimizer: str | None = None) -> CheckReport:
     """Run the script ``target`` to its first update and compare that step with every framework in ``frameworks``.
 
     Raises ``LearnerError`` when the script cannot be checked (exit status 2).
@@ -92,7 +133,7 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
     reason = unsupported(lesson)
     if reason:
         raise LearnerError(reason)
-    run, payload = read_script(target, lesson, lr, time_limit)
+    run, payload = read_script(target, lesson, lr, time_limit, optimizer)
     run.records = payload["records"]
     model = reference_model(lesson, run.params)
     model.gradients(run.X, run.y)
@@ -107,6 +148,8 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
     with np.errstate(all="ignore"):
         cause_of_gradients(findings, run, right, lesson, run.params, run.X, run.y, forward_diverges)
     _trace_gradients(findings, run)
+    if optimizer:
+        findings += _step_findings(run, optimizer)
     wrong = first_wrong(run.steps)
     for f in findings:
         if not f.passed and f.cause is None and wrong is not None:

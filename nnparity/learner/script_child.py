@@ -66,12 +66,18 @@ def assign_slots(slots, candidates) -> tuple[str, dict[str, int]] | None:
                     if i not in used and shape in shapes[layout]]
             if not fits:
                 break
-            pick = min(fits, key=lambda i: (_rank(candidates[i]), _digits(candidates[i][0]) != name[1:], i))
+            layer = name.split("|")[0][1:]  # "W1|2": the third array of W1's slot (an optimizer's state)
+            pick = min(fits, key=lambda i: (_rank(candidates[i]), _digits(candidates[i][0]) != layer, i))
             chosen[name] = pick
             used.add(pick)
         else:
             found.append((sum(_rank(candidates[i]) for i in chosen.values()), layout, chosen))
     return min(found, key=lambda f: f[0])[1:] if found else None
+
+
+def _plainness(label: str) -> tuple[bool, bool]:
+    """How plainly a label names an array: a module's variable, then an element or attribute, then a local."""
+    return "@" in label, "[" in label or "." in label
 
 
 def _rank(candidate) -> int:
@@ -118,6 +124,8 @@ class Watch:
     def __init__(self, path: str, spec: dict, loops, updates, result: str):
         self.path, self.result = path, result
         self.slots = parameter_shapes(spec["sizes"], spec["use_bias"])
+        per_slot = int(spec.get("per_slot", 1))  # arrays an update changes per parameter: 1, or with an optimizer's state
+        self.expected = [(f"{name}|{j}", shapes) for name, shapes in self.slots for j in range(per_slot)]
         self.shapes = {s for _, by_layout in self.slots for shapes in by_layout.values() for s in shapes}
         self.loops, self.updates = loops, updates
         self.prev: dict[int, int | None] = {}  # frame id -> the line about to run in it (so: just ran, next time)
@@ -160,7 +168,7 @@ class Watch:
         stack = self.stack(frame)
         in_loop = line in self.loops or any(f.f_lineno in self.loops for f in stack[1:])
         self.scan(stack, line, in_loop and line in self.updates)
-        if self.changes and assign_slots(self.slots, [(c["label"], c["before"].shape)
+        if self.changes and assign_slots(self.expected, [(c["label"], c["before"].shape)
                                                       for c in self.changes.values()]) is not None:
             self.finish("updated", "every parameter had been updated")
         if self.first is not None and id(frame) == self.first[0]:
@@ -230,11 +238,12 @@ class Watch:
         shown = label.split("@")[0]
         if known is not None:
             known["labels"].append(shown)
-            if "@" not in label:
-                known["label"] = shown  # the script's own (module-level) name wins
+            if _plainness(label) < known["plain"]:  # W1 over params[0] over self.W1 over a function's local
+                known["label"], known["plain"] = shown, _plainness(label)
             return
         self.changes[key] = {"label": shown, "labels": [shown], "before": before.copy(), "after": after.copy(),
-                             "line": line, "tick": self.tick, "order": self.order.get(label, 0)}
+                             "line": line, "tick": self.tick, "order": self.order.get(label, 0),
+                             "plain": _plainness(label)}
         if self.first is None:  # the pass ends with the outermost loop of the outermost frame around the update
             for f in reversed(stack):
                 at = line if f is stack[0] else f.f_lineno

@@ -61,6 +61,8 @@ class ScriptRun:
     forward_fn: object = None
     records: list = field(default_factory=list)  # (name, line, value) the loop bound before its update
     path: object = None
+    readings: dict = field(default_factory=dict)  # W1 -> optimizer_read.Reading, with --optimizer
+    states: dict = field(default_factory=dict)  # W1 -> the learner's names of its optimizer state
 
     def extra_json(self) -> dict:
         """What a script's verdict adds to the JSON (``check.py``)."""
@@ -71,6 +73,8 @@ class ScriptRun:
             "first_wrong_intermediate": None if wrong is None else wrong.to_json(),
             "update_lines": {self.labels[k]: v for k, v in self.update_lines.items()},
             "gradient_lines": {self.labels[k]: {"variable": v[0], "line": v[1]} for k, v in self.origins.items()},
+            "optimizer": {self.labels[k]: {"state": self.states[k], "convention": r.matched, "mistake": r.mistake,
+                                           "text": r.text} for k, r in self.readings.items()},
         }
 
     @property

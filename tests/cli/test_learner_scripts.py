@@ -54,11 +54,18 @@ MISTAKES = {
     "script_hardcoded_learning_rate.py": ("sigmoid-mlp", {(G, p) for p in ALL}, "learning rate", None),
 }
 
+# script -> (its --optimizer, the convention every step must match, or the mistake every step must show)
+OPTIMIZERS = {
+    "spiral_script_adam.py": ("adam", "torch", None),
+    "spiral_script_momentum.py": ("momentum", "keras", None),
+    "spiral_script_adam_no_bias_correction.py": ("adam", None, "no bias correction"),
+}
+
 
 def test_every_zoo_script_is_in_a_table():
     """A script example says `nnparity check examples/learners/NAME.py --lesson` (no class) in its docstring."""
     scripts = {p.name for p in ZOO.glob("*.py") if f"{p.name} --lesson" in p.read_text()}
-    assert scripts == set(CORRECT) | set(MISTAKES)
+    assert scripts == set(CORRECT) | set(MISTAKES) | set(OPTIMIZERS)
 
 
 @pytest.mark.parametrize("script", sorted(CORRECT))
@@ -265,3 +272,61 @@ def test_a_class_reports_its_first_wrong_intermediate(tmp_path):
         ("z1", "exact", "self.z1"), ("a1", "exact", "self.a1"), ("z2", "exact", "self.z2"), ("a2", "exact", "self.a2"),
         ("dL/dz2", "exact", "self.dz2"), ("dL/dz1", "differs", "self.dz1")]
     assert verdict["first_wrong_intermediate"]["variable"] == "self.dz1"
+
+
+# ---- the learner's own optimizer ---------------------------------------------------------------------------
+
+
+def _optimizer_verdict(path, optimizer, tmp_path):
+    rc, verdict = check(path, "spiral", tmp_path, "--optimizer", optimizer)
+    gradients = [r for r in verdict["results"] if r["check"] == "gradient"]
+    assert len(gradients) == 4 and all(r["passed"] for r in gradients), verdict  # read from the state: right
+    return rc, verdict
+
+
+@pytest.mark.parametrize("script", sorted(OPTIMIZERS))
+def test_a_learners_optimizer_is_read_and_named(script, tmp_path):
+    optimizer, convention, mistake = OPTIMIZERS[script]
+    rc, verdict = _optimizer_verdict(ZOO / script, optimizer, tmp_path)
+    steps = verdict["optimizer"]
+    assert set(steps) == {"W1", "b1", "W2", "b2"}
+    assert {s["convention"] for s in steps.values()} == {convention}
+    if mistake is None:
+        assert rc == 0
+    else:
+        assert rc == 1 and {(d["check"], d["parameter"]) for d in verdict["divergences"]} == {
+            ("step", p) for p in ("W1", "b1", "W2", "b2")}
+        assert all(mistake in s["mistake"] for s in steps.values())
+
+
+ADAM = (ZOO / "spiral_script_adam.py").read_text()
+MOMENTUM = (ZOO / "spiral_script_momentum.py").read_text()
+VARIANTS = {  # what the learner wrote instead -> (optimizer, convention, mistake)
+    "adam-keras": (ADAM.replace(
+        "        params[i] -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)",
+        "        lr_t = learning_rate * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)\n"
+        "        params[i] -= lr_t * m[i] / (np.sqrt(v[i]) + eps)"), "adam", "keras", None),
+    "adam-one-step-late": (ADAM.replace("t = 0\n", "t = 1\n"), "adam", None, "one step late"),
+    "adam-only-m-corrected": (ADAM.replace("np.sqrt(v_hat)", "np.sqrt(v[i])"), "adam", None, "only m"),
+    "momentum-torch": (MOMENTUM.replace("vW1 = momentum * vW1 - learning_rate * dL_dW1\n    W1 += vW1",
+                                        "vW1 = momentum * vW1 + dL_dW1\n    W1 -= learning_rate * vW1")
+                       .replace("vb1 = momentum * vb1 - learning_rate * dL_db1\n    b1 += vb1",
+                                "vb1 = momentum * vb1 + dL_db1\n    b1 -= learning_rate * vb1")
+                       .replace("vW2 = momentum * vW2 - learning_rate * dL_dW2\n    W2 += vW2",
+                                "vW2 = momentum * vW2 + dL_dW2\n    W2 -= learning_rate * vW2")
+                       .replace("vb2 = momentum * vb2 - learning_rate * dL_db2\n    b2 += vb2",
+                                "vb2 = momentum * vb2 + dL_db2\n    b2 -= learning_rate * vb2"), "momentum", "torch", None),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_each_optimizer_formula_is_told_apart(variant, tmp_path):
+    text, optimizer, convention, mistake = VARIANTS[variant]
+    assert text not in (ADAM, MOMENTUM)
+    path = tmp_path / "mine.py"
+    path.write_text(text)
+    rc, verdict = _optimizer_verdict(path, optimizer, tmp_path)
+    steps = verdict["optimizer"].values()
+    assert rc == (0 if mistake is None else 1)
+    assert {s["convention"] for s in steps} == {convention}
+    assert all(mistake in (s["mistake"] or "") for s in steps) if mistake else True
