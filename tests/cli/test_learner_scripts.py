@@ -300,12 +300,21 @@ def test_a_learners_optimizer_is_read_and_named(script, tmp_path):
 
 
 ADAM = (ZOO / "spiral_script_adam.py").read_text()
+RMSPROP_STEP = ("        m[i] = beta1 * m[i] + (1 - beta1) * grads[i]\n        v[i] = beta2 * v[i] + (1 - beta2) * grads[i] ** 2\n"
+                "        m_hat = m[i] / (1 - beta1 ** t)\n        v_hat = v[i] / (1 - beta2 ** t)\n"
+                "        params[i] -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)")
 MOMENTUM = (ZOO / "spiral_script_momentum.py").read_text()
 VARIANTS = {  # what the learner wrote instead -> (optimizer, convention, mistake)
     "adam-keras": (ADAM.replace(
         "        params[i] -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)",
         "        lr_t = learning_rate * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)\n"
         "        params[i] -= lr_t * m[i] / (np.sqrt(v[i]) + eps)"), "adam", "keras", None),
+    "rmsprop-torch": (ADAM.replace(RMSPROP_STEP, "        v[i] = 0.99 * v[i] + 0.01 * grads[i] ** 2\n"
+                                   "        params[i] -= learning_rate * grads[i] / (np.sqrt(v[i]) + eps)"),
+                      "rmsprop", "torch", None),
+    "rmsprop-keras": (ADAM.replace(RMSPROP_STEP, "        v[i] = 0.9 * v[i] + 0.1 * grads[i] ** 2\n"
+                                   "        params[i] -= learning_rate * grads[i] / np.sqrt(v[i] + eps)"),
+                      "rmsprop", "keras", None),
     "adam-one-step-late": (ADAM.replace("t = 0\n", "t = 1\n"), "adam", None, "one step late"),
     "adam-only-m-corrected": (ADAM.replace("np.sqrt(v_hat)", "np.sqrt(v[i])"), "adam", None, "only m"),
     "momentum-torch": (MOMENTUM.replace("vW1 = momentum * vW1 - learning_rate * dL_dW1\n    W1 += vW1",
@@ -322,7 +331,7 @@ VARIANTS = {  # what the learner wrote instead -> (optimizer, convention, mistak
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_each_optimizer_formula_is_told_apart(variant, tmp_path):
     text, optimizer, convention, mistake = VARIANTS[variant]
-    assert text not in (ADAM, MOMENTUM)
+    assert text not in (ADAM, MOMENTUM)  # the variant was made
     path = tmp_path / "mine.py"
     path.write_text(text)
     rc, verdict = _optimizer_verdict(path, optimizer, tmp_path)
