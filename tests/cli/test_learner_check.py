@@ -61,7 +61,7 @@ MISTAKES = {
 
 
 def test_every_zoo_class_is_in_a_table():
-    """A class example says `nnparity check examples/learners/NAME.py:Class` in its docstring (scripts, without
+    """A class example names itself as `FILE.py:Class` in its docstring's command (scripts, without
     a class, are tests/cli/test_learner_scripts.py's)."""
     listed = {t.split(":")[0] for t in (*CORRECT, *MISTAKES)}
     assert listed == {p.name for p in ZOO.glob("*.py") if f"{p.name}:" in p.read_text()}

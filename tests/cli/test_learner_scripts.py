@@ -63,7 +63,7 @@ OPTIMIZERS = {
 
 
 def test_every_zoo_script_is_in_a_table():
-    """A script example says `nnparity check examples/learners/NAME.py --lesson` (no class) in its docstring."""
+    """A script example names itself as `FILE.py --lesson` (no class) in its docstring's command."""
     scripts = {p.name for p in ZOO.glob("*.py") if f"{p.name} --lesson" in p.read_text()}
     assert scripts == set(CORRECT) | set(MISTAKES) | set(OPTIMIZERS)
 
