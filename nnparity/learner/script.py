@@ -96,6 +96,25 @@ def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_s
     return payload
 
 
+def _shapes_hint(where: str, shapes: dict) -> str:
+    """The shapes of the arrays the failing line reads; a (N, N) array next to targets of shape (N,) explained."""
+    code = where.split("`")[1] if where.count("`") >= 2 else ""
+    read = {name: shape for name, shape in shapes.items() if re.search(rf"\b{re.escape(name)}\b", code)}
+    if not read:
+        return ""
+    text = "; the arrays it reads: " + ", ".join(f"{name} {shape}" for name, shape in read.items())
+    flat = {name: shape[0] for name, shape in shapes.items() if len(shape) == 1}
+    flat = dict(sorted(flat.items(), key=lambda kv: not kv[0].lower().startswith(("y", "target", "label"))))
+    for name, shape in read.items():
+        target = next((t for t, n in flat.items() if len(shape) == 2 and shape == (n, n)), None)
+        if target is not None:
+            text += (f". {name} is {shape}: {target} has shape {shapes[target]} while the output is ({shape[0]}, 1), "
+                     f"so output - {target} broadcast to a {shape[0]} x {shape[0]} matrix; reshape {target} to "
+                     f"({shape[0]}, 1) (y.reshape(-1, 1))")
+            break
+    return text
+
+
 def _too_long(path: Path, time_limit: float, where: str) -> str:
     """The time limit's message, with the script's line it was on (from faulthandler's dump)."""
     lines = [int(m) for m in re.findall(rf'File "{re.escape(str(path))}", line (\d+)', where)]
@@ -113,7 +132,7 @@ def _refuse(path: Path, lesson: Lesson, payload: dict) -> None:
     if status == "error":
         where = source_line(path, payload.get("line"))
         raise LearnerError(f"{path.name}: the script raised {payload['why']}" + (f" at {where}" if where else "")
-                           + ", before its first update")
+                           + ", before its first update" + _shapes_hint(where, payload.get("shapes", {})))
     if status == "ended" and not payload["changes"]:
         raise LearnerError(
             f"{path.name}: {payload['why']} without its loop updating an array of lesson {lesson.name}'s parameter "

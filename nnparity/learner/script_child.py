@@ -297,13 +297,18 @@ def _refuse_input(watch: Watch):
     return input
 
 
-def _error_line(exc: BaseException, path: str) -> int | None:
-    tb, line = exc.__traceback__, None
+def _error_at(exc: BaseException, path: str) -> tuple[int | None, dict]:
+    """(the script's innermost line in the traceback, {name: shape} of every array that frame and the module hold)."""
+    tb, line, frame = exc.__traceback__, None, None
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == path:
-            line = tb.tb_lineno
+            line, frame = tb.tb_lineno, tb.tb_frame
         tb = tb.tb_next
-    return line
+    shapes = {}
+    if frame is not None:
+        for scope in (frame.f_globals, frame.f_locals):
+            shapes.update({k: tuple(v.shape) for k, v in list(scope.items()) if isinstance(v, np.ndarray)})
+    return line, shapes
 
 
 def main(argv: list[str]) -> None:
@@ -326,7 +331,8 @@ def main(argv: list[str]) -> None:
     except SystemExit:
         watch.finish("ended", "the script called sys.exit()")
     except BaseException as exc:  # noqa: BLE001 - anything the learner's script raises is reported
-        watch.finish("error", f"{type(exc).__name__}: {exc}", line=_error_line(exc, path))
+        line, shapes = _error_at(exc, path)
+        watch.finish("error", f"{type(exc).__name__}: {exc}", line=line, shapes=shapes)
     watch.finish("ended", "the script ran to its end")
 
 

@@ -65,7 +65,7 @@ OPTIMIZERS = {
 def test_every_zoo_script_is_in_a_table():
     """A script example names itself as `FILE.py --lesson` (no class) in its docstring's command."""
     scripts = {p.name for p in ZOO.glob("*.py") if f"{p.name} --lesson" in p.read_text()}
-    assert scripts == set(CORRECT) | set(MISTAKES) | set(OPTIMIZERS)
+    assert scripts == set(CORRECT) | set(MISTAKES) | set(OPTIMIZERS) | {"script_targets_broadcast.py"}
 
 
 @pytest.mark.parametrize("script", sorted(CORRECT))
@@ -339,3 +339,10 @@ def test_each_optimizer_formula_is_told_apart(variant, tmp_path):
     assert rc == (0 if mistake is None else 1)
     assert {s["convention"] for s in steps} == {convention}
     assert all(mistake in (s["mistake"] or "") for s in steps) if mistake else True
+
+
+def test_targets_that_broadcast_are_explained(tmp_path):
+    """y of shape (N,) against an output (N, 1): a2 - y is (N, N), and a product fails two lines later."""
+    rc, verdict = check(ZOO / "script_targets_broadcast.py", "circles", tmp_path)
+    assert rc == 2 and "ValueError" in verdict["error"]
+    assert "dz2 is (160, 160): y has shape (160,)" in verdict["error"] and "reshape y" in verdict["error"]
