@@ -74,6 +74,8 @@ def _views(value: np.ndarray, shape: tuple) -> list[np.ndarray]:
         views.append(value.T)
     if value.ndim == 1 and units == 1 and value.shape == (n,):
         views.append(value.reshape(n, 1))
+    if n == 1 and (value.shape == (units,) or (value.ndim == 0 and units == 1)):  # one sample, as a vector or number
+        views.append(value.reshape(1, units))
     return views
 
 

@@ -51,6 +51,8 @@ class Slot:
         """The learner's layout -> the reference's ((in, out) for a kernel, (units,) for a bias)."""
         value = np.asarray(value, dtype=np.float64)
         if self.is_kernel:
+            if value.ndim == 1:  # one unit's weights as a vector (a script's w = [0.3, -0.1])
+                return value.reshape(-1, units)
             return value.T if self.layout == "(out, in)" else value
         return value.reshape(units)
 

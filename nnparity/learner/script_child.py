@@ -45,9 +45,12 @@ def parameter_shapes(sizes, use_bias) -> list[tuple[str, dict[str, set]]]:
     slots = []
     for layer in range(1, len(sizes)):
         fan_in, units = sizes[layer - 1], sizes[layer]
-        slots.append((f"W{layer}", {"(in, out)": {(fan_in, units)}, "(out, in)": {(units, fan_in)}}))
+        one = {(fan_in,)} if units == 1 else set()  # a single unit's weights as a vector: w = [0.3, -0.1]
+        slots.append((f"W{layer}", {"(in, out)": {(fan_in, units)} | one, "(out, in)": {(units, fan_in)} | one}))
         if use_bias:
-            slots.append((f"b{layer}", {"(in, out)": {(units,), (1, units)}, "(out, in)": {(units,), (units, 1)}}))
+            scalar = {()} if units == 1 else set()  # a single unit's bias as a number: b = 0.2
+            slots.append((f"b{layer}", {"(in, out)": {(units,), (1, units)} | scalar,
+                                        "(out, in)": {(units,), (units, 1)} | scalar}))
     return slots
 
 
@@ -194,6 +197,8 @@ class Watch:
     def _inside(self, label: str, value):
         if isinstance(value, np.ndarray):
             yield label, value
+        elif isinstance(value, (float, np.floating)) and () in self.shapes:  # a bias kept as a number
+            yield label, np.asarray(value, dtype=np.float64)
         elif isinstance(value, dict) and len(value) <= 100:
             for k, v in list(value.items()):
                 if isinstance(v, np.ndarray) and isinstance(k, (str, int)):
@@ -216,7 +221,7 @@ class Watch:
             watched = value.dtype.kind == "f" and value.shape in self.shapes
             old = self.seen.get(label)
             if old is None or old[0] is not value:  # bound anew
-                if in_loop and 0 < value.ndim <= 2:
+                if in_loop and value.ndim <= 2 and (value.ndim or () in self.shapes):  # numbers: a one-unit net's
                     self.records.append((label, line, value.copy()))
                     if len(self.records) > 4000:
                         del self.records[:2000]

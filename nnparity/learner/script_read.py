@@ -156,15 +156,18 @@ def read_update(layout: str, found: dict, lesson: Lesson, lr: float):
 
 
 def _candidates(payload: dict, width: int, exclude: set) -> list[tuple[str, np.ndarray]]:
-    """Arrays (N, width) or (width, N) the script held, the loop's own bindings (latest first) before the rest."""
+    """Arrays (N, width) or (width, N) the script held (a vector of ``width``: one sample, (1, width)), the loop's
+    own bindings (latest first) before the rest."""
+    def fits(label, value):
+        return label not in exclude and ((value.ndim == 2 and width in value.shape)
+                                         or (value.ndim == 1 and value.size == width))
     seen, out = set(), []
     for label, _, value in reversed(payload["records"]):
-        if label not in exclude and value.ndim == 2 and width in value.shape and id(value) not in seen:
+        if fits(label, value) and id(value) not in seen:
             seen.add(id(value))
             out.append((label, value))
-    out += [(lbl, v) for lbl, v in payload["arrays"].items()
-            if lbl not in exclude and v.ndim == 2 and width in v.shape]
-    return out
+    out += [(lbl, v) for lbl, v in payload["arrays"].items() if fits(lbl, v)]
+    return [(lbl, v.reshape(1, -1) if v.ndim == 1 else v) for lbl, v in out]
 
 
 def _by_name(items, prefixes) -> list:
@@ -186,7 +189,7 @@ def _as_targets(value: np.ndarray, n: int, k: int) -> np.ndarray | None:
         return np.asarray(value, dtype=np.float64)
     if value.shape == (k, n):
         return np.asarray(value.T, dtype=np.float64)
-    if value.size == n and (value.ndim == 1 or 1 in value.shape):
+    if value.size == n and (value.ndim <= 1 or 1 in value.shape):
         flat = value.ravel()
         if k == 1:
             return np.asarray(flat, dtype=np.float64).reshape(n, 1)
@@ -215,7 +218,7 @@ def find_data(payload: dict, lesson: Lesson, params: dict, exclude: set, forward
     n = X.shape[0]
     targets = [(lbl, t) for lbl, v in _by_name(_candidates(payload, n, exclude | {label}) +
                                                [(lbl, v) for lbl, v in payload["arrays"].items()
-                                                if v.ndim == 1 and v.size == n and lbl not in exclude | {label}],
+                                                if v.ndim <= 1 and v.size == n and lbl not in exclude | {label}],
                                                ("y", "targets", "target", "labels", "label", "y_true"))
                if (t := _as_targets(v, n, k)) is not None]
     if not targets:

@@ -39,6 +39,7 @@ CORRECT = {
     "xor_step_by_step.py": "xor-mse",
     "script_with_class.py": "circles",
     "script_column_vectors.py": "tanh-4-5-4-1",
+    "neuron_script.py": "neuron",  # a vector of weights and a number for the bias
 }
 ALL = {"W1", "b1", "W2", "b2"}
 # script -> (lesson, {(check, the learner's name) that must diverge}, words of the cause, first wrong intermediate)
@@ -52,6 +53,7 @@ MISTAKES = {
     "script_updates_before_backprop.py": ("circles", {(G, "W1"), (G, "b1")}, "already updated", "dL/dz1"),
     "script_softmax_over_batch.py": ("sensor", {("forward", None), *((G, p) for p in ALL)}, "axis=1", "a2"),
     "script_hardcoded_learning_rate.py": ("sigmoid-mlp", {(G, p) for p in ALL}, "learning rate", None),
+    "neuron_script_missing_two.py": ("neuron", {(G, "w"), (G, "b")}, "the 2 of the MSE derivative", "dL/dz1"),
 }
 
 # script -> (its --optimizer, the convention every step must match, or the mistake every step must show)
