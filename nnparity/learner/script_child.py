@@ -17,9 +17,9 @@ How the first update is caught, and why nothing after it runs:
 - as soon as the changed arrays make up every parameter of the lesson (``assign_slots``), the
   child writes what it saw and ends itself with ``os._exit``: the next line of the script never
   runs. Where a parameter is never updated, it ends as soon as an updated array changes a second
-  time, or the loop around the first update (the outermost one of the outermost function that is
-  in a loop) comes back to its first line or is left, before that line runs: what the rest of
-  that pass does after its last update (a print, a file written at the end of an epoch) runs;
+  time, or the loop whose pass made the first update (``Watch.pass_loop``: one sample, one
+  mini-batch or one epoch) comes back to its first line or is left, before that line runs: what
+  the rest of that pass does after its last update (a print, a file written) runs;
 - ``input()`` ends the child at once (the script's stdin is closed as well), and the parent's time
   limit (``subprocess.run(timeout=...)``) kills a child that never gets there.
 """
@@ -107,17 +107,18 @@ def _as_load(target):
     return copy
 
 
-def source_map(tree) -> tuple[dict[int, tuple[int, int]], set[int]]:
-    """({line inside a loop's body: (header line, last line) of the outermost loop around it}, {update lines})."""
+def source_map(tree) -> tuple[dict[int, list[tuple[int, int]]], set[int]]:
+    """({line inside a loop's body: [(header line, last line) of each loop around it, innermost first]},
+    {lines of update statements})."""
     loops, updates = {}, set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
             for line in range(node.body[0].lineno, node.end_lineno + 1):
-                outer = loops.get(line)
-                if outer is None or outer[0] > node.lineno:  # keep the outermost loop of the frame
-                    loops[line] = (node.lineno, node.end_lineno)
+                loops.setdefault(line, []).append((node.lineno, node.end_lineno))
         if _is_update(node):
             updates.update(range(node.lineno, node.end_lineno + 1))
+    for around in loops.values():
+        around.sort(reverse=True)  # the innermost loop starts last
     return loops, updates
 
 
@@ -137,7 +138,8 @@ class Watch:
         self.changes: dict[int, dict] = {}  # id of the changed array -> what changed, where
         self.records: list[tuple[str, int | None, np.ndarray]] = []  # arrays bound inside a loop, in order
         self.first = None  # (frame id, loop header, loop end) around the first update
-        self.headers = {header for header, _ in loops.values()}
+        self.headers = {header for around in loops.values() for header, _ in around}
+        self.numbers: dict[str, tuple] = {}  # label -> (a number the script holds, the 0-d array standing for it)
         self.pass_start: dict[int, int] = {}  # loop header -> len(records) when it last ran: a pass's start
         self.tick = 0
         self.printed = 0
@@ -197,8 +199,12 @@ class Watch:
     def _inside(self, label: str, value):
         if isinstance(value, np.ndarray):
             yield label, value
-        elif isinstance(value, (float, np.floating)) and () in self.shapes:  # a bias kept as a number
-            yield label, np.asarray(value, dtype=np.float64)
+        elif isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool) \
+                and () in self.shapes:  # a one-unit network's bias, output or target kept as a number
+            cached = self.numbers.get(label)
+            if cached is None or cached[0] is not value:  # the same number object: the same array
+                cached = self.numbers[label] = (value, np.asarray(value))
+            yield label, cached[1]
         elif isinstance(value, dict) and len(value) <= 100:
             for k, v in list(value.items()):
                 if isinstance(v, np.ndarray) and isinstance(k, (str, int)):
@@ -249,12 +255,24 @@ class Watch:
         self.changes[key] = {"label": shown, "labels": [shown], "before": before.copy(), "after": after.copy(),
                              "line": line, "tick": self.tick, "order": self.order.get(label, 0),
                              "plain": _plainness(label)}
-        if self.first is None:  # the pass ends with the outermost loop of the outermost frame around the update
-            for f in reversed(stack):
-                at = line if f is stack[0] else f.f_lineno
-                if at in self.loops:
-                    self.first = (id(f), *self.loops[at])
-                    break
+        if self.first is None:
+            self.first = self.pass_loop(stack, line)
+
+    def pass_loop(self, stack, line) -> tuple[int, int, int] | None:
+        """(frame id, header, last line) of the loop whose pass made the first update: the innermost loop around
+        it in which the script bound an array on a line that is not an update (one sample, one mini-batch, one
+        epoch), else the outermost loop of the outermost frame that is in one."""
+        bound = {r[1] for r in self.records if r[1] is not None and r[1] not in self.updates}
+        for f in stack:
+            at = line if f is stack[0] else f.f_lineno
+            for header, end in self.loops.get(at, []):
+                if any(header < b <= end for b in bound):
+                    return (id(f), header, end)
+        for f in reversed(stack):
+            at = line if f is stack[0] else f.f_lineno
+            if at in self.loops:
+                return (id(f), *self.loops[at][-1])
+        return None
 
     # ---- the end -------------------------------------------------------------------------------------------
 

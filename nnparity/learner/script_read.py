@@ -224,6 +224,7 @@ def find_data(payload: dict, lesson: Lesson, params: dict, exclude: set, forward
     if not targets:
         raise LearnerError(f"{payload['path_name']}: no targets found: X ({label}) has {n} rows, so y should be "
                            f"({n}, {k})" + (f" or ({n},)" if k == 1 else " (one-hot) or class numbers (N,)"))
+    targets = [t for t in targets if t[0].split("@")[0] not in LR_NAMES] or targets
     y_label, y = targets[0]
     shown = lambda s: s.replace("@", " in ")
     return X, y, f"data X = your `{shown(label)}` {X.shape}, y = your `{shown(y_label)}` {y.shape}"

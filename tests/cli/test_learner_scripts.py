@@ -40,6 +40,7 @@ CORRECT = {
     "script_with_class.py": "circles",
     "script_column_vectors.py": "tanh-4-5-4-1",
     "neuron_script.py": "neuron",  # a vector of weights and a number for the bias
+    "perceptron_script.py": "perceptron-and",  # one sample at a time: the pass is the first sample's
 }
 ALL = {"W1", "b1", "W2", "b2"}
 # script -> (lesson, {(check, the learner's name) that must diverge}, words of the cause, first wrong intermediate)
