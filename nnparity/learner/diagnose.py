@@ -179,6 +179,8 @@ def _replay(lesson: Lesson, switches: dict, params, X, y) -> dict[str, np.ndarra
         return None
     if "bias_sum" in switches and not lesson.use_bias:
         return None
+    if lesson.batchnorm:  # the replays are of a plain MLP
+        return None
     with np.errstate(all="ignore"):
         return backprop(lesson, params, X, y, **switches)
 
@@ -256,14 +258,15 @@ def cause_of_forward(finding: Finding, run: LearnerRun, lesson: Lesson, params, 
 # ---- the check ----------------------------------------------------------------------------------------------
 
 
-def unsupported(lesson: Lesson) -> str | None:
-    """Why a learner's class cannot be checked on ``lesson`` (None when it can).
+def unsupported(lesson: Lesson, script: bool = False) -> str | None:
+    """Why a learner's code cannot be checked on ``lesson`` (None when it can).
 
     A learner's class has W and b only: dropout draws its own random masks, and batch
-    normalisation has parameters (gamma, beta) and running statistics of its own.
+    normalisation has parameters (gamma, beta) and running statistics of its own. A script's
+    BatchNorm is found by its names (``script_read``); dropout is refused for both.
     """
-    extras = [what for what, present in (("dropout", lesson.dropout), ("batch normalisation", lesson.batchnorm))
-              if present]
+    extras = [what for what, present in (("dropout", lesson.dropout),
+                                         ("batch normalisation", lesson.batchnorm and not script)) if present]
     if not extras:
         return None
     return (f"lesson {lesson.name} has {' and '.join(extras)}; nnparity check supports lessons of Dense layers "

@@ -55,11 +55,20 @@ class Step:
 
 
 def reference_quantities(model) -> list[tuple[str, np.ndarray]]:
-    """[(name, value)] of a reference MLP after ``gradients``: z_l and a_l in order, then dL/dz_L .. dL/dz1."""
+    """[(name, value)] of a reference network after ``gradients``: z_l (bn_l, a BatchNorm's output) and a_l in
+    order, then dL/dz_L down to dL/dz1 (dL/dbn_l before dL/dz_l where a BatchNorm sits between them)."""
+    norms = getattr(model, "batchnorms", [None] * len(model.z))
     out = []
     for layer, z in enumerate(model.z, start=1):
-        out += [(f"z{layer}", z), (f"a{layer}", model.a[layer])]
-    out += [(f"dL/dz{layer}", model.dz[layer - 1]) for layer in range(len(model.z), 0, -1)]
+        out.append((f"z{layer}", z))
+        if norms[layer - 1] is not None:
+            out.append((f"bn{layer}", model.n[layer - 1]))
+        out.append((f"a{layer}", model.a[layer]))
+    for layer in range(len(model.z), 0, -1):
+        if norms[layer - 1] is not None:
+            da = model.dz[layer] @ model.layers[layer].kernel.T
+            out.append((f"dL/dbn{layer}", model.activations[layer - 1].backward(model.n[layer - 1], model.a[layer], da)))
+        out.append((f"dL/dz{layer}", model.dz[layer - 1]))
     return out
 
 

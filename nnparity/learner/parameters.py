@@ -24,6 +24,11 @@ from .calls import Learner, LearnerError
 PARAM_NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
 
 
+def layer_of(name: str) -> int:
+    """The layer a parameter belongs to: W2, b2, gamma2, beta2 -> 2."""
+    return int(re.sub(r"\D", "", name))
+
+
 @dataclass(frozen=True)
 class Slot:
     """One learner parameter: its name, the shape the learner stores, and how it maps to the reference.

@@ -72,7 +72,7 @@ def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_s
 
     ``per_slot``: the arrays one update changes per parameter (2 or 3 with an optimizer's state)."""
     spec = json.dumps({"sizes": list(lesson.sizes), "use_bias": lesson.use_bias, "time_limit": time_limit,
-                       "per_slot": per_slot})
+                       "per_slot": per_slot, "batchnorm": lesson.batchnorm})
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p))
     with tempfile.TemporaryDirectory(prefix="nnparity-check-") as folder:

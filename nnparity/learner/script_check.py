@@ -14,21 +14,42 @@ import re
 import numpy as np
 
 from conformance.cases import reference_model
+from reference import BatchNormConvention, RegularizedMLP
 from conformance.lessons import get_lesson
 from conformance.tolerances import tolerance
 
 from .calls import LearnerError
-from .diagnose import DTYPE, cause_of_forward, cause_of_gradients, framework_values, unsupported
+from .diagnose import DTYPE, REFERENCE, cause_of_forward, cause_of_gradients, framework_values, unsupported
 from .intermediates import _views, first_wrong, origin, walk
+from .parameters import layer_of
 from .script import TIME_LIMIT, run_script, script_path, source_line
 from .script_read import ScriptRun, find_data, find_parameters, learning_rate, read_update
 from .optimizer_read import STATES, read_adam, read_momentum, read_rmsprop, split
 from .verdict import CheckReport, Finding, compare_run
 
 
-def _first_layer(lesson, params):
+def reference_of(lesson, params: dict, scalars: dict):
+    """(the reference network from the script's starting weights, the BatchNorm epsilon it uses or None).
+
+    With BatchNorm: the script's own epsilon (``eps``/``epsilon``), else the lesson's; a Dense bias the
+    script does not have is 0; the running statistics do not enter a training pass (0 and 1)."""
+    if not lesson.batchnorm:
+        return reference_model(lesson, params), None
+    eps = next((scalars[n] for n in ("eps", "epsilon", "bn_eps", "bn_epsilon") if n in scalars),
+               lesson.batchnorm_epsilon)
+    full = dict(params)
+    for layer in range(1, lesson.n_layers):
+        units = lesson.sizes[layer]
+        if lesson.use_bias:
+            full.setdefault(f"b{layer}", np.zeros(units))
+        full[f"moving_mean{layer}"], full[f"moving_variance{layer}"] = np.zeros(units), np.ones(units)
+    convention = BatchNormConvention(lesson.batchnorm_momentum, float(eps), "unbiased")
+    return RegularizedMLP(full, lesson.activations, lesson.loss, batchnorm=convention), float(eps)
+
+
+def _first_layer(lesson, params, scalars):
     def forward(X):
-        model = reference_model(lesson, params)
+        model, _ = reference_of(lesson, params, scalars)
         model.forward(X)
         return [model.z[0], model.a[1]]
     return forward
@@ -48,12 +69,13 @@ def read_script(target: str, lesson, lr: float | None, time_limit: float,
     rate, source = learning_rate(payload, lesson, lr)
     slots, params, grads, mine, reshaped, lines = read_update(layout, found, lesson, rate)
     changed = {lbl for c in payload["changes"] for lbl in c["labels"]}
-    X, y, data_text = find_data(payload, lesson, params, changed | set(slots), _first_layer(lesson, params))
+    X, y, data_text = find_data(payload, lesson, params, changed | set(slots), _first_layer(lesson, params,
+                                                                                            payload["scalars"]))
     run = ScriptRun(target=target, learning_rate=rate, lr_source=source, slots=slots,
                     labels={s.name: label for label, s in slots.items()}, params=params, gradients=grads,
                     learner_gradients=mine, update_lines=lines, X=X, y=y, data_text=data_text,
                     stopped=payload["why"], shape_changes=reshaped, printed=payload["printed"])
-    run.path = path
+    run.path, run.scalars = path, payload["scalars"]
     if optimizer:
         _read_optimizer(run, lesson, optimizer, groups, payload["scalars"])
     return run, payload
@@ -61,12 +83,12 @@ def read_script(target: str, lesson, lr: float | None, time_limit: float,
 
 def _read_optimizer(run: ScriptRun, lesson, optimizer: str, groups: dict, scalars: dict) -> None:
     """Each parameter's gradient read from its optimizer state, and the formula its step matched (``Reading``)."""
-    model = reference_model(lesson, run.params)
+    model, _ = reference_of(lesson, run.params, scalars)
     right = model.gradients(run.X, run.y)
     for label, slot in run.slots.items():
         param, states = groups[slot.name]
         delta = np.asarray(param["after"], dtype=np.float64) - param["before"]
-        units = lesson.sizes[int(slot.name[1:])]
+        units = lesson.sizes[layer_of(slot.name)]
         if optimizer == "momentum":
             reading = read_momentum(delta, states, run.learning_rate, scalars, slot.to_learner(right[slot.name]))
         elif optimizer == "rmsprop":
@@ -130,16 +152,20 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
     Raises ``LearnerError`` when the script cannot be checked (exit status 2).
     """
     lesson = get_lesson(lesson_name)
-    reason = unsupported(lesson)
+    reason = unsupported(lesson, script=True)
     if reason:
         raise LearnerError(reason)
     run, payload = read_script(target, lesson, lr, time_limit, optimizer)
     run.records = payload["records"]
-    model = reference_model(lesson, run.params)
-    model.gradients(run.X, run.y)
+    model, eps = reference_of(lesson, run.params, run.scalars)
+    right = model.gradients(run.X, run.y)
+    right.pop("X")
+    if eps is not None:
+        run.data_text += f"; BatchNorm epsilon {eps:g}"
     run.steps = walk(model, run.records)
     _output(run, lesson)
-    expected = {fw: framework_values(fw, lesson, run.X, run.y, run.params) for fw in frameworks}
+    expected = {fw: (model.a[-1], right) if fw == REFERENCE else
+                framework_values(fw, lesson, run.X, run.y, dict(model.params)) for fw in frameworks}
     findings = compare_run(run, expected, lesson)
     forward_diverges = bool(findings) and findings[0].check == "forward" and not findings[0].passed
     if forward_diverges:
@@ -153,7 +179,7 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
     wrong = first_wrong(run.steps)
     for f in findings:
         if not f.passed and f.cause is None and wrong is not None:
-            f.cause = (f"the first wrong intermediate is {wrong.quantity}: your `{wrong.label}` "
+            f.cause = (f"the first wrong intermediate is {wrong.quantity}: your `{wrong.label.replace('@', ' in ')}` "
                        f"({source_line(run.path, wrong.line)})")
     _rename(findings, run)
     tol = tolerance(DTYPE)

@@ -32,6 +32,7 @@ import faulthandler
 import json
 import os
 import pickle
+import re
 import sys
 from pathlib import Path
 
@@ -40,18 +41,39 @@ import numpy as np
 MAX_SIZE = 1_000_000  # arrays larger than this are not copied (not a lesson's intermediate)
 
 
-def parameter_shapes(sizes, use_bias) -> list[tuple[str, dict[str, set]]]:
-    """[(slot name, {layout: {shapes the slot may have in that layout}})] in the order W1, b1, W2, ..."""
+def parameter_shapes(sizes, use_bias, batchnorm: bool = False, optional: bool = True) -> list[tuple[str, dict[str, set]]]:
+    """[(slot name, {layout: {shapes the slot may have in that layout}})] in the order W1, b1, [gamma1, beta1,] W2, ...
+
+    With ``batchnorm`` every hidden layer has gamma<l> and beta<l>; its Dense bias b<l> (whose gradient
+    is 0: BatchNorm subtracts the batch mean) is left out unless ``optional``."""
     slots = []
+    hidden = range(1, len(sizes) - 1) if batchnorm else ()
     for layer in range(1, len(sizes)):
         fan_in, units = sizes[layer - 1], sizes[layer]
         one = {(fan_in,)} if units == 1 else set()  # a single unit's weights as a vector: w = [0.3, -0.1]
         slots.append((f"W{layer}", {"(in, out)": {(fan_in, units)} | one, "(out, in)": {(units, fan_in)} | one}))
-        if use_bias:
-            scalar = {()} if units == 1 else set()  # a single unit's bias as a number: b = 0.2
-            slots.append((f"b{layer}", {"(in, out)": {(units,), (1, units)} | scalar,
-                                        "(out, in)": {(units,), (units, 1)} | scalar}))
+        scalar = {()} if units == 1 else set()  # a single unit's bias as a number: b = 0.2
+        vector = {"(in, out)": {(units,), (1, units)} | scalar, "(out, in)": {(units,), (units, 1)} | scalar}
+        if use_bias and (optional or layer not in hidden):
+            slots.append((f"b{layer}", vector))
+        if layer in hidden:
+            slots += [(f"gamma{layer}", vector), (f"beta{layer}", vector)]
     return slots
+
+
+HINTS = {"gamma": ("gamma", "scale", "g"), "beta": ("beta", "shift"), "b": ("b", "bias")}
+RUNNING = re.compile(r"running|moving|mean|var|avg|stat|^mu|sigma", re.I)  # BatchNorm's statistics: not trained
+
+
+def _hinted(slot: str, label: str) -> bool:
+    """Whether a label reads as the slot's kind (gamma, beta, a bias); kernels take any name."""
+    kind = re.match(r"[A-Za-z]+", slot).group(0)
+    base = label.split("@")[0].split(".")[-1].split("[")[-1].strip("'\"]").lower()
+    if kind not in HINTS:
+        return True
+    if kind == "b":
+        return (base.startswith("b") and not base.startswith("beta")) or "bias" in base
+    return base.startswith(HINTS[kind]) or (HINTS[kind][0] in base and not base.startswith(("d", "grad")))
 
 
 def assign_slots(slots, candidates) -> tuple[str, dict[str, int]] | None:
@@ -69,8 +91,9 @@ def assign_slots(slots, candidates) -> tuple[str, dict[str, int]] | None:
                     if i not in used and shape in shapes[layout]]
             if not fits:
                 break
-            layer = name.split("|")[0][1:]  # "W1|2": the third array of W1's slot (an optimizer's state)
-            pick = min(fits, key=lambda i: (_rank(candidates[i]), _digits(candidates[i][0]) != layer, i))
+            layer = re.sub(r"\D", "", name.split("|")[0])  # "W1|2": the third array of W1's slot (an optimizer's state)
+            pick = min(fits, key=lambda i: (_rank(candidates[i]), not _hinted(name, candidates[i][0]),
+                                            _digits(candidates[i][0]) != layer, i))
             chosen[name] = pick
             used.add(pick)
         else:
@@ -127,7 +150,8 @@ class Watch:
 
     def __init__(self, path: str, spec: dict, loops, updates, result: str):
         self.path, self.result = path, result
-        self.slots = parameter_shapes(spec["sizes"], spec["use_bias"])
+        self.slots = parameter_shapes(spec["sizes"], spec["use_bias"], spec.get("batchnorm", False), optional=False)
+        self.batchnorm = spec.get("batchnorm", False)
         per_slot = int(spec.get("per_slot", 1))  # arrays an update changes per parameter: 1, or with an optimizer's state
         self.expected = [(f"{name}|{j}", shapes) for name, shapes in self.slots for j in range(per_slot)]
         self.shapes = {s for _, by_layout in self.slots for shapes in by_layout.values() for s in shapes}
@@ -242,6 +266,8 @@ class Watch:
     def change(self, stack, label: str, before: np.ndarray, after: np.ndarray, line) -> None:
         if before.shape == after.shape and np.array_equal(before, after, equal_nan=True):
             return
+        if self.batchnorm and RUNNING.search(label.split("@")[0].split(".")[-1]):
+            return  # BatchNorm's running statistics move in the forward pass: not an update of a parameter
         key = id(after)
         known = self.changes.get(key)
         if known is not None and known["tick"] != self.tick:

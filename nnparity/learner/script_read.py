@@ -28,8 +28,8 @@ from conformance.lessons import Lesson
 
 from .calls import LearnerError
 from .intermediates import Step, _views
-from .parameters import Slot
-from .script_child import assign_slots, parameter_shapes
+from .parameters import Slot, layer_of
+from .script_child import RUNNING, _digits, _hinted, assign_slots, parameter_shapes
 
 LR_NAMES = ("lr", "learning_rate", "learningRate", "alpha", "eta", "step_size", "LR", "LEARNING_RATE")
 
@@ -63,6 +63,7 @@ class ScriptRun:
     path: object = None
     readings: dict = field(default_factory=dict)  # W1 -> optimizer_read.Reading, with --optimizer
     states: dict = field(default_factory=dict)  # W1 -> the learner's names of its optimizer state
+    scalars: dict = field(default_factory=dict)  # the numbers the script held (its hyper-parameters)
 
     def extra_json(self) -> dict:
         """What a script's verdict adds to the JSON (``check.py``)."""
@@ -94,23 +95,35 @@ class ScriptRun:
 
 
 def find_parameters(payload: dict, lesson: Lesson) -> tuple[str, dict[str, tuple]]:
-    """(layout, {W1: (label, before, after or None)}) from the changed arrays, else the unchanged ones."""
+    """(layout, {W1: (label, before, after or None, line)}) from the changed arrays, else the unchanged ones.
+
+    With BatchNorm, a hidden layer's Dense bias is optional (its gradient is 0): taken when the script
+    has an array of its shape named like a bias."""
     changed = sorted(payload["changes"], key=lambda c: c["order"])
     labels = {lbl for c in changed for lbl in c["labels"]}
-    shapes = {s for _, by in parameter_shapes(lesson.sizes, lesson.use_bias) for ss in by.values() for s in ss}
+    everything = parameter_shapes(lesson.sizes, lesson.use_bias, lesson.batchnorm)
+    shapes = {s for _, by in everything for ss in by.values() for s in ss}
     order = payload["order"]
     spare = sorted(((lbl, a) for lbl, a in payload["arrays"].items()
-                    if lbl not in labels and a.dtype.kind == "f" and a.shape in shapes),
+                    if lbl not in labels and a.dtype.kind == "f" and a.shape in shapes
+                    and not (lesson.batchnorm and RUNNING.search(lbl.split(".")[-1]))),
                    key=lambda kv: order.get(kv[0], len(order)))
     candidates = [(c["label"], c["before"].shape, 0) for c in changed] + [(lbl, a.shape, 1) for lbl, a in spare]
-    found = assign_slots(parameter_shapes(lesson.sizes, lesson.use_bias), candidates)
+    required = parameter_shapes(lesson.sizes, lesson.use_bias, lesson.batchnorm, optional=False)
+    found = assign_slots(required, candidates)
     if found is None:
         what = ", ".join(f"{c['label']} {c['before'].shape}" for c in changed)
         raise LearnerError(
             f"{payload['path_name']}: the update changed {what}, which do not make up lesson {lesson.name}'s parameters "
             f"({'-'.join(map(str, lesson.sizes))}: kernels (in, out) or (out, in)" +
-            (", biases (units,), (1, units) or (units, 1))" if lesson.use_bias else ", no biases)"))
+            (", biases (units,), (1, units) or (units, 1))" if lesson.use_bias else ", no biases)")
+            + (" and gamma, beta of each BatchNorm" if lesson.batchnorm else ""))
     layout, chosen = found
+    for name, by_layout in everything:  # the optional biases before a BatchNorm
+        free = [i for i, c in enumerate(candidates) if i not in chosen.values() and c[1] in by_layout[layout]]
+        named = [i for i in free if _hinted(name, candidates[i][0]) and _digits(candidates[i][0]) == name[1:]]
+        if name not in chosen and named:
+            chosen[name] = named[0]
     out = {}
     for slot, i in chosen.items():
         if i < len(changed):
@@ -119,7 +132,7 @@ def find_parameters(payload: dict, lesson: Lesson) -> tuple[str, dict[str, tuple
         else:
             label, value = spare[i - len(changed)]
             out[slot] = (label, value, None, None)
-    return layout, out
+    return layout, dict(sorted(out.items(), key=lambda kv: [n for n, _ in everything].index(kv[0])))
 
 
 def learning_rate(payload: dict, lesson: Lesson, asked: float | None) -> tuple[float, str]:
@@ -137,7 +150,7 @@ def read_update(layout: str, found: dict, lesson: Lesson, lr: float):
     slots, params, grads, mine, reshaped, lines = {}, {}, {}, {}, {}, {}
     square = all(lesson.sizes[i - 1] == lesson.sizes[i] for i in range(1, lesson.n_layers + 1))
     for slot, (label, before, after, line) in found.items():
-        units = lesson.sizes[int(slot[1:])]
+        units = lesson.sizes[layer_of(slot)]
         how = "from its shape" if not square else "every kernel is square: (in, out) assumed"
         s = Slot(slot, before.shape, layout if slot.startswith("W") else str(before.shape),
                  how if after is not None else "never updated: the array of its shape the script made first")

@@ -41,6 +41,7 @@ CORRECT = {
     "script_column_vectors.py": "tanh-4-5-4-1",
     "neuron_script.py": "neuron",  # a vector of weights and a number for the bias
     "perceptron_script.py": "perceptron-and",  # one sample at a time: the pass is the first sample's
+    "spiral_batchnorm_script.py": "spiral-batchnorm",  # gamma, beta; running statistics that are not trained
 }
 ALL = {"W1", "b1", "W2", "b2"}
 # script -> (lesson, {(check, the learner's name) that must diverge}, words of the cause, first wrong intermediate)
@@ -55,6 +56,9 @@ MISTAKES = {
     "script_softmax_over_batch.py": ("sensor", {("forward", None), *((G, p) for p in ALL)}, "axis=1", "a2"),
     "script_hardcoded_learning_rate.py": ("sigmoid-mlp", {(G, p) for p in ALL}, "learning rate", None),
     "neuron_script_missing_two.py": ("neuron", {(G, "w"), (G, "b")}, "the 2 of the MSE derivative", "dL/dz1"),
+    "spiral_batchnorm_stats_constant.py": ("spiral-batchnorm", {(G, "W1"), (G, "gamma1"), (G, "beta1"), (G, "W2")},
+                                           "first wrong intermediate is dL/dz2: your `dz in batchnorm_backward`",
+                                           "dL/dz2"),
 }
 
 # script -> (its --optimizer, the convention every step must match, or the mistake every step must show)
@@ -349,3 +353,22 @@ def test_targets_that_broadcast_are_explained(tmp_path):
     rc, verdict = check(ZOO / "script_targets_broadcast.py", "circles", tmp_path)
     assert rc == 2 and "ValueError" in verdict["error"]
     assert "dz2 is (160, 160): y has shape (160,)" in verdict["error"] and "reshape y" in verdict["error"]
+
+
+def test_a_batchnorm_script_finds_gamma_and_beta_and_leaves_the_running_statistics(tmp_path):
+    rc, verdict = check(ZOO / "spiral_batchnorm_script.py", "spiral-batchnorm", tmp_path)
+    assert rc == 0
+    assert list(verdict["parameters"]) == ["W1", "gamma1", "beta1", "W2", "gamma2", "beta2", "W3", "b3"]
+    assert "BatchNorm epsilon 1e-05" in verdict["style"]
+    source = (ZOO / "spiral_batchnorm_script.py").read_text()
+    other_eps = tmp_path / "eps.py"  # the script's own epsilon is the one it is checked with
+    other_eps.write_text(source.replace("eps = 1e-5", "eps = 1e-8"))
+    rc, verdict = check(other_eps, "spiral-batchnorm", tmp_path)
+    assert rc == 0 and "BatchNorm epsilon 1e-08" in verdict["style"]
+
+
+def test_a_class_with_batchnorm_and_dropout_everywhere_are_refused_with_the_reason(tmp_path):
+    rc, verdict = check(f"{ZOO / 'correct_inplace.py'}:NeuralNetwork", "spiral-batchnorm", tmp_path)
+    assert rc == 2 and "batch normalisation" in verdict["error"]
+    rc, verdict = check(ZOO / "spiral_script.py", "spiral-dropout", tmp_path)
+    assert rc == 2 and "dropout" in verdict["error"]
