@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import pickle
 import re
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 from conformance.lessons import Lesson
 
 from .calls import LearnerError
-from .script_child import parameter_shapes
+from .script_child import parameter_shapes, read_result
 
 TIME_LIMIT = 10.0  # seconds a script may take to reach its first update (--time-limit)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # so the child finds nnparity from any folder
@@ -76,7 +75,7 @@ def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_s
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p))
     with tempfile.TemporaryDirectory(prefix="nnparity-check-") as folder:
-        result = os.path.join(folder, "result.pickle")
+        result = os.path.join(folder, "result.npz")
         try:
             done = subprocess.run([sys.executable, "-m", "nnparity.learner.script_child", str(path), result, spec],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -90,8 +89,8 @@ def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_s
             tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
             raise LearnerError(f"{path.name}: the script's process ended (exit status {done.returncode}) before its "
                                f"first update" + (": " + " | ".join(tail) if tail else ""))
-        with open(result, "rb") as fh:
-            payload = pickle.load(fh)
+        payload = read_result(result)
+        payload["shapes"] = {k: tuple(v) for k, v in payload.get("shapes", {}).items()}
     _refuse(path, lesson, payload)
     return payload
 

@@ -1,6 +1,6 @@
 """The learner's script, run in a child process until its training loop has made its first update, then ended.
 
-    python -m nnparity.learner.script_child SCRIPT RESULT.pickle SPEC.json
+    python -m nnparity.learner.script_child SCRIPT RESULT.npz SPEC.json
 
 ``script.py`` starts this module in a fresh interpreter (``subprocess``, never a fork) with a time
 limit. It imports nothing of nnparity but this file, so the child starts in the time NumPy takes.
@@ -31,7 +31,6 @@ import builtins
 import faulthandler
 import json
 import os
-import pickle
 import re
 import sys
 from pathlib import Path
@@ -318,10 +317,44 @@ class Watch:
         payload = {"status": status, "why": why, "changes": sorted(self.changes.values(), key=lambda c: c["tick"]),
                    "records": self.records[start:], "arrays": arrays, "scalars": scalars, "order": self.order,
                    "printed": self.printed, **extra}
-        with open(self.result, "wb") as fh:
-            pickle.dump(payload, fh)
-        sys.stdout.flush()
+        write_result(self.result, payload)
         os._exit(0)
+
+
+def _encode(value, arrays: dict):
+    """``value`` with every array replaced by {"__array__": its key in ``arrays``}: JSON, arrays aside."""
+    if isinstance(value, np.ndarray):
+        key = f"a{len(arrays)}"
+        arrays[key] = value
+        return {"__array__": key}
+    if isinstance(value, dict):
+        return {str(k): _encode(v, arrays) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, arrays) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _decode(value, arrays):
+    if isinstance(value, dict):
+        return arrays[value["__array__"]] if "__array__" in value else {k: _decode(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v, arrays) for v in value]
+    return value
+
+
+def write_result(path: str, payload: dict) -> None:
+    """The payload as an .npz of plain arrays and one JSON text: read back without pickle (``read_result``),
+    so nothing the script put in it can run in the process that reads it."""
+    arrays: dict = {}
+    meta = json.dumps(_encode(payload, arrays))
+    with open(path, "wb") as fh:
+        np.savez(fh, __meta__=np.array(meta), **arrays)
+
+
+def read_result(path: str) -> dict:
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {k: stored[k] for k in stored.files if k != "__meta__"}
+        return _decode(json.loads(str(stored["__meta__"])), arrays)
 
 
 class _Counted:
