@@ -64,6 +64,8 @@ def reference_quantities(model) -> list[tuple[str, np.ndarray]]:
         if norms[layer - 1] is not None:
             out.append((f"bn{layer}", model.n[layer - 1]))
         out.append((f"a{layer}", model.a[layer]))
+        if getattr(model, "dropouts", [None] * len(model.z))[layer - 1] is not None:
+            out.append((f"drop{layer}", model.x[layer]))
     for layer in range(len(model.z), 0, -1):
         if norms[layer - 1] is not None:
             da = model.dz[layer] @ model.layers[layer].kernel.T
@@ -139,7 +141,8 @@ def walk(model, records: list[tuple[str, int | None, np.ndarray]]) -> list[Step]
 
 
 HINTS = {"z": ("z", "logit", "net", "pre", "sum"), "a": ("a", "out", "hidden", "prob", "pred", "act", "h", "y_hat", "yhat"),
-         "d": ("d", "delta", "err", "grad", "g")}
+         "d": ("d", "delta", "err", "grad", "g"), "drop": ("h", "drop", "a", "out", "x"),
+         "bn": ("bn", "n", "z_hat", "norm", "out")}
 
 
 PARAMETER_GRADIENT = re.compile(r"(^|_)d_?[wb]\d*$|dl_?d[wb]|^grad_?[wb]|^d?(weights|bias)")  # dW1, dL_db2: not a dL/dz
@@ -159,7 +162,8 @@ def _spare(records, holds: dict, position: int, index: int, quantity: str, shape
               and not PARAMETER_GRADIENT.search(_base(records[i][0]))]
     if not window:
         return None
-    hints = HINTS["d" if quantity.startswith("dL/") else quantity[0]]
+    kind = "d" if quantity.startswith("dL/") else next(k for k in ("drop", "bn", "z", "a") if quantity.startswith(k))
+    hints = HINTS[kind]
     named = [i for i in window if _base(records[i][0]).startswith(hints)]
     return (named or window)[0]
 

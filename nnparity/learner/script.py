@@ -25,7 +25,8 @@ from pathlib import Path
 from conformance.lessons import Lesson
 
 from .calls import LearnerError
-from .script_child import parameter_shapes, read_result
+from .script_child import parameter_shapes
+from .script_result import read_result
 
 TIME_LIMIT = 10.0  # seconds a script may take to reach its first update (--time-limit)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # so the child finds nnparity from any folder
@@ -102,8 +103,8 @@ def _shapes_hint(where: str, shapes: dict) -> str:
     if not read:
         return ""
     text = "; the arrays it reads: " + ", ".join(f"{name} {shape}" for name, shape in read.items())
-    flat = {name: shape[0] for name, shape in shapes.items() if len(shape) == 1}
-    flat = dict(sorted(flat.items(), key=lambda kv: not kv[0].lower().startswith(("y", "target", "label"))))
+    flat = {name: shape[0] for name, shape in shapes.items()
+            if len(shape) == 1 and name.lower().startswith(("y", "target", "label"))}
     for name, shape in read.items():
         target = next((t for t, n in flat.items() if len(shape) == 2 and shape == (n, n)), None)
         if target is not None:

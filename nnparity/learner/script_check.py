@@ -14,7 +14,6 @@ import re
 import numpy as np
 
 from conformance.cases import reference_model
-from reference import BatchNormConvention, RegularizedMLP
 from conformance.lessons import get_lesson
 from conformance.tolerances import tolerance
 
@@ -22,29 +21,11 @@ from .calls import LearnerError
 from .diagnose import DTYPE, REFERENCE, cause_of_forward, cause_of_gradients, framework_values, unsupported
 from .intermediates import _views, first_wrong, origin, walk
 from .parameters import layer_of
+from .regularizers_read import dropout_masks, reference_of
 from .script import TIME_LIMIT, run_script, script_path, source_line
 from .script_read import ScriptRun, find_data, find_parameters, learning_rate, read_update
 from .optimizer_read import STATES, read_adam, read_momentum, read_rmsprop, split
 from .verdict import CheckReport, Finding, compare_run
-
-
-def reference_of(lesson, params: dict, scalars: dict):
-    """(the reference network from the script's starting weights, the BatchNorm epsilon it uses or None).
-
-    With BatchNorm: the script's own epsilon (``eps``/``epsilon``), else the lesson's; a Dense bias the
-    script does not have is 0; the running statistics do not enter a training pass (0 and 1)."""
-    if not lesson.batchnorm:
-        return reference_model(lesson, params), None
-    eps = next((scalars[n] for n in ("eps", "epsilon", "bn_eps", "bn_epsilon") if n in scalars),
-               lesson.batchnorm_epsilon)
-    full = dict(params)
-    for layer in range(1, lesson.n_layers):
-        units = lesson.sizes[layer]
-        if lesson.use_bias:
-            full.setdefault(f"b{layer}", np.zeros(units))
-        full[f"moving_mean{layer}"], full[f"moving_variance{layer}"] = np.zeros(units), np.ones(units)
-    convention = BatchNormConvention(lesson.batchnorm_momentum, float(eps), "unbiased")
-    return RegularizedMLP(full, lesson.activations, lesson.loss, batchnorm=convention), float(eps)
 
 
 def _first_layer(lesson, params, scalars):
@@ -145,6 +126,18 @@ def _trace_gradients(findings, run: ScriptRun) -> None:
             run.origins[slot.name] = (made[0].replace("@", " in "), made[1])
 
 
+def _dropout(run: ScriptRun, lesson, frameworks) -> tuple[tuple | None, float | None]:
+    """((masks, rate) read from the script's loop, the script's scale) for a lesson with dropout, else (None, None)."""
+    if not lesson.dropout:
+        return None, None
+    if frameworks != [REFERENCE]:
+        raise LearnerError("with dropout, a script is compared with the NumPy reference only: the mask is read "
+                           "back from your loop, and given to the reference (leave out --framework)")
+    masks, rate, scale = dropout_masks(run.records, lesson, run.X.shape[0])
+    run.data_text += f"; your dropout masks, scale {scale:g}" + (f" (p = {rate:g})" if scale > 1 else " (unscaled)")
+    return (masks, rate), scale
+
+
 def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float | None = None,
                  time_limit: float = TIME_LIMIT, optimizer: str | None = None) -> CheckReport:
     """Run the script ``target`` to its first update and compare that step with every framework in ``frameworks``.
@@ -157,7 +150,8 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
         raise LearnerError(reason)
     run, payload = read_script(target, lesson, lr, time_limit, optimizer)
     run.records = payload["records"]
-    model, eps = reference_of(lesson, run.params, run.scalars)
+    dropout, scale = _dropout(run, lesson, frameworks)
+    model, eps = reference_of(lesson, run.params, run.scalars, dropout)
     right = model.gradients(run.X, run.y)
     right.pop("X")
     if eps is not None:
@@ -176,6 +170,11 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
     _trace_gradients(findings, run)
     if optimizer:
         findings += _step_findings(run, optimizer)
+    if scale == 1.0:  # an unscaled mask explains the forward and every gradient after the first dropout
+        for f in findings:
+            if not f.passed:
+                f.cause = ("your dropout keeps the units it keeps unscaled: inverted dropout (PyTorch's and Keras's) "
+                           "multiplies them by 1 / (1 - p) at training time, mask = (rand > p) / (1 - p)")
     wrong = first_wrong(run.steps)
     for f in findings:
         if not f.passed and f.cause is None and wrong is not None:

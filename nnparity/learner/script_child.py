@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .script_result import write_result
+
 MAX_SIZE = 1_000_000  # arrays larger than this are not copied (not a lesson's intermediate)
 
 
@@ -319,42 +321,6 @@ class Watch:
                    "printed": self.printed, **extra}
         write_result(self.result, payload)
         os._exit(0)
-
-
-def _encode(value, arrays: dict):
-    """``value`` with every array replaced by {"__array__": its key in ``arrays``}: JSON, arrays aside."""
-    if isinstance(value, np.ndarray):
-        key = f"a{len(arrays)}"
-        arrays[key] = value
-        return {"__array__": key}
-    if isinstance(value, dict):
-        return {str(k): _encode(v, arrays) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v, arrays) for v in value]
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _decode(value, arrays):
-    if isinstance(value, dict):
-        return arrays[value["__array__"]] if "__array__" in value else {k: _decode(v, arrays) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v, arrays) for v in value]
-    return value
-
-
-def write_result(path: str, payload: dict) -> None:
-    """The payload as an .npz of plain arrays and one JSON text: read back without pickle (``read_result``),
-    so nothing the script put in it can run in the process that reads it."""
-    arrays: dict = {}
-    meta = json.dumps(_encode(payload, arrays))
-    with open(path, "wb") as fh:
-        np.savez(fh, __meta__=np.array(meta), **arrays)
-
-
-def read_result(path: str) -> dict:
-    with np.load(path, allow_pickle=False) as stored:
-        arrays = {k: stored[k] for k in stored.files if k != "__meta__"}
-        return _decode(json.loads(str(stored["__meta__"])), arrays)
 
 
 class _Counted:

@@ -42,6 +42,7 @@ CORRECT = {
     "neuron_script.py": "neuron",  # a vector of weights and a number for the bias
     "perceptron_script.py": "perceptron-and",  # one sample at a time: the pass is the first sample's
     "spiral_batchnorm_script.py": "spiral-batchnorm",  # gamma, beta; running statistics that are not trained
+    "spiral_dropout_script.py": "spiral-dropout",  # the masks read back from the loop
 }
 ALL = {"W1", "b1", "W2", "b2"}
 # script -> (lesson, {(check, the learner's name) that must diverge}, words of the cause, first wrong intermediate)
@@ -59,6 +60,8 @@ MISTAKES = {
     "spiral_batchnorm_stats_constant.py": ("spiral-batchnorm", {(G, "W1"), (G, "gamma1"), (G, "beta1"), (G, "W2")},
                                            "first wrong intermediate is dL/dz2: your `dz in batchnorm_backward`",
                                            "dL/dz2"),
+    "spiral_dropout_unscaled.py": ("spiral-dropout", {("forward", None), *((G, p) for p in (*ALL, "W3", "b3"))},
+                                   "unscaled", "drop1"),
 }
 
 # script -> (its --optimizer, the convention every step must match, or the mistake every step must show)
@@ -367,8 +370,20 @@ def test_a_batchnorm_script_finds_gamma_and_beta_and_leaves_the_running_statisti
     assert rc == 0 and "BatchNorm epsilon 1e-08" in verdict["style"]
 
 
-def test_a_class_with_batchnorm_and_dropout_everywhere_are_refused_with_the_reason(tmp_path):
-    rc, verdict = check(f"{ZOO / 'correct_inplace.py'}:NeuralNetwork", "spiral-batchnorm", tmp_path)
-    assert rc == 2 and "batch normalisation" in verdict["error"]
-    rc, verdict = check(ZOO / "spiral_script.py", "spiral-dropout", tmp_path)
-    assert rc == 2 and "dropout" in verdict["error"]
+def test_a_class_with_batchnorm_or_dropout_is_refused_with_the_reason(tmp_path):
+    for lesson, words in (("spiral-batchnorm", "batch normalisation"), ("spiral-dropout", "dropout")):
+        rc, verdict = check(f"{ZOO / 'correct_inplace.py'}:NeuralNetwork", lesson, tmp_path)
+        assert rc == 2 and words in verdict["error"]
+
+
+def test_a_dropout_script_must_keep_its_masks(tmp_path):
+    """A mask used inline, never bound to a name, cannot be read back: refused, saying how to keep it."""
+    source = (ZOO / "spiral_dropout_script.py").read_text()
+    inline = tmp_path / "inline.py"
+    inline.write_text(source.replace("    mask1 = (rng.random(a1.shape) >= p) / (1 - p)\n    h1 = a1 * mask1",
+                                     "    h1 = a1 * ((rng.random(a1.shape) >= p) / (1 - p))")
+                      .replace("* mask1 *", "* (h1 != 0) / (1 - p) *"))
+    rc, verdict = check(inline, "spiral-dropout", tmp_path)
+    assert rc == 2 and "Keep each mask in a variable" in verdict["error"], verdict["error"]
+    rc, verdict = check(ZOO / "spiral_dropout_script.py", "spiral-dropout", tmp_path, "--framework", "torch")
+    assert rc == 2 and "reference only" in verdict["error"]
