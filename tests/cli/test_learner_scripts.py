@@ -387,3 +387,16 @@ def test_a_dropout_script_must_keep_its_masks(tmp_path):
     assert rc == 2 and "Keep each mask in a variable" in verdict["error"], verdict["error"]
     rc, verdict = check(ZOO / "spiral_dropout_script.py", "spiral-dropout", tmp_path, "--framework", "torch")
     assert rc == 2 and "reference only" in verdict["error"]
+
+
+def test_the_default_check_imports_no_framework(tmp_path):
+    """The default comparison is the NumPy reference: neither torch, TensorFlow, Keras nor scikit-learn is imported
+    (the lesson data cache is filled first, as a learner's first check of the lesson does)."""
+    check_data(get_lesson("circles"))
+    code = ("import sys; from nnparity.cli import main; "
+            f"rc1 = main(['check', {str(ZOO / 'correct_inplace.py')!r} + ':NeuralNetwork', '--lesson', 'circles']); "
+            f"rc2 = main(['check', {str(ZOO / 'spiral_script.py')!r}, '--lesson', 'spiral']); "
+            "heavy = [m for m in ('torch', 'tensorflow', 'keras', 'jax', 'sklearn') if m in sys.modules]; "
+            "assert (rc1, rc2, heavy) == (0, 0, []), (rc1, rc2, heavy)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
