@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
                                      "against PyTorch and Keras")
     p.add_argument("target", metavar="PATH.py[:ClassName]",
                    help="the file and the class in it, or a script (no class): run until its first update")
-    p.add_argument("--lesson", required=True, metavar="NAME", help="the lesson the class implements (nnparity lessons)")
+    p.add_argument("--lesson", required=True, metavar="NAME", help="the lesson the code implements (nnparity lessons)")
     p.add_argument("--framework", action="append", metavar="NAME",
                    help="reference (the default: the NumPy reference, proven equal to PyTorch and Keras by the "
                         "conformance suite), torch, keras or all (repeatable)")
@@ -151,6 +151,9 @@ def cmd_check(args) -> int:
     if args.lesson not in LESSONS:
         raise UsageError(f"--lesson: unknown {args.lesson!r}; expected one of {', '.join(LESSONS)}")
     output_file(args.json, "--json")
+    for option, value in (("--lr", args.lr), ("--time-limit", args.time_limit)):
+        if value is not None and not value > 0:
+            raise UsageError(f"{option}: expected a positive number. Received: {value}")
     frameworks = _frameworks(args.framework)
     console = make_console()
     try:

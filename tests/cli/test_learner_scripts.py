@@ -400,3 +400,9 @@ def test_the_default_check_imports_no_framework(tmp_path):
             "assert (rc1, rc2, heavy) == (0, 0, []), (rc1, rc2, heavy)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("option, value", [("--lr", "0"), ("--time-limit", "-1"), ("--lr", "nan")])
+def test_a_rate_or_time_that_is_not_positive_is_a_usage_error(option, value, capsys):
+    assert main(["check", str(ZOO / "spiral_script.py"), "--lesson", "spiral", option, value]) == 2
+    assert f"{option}: expected a positive number" in capsys.readouterr().err
