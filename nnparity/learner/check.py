@@ -42,8 +42,8 @@ def add_parser(sub) -> None:
     p.add_argument("--time-limit", type=float, default=TIME_LIMIT, metavar="SECONDS",
                    help=f"how long a script may take to reach its first update (default {TIME_LIMIT:g})")
     p.add_argument("--optimizer", choices=sorted(STATES),
-                   help="a script's own optimizer on top of the lesson: its gradients are read from the optimizer's "
-                        "state, and its step is checked against torch's and Keras's formulas")
+                   help="your own optimizer on top of the lesson (a script's or a class's): its gradients are read "
+                        "from the optimizer's state, and its step is checked against torch's and Keras's formulas")
     p.add_argument("--json", metavar="FILE", help="also write the verdict as JSON to FILE")
     p.set_defaults(func=cmd_check)
 
@@ -158,10 +158,7 @@ def cmd_check(args) -> int:
     console = make_console()
     try:
         if is_class_target(args.target):
-            if args.optimizer:
-                raise UsageError("--optimizer: a class is checked by its gradients (plain gradient descent); "
-                                 "give a script to check its own optimizer")
-            report = check_learner(args.target, args.lesson, frameworks)
+            report = check_learner(args.target, args.lesson, frameworks, args.optimizer)
         else:
             report = check_script(args.target, args.lesson, frameworks, args.lr, args.time_limit, args.optimizer)
     except LearnerError as exc:

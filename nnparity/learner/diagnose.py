@@ -35,6 +35,7 @@ from reference import get_activation, get_loss
 
 from .data import check_data
 from .intermediates import walk
+from .optimizer_read import class_readings, step_findings
 from .load import LearnerError, LearnerRun, run_learner
 from .verdict import CheckReport, Finding, compare_run
 
@@ -274,7 +275,7 @@ def unsupported(lesson: Lesson, script: bool = False) -> str | None:
             f"and activations only (W1, b1, W2, ...): try {lesson.name.split('-')[0]} or see `nnparity lessons`")
 
 
-def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> CheckReport:
+def check_learner(target: str, lesson_name: str, frameworks: list[str], optimizer: str | None = None) -> CheckReport:
     """Run ``target`` ("path.py:ClassName") on lesson ``lesson_name`` and compare it with every framework.
 
     Raises ``load.LearnerError`` when the class cannot be checked.
@@ -289,6 +290,8 @@ def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> Check
     run = run_learner(target, lesson, params, X, y, lr)
     tol = tolerance(DTYPE)
     expected = {fw: framework_values(fw, lesson, X, y) for fw in frameworks}
+    if optimizer:  # the class's own optimizer: gradients read from its state (optimizer_read)
+        class_readings(run, lesson, optimizer, params, expected[frameworks[0]][1])
     findings = compare_run(run, expected, lesson)
     forward = findings[0]
     right_grads = expected[frameworks[0]][1]
@@ -298,4 +301,6 @@ def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> Check
     if not forward.passed:
         cause_of_forward(forward, run, lesson, params, model.z[-1])
     cause_of_gradients(findings, run, right_grads, lesson, params, X, y, forward_diverges=not forward.passed)
+    if optimizer:
+        findings += step_findings(run, optimizer)
     return CheckReport(target, lesson, list(frameworks), run, findings, tol.atol, tol.rtol)

@@ -42,7 +42,7 @@ class Grade:
 
 
 def grade(path: str, lesson: str, points: float = 1.0, framework: str | list[str] | None = None,
-          lr: float | None = None, time_limit: float = TIME_LIMIT) -> Grade:
+          lr: float | None = None, time_limit: float = TIME_LIMIT, optimizer: str | None = None) -> Grade:
     """Check ``path`` ("file.py" for a script, "file.py:ClassName" for a class) on ``lesson``; see the module doc."""
     if lesson not in LESSONS:
         raise ValueError(f"nnparity.grade: unknown lesson {lesson!r}; expected one of {', '.join(LESSONS)}")
@@ -52,9 +52,9 @@ def grade(path: str, lesson: str, points: float = 1.0, framework: str | list[str
     target = str(path)
     try:
         if is_class_target(target):
-            report = check_learner(target, lesson, frameworks)
+            report = check_learner(target, lesson, frameworks, optimizer)
         else:
-            report = check_script(target, lesson, frameworks, lr, time_limit)
+            report = check_script(target, lesson, frameworks, lr, time_limit, optimizer)
     except LearnerError as exc:
         text = f"nnparity could not check {target}:\n{exc}"
         return Grade(0.0, float(points), False, text, {"passed": False, "target": target, "lesson": lesson,

@@ -39,6 +39,7 @@ from conformance.tolerances import tolerance
 
 from .calls import LearnerError
 from .script_child import assign_slots, parameter_shapes
+from .verdict import Finding
 
 STATES = {"momentum": 1, "rmsprop": 1, "adam": 2}  # state arrays per parameter
 STATE_NAME = re.compile(r"^(m|v|s|r|vel|velocity|moment|momentum|cache|mean|var|first|second|sq|avg|ms)(_|\d|$)", re.I)
@@ -162,3 +163,43 @@ def _adam_reading(g, what: str, eps: float) -> Reading:
         return Reading(g, "keras", text=f"your Adam folds the bias correction into the learning rate and adds epsilon "
                                         f"({eps:g}) to sqrt(v), as Keras does ('epsilon hat')")
     return Reading(g, None, mistake=what, text=what)
+
+
+def class_readings(run, lesson: Lesson, optimizer: str, params: dict, right: dict) -> None:
+    """A class's own optimizer: each parameter's state found by its name (``self.m_W1``, ``self.v['W1']``), its
+    gradient and formula read as a script's; fills ``run.gradients``, ``run.readings`` and ``run.states``."""
+    k = STATES[optimizer]
+    own = {f"self.{name}" for name in run.slots}
+    changed = {lbl: v for lbl, v in run.held_after.items() if lbl not in own
+               and (lbl not in run.held_before or not np.array_equal(run.held_before[lbl], v))}
+    for name, slot in run.slots.items():
+        pattern = re.compile(rf"(?<![0-9]){name}(?![0-9])")
+        mine = [lbl for lbl, v in changed.items() if v.shape == slot.shape and pattern.search(lbl)
+                and not re.search(rf"grad|\bd{name}|\.d_?{name}", lbl)]
+        if len(mine) != k:
+            raise LearnerError(
+                f"--optimizer {optimizer}: {name} needs {k} state array{'s' if k > 1 else ''} of its shape, named after "
+                f"it (self.m_{name}, self.v['{name}']), changed by the step; found {', '.join(mine) or 'none'}")
+        delta = run.held_after[f"self.{name}"] - slot.to_learner(params[name])
+        states = [{"after": changed[lbl], "label": lbl} for lbl in mine]
+        if optimizer == "momentum":
+            reading = read_momentum(delta, states, run.learning_rate, run.numbers, slot.to_learner(right[name]))
+        elif optimizer == "rmsprop":
+            reading = read_rmsprop(delta, states, run.learning_rate, run.numbers)
+        else:
+            reading = read_adam(delta, states, run.learning_rate, run.numbers)
+        run.gradients[name] = slot.from_learner(reading.gradient, lesson.sizes[int(name[1:])])
+        run.readings[name], run.states[name] = reading, mine
+
+
+def step_findings(run, optimizer: str) -> list:
+    """One finding per parameter: does its step follow a correct formula of ``optimizer``?"""
+    out = []
+    for label, slot in run.slots.items():
+        reading = run.readings[slot.name]
+        f = Finding("step", slot.name, slot.shape)
+        if reading.matched is None:
+            f.problem = f"your {optimizer} step for {label} (state {', '.join(run.states[slot.name])}): {reading.text}"
+            f.cause = reading.text
+        out.append(f)
+    return out

@@ -24,8 +24,8 @@ from .parameters import layer_of
 from .regularizers_read import dropout_masks, reference_of
 from .script import TIME_LIMIT, run_script, script_path, source_line
 from .script_read import ScriptRun, find_data, find_parameters, learning_rate, read_update
-from .optimizer_read import STATES, read_adam, read_momentum, read_rmsprop, split
-from .verdict import CheckReport, Finding, compare_run
+from .optimizer_read import STATES, read_adam, read_momentum, read_rmsprop, split, step_findings
+from .verdict import CheckReport, compare_run
 
 
 def _first_layer(lesson, params, scalars):
@@ -80,19 +80,6 @@ def _read_optimizer(run: ScriptRun, lesson, optimizer: str, groups: dict, scalar
         run.gradients[slot.name] = slot.from_learner(reading.gradient, units)
         run.readings[slot.name] = reading
         run.states[slot.name] = [s["label"] for s in states]
-
-
-def _step_findings(run: ScriptRun, optimizer: str) -> list[Finding]:
-    """One finding per parameter: does its step follow a correct formula of ``optimizer``?"""
-    out = []
-    for label, slot in run.slots.items():
-        reading = run.readings[slot.name]
-        f = Finding("step", slot.name, slot.shape)
-        if reading.matched is None:
-            f.problem = f"your {optimizer} step for {label} (state {', '.join(run.states[slot.name])}): {reading.text}"
-            f.cause = reading.text
-        out.append(f)
-    return out
 
 
 def _output(run: ScriptRun, lesson) -> None:
@@ -169,7 +156,7 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
         cause_of_gradients(findings, run, right, lesson, run.params, run.X, run.y, forward_diverges)
     _trace_gradients(findings, run)
     if optimizer:
-        findings += _step_findings(run, optimizer)
+        findings += step_findings(run, optimizer)
     if scale == 1.0:  # an unscaled mask explains the forward and every gradient after the first dropout
         for f in findings:
             if not f.passed:

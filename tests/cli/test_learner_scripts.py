@@ -406,3 +406,48 @@ def test_the_default_check_imports_no_framework(tmp_path):
 def test_a_rate_or_time_that_is_not_positive_is_a_usage_error(option, value, capsys):
     assert main(["check", str(ZOO / "spiral_script.py"), "--lesson", "spiral", option, value]) == 2
     assert f"{option}: expected a positive number" in capsys.readouterr().err
+
+
+ADAM_CLASS = (ZOO / "adam_class.py").read_text()
+CLASS_VARIANTS = {  # the class's step -> (convention, mistake)
+    "as written": (ADAM_CLASS, "torch", None),
+    "no bias correction": (ADAM_CLASS.replace("m_hat = self.m[name] / (1 - self.beta1 ** self.t)", "m_hat = self.m[name]")
+                           .replace("v_hat = self.v[name] / (1 - self.beta2 ** self.t)", "v_hat = self.v[name]"),
+                           None, "no bias correction"),
+    "keras": (ADAM_CLASS.replace(
+        "            setattr(self, name, getattr(self, name) - learning_rate * m_hat / (np.sqrt(v_hat) + self.eps))",
+        "            lr_t = learning_rate * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)\n"
+        "            setattr(self, name, getattr(self, name) - lr_t * self.m[name] / (np.sqrt(self.v[name]) + self.eps))"),
+        "keras", None),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CLASS_VARIANTS))
+def test_a_classs_own_adam_is_read_and_named(variant, tmp_path):
+    text, convention, mistake = CLASS_VARIANTS[variant]
+    path = tmp_path / "adam_class.py"
+    path.write_text(text)
+    rc, verdict = check(f"{path}:AdamMLP", "sigmoid-mlp", tmp_path, "--optimizer", "adam")
+    assert all(r["passed"] for r in verdict["results"] if r["check"] in ("forward", "gradient")), verdict
+    steps = verdict["optimizer"]
+    assert set(steps) == {"W1", "b1", "W2", "b2"} and {s["convention"] for s in steps.values()} == {convention}
+    assert steps["W1"]["state"] == ["self.m['W1']", "self.v['W1']"]
+    assert rc == (0 if mistake is None else 1)
+    if mistake:
+        assert all(mistake in s["mistake"] for s in steps.values())
+
+
+def test_a_classs_optimizer_state_must_be_named_after_its_parameter(tmp_path):
+    path = tmp_path / "adam_list.py"
+    listed = (ADAM_CLASS
+              .replace("self.m = {name: np.zeros_like(getattr(self, name)) for name in names}",
+                       "self.m = [np.zeros_like(getattr(self, name)) for name in names]")
+              .replace("self.v = {name: np.zeros_like(getattr(self, name)) for name in names}",
+                       "self.v = [np.zeros_like(getattr(self, name)) for name in names]")
+              .replace("for name, g in grads.items():",
+                       "for i, name in enumerate((\"W1\", \"b1\", \"W2\", \"b2\")):\n            g = grads[name]")
+              .replace("self.m[name]", "self.m[i]").replace("self.v[name]", "self.v[i]"))
+    assert "self.m[i]" in listed and "self.m[name]" not in listed
+    path.write_text(listed)
+    rc, verdict = check(f"{path}:AdamMLP", "sigmoid-mlp", tmp_path, "--optimizer", "adam")
+    assert rc == 2 and "named after it" in verdict["error"], verdict["error"]
