@@ -13,7 +13,6 @@ import re
 
 import numpy as np
 
-from conformance.cases import reference_model
 from conformance.lessons import get_lesson
 from conformance.tolerances import tolerance
 
