@@ -248,6 +248,7 @@ DATASETS = {
     "random": random_batch,
     "given": given,
 }
+BUILTIN_DATASETS = frozenset(DATASETS)  # the catalog's own loaders (a user's are registered beside them)
 
 
 @lru_cache(maxsize=64)  # bounded: property-based tests load thousands of random batches

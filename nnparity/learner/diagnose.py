@@ -24,117 +24,41 @@ the usual mistake is when the numbers show it, and only then:
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from conformance.compare import ItemReport, compare
-from conformance.lessons import Lesson, canonical_params, get_lesson, lesson_data
+from conformance.cases import reference_model
+from conformance.compare import compare
+from conformance.lessons import Lesson, canonical_params, get_lesson
 from conformance.tolerances import tolerance
 from frameworks import get_twin
 from reference import get_activation, get_loss
 
+from .data import check_data
+from .intermediates import walk
+from .optimizer_read import class_readings, step_findings
 from .load import LearnerError, LearnerRun, run_learner
+from .verdict import CheckReport, Finding, compare_run
 
 DTYPE = "float64"  # learners' NumPy code runs in float64; so do the twins it is checked against
-
-
-@dataclass
-class Finding:
-    """One compared quantity: the output (``check="forward"``) or one parameter's gradient."""
-
-    check: str  # "forward" | "gradient"
-    parameter: str | None  # the learner's attribute, when the quantity belongs to (or is blamed on) one
-    shape: tuple
-    reports: dict[str, ItemReport] = field(default_factory=dict)  # framework -> comparison
-    problem: str | None = None  # what made the comparison impossible (a parameter changed shape)
-    cause: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.problem is None and all(r.passed for r in self.reports.values())
-
-    def _worst(self, attr: str) -> float | None:
-        if self.problem is not None:
-            return None
-        value = max((getattr(r, attr) for r in self.reports.values()), default=0.0)
-        return value if math.isfinite(value) else None
-
-    @property
-    def max_abs_err(self) -> float | None:
-        return self._worst("max_abs_err")
-
-    def to_json(self) -> dict:
-        any_report = next(iter(self.reports.values()), None)
-        return {
-            "check": self.check,
-            "parameter": self.parameter,
-            "shape": list(self.shape),
-            "passed": self.passed,
-            "max_abs_err": self.max_abs_err,
-            "max_rel_err": self._worst("max_rel_err"),
-            "mismatched": None if any_report is None or self.problem else any_report.n_mismatched,
-            "total": None if any_report is None else any_report.n_total,
-            "frameworks": {fw: _finite_or_none(r.max_abs_err) for fw, r in self.reports.items()},
-            "problem": self.problem,
-            "cause": self.cause,
-        }
-
-
-def _finite_or_none(x: float):
-    return x if math.isfinite(x) else None
-
-
-@dataclass
-class CheckReport:
-    """Everything ``nnparity check`` says about one class."""
-
-    target: str
-    lesson: Lesson
-    frameworks: list[str]
-    run: LearnerRun
-    findings: list[Finding]
-    atol: float
-    rtol: float
-
-    @property
-    def passed(self) -> bool:
-        return all(f.passed for f in self.findings)
-
-    @property
-    def divergences(self) -> list[Finding]:
-        return [f for f in self.findings if not f.passed]
-
-    def to_json(self) -> dict:
-        run = self.run
-        return {
-            "passed": self.passed,
-            "target": self.target,
-            "lesson": self.lesson.name,
-            "frameworks": self.frameworks,
-            "constructed_as": run.constructed_as,
-            "style": run.style,
-            "learning_rate": run.learning_rate,
-            "parameters": {n: {"shape": list(s.shape), "layout": s.layout, "how": s.how} for n, s in run.slots.items()},
-            "output_shape": list(run.output_shape),
-            "atol": self.atol,
-            "rtol": self.rtol,
-            "divergences": [f.to_json() for f in self.divergences],
-            "results": [f.to_json() for f in self.findings],
-            "printed_lines": run.printed,
-            "warnings": run.warnings[:20],
-            "error": None,
-        }
+# The default comparison: the NumPy reference, which the conformance suite (``nnparity run``) proves equal to
+# PyTorch and Keras for every lesson; it answers without importing either (--framework asks for them).
+REFERENCE = "reference"
 
 
 # ---- what the frameworks compute -------------------------------------------------------------------------
 
 
-def framework_values(framework: str, lesson: Lesson, X, y) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(output a_L, {parameter: gradient}) of ``framework``'s twin from the canonical weights."""
+def framework_values(framework: str, lesson: Lesson, X, y, params=None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(output a_L, {parameter: gradient}) of ``framework``'s twin (or of the NumPy reference, ``REFERENCE``)
+    from ``params`` (the canonical weights unless given)."""
+    params = canonical_params(lesson) if params is None else params
+    if framework == REFERENCE:
+        model = reference_model(lesson, params)
+        grads = model.gradients(X, y)
+        grads.pop("X")
+        return model.a[-1], grads
     twin = get_twin(framework, lesson, DTYPE)
-    twin.set_params(canonical_params(lesson))
+    twin.set_params(params)
     output = twin.forward(X)[f"a{lesson.n_layers}"]
     grads = twin.gradients(X, y)
     grads.pop("X")
@@ -256,6 +180,8 @@ def _replay(lesson: Lesson, switches: dict, params, X, y) -> dict[str, np.ndarra
         return None
     if "bias_sum" in switches and not lesson.use_bias:
         return None
+    if lesson.batchnorm or lesson.dropout:  # the replays are of a plain MLP
+        return None
     with np.errstate(all="ignore"):
         return backprop(lesson, params, X, y, **switches)
 
@@ -315,6 +241,8 @@ def cause_of_forward(finding: Finding, run: LearnerRun, lesson: Lesson, params, 
                              "(axis=0); normalise each sample over its classes (axis=1, keepdims=True)")
             return
     unused = []
+    if run.forward_fn is None:  # a script: its forward cannot be run again (see the first wrong intermediate)
+        return
     with np.errstate(all="ignore"):
         base = run.forward_fn(params)
         for name in run.slots:
@@ -331,21 +259,23 @@ def cause_of_forward(finding: Finding, run: LearnerRun, lesson: Lesson, params, 
 # ---- the check ----------------------------------------------------------------------------------------------
 
 
-def unsupported(lesson: Lesson) -> str | None:
-    """Why a learner's class cannot be checked on ``lesson`` (None when it can).
+def unsupported(lesson: Lesson, script: bool = False) -> str | None:
+    """Why a learner's code cannot be checked on ``lesson`` (None when it can).
 
     A learner's class has W and b only: dropout draws its own random masks, and batch
-    normalisation has parameters (gamma, beta) and running statistics of its own.
+    normalisation has parameters (gamma, beta) and running statistics of its own. A script's
+    BatchNorm is found by its names (``script_read``), its dropout masks read back from its loop
+    (``regularizers_read``).
     """
-    extras = [what for what, present in (("dropout", lesson.dropout), ("batch normalisation", lesson.batchnorm))
-              if present]
+    extras = [what for what, present in (("dropout", lesson.dropout and not script),
+                                         ("batch normalisation", lesson.batchnorm and not script)) if present]
     if not extras:
         return None
     return (f"lesson {lesson.name} has {' and '.join(extras)}; nnparity check supports lessons of Dense layers "
             f"and activations only (W1, b1, W2, ...): try {lesson.name.split('-')[0]} or see `nnparity lessons`")
 
 
-def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> CheckReport:
+def check_learner(target: str, lesson_name: str, frameworks: list[str], optimizer: str | None = None) -> CheckReport:
     """Run ``target`` ("path.py:ClassName") on lesson ``lesson_name`` and compare it with every framework.
 
     Raises ``load.LearnerError`` when the class cannot be checked.
@@ -355,36 +285,22 @@ def check_learner(target: str, lesson_name: str, frameworks: list[str]) -> Check
     if reason:
         raise LearnerError(reason)
     params = canonical_params(lesson)
-    X, y = lesson_data(lesson)
+    X, y = check_data(lesson)
     lr = float(lesson.hyperparameters["learning_rate"])
     run = run_learner(target, lesson, params, X, y, lr)
     tol = tolerance(DTYPE)
-    k = lesson.sizes[-1]
-
     expected = {fw: framework_values(fw, lesson, X, y) for fw in frameworks}
-    forward = Finding("forward", None, run.output_shape)
-    for fw, (out, _) in expected.items():
-        forward.reports[fw] = compare({"output": run.output_2d(k)}, {"output": out},
-                                      atol=tol.atol, rtol=tol.rtol, what="forward").items[0]
-    findings = [forward]
-    for name, slot in run.slots.items():
-        f = Finding("gradient", name, slot.shape)
-        if name in run.shape_changes:
-            before, after = run.shape_changes[name]
-            f.problem = f"{name} changed shape in the update, from {before} to {after}"
-            f.cause = (f"the update broadcast a gradient of the wrong shape into {name}: "
-                       + ("a bias gradient summed over the wrong axis? (sum over the batch: axis=0)"
-                          if name.startswith("b") else f"dW must have {name}'s shape {before}"))
-        else:
-            for fw, (_, grads) in expected.items():
-                f.reports[fw] = compare({name: run.gradients[name]}, {name: grads[name]},
-                                        atol=tol.atol, rtol=tol.rtol, what="gradient").items[0]
-        findings.append(f)
-
-    first = frameworks[0]
-    right_out, right_grads = expected[first]
+    if optimizer:  # the class's own optimizer: gradients read from its state (optimizer_read)
+        class_readings(run, lesson, optimizer, params, expected[frameworks[0]][1])
+    findings = compare_run(run, expected, lesson)
+    forward = findings[0]
+    right_grads = expected[frameworks[0]][1]
+    model = reference_model(lesson, params)
+    model.gradients(X, y)
+    run.steps = walk(model, run.records)
     if not forward.passed:
-        right_z = get_twin(first, lesson, DTYPE).forward(X)[f"z{lesson.n_layers}"]
-        cause_of_forward(forward, run, lesson, params, right_z)
+        cause_of_forward(forward, run, lesson, params, model.z[-1])
     cause_of_gradients(findings, run, right_grads, lesson, params, X, y, forward_diverges=not forward.passed)
+    if optimizer:
+        findings += step_findings(run, optimizer)
     return CheckReport(target, lesson, list(frameworks), run, findings, tol.atol, tol.rtol)

@@ -62,9 +62,42 @@ class LearnerRun:
     printed: int = 0  # lines the learner's code printed (hidden)
     warnings: list[str] = field(default_factory=list)
     forward_fn: object = None  # params (reference layout) -> output (N, k): for sensitivity probes
+    records: list = field(default_factory=list)  # ("self.z1", None, value): what forward, then backward, kept
+    steps: list = field(default_factory=list)  # intermediates.walk over records (diagnose.check_learner)
+    held_before: dict = field(default_factory=dict)  # every array the object held before backward (its state)
+    held_after: dict = field(default_factory=dict)  # ... and after it (or update)
+    numbers: dict = field(default_factory=dict)  # the object's numbers after the step (its hyper-parameters)
+    readings: dict = field(default_factory=dict)  # W1 -> optimizer_read.Reading, with --optimizer
+    states: dict = field(default_factory=dict)  # W1 -> the names of its optimizer state
 
     def output_2d(self, k: int) -> np.ndarray:
         return self.output.reshape(-1, k)
+
+    def extra_json(self) -> dict:
+        wrong = next((s for s in self.steps if s.status == "differs"), None)
+        return {"kind": "class", "intermediates": [s.to_json() for s in self.steps],
+                "first_wrong_intermediate": None if wrong is None else wrong.to_json(),
+                "optimizer": {k: {"state": self.states[k], "convention": r.matched, "mistake": r.mistake,
+                                  "text": r.text} for k, r in self.readings.items()}}
+
+
+def held_arrays(obj) -> dict[str, np.ndarray]:
+    """Every array the object holds, one level deep (self.W1, self.m['W1'], self.v[0]), copied."""
+    out = {}
+    for k, v in list(getattr(obj, "__dict__", {}).items()):
+        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, (list, tuple)) else ()
+        if isinstance(v, np.ndarray):
+            out[f"self.{k}"] = np.array(v)
+        for key, item in items:
+            if isinstance(item, np.ndarray):
+                out[f"self.{k}[{key!r}]"] = np.array(item)
+    return out
+
+
+def _held(obj, skip) -> list[tuple[str, None, np.ndarray]]:
+    """The arrays the learner's object keeps (its intermediates, self.z1 ...), as ("self.z1", None, a copy)."""
+    return [(f"self.{k}", None, np.array(v)) for k, v in list(vars(obj).items())
+            if k not in skip and isinstance(v, np.ndarray) and v.dtype.kind in "fiub" and 0 < v.ndim <= 2]
 
 
 
@@ -189,7 +222,15 @@ def run_learner(target: str, lesson: Lesson, params: dict[str, np.ndarray], X: n
     _check_output_shape(path, output, X, lesson)
     y_learner = np.array(y.reshape(output.shape))
     before = {name: slot.to_learner(params[name]) for name, slot in slots.items()}  # what forward used
+    kept = _held(learner.obj, slots) if hasattr(learner.obj, "__dict__") else []
+    held_before = held_arrays(learner.obj)
     style_text = _train_step(learner, cls, style, X, y_learner, output, learning_rate)
+    held_after = held_arrays(learner.obj)
+    numbers = {k: float(v) for k, v in vars(learner.obj).items()
+               if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)} if hasattr(learner.obj, "__dict__") else {}
+    after = _held(learner.obj, slots) if hasattr(learner.obj, "__dict__") else []
+    known = {label: value for label, _, value in kept}
+    kept += [r for r in after if r[0] not in known or not np.array_equal(known[r[0]], r[2])]
     gradients, shape_changes = _gradients_from_update(learner, cls, slots, before, learning_rate)
 
     def forward_fn(p):
@@ -200,7 +241,8 @@ def run_learner(target: str, lesson: Lesson, params: dict[str, np.ndarray], X: n
         slots=slots, output=output, output_shape=output.shape,
         output_dtype=output_dtype,
         gradients=gradients, shape_changes=shape_changes, printed=learner.printed,
-        warnings=learner.warnings, forward_fn=forward_fn,
+        warnings=learner.warnings, forward_fn=forward_fn, records=kept,
+        held_before=held_before, held_after=held_after, numbers=numbers,
     )
 
 

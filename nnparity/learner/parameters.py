@@ -24,6 +24,11 @@ from .calls import Learner, LearnerError
 PARAM_NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
 
 
+def layer_of(name: str) -> int:
+    """The layer a parameter belongs to: W2, b2, gamma2, beta2 -> 2."""
+    return int(re.sub(r"\D", "", name))
+
+
 @dataclass(frozen=True)
 class Slot:
     """One learner parameter: its name, the shape the learner stores, and how it maps to the reference.
@@ -51,6 +56,8 @@ class Slot:
         """The learner's layout -> the reference's ((in, out) for a kernel, (units,) for a bias)."""
         value = np.asarray(value, dtype=np.float64)
         if self.is_kernel:
+            if value.ndim == 1:  # one unit's weights as a vector (a script's w = [0.3, -0.1])
+                return value.reshape(-1, units)
             return value.T if self.layout == "(out, in)" else value
         return value.reshape(units)
 
