@@ -6,6 +6,7 @@
 - ``dense.py``: the Dense layer, z = X @ W + b
 - ``optimizers.py``: SGD (momentum, Nesterov), Adam, AdamW, RMSprop, Adagrad, each under torch's or Keras's convention
 - ``activation_conventions.py``: GELU (exact, tanh), SELU, softplus, as torch or Keras computes them
+- ``training_conventions.py``: Keras's float32 ExponentialDecay, torch's StepLR, gradient accumulation, default batches
 - ``loss_conventions.py``: MSE of shapes (N, 1) against (N,), class weights, as torch or Keras computes them
 - ``layernorm.py``: LayerNorm (each row over its features), torch's or Keras's default epsilon
 - ``adaptive_optimizers.py``: NAdam, Adamax, AMSGrad, Adadelta, under either convention (not lesson optimizers)
