@@ -1,0 +1,79 @@
+"""torch optimizers that compute Keras's formulas, for a model ported from Keras that must train the same.
+
+Where no setting of ``torch.optim.Adam`` or ``RMSprop`` gives Keras's numbers (the epsilon
+sits elsewhere: docs/conventions-optimizers.md), these small ``torch.optim.Optimizer``
+classes write Keras's update out. Keras's names and defaults; no weight decay (Keras's is
+decoupled: ``AdamW``) and no clipping (``torch.nn.utils.clip_grad_norm_`` before ``step``).
+Each is held to ``keras.optimizers`` at the float64 tolerance by ``conformance/tests/test_adapters.py``.
+``nnparity translate "keras.optimizers.Adam(...)"`` names them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+class KerasAdam(torch.optim.Optimizer):
+    """Keras's Adam, with its "epsilon hat"::
+
+        m = beta_1 * m + (1 - beta_1) * g;   v = beta_2 * v + (1 - beta_2) * g**2
+        alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        p = p - alpha * m / (sqrt(v) + epsilon)
+    """
+
+    def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        super().__init__(params, {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
+                                  "epsilon": epsilon})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["beta_1"], group["beta_2"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["t"] += 1
+                t, m, v = state["t"], state["m"], state["v"]
+                m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                alpha = group["learning_rate"] * math.sqrt(1 - b2**t) / (1 - b1**t)
+                p.sub_(alpha * m / (v.sqrt() + group["epsilon"]))
+
+
+class KerasRMSprop(torch.optim.Optimizer):
+    """Keras's RMSprop, epsilon inside the root and the learning rate inside the momentum::
+
+        v = rho * v + (1 - rho) * g**2;   mg = rho * mg + (1 - rho) * g  (centered)
+        denom = sqrt((v - mg**2 if centered else v) + epsilon)
+        m = momentum * m + learning_rate * g / denom;  p = p - m   (p = p - learning_rate * g / denom without)
+    """
+
+    def __init__(self, params, learning_rate=1e-3, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
+        super().__init__(params, {"learning_rate": learning_rate, "rho": rho, "momentum": momentum,
+                                  "epsilon": epsilon, "centered": centered})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            rho, lr = group["rho"], group["learning_rate"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(v=torch.zeros_like(p), mg=torch.zeros_like(p), m=torch.zeros_like(p))
+                g, v = p.grad, state["v"]
+                v.mul_(rho).addcmul_(g, g, value=1 - rho)
+                var = v
+                if group["centered"]:
+                    state["mg"].mul_(rho).add_(g, alpha=1 - rho)
+                    var = v - state["mg"] ** 2
+                increment = lr * g / (var + group["epsilon"]).sqrt()
+                if group["momentum"] > 0:
+                    increment = state["m"].mul_(group["momentum"]).add_(increment)
+                p.sub_(increment)
