@@ -1,7 +1,7 @@
 """An optimizer of torch, of Keras and of the reference stepped on the same gradients, step by step.
 
 The lessons' optimizers run inside the twins (``checks/step_level.py``); the rest
-(NAdam, Adamax, AMSGrad, Adadelta, the adapters of ``frameworks/adapters.py``, a
+(NAdam, Adamax, AMSGrad, Adadelta, the adapters of ``frameworks/keras_adapters.py``, a
 construction that ``nnparity translate`` reads) are compared here, on one small
 problem whose gradient is a function of the parameters, so that every step sees
 the gradient of where the previous step left it (a trajectory, not one formula)::
