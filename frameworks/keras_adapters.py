@@ -1,6 +1,6 @@
 """Keras optimizers that compute torch's formulas, for a model ported from torch that must train the same.
 
-Where no setting of ``keras.optimizers.Adam`` or ``RMSprop`` gives torch's numbers (the
+Where no setting of a Keras optimizer gives torch's numbers (Adam and AMSGrad, RMSprop, Adagrad, Adamax: the
 epsilon sits elsewhere: docs/conventions-optimizers.md), these subclasses replace only
 ``update_step``; Keras's clipping, weight decay (decoupled), schedules and variables stay.
 Pass hyper-parameters as ``np.float64`` in a float64 model (docs/conventions.md#float32-casts).
@@ -19,9 +19,10 @@ class TorchAdam(keras.optimizers.Adam):
     """``keras.optimizers.Adam`` with torch's epsilon, after the bias correction::
 
         m = beta_1 * m + (1 - beta_1) * g;   v = beta_2 * v + (1 - beta_2) * g**2
+        v_max = max(v_max, v) and v_max in place of v          (amsgrad=True)
         p = p - learning_rate / (1 - beta_1**t) * m / (sqrt(v) / sqrt(1 - beta_2**t) + epsilon)
 
-    torch ``Adam(lr, betas, eps)`` is ``TorchAdam(learning_rate=lr, beta_1, beta_2, epsilon=eps)``.
+    torch ``Adam(lr, betas, eps, amsgrad)`` is ``TorchAdam(learning_rate=lr, beta_1, beta_2, epsilon=eps, amsgrad)``.
     """
 
     def update_step(self, gradient, variable, learning_rate):
@@ -33,6 +34,10 @@ class TorchAdam(keras.optimizers.Adam):
         v = self._velocities[self._get_variable_index(variable)]
         self.assign(m, b1 * m + (1 - b1) * g)
         self.assign(v, b2 * v + (1 - b2) * ops.square(g))
+        if self.amsgrad:
+            v_max = self._velocity_hats[self._get_variable_index(variable)]
+            self.assign(v_max, ops.maximum(v_max, v))
+            v = v_max
         denom = ops.sqrt(v) / ops.sqrt(1 - ops.power(b2, t)) + ops.cast(self.epsilon, dtype)
         self.assign_sub(variable, lr / (1 - ops.power(b1, t)) * m / denom)
 
@@ -65,3 +70,38 @@ class TorchRMSprop(keras.optimizers.RMSprop):
             self.assign(b, ops.cast(self.momentum, dtype) * b + step)
             step = b
         self.assign_sub(variable, lr * step)
+
+
+class TorchAdagrad(keras.optimizers.Adagrad):
+    """``keras.optimizers.Adagrad`` with torch's epsilon, outside the root::
+
+        s = s + g**2   (s starts at initial_accumulator_value);   p = p - learning_rate * g / (sqrt(s) + epsilon)
+
+    torch ``Adagrad(lr, eps, initial_accumulator_value)`` is ``TorchAdagrad(learning_rate=lr,
+    initial_accumulator_value, epsilon=eps)`` (torch's default accumulator is 0, Keras's 0.1: pass it).
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        lr, g = ops.cast(learning_rate, dtype), ops.cast(gradient, dtype)
+        s = self._accumulators[self._get_variable_index(variable)]
+        self.assign(s, s + ops.square(g))
+        self.assign_sub(variable, lr * g / (ops.sqrt(s) + ops.cast(self.epsilon, dtype)))
+
+
+class TorchAdamax(keras.optimizers.Adamax):
+    """``keras.optimizers.Adamax`` with torch's epsilon, inside the max::
+
+        m = beta_1 * m + (1 - beta_1) * g;   u = max(beta_2 * u, |g| + epsilon)
+        p = p - learning_rate / (1 - beta_1**t) * m / u
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        lr, g = ops.cast(learning_rate, dtype), ops.cast(gradient, dtype)
+        t = ops.cast(self.iterations + 1, dtype)
+        b1, b2 = ops.cast(self.beta_1, dtype), ops.cast(self.beta_2, dtype)
+        m, u = self._m[self._get_variable_index(variable)], self._u[self._get_variable_index(variable)]
+        self.assign(m, b1 * m + (1 - b1) * g)
+        self.assign(u, ops.maximum(b2 * u, ops.abs(g) + ops.cast(self.epsilon, dtype)))
+        self.assign_sub(variable, lr / (1 - ops.power(b1, t)) * m / u)

@@ -1,9 +1,9 @@
 """torch optimizers that compute Keras's formulas, for a model ported from Keras that must train the same.
 
-Where no setting of ``torch.optim.Adam`` or ``RMSprop`` gives Keras's numbers (the epsilon
-sits elsewhere: docs/conventions-optimizers.md), these small ``torch.optim.Optimizer``
-classes write Keras's update out. Keras's names and defaults; no weight decay (Keras's is
-decoupled: ``AdamW``) and no clipping (``torch.nn.utils.clip_grad_norm_`` before ``step``).
+Where no setting of a torch optimizer gives Keras's numbers (Adam and AMSGrad, RMSprop, Adagrad,
+Adamax: the epsilon sits elsewhere: docs/conventions-optimizers.md), these small
+``torch.optim.Optimizer`` classes write Keras's update out. Keras's names and defaults; no weight
+decay (Keras's is decoupled: ``AdamW``) and no clipping (``torch.nn.utils.clip_grad_norm_`` before ``step``).
 Each is held to ``keras.optimizers`` at the float64 tolerance by ``conformance/tests/test_adapters.py``.
 ``nnparity translate "keras.optimizers.Adam(...)"`` names them.
 """
@@ -19,13 +19,14 @@ class KerasAdam(torch.optim.Optimizer):
     """Keras's Adam, with its "epsilon hat"::
 
         m = beta_1 * m + (1 - beta_1) * g;   v = beta_2 * v + (1 - beta_2) * g**2
+        v_max = max(v_max, v) and v_max in place of v          (amsgrad=True)
         alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)
         p = p - alpha * m / (sqrt(v) + epsilon)
     """
 
-    def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
         super().__init__(params, {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
-                                  "epsilon": epsilon})
+                                  "epsilon": epsilon, "amsgrad": amsgrad})
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -36,11 +37,13 @@ class KerasAdam(torch.optim.Optimizer):
                     continue
                 state = self.state[p]
                 if not state:
-                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p), v_max=torch.zeros_like(p))
                 state["t"] += 1
                 t, m, v = state["t"], state["m"], state["v"]
                 m.mul_(b1).add_(p.grad, alpha=1 - b1)
                 v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                if group["amsgrad"]:
+                    v = torch.maximum(state["v_max"], v, out=state["v_max"])
                 alpha = group["learning_rate"] * math.sqrt(1 - b2**t) / (1 - b1**t)
                 p.sub_(alpha * m / (v.sqrt() + group["epsilon"]))
 
@@ -77,3 +80,54 @@ class KerasRMSprop(torch.optim.Optimizer):
                 if group["momentum"] > 0:
                     increment = state["m"].mul_(group["momentum"]).add_(increment)
                 p.sub_(increment)
+
+
+class KerasAdagrad(torch.optim.Optimizer):
+    """Keras's Adagrad, epsilon inside the root::
+
+        s = s + g**2   (s starts at initial_accumulator_value, 0.1 by default);
+        p = p - learning_rate * g / sqrt(s + epsilon)
+    """
+
+    def __init__(self, params, learning_rate=1e-3, initial_accumulator_value=0.1, epsilon=1e-7):
+        super().__init__(params, {"learning_rate": learning_rate, "initial_accumulator_value": initial_accumulator_value,
+                                  "epsilon": epsilon})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["s"] = torch.full_like(p, group["initial_accumulator_value"])
+                state["s"].addcmul_(p.grad, p.grad)
+                p.sub_(group["learning_rate"] * p.grad / (state["s"] + group["epsilon"]).sqrt())
+
+
+class KerasAdamax(torch.optim.Optimizer):
+    """Keras's Adamax, epsilon after the max::
+
+        m = beta_1 * m + (1 - beta_1) * g;   u = max(beta_2 * u, |g|)
+        p = p - learning_rate * m / ((1 - beta_1**t) * (u + epsilon))
+    """
+
+    def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        super().__init__(params, {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
+                                  "epsilon": epsilon})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["beta_1"], group["beta_2"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(p), u=torch.zeros_like(p))
+                state["t"] += 1
+                state["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                torch.maximum(state["u"] * b2, p.grad.abs(), out=state["u"])
+                p.sub_(group["learning_rate"] * state["m"] / ((1 - b1 ** state["t"]) * (state["u"] + group["epsilon"])))

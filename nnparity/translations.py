@@ -65,14 +65,16 @@ FAMILIES = {
     "adagrad": Family("Adagrad", "Adagrad", Adagrad,
                       ("params", "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"),
                       ("learning_rate", "initial_accumulator_value", "epsilon", "weight_decay"),
-                      "torch divides by sqrt(s) + eps, Keras by sqrt(s + epsilon)"),
+                      "torch divides by sqrt(s) + eps, Keras by sqrt(s + epsilon)",
+                      ("frameworks.keras_adapters.TorchAdagrad", "frameworks.torch_adapters.KerasAdagrad")),
     "nadam": Family("NAdam", "Nadam", NAdam, ("params", "lr", "betas", "eps", "weight_decay", "momentum_decay"),
                     ("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
                     "Keras's momentum schedule is torch's momentum_decay=1.0, with 0.96 rounded to float32 on "
                     "TensorFlow; torch keeps the momentum product in float32"),
     "adamax": Family("Adamax", "Adamax", Adamax, ("params", "lr", "betas", "eps", "weight_decay"),
                      ("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
-                     "torch adds epsilon inside the max (max(beta_2 u, |g| + eps)), Keras after it (u + epsilon)"),
+                     "torch adds epsilon inside the max (max(beta_2 u, |g| + eps)), Keras after it (u + epsilon)",
+                     ("frameworks.keras_adapters.TorchAdamax", "frameworks.torch_adapters.KerasAdamax")),
     "adadelta": Family("Adadelta", "Adadelta", Adadelta, ("params", "lr", "rho", "eps", "weight_decay"),
                        ("learning_rate", "rho", "epsilon", "weight_decay"), "one formula; only the defaults differ"),
 }

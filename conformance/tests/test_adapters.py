@@ -14,7 +14,8 @@ import pytest
 
 from conformance.optimizer_runs import keras_steps, reference_steps, torch_steps
 from conformance.tests.support import needs
-from reference import Adam, RMSprop
+from reference import Adagrad, Adam, RMSprop
+from reference.adaptive_optimizers import Adamax, AMSGrad
 
 from ..compare import assert_agree, compare
 from ..tolerances import tolerance
@@ -29,18 +30,32 @@ ROWS = {
     "rmsprop": (RMSprop, {**RMS, "momentum": 0.0, "centered": False}),
     "rmsprop-centered": (RMSprop, {**RMS, "momentum": 0.0, "centered": True}),
     "rmsprop-momentum": (RMSprop, {**RMS, "momentum": 0.9, "centered": False}),
+    "amsgrad": (AMSGrad, ADAM),
+    "adagrad": (Adagrad, {"learning_rate": 1e-2, "initial_accumulator_value": 0.1, "epsilon": 1e-7}),
+    "adamax": (Adamax, ADAM),
+}
+# reference class -> (Keras adapter, Keras's own, torch's own, torch adapter), by name
+CLASSES = {
+    Adam: ("TorchAdam", "Adam", "Adam", "KerasAdam"),
+    AMSGrad: ("TorchAdam", "Adam", "Adam", "KerasAdam"),
+    RMSprop: ("TorchRMSprop", "RMSprop", "RMSprop", "KerasRMSprop"),
+    Adagrad: ("TorchAdagrad", "Adagrad", "Adagrad", "KerasAdagrad"),
+    Adamax: ("TorchAdamax", "Adamax", "Adamax", "KerasAdamax"),
 }
 
 
-def torch_kwargs(hyper: dict) -> dict:
-    out = {"lr": hyper["learning_rate"], "eps": hyper["epsilon"]}
+def torch_kwargs(cls, hyper: dict) -> dict:
+    out = {"lr": hyper["learning_rate"], "eps": hyper["epsilon"], **({"amsgrad": True} if cls is AMSGrad else {})}
     if "beta_1" in hyper:
         return {**out, "betas": (hyper["beta_1"], hyper["beta_2"])}
-    return {**out, "alpha": hyper["rho"], "momentum": hyper["momentum"], "centered": hyper["centered"]}
+    if "rho" in hyper:
+        return {**out, "alpha": hyper["rho"], "momentum": hyper["momentum"], "centered": hyper["centered"]}
+    return {**out, "initial_accumulator_value": hyper["initial_accumulator_value"]}
 
 
-def keras_kwargs(hyper: dict) -> dict:
-    return {k: v if isinstance(v, bool) else np.float64(v) for k, v in hyper.items()}
+def keras_kwargs(cls, hyper: dict) -> dict:
+    return {**{k: v if isinstance(v, bool) else np.float64(v) for k, v in hyper.items()},
+            **({"amsgrad": True} if cls is AMSGrad else {})}
 
 
 def agree_at_every_step(run, other, what):
@@ -55,16 +70,17 @@ def test_keras_adapter_computes_torch_s_optimizer(row):
     import keras
     import torch
 
-    from frameworks.keras_adapters import TorchAdam, TorchRMSprop
+    from frameworks import keras_adapters
 
     cls, hyper = ROWS[row]
-    adapter, builtin = (TorchAdam, keras.optimizers.Adam) if cls is Adam else (TorchRMSprop, keras.optimizers.RMSprop)
-    torch_cls = torch.optim.Adam if cls is Adam else torch.optim.RMSprop
-    theirs = torch_steps(lambda params: torch_cls(params, **torch_kwargs(hyper)), STEPS, DTYPE)
-    ours = keras_steps(lambda: adapter(**keras_kwargs(hyper)), STEPS, DTYPE)
+    names = CLASSES[cls]
+    adapter, builtin = getattr(keras_adapters, names[0]), getattr(keras.optimizers, names[1])
+    torch_cls = getattr(torch.optim, names[2])
+    theirs = torch_steps(lambda params: torch_cls(params, **torch_kwargs(cls, hyper)), STEPS, DTYPE)
+    ours = keras_steps(lambda: adapter(**keras_kwargs(cls, hyper)), STEPS, DTYPE)
     agree_at_every_step(ours, theirs, f"{adapter.__name__} vs torch.optim.{torch_cls.__name__}")
     agree_at_every_step(ours, reference_steps(cls(convention="torch", **hyper), STEPS), "vs the torch convention")
-    plain = keras_steps(lambda: builtin(**keras_kwargs(hyper)), STEPS, DTYPE)
+    plain = keras_steps(lambda: builtin(**keras_kwargs(cls, hyper)), STEPS, DTYPE)
     assert not compare(plain[-1], theirs[-1], atol=TOL.atol, rtol=TOL.rtol).passed, "Keras's own now matches torch"
 
 
@@ -75,15 +91,16 @@ def test_torch_adapter_computes_keras_s_optimizer(row):
     import keras
     import torch
 
-    from frameworks.torch_adapters import KerasAdam, KerasRMSprop
+    from frameworks import torch_adapters
 
     cls, hyper = ROWS[row]
-    adapter = KerasAdam if cls is Adam else KerasRMSprop
-    keras_cls = keras.optimizers.Adam if cls is Adam else keras.optimizers.RMSprop
-    theirs = keras_steps(lambda: keras_cls(**keras_kwargs(hyper)), STEPS, DTYPE)
-    ours = torch_steps(lambda params: adapter(params, **hyper), STEPS, DTYPE)
+    names = CLASSES[cls]
+    adapter, keras_cls = getattr(torch_adapters, names[3]), getattr(keras.optimizers, names[1])
+    theirs = keras_steps(lambda: keras_cls(**keras_kwargs(cls, hyper)), STEPS, DTYPE)
+    ours = torch_steps(lambda params: adapter(params, **hyper, **({"amsgrad": True} if cls is AMSGrad else {})),
+                       STEPS, DTYPE)
     agree_at_every_step(ours, theirs, f"{adapter.__name__} vs keras.optimizers.{keras_cls.__name__}")
     agree_at_every_step(ours, reference_steps(cls(convention="keras", **hyper), STEPS), "vs the keras convention")
-    torch_cls = torch.optim.Adam if cls is Adam else torch.optim.RMSprop
-    plain = torch_steps(lambda params: torch_cls(params, **torch_kwargs(hyper)), STEPS, DTYPE)
+    torch_cls = getattr(torch.optim, names[2])
+    plain = torch_steps(lambda params: torch_cls(params, **torch_kwargs(cls, hyper)), STEPS, DTYPE)
     assert not compare(plain[-1], theirs[-1], atol=TOL.atol, rtol=TOL.rtol).passed, "torch's own now matches Keras"
