@@ -131,3 +131,36 @@ class KerasAdamax(torch.optim.Optimizer):
                 state["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
                 torch.maximum(state["u"] * b2, p.grad.abs(), out=state["u"])
                 p.sub_(group["learning_rate"] * state["m"] / ((1 - b1 ** state["t"]) * (state["u"] + group["epsilon"])))
+
+
+class KerasBatchNorm1d(torch.nn.Module):
+    """Keras's ``BatchNormalization`` as a torch layer: its momentum, its epsilon, its biased running variance.
+
+    torch's ``BatchNorm1d`` takes Keras's momentum as ``1 - momentum`` and its epsilon as ``eps``,
+    but always updates the running variance with the batch's unbiased variance (x N/(N-1)); no
+    setting changes that (docs/regularizers.md). In training, with the batch's mean and biased var::
+
+        y = gamma * (x - mean) / sqrt(var + epsilon) + beta
+        moving_mean = momentum * moving_mean + (1 - momentum) * mean
+        moving_variance = momentum * moving_variance + (1 - momentum) * var        (biased, as Keras)
+
+    and in evaluation the moving statistics in their place.
+    """
+
+    def __init__(self, num_features: int, momentum: float = 0.99, epsilon: float = 1e-3, dtype=None):
+        super().__init__()
+        self.momentum, self.epsilon = momentum, epsilon
+        self.weight = torch.nn.Parameter(torch.ones(num_features, dtype=dtype))
+        self.bias = torch.nn.Parameter(torch.zeros(num_features, dtype=dtype))
+        self.register_buffer("moving_mean", torch.zeros(num_features, dtype=dtype))
+        self.register_buffer("moving_variance", torch.ones(num_features, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            mean, var = x.mean(dim=0), x.var(dim=0, unbiased=False)
+            with torch.no_grad():
+                self.moving_mean.mul_(self.momentum).add_(mean, alpha=1 - self.momentum)
+                self.moving_variance.mul_(self.momentum).add_(var, alpha=1 - self.momentum)
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        return self.weight * (x - mean) / torch.sqrt(var + self.epsilon) + self.bias

@@ -44,7 +44,8 @@ def batchnorm(framework: str, args: dict) -> Translation:
         "training outputs and the running mean agree; the running variance does not: torch keeps the batch's "
         "unbiased variance (x N/(N-1)), Keras the biased one, and no setting changes either",
         "so inference outputs differ too (batches of 8 below)"],
-        [(f"running variance after call {k}", gap) for k, gap in enumerate(gaps, 1)])
+        [(f"running variance after call {k}", gap) for k, gap in enumerate(gaps, 1)],
+        "frameworks.torch_adapters.KerasBatchNorm1d" if framework == "keras" else None)
 
 
 def layernorm(framework: str, args: dict) -> Translation:

@@ -104,3 +104,36 @@ def test_torch_adapter_computes_keras_s_optimizer(row):
     torch_cls = getattr(torch.optim, names[2])
     plain = torch_steps(lambda params: torch_cls(params, **torch_kwargs(cls, hyper)), STEPS, DTYPE)
     assert not compare(plain[-1], theirs[-1], atol=TOL.atol, rtol=TOL.rtol).passed, "torch's own now matches Keras"
+
+
+def test_torch_batchnorm_adapter_computes_keras_s_batchnormalization():
+    """``KerasBatchNorm1d`` beside Keras's ``BatchNormalization()``: 5 training calls on batches of 10, then inference;
+    every output and the moving statistics agree at the float64 tolerance, which torch's own ``BatchNorm1d`` with
+    Keras's momentum and epsilon does not (its running variance is unbiased)."""
+    needs("torch")
+    needs("keras")
+    import keras
+    import torch
+
+    from frameworks.keras_twin import keras_dtype
+    from frameworks.torch_adapters import KerasBatchNorm1d
+
+    rng = np.random.default_rng(0)
+    batches, x_eval = [rng.normal(2.0, 1.5, (10, 4)) for _ in range(5)], rng.normal(2.0, 1.5, (6, 4))
+
+    def run_torch(layer):
+        out = {f"train{i}": layer.train()(torch.tensor(x)).detach().numpy() for i, x in enumerate(batches)}
+        out["eval"] = layer.eval()(torch.tensor(x_eval)).detach().numpy()
+        moving = layer.moving_variance if isinstance(layer, KerasBatchNorm1d) else layer.running_var
+        return {**out, "moving_variance": moving.numpy()}
+
+    with keras_dtype(DTYPE):
+        layer = keras.layers.BatchNormalization()
+        theirs = {f"train{i}": keras.ops.convert_to_numpy(layer(x, training=True)) for i, x in enumerate(batches)}
+        theirs["eval"] = keras.ops.convert_to_numpy(layer(x_eval, training=False))
+        theirs["moving_variance"] = keras.ops.convert_to_numpy(layer.moving_variance)
+    ours = run_torch(KerasBatchNorm1d(4, dtype=torch.float64))
+    assert_agree(ours, theirs, atol=TOL.atol, rtol=TOL.rtol, what="KerasBatchNorm1d vs BatchNormalization()")
+    plain = run_torch(torch.nn.BatchNorm1d(4, momentum=1 - 0.99, eps=1e-3, dtype=torch.float64))
+    failing = {item.name for item in compare(plain, theirs, atol=TOL.atol, rtol=TOL.rtol).failures()}
+    assert failing == {"moving_variance", "eval"}, failing

@@ -28,6 +28,7 @@ def test_keras_batchnorm_translates_momentum_and_epsilon_and_keeps_the_running_v
     result = translate("keras.layers.BatchNormalization()")
     assert result.target == "torch.nn.BatchNorm1d(4, eps=0.001, momentum=0.01)"
     assert not result.same and "running variance" in result.notes[0]
+    assert result.adapter == "frameworks.torch_adapters.KerasBatchNorm1d"
     assert all(gap > 1e-3 for _, gap in result.drift)
 
 
