@@ -236,3 +236,23 @@ def test_torch_dataloader_defaults_to_batches_of_one_in_order():
     assert len(loader) == default_batches(N, "torch").steps_per_epoch == N
     first = next(iter(loader))[0].numpy()
     np.testing.assert_array_equal(first, X[:1])  # in order
+
+
+# ----- mixed precision: the loss scale ----------------------------------------------------------------------
+
+def test_loss_scaling_starts_at_2_15_in_keras_and_2_16_in_torch():
+    """Dynamic loss scaling: Keras's LossScaleOptimizer starts at 2**15, torch's GradScaler at 2**16; both grow it
+    after 2000 clean steps. Read from the objects themselves (torch's on the CPU, where it runs here)."""
+    needs("torch")
+    needs("keras")
+    import inspect
+
+    import keras
+    import torch
+
+    scaler = torch.amp.GradScaler("cpu")
+    assert scaler.get_scale() == 2.0**16 and scaler.get_growth_interval() == 2000
+    keras_scale = inspect.signature(keras.optimizers.LossScaleOptimizer).parameters
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())
+    assert optimizer.initial_scale == keras_scale["initial_scale"].default == 2.0**15
+    assert keras_scale["dynamic_growth_steps"].default == 2000
