@@ -128,7 +128,8 @@ def show(result: Translation) -> str:
              "", f"  {result.target}" if result.target else "", ""]
     lines += [f"- {note}" for note in result.notes]
     if result.drift:
-        lines += ["", "measured now (the reference under each framework's convention, float64):"]
+        lines += ["", "measured now (the reference under each framework's convention, float64), on",
+                  f"{result.measured_on}:"]
         lines += [f"  {what}: {gap:.3g}" for what, gap in result.drift]
     if result.adapter:
         lines += ["", f"adapter: {result.adapter}"]

@@ -31,6 +31,7 @@ class Translation:
     notes: list[str] = field(default_factory=list)
     drift: list[tuple[str, float]] = field(default_factory=list)  # (what, measured gap), in order
     adapter: str | None = None
+    measured_on: str = "a sample (nnparity/layer_translations.py)"
 
 
 @dataclass(frozen=True)
@@ -151,4 +152,5 @@ def translate_optimizer(key: str, framework: str, given: dict) -> Translation:
     if not same:
         notes.insert(0, family.why)
     adapter = None if same else family.adapters[0 if framework == "torch" else 1]
-    return Translation(source, target, same, notes, [(f"step {k}", gap) for k, gap in enumerate(gaps, 1)], adapter)
+    return Translation(source, target, same, notes, [(f"step {k}", gap) for k, gap in enumerate(gaps, 1)], adapter,
+                       "the largest weight difference after each step of conformance/optimizer_runs.py's problem")
