@@ -5,7 +5,9 @@ call; clipping and weight decay as written there), and the same rule: where the
 frameworks write a formula differently, ``convention=`` picks which one, and a
 hyper-parameter left as ``None`` takes that framework's default. A convention
 accepts exactly what its framework accepts: Keras's Nadam has no ``momentum_decay``,
-so ``NAdam(convention="keras")`` refuses any value but the one Keras hard-codes.
+so ``NAdam(convention="keras")`` refuses any value but the one Keras hard-codes. Keras checks
+almost no value (a learning rate of -1, a beta of 1, an epsilon of -1 are all taken); torch refuses
+those, and so does the reference under either convention, naming the value.
 
 These are not in ``OPTIMIZERS`` (the lessons' optimizers, which both twins build):
 ``conformance/tests/test_adaptive_optimizer_conventions.py`` runs each against
@@ -58,6 +60,7 @@ class NAdam(Optimizer):
                          weight_decay=weight_decay)
         self._in_range("beta_1", 0.0, 1.0)
         self._in_range("beta_2", 0.0, 1.0)
+        self._in_range("epsilon", 0.0, np.inf)
         self._in_range("momentum_decay", 0.0, np.inf)
         if convention == "keras" and self.momentum_decay != 1.0:
             raise ValueError("NAdam: keras.optimizers.Nadam has no momentum_decay (it uses 0.96**t, torch's "
@@ -189,7 +192,8 @@ class Adadelta(Optimizer):
                  clipvalue=None, clipnorm=None, global_clipnorm=None):
         super().__init__(convention, dict(clipvalue=clipvalue, clipnorm=clipnorm, global_clipnorm=global_clipnorm), learning_rate=learning_rate, rho=rho,
                          epsilon=epsilon, weight_decay=weight_decay)
-        self._in_range("rho", 0.0, 1.0)
+        if not 0.0 <= self.rho <= 1.0:  # torch accepts rho = 1 (s and d stay 0: delta = g), and so does Keras
+            raise ValueError(f"Adadelta: expected 0.0 <= rho <= 1.0. Received: rho={self.rho}")
         self._in_range("epsilon", 0.0, np.inf)
 
     def update_parameter(self, p, g, state):

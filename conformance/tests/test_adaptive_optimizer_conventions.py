@@ -11,6 +11,7 @@ steps them 20 times on ``conformance/optimizer_runs.py``'s problem in float64. T
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from conformance.optimizer_runs import (
@@ -21,7 +22,7 @@ from conformance.optimizer_runs import (
     torch_steps,
 )
 from conformance.tests.support import needs
-from reference.adaptive_optimizers import ADAPTIVE_OPTIMIZERS, NAdam
+from reference.adaptive_optimizers import ADAPTIVE_OPTIMIZERS, Adadelta, NAdam
 
 from ..compare import assert_agree, compare
 from ..tolerances import tolerance
@@ -162,3 +163,35 @@ def test_nadam_float32_details_matter():
         gap = compare(reference_steps(changed, STEPS)[-1], reference(convention, "nadam", ADAM_LIKE)[-1],
                       atol=tol.atol, rtol=tol.rtol)
         assert not gap.passed and gap.max_abs_err == pytest.approx(measured, rel=0.05)
+
+
+# (optimizer, hyper-parameter, a value torch refuses) for every check the reference makes
+REFUSED = [("nadam", "beta_1", 1.0), ("nadam", "beta_2", 1.0), ("nadam", "epsilon", -1.0),
+           ("nadam", "momentum_decay", -1.0), ("nadam", "learning_rate", -1.0), ("adamax", "beta_1", 1.0),
+           ("adamax", "beta_2", 1.0), ("adamax", "epsilon", -1.0), ("amsgrad", "beta_2", 1.0),
+           ("amsgrad", "epsilon", -1.0), ("adadelta", "rho", 1.5), ("adadelta", "epsilon", -1.0)]
+
+
+@pytest.mark.parametrize("optimizer,key,value", REFUSED)
+def test_what_torch_refuses_the_reference_refuses(optimizer, key, value):
+    """The reference refuses a value torch refuses, under both conventions (Keras takes nearly anything: measured,
+    every one of these but momentum_decay, which its Nadam has no argument for)."""
+    for convention in OTHER:
+        with pytest.raises(ValueError, match=key):
+            ADAPTIVE_OPTIMIZERS[optimizer](convention=convention, **{key: value})
+    needs("torch")
+    import torch
+
+    hyper = {"beta_1": 0.9, "beta_2": 0.999, key: value} if key.startswith("beta") else {key: value}
+    with pytest.raises(ValueError):
+        torch_optimizer(optimizer, hyper)([torch.zeros(1, requires_grad=True)])
+
+
+def test_adadelta_rho_1_is_accepted_by_torch_and_the_reference():
+    needs("torch")
+    import torch
+
+    torch_optimizer("adadelta", {"rho": 1.0})([torch.zeros(1, requires_grad=True)])
+    params = {"p": np.zeros(2)}
+    Adadelta(learning_rate=0.5, rho=1.0).update(params, {"p": np.array([1.0, -2.0])})  # s, d stay 0: delta = g
+    assert params["p"].tolist() == [-0.5, 1.0]
