@@ -14,7 +14,13 @@ import pytest
 
 from reference import SGD
 from reference.activation_conventions import GELU, SELU, Softplus
-from reference.adaptive_optimizers import ADAPTIVE_OPTIMIZERS, Adadelta, Adamax, AMSGrad, NAdam
+from reference.adaptive_optimizers import (
+    ADAPTIVE_OPTIMIZERS,
+    Adadelta,
+    Adamax,
+    AMSGrad,
+    NAdam,
+)
 from reference.layernorm import LayerNorm
 from reference.loss_conventions import mse_of_shapes, weighted_cross_entropy
 from reference.training_conventions import (
