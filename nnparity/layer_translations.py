@@ -1,5 +1,5 @@
 """``nnparity translate`` for the constructions that are not optimizers: normalisation layers, losses,
-schedules, GELU. Each returns a ``Translation`` whose gaps the reference measures now, under each
+schedules, GELU, SELU, softplus. Each returns a ``Translation`` whose gaps the reference measures now, under each
 framework's convention (docs/conventions-layers.md, -losses.md, -training.md, -activations.md).
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from reference import BatchNorm
-from reference.activation_conventions import GELU
+from reference.activation_conventions import GELU, SELU, Softplus
 from reference.activations import Softmax
 from reference.layernorm import LayerNorm
-from reference.loss_conventions import weighted_cross_entropy
-from reference.losses import CategoricalCrossEntropy, CategoricalCrossEntropyWithLogits
+from reference.loss_conventions import mse_of_shapes, weighted_cross_entropy
+from reference.losses import BinaryCrossEntropy, CategoricalCrossEntropy, CategoricalCrossEntropyWithLogits
 from reference.training_conventions import ExponentialDecay
 
 from .translations import Translation, _call, _format
@@ -146,3 +146,50 @@ def gelu(framework: str, args: dict, name: str) -> Translation:
         "one formula; TensorFlow casts its constant (1/sqrt(2), or 0.044715 for tanh) through float32",
         "keras.ops.gelu defaults to the tanh approximation, keras.activations.gelu and torch to the exact GELU"],
         [("value", gaps[0]), ("gradient", gaps[1])])
+
+
+def mse(framework: str, args: dict) -> Translation:
+    """torch ``MSELoss()`` <-> Keras ``MeanSquaredError()``: one formula, apart on an (N, 1) against (N,) pair."""
+    rng = np.random.default_rng(0)
+    y_pred, y = rng.normal(size=(8, 1)), rng.normal(size=8)
+    torch_loss, keras_loss = (mse_of_shapes(y_pred, y, c)[0] for c in ("torch", "keras"))
+    names = ("torch.nn.MSELoss()", "keras.losses.MeanSquaredError()")
+    source, target = names if framework == "torch" else names[::-1]
+    return Translation(source, target, True, [
+        "the same mean when prediction and target have the same shape", "an (N, 1) prediction against an (N,) "
+        "target: torch broadcasts to (N, N) (with a warning), Keras aligns the ranks; reshape the target"],
+        [("loss of an (N, 1) prediction against (N,), torch minus Keras", torch_loss - keras_loss)])
+
+
+def bce(framework: str, args: dict, name: str) -> Translation:
+    """torch ``BCELoss``/``BCEWithLogitsLoss`` <-> Keras ``BinaryCrossentropy(from_logits)``."""
+    logits = name.endswith("BCEWithLogitsLoss") or args.get("from_logits", False)
+    if logits:
+        names = ("torch.nn.BCEWithLogitsLoss()", "keras.losses.BinaryCrossentropy(from_logits=True)")
+        source, target = names if framework == "torch" else names[::-1]
+        return Translation(source, target, True, ["both from the logits, exact for any logit"])
+    names = ("torch.nn.BCELoss()", "keras.losses.BinaryCrossentropy()")
+    source, target = names if framework == "torch" else names[::-1]
+    p, y = np.array([[0.0], [0.5]]), np.array([[1.0], [1.0]])
+    gap = BinaryCrossEntropy("torch").forward(p, y) - BinaryCrossEntropy("keras").forward(p, y)
+    return Translation(source, target, False, [
+        "the same loss for probabilities inside [1e-7, 1 - 1e-7]; at a saturated probability torch clamps each log "
+        "at -100, Keras clips p to [1e-7, 1 - 1e-7] (and a Keras sigmoid's output is taken from its logits)",
+        "computing from the logits on both sides (BCEWithLogitsLoss, from_logits=True) removes the difference"],
+        [("loss of p = (0, 0.5) against y = (1, 1), torch minus Keras", gap)])
+
+
+def selu_softplus(framework: str, args: dict, name: str) -> Translation:
+    """torch ``SELU``/``Softplus`` <-> ``keras.activations.selu``/``softplus``."""
+    z = np.array([0.0, 20.1])
+    if "elu" in name.lower():
+        names, pair = ("torch.nn.SELU()", "keras.activations.selu(x)"), (SELU("torch"), SELU("keras"))
+        note = "the same function; the derivative at exactly z = 0 differs: torch scale * alpha, Keras scale"
+    else:
+        names, pair = ("torch.nn.Softplus()", "keras.activations.softplus(x)"), (Softplus("torch"), Softplus("keras"))
+        note = "torch returns z above its threshold 20 (torch.nn.Softplus(threshold=1e9) computes Keras's formula)"
+    source, target = names if framework == "torch" else names[::-1]
+    value = float(np.max(np.abs(pair[0].forward(z) - pair[1].forward(z))))
+    gradient = float(np.max(np.abs(pair[0].derivative(z, None) - pair[1].derivative(z, None))))
+    return Translation(source, target, False, [note], [("value at z = 0 and 20.1", value),
+                                                      ("gradient at z = 0 and 20.1", gradient)])

@@ -58,6 +58,15 @@ KNOWN = {
     "torch.nn.functional.gelu": ("torch", ("input", "approximate"), layers.gelu),
     "keras.ops.gelu": ("keras", ("x", "approximate"), layers.gelu),
     "keras.activations.gelu": ("keras", ("x", "approximate"), layers.gelu),
+    "torch.nn.MSELoss": ("torch", (), lambda fw, a, n: layers.mse(fw, a)),
+    "keras.losses.MeanSquaredError": ("keras", (), lambda fw, a, n: layers.mse(fw, a)),
+    "torch.nn.BCELoss": ("torch", (), layers.bce),
+    "torch.nn.BCEWithLogitsLoss": ("torch", (), layers.bce),
+    "keras.losses.BinaryCrossentropy": ("keras", ("from_logits",), layers.bce),
+    "torch.nn.SELU": ("torch", (), layers.selu_softplus),
+    "keras.activations.selu": ("keras", ("x",), layers.selu_softplus),
+    "torch.nn.Softplus": ("torch", (), layers.selu_softplus),
+    "keras.activations.softplus": ("keras", ("x",), layers.selu_softplus),
 }
 ANYTHING = {"params", "optimizer", "x", "input"}  # arguments that are the user's objects, not settings
 

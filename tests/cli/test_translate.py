@@ -113,3 +113,17 @@ def test_translate_prints_text_and_json(capsys):
     assert main(["translate", "--json", "nn.LayerNorm(8, eps=1e-3)"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["target"] == "keras.layers.LayerNormalization(epsilon=0.001)" and data["same"] is True
+
+
+def test_mse_bce_selu_softplus():
+    mse = translate("nn.MSELoss()")
+    assert mse.target == "keras.losses.MeanSquaredError()" and mse.same
+    assert mse.drift[0][1] == pytest.approx(0.2554, abs=1e-4)  # on its own sample of 8
+    bce = translate("keras.losses.BinaryCrossentropy()")
+    assert bce.target == "torch.nn.BCELoss()" and not bce.same
+    assert bce.drift[0][1] == pytest.approx((100 - 16.118) / 2, abs=1e-3)  # clamp at -100 against clip at 1e-7
+    assert translate("nn.BCEWithLogitsLoss()").same
+    selu = translate("nn.SELU()")
+    assert selu.target == "keras.activations.selu(x)" and selu.drift[1][1] == pytest.approx(1.7581 - 1.0507, abs=1e-4)
+    softplus = translate("keras.activations.softplus(x)")
+    assert softplus.target == "torch.nn.Softplus()" and softplus.drift[0][1] == pytest.approx(1.865e-9, rel=0.01)
