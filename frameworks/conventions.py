@@ -195,6 +195,32 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             nnparity="reference.training_conventions (docs/conventions-training.md)",
             components=("optimizer",),
         ),
+        Convention(
+            key="mse-broadcasting",
+            topic="MSE of an (N, 1) prediction against an (N,) target",
+            torch="F.mse_loss broadcasts to (N, N), with a UserWarning: every prediction meets every target",
+            keras="MeanSquaredError() aligns the ranks first: each prediction meets its own target",
+            nnparity="the lessons' targets have the prediction's shape (the reference refuses others); "
+            "reference.loss_conventions.mse_of_shapes computes both (docs/conventions-losses.md)",
+            components=("mse",),
+        ),
+        Convention(
+            key="amsgrad-epsilon",
+            topic="Adam(amsgrad=True)",
+            torch="Adam's epsilon after the bias correction, on max(v)",
+            keras="epsilon hat, on max(v)",
+            nnparity="reference.adaptive_optimizers.AMSGrad(convention); adapters TorchAdam(amsgrad=True) and "
+            "KerasAdam(amsgrad=True) (docs/conventions-optimizers.md)",
+            components=("adam",),
+        ),
+        Convention(
+            key="clipnorm-scope",
+            topic="Clipping by norm",
+            torch="clip_grad_norm_(model.parameters(), c): one global norm over every gradient, plus 1e-6",
+            keras="clipnorm=c: each variable's own norm; global_clipnorm=c: the global norm, no 1e-6",
+            nnparity="reference.clip_gradients(convention, clipnorm or global_clipnorm) (docs/conventions-training.md)",
+            components=("optimizer",),
+        ),
     )
 }
 

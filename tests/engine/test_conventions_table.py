@@ -288,6 +288,61 @@ def prove_training_loop_defaults():
     assert keras.backend.standardize_dtype(keras.ops.convert_to_tensor(schedule(9)).dtype) == "float32"
 
 
+def prove_mse_broadcasting():
+    need("torch")
+    import torch
+
+    p, y = np.array([[1.0], [3.0]]), np.array([1.0, 3.0])  # each prediction equals its own target
+    with pytest.warns(UserWarning):
+        torch_loss = float(torch.nn.functional.mse_loss(torch.tensor(p), torch.tensor(y)))
+    assert torch_loss == 2.0  # (0 + 4 + 4 + 0) / 4
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        assert float(keras.losses.MeanSquaredError()(y, p)) == 0.0
+
+
+def prove_amsgrad_epsilon():
+    """One step on a gradient g with epsilon e: torch moves lr g / (|g| + e), Keras lr g / (|g| + e / sqrt(1 - b2))."""
+    need("torch")
+    import torch
+
+    lr, g, eps = 0.1, 1e-3, 1e-3
+    w = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
+    w.grad = torch.tensor([g], dtype=torch.float64)
+    torch.optim.Adam([w], lr=lr, eps=eps, amsgrad=True).step()
+    assert -float(w.detach()[0]) == pytest.approx(lr * g / (g + eps), rel=1e-12)
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        var = keras.Variable(np.array([0.0]))
+        keras.optimizers.Adam(learning_rate=np.float64(lr), beta_1=np.float64(0.9), beta_2=np.float64(0.999),
+                              epsilon=np.float64(eps), amsgrad=True).apply_gradients(
+            [(keras.ops.convert_to_tensor(np.array([g])), var)])
+    assert -float(var.numpy()[0]) == pytest.approx(lr * g / (g + eps / math.sqrt(1 - 0.999)), rel=1e-12)
+
+
+def prove_clipnorm_scope():
+    need("torch")
+    import torch
+
+    params = [torch.zeros(2, dtype=torch.float64, requires_grad=True) for _ in range(2)]
+    for p in params:
+        p.grad = torch.tensor([3.0, 4.0], dtype=torch.float64)  # norm 5 each, global norm sqrt(50)
+    total = float(torch.nn.utils.clip_grad_norm_(params, 1.0))
+    assert total == pytest.approx(math.sqrt(50)) and float(params[0].grad.norm()) == pytest.approx(5 / (total + 1e-6))
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        variables = [keras.Variable(np.zeros(2)) for _ in range(2)]
+        keras.optimizers.SGD(learning_rate=np.float64(1.0), clipnorm=np.float64(1.0)).apply_gradients(
+            [(keras.ops.convert_to_tensor(np.array([3.0, 4.0])), v) for v in variables])
+    assert [float(np.linalg.norm(v.numpy())) for v in variables] == pytest.approx([1.0, 1.0], rel=1e-12)
+
+
 PROOFS = {name[len("prove_"):].replace("_", "-"): fn for name, fn in dict(globals()).items() if name.startswith("prove_")}
 
 
