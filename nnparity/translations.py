@@ -79,6 +79,14 @@ FAMILIES = {
     "adadelta": Family("Adadelta", "Adadelta", Adadelta, ("params", "lr", "rho", "eps", "weight_decay"),
                        ("learning_rate", "rho", "epsilon", "weight_decay"), "one formula; only the defaults differ"),
 }
+WEIGHT_DECAY = {  # a weight_decay outside AdamW, read in one framework, as the other must write it
+    "torch": "torch's weight_decay={wd} is L2 (it joins the gradient); Keras's weight_decay is decoupled (the same "
+             "only for plain SGD). For torch's L2, leave it out and give each Keras layer "
+             "kernel_regularizer=keras.regularizers.L2({half}) and bias_regularizer likewise: gradient {wd} * p "
+             "(in float64 to 2.2e-8 relative: TensorFlow rounds the factor through float32)",
+    "keras": "Keras's weight_decay={wd} is decoupled (p -= learning_rate * wd * p before the step); torch's "
+             "weight_decay is L2 except in AdamW (the same only for plain SGD)",
+}
 TORCH_TO_KERAS = {"lr": "learning_rate", "eps": "epsilon", "alpha": "rho"}
 UNSUPPORTED = {"dampening": 0, "lr_decay": 0}  # torch options with no Keras counterpart: only their off value
 
@@ -139,6 +147,9 @@ def translate_optimizer(key: str, framework: str, given: dict) -> Translation:
         if other == "keras" and hyper["momentum_decay"] != 1.0:
             notes.append(f"Keras's Nadam has no momentum_decay: it computes torch's momentum_decay=1.0, not "
                          f"{hyper['momentum_decay']}")
+    if hyper.get("weight_decay") and key != "adamw":
+        notes.append(WEIGHT_DECAY[framework].format(wd=_format(hyper["weight_decay"]),
+                                                    half=_format(hyper["weight_decay"] / 2)))
     if key == "sgd" and other == "torch" and hyper["nesterov"] and hyper["momentum"] == 0:
         target_hyper["nesterov"] = False
         notes.append("torch refuses nesterov=True without momentum; Keras computes plain SGD, written here so")

@@ -127,3 +127,11 @@ def test_mse_bce_selu_softplus():
     assert selu.target == "keras.activations.selu(x)" and selu.drift[1][1] == pytest.approx(1.7581 - 1.0507, abs=1e-4)
     softplus = translate("keras.activations.softplus(x)")
     assert softplus.target == "torch.nn.Softplus()" and softplus.drift[0][1] == pytest.approx(1.865e-9, rel=0.01)
+
+
+def test_weight_decay_outside_adamw_says_l2_against_decoupled():
+    result = translate("torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=0.01)")
+    assert any("keras.regularizers.L2(0.005)" in note for note in result.notes)
+    keras_side = translate("keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, weight_decay=0.01)")
+    assert any("decoupled" in note for note in keras_side.notes) and not keras_side.same
+    assert not any("decoupled" in note for note in translate("keras.optimizers.AdamW()").notes)
