@@ -2,7 +2,9 @@
 
 Where no setting of a torch optimizer gives Keras's numbers (Adam and AMSGrad, RMSprop, Adagrad,
 Adamax: the epsilon sits elsewhere: docs/conventions-optimizers.md), these small
-``torch.optim.Optimizer`` classes write Keras's update out. Keras's names and defaults; no weight
+``torch.optim.Optimizer`` classes write Keras's update out; ``KerasBatchNorm1d``,
+``KerasExponentialDecay`` and ``KerasClassWeightedCrossEntropy`` do the same for a layer, a schedule
+and a loss. Keras's names and defaults; no weight
 decay (Keras's is decoupled: ``AdamW``) and no clipping (``torch.nn.utils.clip_grad_norm_`` before ``step``).
 Each is held to ``keras.optimizers`` at the float64 tolerance by ``conformance/tests/test_adapters.py``.
 ``nnparity translate "keras.optimizers.Adam(...)"`` names them.
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 
 
 class KerasAdam(torch.optim.Optimizer):
@@ -164,3 +168,37 @@ class KerasBatchNorm1d(torch.nn.Module):
         else:
             mean, var = self.moving_mean, self.moving_variance
         return self.weight * (x - mean) / torch.sqrt(var + self.epsilon) + self.bias
+
+
+class KerasExponentialDecay(torch.optim.lr_scheduler.LRScheduler):
+    """Keras's ``ExponentialDecay`` as a torch scheduler: call ``scheduler.step()`` after every batch.
+
+    ``learning_rate(step) = initial_learning_rate * decay_rate**(step / decay_steps)`` (``floor`` of the
+    exponent if ``staircase``), computed in float32 as Keras computes it even for a float64 model
+    (docs/conventions-training.md), so the rates are Keras's to the last bit.
+    """
+
+    def __init__(self, optimizer, initial_learning_rate, decay_steps, decay_rate, staircase=False, last_epoch=-1):
+        self.keras = (initial_learning_rate, decay_steps, decay_rate, staircase)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lr0, steps, rate, staircase = self.keras
+        p = np.float32(self.last_epoch) / np.float32(steps)
+        if staircase:
+            p = np.floor(p)
+        return [float(np.float32(lr0) * np.power(np.float32(rate), p))] * len(self.optimizer.param_groups)
+
+
+class KerasClassWeightedCrossEntropy(torch.nn.Module):
+    """The cross-entropy Keras's ``fit(class_weight=...)`` minimises, as a torch loss on logits and class indices::
+
+        L = sum_i w[y_i] * l_i / N       (torch's CrossEntropyLoss(weight=w) divides by sum_i w[y_i] instead)
+    """
+
+    def __init__(self, weight):
+        super().__init__()
+        self.register_buffer("weight", torch.as_tensor(weight))
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return (self.weight[target] * F.cross_entropy(logits, target, reduction="none")).mean()

@@ -93,7 +93,8 @@ def cross_entropy(framework: str, args: dict) -> Translation:
                        f"model.fit(..., class_weight={dict(enumerate(weight))})", False,
                        ["torch divides the weighted sum by the sum of the samples' weights, Keras by N: multiply "
                         "Keras's loss by N / sum(weights) (or divide torch's), no setting does it"],
-                       [("loss, torch minus Keras, on a sample of 6", torch_loss - keras_loss)])
+                       [("loss, torch minus Keras, on a sample of 6", torch_loss - keras_loss)],
+                       "frameworks.torch_adapters.KerasClassWeightedCrossEntropy (Keras's normalisation, in torch)")
 
 
 def exponential_decay(framework: str, args: dict) -> Translation:
@@ -112,7 +113,8 @@ def exponential_decay(framework: str, args: dict) -> Translation:
                        False, ["Keras decays at every step (torch's StepLR is usually stepped once an epoch: "
                                "step it every batch here)", "Keras computes the rate in float32, even in a "
                                                             "float64 model: the last digits differ"],
-                       [(f"learning rate at step {k}", abs(schedule(k) - e)) for k, e in enumerate(exact)])
+                       [(f"learning rate at step {k}", abs(schedule(k) - e)) for k, e in enumerate(exact)],
+                       "frameworks.torch_adapters.KerasExponentialDecay (Keras's float32 rates, to the bit)")
 
 
 def step_lr(framework: str, args: dict) -> Translation:

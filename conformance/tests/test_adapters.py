@@ -137,3 +137,56 @@ def test_torch_batchnorm_adapter_computes_keras_s_batchnormalization():
     plain = run_torch(torch.nn.BatchNorm1d(4, momentum=1 - 0.99, eps=1e-3, dtype=torch.float64))
     failing = {item.name for item in compare(plain, theirs, atol=TOL.atol, rtol=TOL.rtol).failures()}
     assert failing == {"moving_variance", "eval"}, failing
+
+
+def test_torch_schedule_adapter_gives_keras_s_float32_rates():
+    """``KerasExponentialDecay`` stepped every batch: the rates Keras's ``SGD(ExponentialDecay(0.1, 10, 0.5))`` used, to
+    the bit, where torch's ``LambdaLR`` with the float64 formula is 5.2e-9 away."""
+    needs("torch")
+    needs("keras")
+    import torch
+
+    from frameworks.torch_adapters import KerasExponentialDecay
+
+    from .test_training_conventions import keras_exponential_decay
+
+    theirs = np.array(keras_exponential_decay())
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([p], lr=0.1)
+    scheduler = KerasExponentialDecay(optimizer, 0.1, 10, 0.5)
+    rates = []
+    for _ in theirs:
+        rates.append(optimizer.param_groups[0]["lr"])
+        p.grad = torch.ones(1, dtype=torch.float64)
+        optimizer.step()
+        scheduler.step()
+    assert_agree({"rate": np.array(rates)}, {"rate": theirs}, atol=TOL.atol, rtol=TOL.rtol, what="KerasExponentialDecay")
+    exact = 0.1 * 0.5 ** (np.arange(len(theirs)) / 10)
+    assert not compare({"rate": exact}, {"rate": theirs}, atol=TOL.atol, rtol=TOL.rtol).passed
+
+
+def test_torch_class_weight_adapter_gives_keras_s_loss_and_gradient():
+    needs("torch")
+    needs("keras")
+    import keras
+    import tensorflow as tf
+    import torch
+
+    from frameworks.keras_twin import keras_dtype
+    from frameworks.torch_adapters import KerasClassWeightedCrossEntropy
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the Keras gradient is taken with TensorFlow's GradientTape")
+    rng = np.random.default_rng(0)
+    z, labels, w = rng.normal(size=(6, 3)), np.array([0, 1, 2, 2, 1, 0]), np.array([1.0, 2.0, 0.5])
+    zt = torch.tensor(z, requires_grad=True)
+    loss = KerasClassWeightedCrossEntropy(w)(zt, torch.tensor(labels))
+    loss.backward()
+    zk = tf.Variable(z)
+    with keras_dtype(DTYPE), tf.GradientTape() as tape:
+        theirs = keras.losses.CategoricalCrossentropy(from_logits=True)(np.eye(3)[labels], zk, sample_weight=w[labels])
+    assert_agree({"loss": np.array(loss.item()), "dz": zt.grad.numpy()},
+                 {"loss": theirs.numpy(), "dz": tape.gradient(theirs, zk).numpy()}, atol=TOL.atol, rtol=TOL.rtol,
+                 what="KerasClassWeightedCrossEntropy vs fit(class_weight)'s loss")
+    plain = torch.nn.CrossEntropyLoss(weight=torch.tensor(w))(torch.tensor(z), torch.tensor(labels)).item()
+    assert plain / loss.item() == pytest.approx(6 / w[labels].sum(), rel=1e-12)

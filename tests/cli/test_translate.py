@@ -37,6 +37,7 @@ def test_cross_entropy_loss_is_keras_categorical_crossentropy_from_logits():
     assert result.target == "keras.losses.CategoricalCrossentropy(from_logits=True)" and result.same
     weighted = translate("nn.CrossEntropyLoss(weight=(1.0, 2.0, 0.5))")
     assert not weighted.same and weighted.drift[0][1] == pytest.approx(1.1838 - 1.3811, abs=1e-4)
+    assert weighted.adapter.startswith("frameworks.torch_adapters.KerasClassWeightedCrossEntropy")
 
 
 def test_keras_categorical_crossentropy_warns_of_softmax_twice():
@@ -51,6 +52,7 @@ def test_exponential_decay_is_a_per_step_lambda_lr_apart_by_keras_float32():
     assert not result.same
     assert result.drift[6][1] == abs(ExponentialDecay(0.1, 10, 0.5)(6) - 0.1 * 0.5**0.6) == pytest.approx(5.16e-9,
                                                                                                           rel=0.01)
+    assert result.adapter.startswith("frameworks.torch_adapters.KerasExponentialDecay")
     staircase = translate("schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True)")
     assert staircase.target.startswith("torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)")
 
