@@ -3,6 +3,7 @@
 Where no setting of a Keras optimizer gives torch's numbers (Adam and AMSGrad, RMSprop, Adagrad, Adamax: the
 epsilon sits elsewhere: docs/conventions-optimizers.md), these subclasses replace only
 ``update_step``; Keras's clipping, weight decay (decoupled), schedules and variables stay.
+``TorchBatchNormalization`` does the same for torch's BatchNorm (its unbiased running variance).
 Pass hyper-parameters as ``np.float64`` in a float64 model (docs/conventions.md#float32-casts).
 Each is held to ``torch.optim`` at the float64 tolerance by ``conformance/tests/test_adapters.py``.
 ``nnparity translate "torch.optim.Adam(...)"`` names them.
@@ -105,3 +106,40 @@ class TorchAdamax(keras.optimizers.Adamax):
         self.assign(m, b1 * m + (1 - b1) * g)
         self.assign(u, ops.maximum(b2 * u, ops.abs(g) + ops.cast(self.epsilon, dtype)))
         self.assign_sub(variable, lr / (1 - ops.power(b1, t)) * m / u)
+
+
+class TorchBatchNormalization(keras.layers.Layer):
+    """torch's ``BatchNorm1d(units, eps, momentum)`` as a Keras layer: its unbiased running variance.
+
+    Keras's ``BatchNormalization(momentum=1 - m, epsilon=eps)`` matches torch's training outputs and
+    running mean, but updates its moving variance with the batch's biased variance; torch uses the
+    unbiased one (x N/(N-1)), and no Keras setting does (docs/regularizers.md). In training::
+
+        y = gamma * (x - mean) / sqrt(var + epsilon) + beta                 (var biased, as both)
+        running_mean = (1 - momentum) * running_mean + momentum * mean      (torch's momentum, 0.1)
+        running_var = (1 - momentum) * running_var + momentum * var * N / (N - 1)
+
+    and in inference the running statistics in their place.
+    """
+
+    def __init__(self, momentum: float = 0.1, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum, self.epsilon = momentum, epsilon
+
+    def build(self, input_shape):
+        units = (input_shape[-1],)
+        self.gamma = self.add_weight(shape=units, initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=units, initializer="zeros", name="beta")
+        self.running_mean = self.add_weight(shape=units, initializer="zeros", trainable=False, name="running_mean")
+        self.running_var = self.add_weight(shape=units, initializer="ones", trainable=False, name="running_var")
+
+    def call(self, x, training=False):
+        if training:
+            n = ops.cast(ops.shape(x)[0], x.dtype)
+            mean, var = ops.mean(x, axis=0), ops.var(x, axis=0)
+            m = ops.cast(self.momentum, x.dtype)
+            self.running_mean.assign((1 - m) * self.running_mean + m * mean)
+            self.running_var.assign((1 - m) * self.running_var + m * var * n / (n - 1))
+        else:
+            mean, var = self.running_mean, self.running_var
+        return self.gamma * (x - mean) / ops.sqrt(var + ops.cast(self.epsilon, x.dtype)) + self.beta

@@ -45,7 +45,8 @@ def batchnorm(framework: str, args: dict) -> Translation:
         "unbiased variance (x N/(N-1)), Keras the biased one, and no setting changes either",
         "so inference outputs differ too (batches of 8 below)"],
         [(f"running variance after call {k}", gap) for k, gap in enumerate(gaps, 1)],
-        "frameworks.torch_adapters.KerasBatchNorm1d" if framework == "keras" else None)
+        "frameworks.torch_adapters.KerasBatchNorm1d" if framework == "keras" else
+        "frameworks.keras_adapters.TorchBatchNormalization")
 
 
 def layernorm(framework: str, args: dict) -> Translation:

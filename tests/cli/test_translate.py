@@ -137,3 +137,9 @@ def test_weight_decay_outside_adamw_says_l2_against_decoupled():
     keras_side = translate("keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, weight_decay=0.01)")
     assert any("decoupled" in note for note in keras_side.notes) and not keras_side.same
     assert not any("decoupled" in note for note in translate("keras.optimizers.AdamW()").notes)
+
+
+def test_torch_batchnorm_names_the_keras_adapter():
+    result = translate("nn.BatchNorm1d(16)")
+    assert result.target == "keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-05)"
+    assert result.adapter == "frameworks.keras_adapters.TorchBatchNormalization"
