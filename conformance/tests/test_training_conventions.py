@@ -128,6 +128,22 @@ def accumulated(framework: str) -> dict:
         return {"w": keras.ops.convert_to_numpy(v)}
 
 
+def test_dividing_each_micro_batch_loss_by_k_gives_keras_s_accumulation_in_torch():
+    """The setting that closes the gap: torch's loop with ``(loss / 4).backward()`` steps as Keras's
+    ``gradient_accumulation_steps=4`` does."""
+    needs("torch")
+    import torch
+
+    w, batches = micro_batches()
+    wt = torch.tensor(w, requires_grad=True)
+    optimizer = torch.optim.SGD([wt], lr=0.1)
+    for X, y in batches:
+        (((torch.tensor(X) @ wt - torch.tensor(y)) ** 2).mean() / len(batches)).backward()
+    optimizer.step()
+    assert_agree({"w": wt.detach().numpy()}, accumulated_reference("keras"), atol=TOL.atol, rtol=TOL.rtol,
+                 what="torch with each loss / 4 vs Keras's accumulation")
+
+
 def accumulated_reference(convention: str) -> dict:
     w, batches = micro_batches()
     params = {"w": w.copy()}
