@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference import BatchNorm
+from reference import BatchNorm, clip_gradients
 from reference.activation_conventions import GELU, SELU, Softplus
 from reference.activations import Softmax
 from reference.layernorm import LayerNorm
@@ -196,3 +196,17 @@ def selu_softplus(framework: str, args: dict, name: str) -> Translation:
     gradient = float(np.max(np.abs(pair[0].derivative(z, None) - pair[1].derivative(z, None))))
     return Translation(source, target, False, [note], [("value at z = 0 and 20.1", value),
                                                       ("gradient at z = 0 and 20.1", gradient)])
+
+
+def clip_grad_norm(framework: str, args: dict) -> Translation:
+    """torch ``clip_grad_norm_(parameters, max_norm)`` -> a Keras optimizer's ``global_clipnorm``."""
+    c = args["max_norm"]
+    grads = {"W": BATCHES[0], "b": BATCHES[1][0]}
+    torch_clip, keras_clip = (clip_gradients(grads, convention=k, global_clipnorm=c) for k in ("torch", "keras"))
+    gap = max(float(np.max(np.abs(torch_clip[k] - keras_clip[k]))) for k in grads)
+    return Translation(_call("torch.nn.utils.clip_grad_norm_", {"max_norm": c}, "model.parameters()"),
+                       f"keras.optimizers.SGD(..., global_clipnorm={_format(c)})  # any Keras optimizer", False, [
+                           "torch divides by norm + 1e-6, Keras by the norm: a relative 1e-6 / norm apart",
+                           "Keras's clipnorm= is not this: it clips each variable by its own norm"],
+                       [("clipped gradients of norm %.3g" % float(np.sqrt(sum(np.sum(g * g) for g in grads.values()))),
+                         gap)])

@@ -58,6 +58,8 @@ KNOWN = {
     "torch.nn.functional.gelu": ("torch", ("input", "approximate"), layers.gelu),
     "keras.ops.gelu": ("keras", ("x", "approximate"), layers.gelu),
     "keras.activations.gelu": ("keras", ("x", "approximate"), layers.gelu),
+    "torch.nn.utils.clip_grad_norm_": ("torch", ("parameters", "max_norm"),
+                                       lambda fw, a, n: layers.clip_grad_norm(fw, a)),
     "torch.nn.MSELoss": ("torch", (), lambda fw, a, n: layers.mse(fw, a)),
     "keras.losses.MeanSquaredError": ("keras", (), lambda fw, a, n: layers.mse(fw, a)),
     "torch.nn.BCELoss": ("torch", (), layers.bce),
@@ -68,7 +70,7 @@ KNOWN = {
     "torch.nn.Softplus": ("torch", (), layers.selu_softplus),
     "keras.activations.softplus": ("keras", ("x",), layers.selu_softplus),
 }
-ANYTHING = {"params", "optimizer", "x", "input"}  # arguments that are the user's objects, not settings
+ANYTHING = {"params", "optimizer", "x", "input", "parameters"}  # arguments that are the user's objects, not settings
 
 
 def dotted(node: ast.AST) -> str:

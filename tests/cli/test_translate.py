@@ -143,3 +143,9 @@ def test_torch_batchnorm_names_the_keras_adapter():
     result = translate("nn.BatchNorm1d(16)")
     assert result.target == "keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-05)"
     assert result.adapter == "frameworks.keras_adapters.TorchBatchNormalization"
+
+
+def test_clip_grad_norm_is_global_clipnorm_but_for_its_1e_6():
+    result = translate("torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)")
+    assert result.target.startswith("keras.optimizers.SGD(..., global_clipnorm=1.0)") and not result.same
+    assert 0 < result.drift[0][1] < 1e-6
