@@ -129,7 +129,9 @@ def translate(text: str) -> Translation:
     framework, _, handler = KNOWN[name]
     try:
         return handler(framework, args, name)
-    except (ValueError, TypeError, KeyError) as exc:
+    except KeyError as exc:
+        raise UsageError(f"{name}: the argument {exc.args[0]} is required; it takes {list(KNOWN[name][1])}") from None
+    except (ValueError, TypeError) as exc:
         raise UsageError(f"{name}: {exc}") from None
 
 

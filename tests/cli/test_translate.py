@@ -102,6 +102,8 @@ def test_nadam_torch_s_momentum_decay_1_is_keras_s_schedule():
     ("torch.optim.Adam", "expected a call"),
     ("__import__('os').system('true')", "expected a call of a dotted name"),
     ("torch.optim.SGD(model.parameters(), lr=0.1, dampening=0.5)", "dampening=0.5 has no counterpart"),
+    ("keras.optimizers.schedules.ExponentialDecay(0.1)", "the argument decay_steps is required"),
+    ("torch.optim.Adam(momentum=0.9)", "unknown argument 'momentum'"),
 ])
 def test_bad_constructions_exit_2_with_the_reason(text, message, capsys):
     assert main(["translate", text]) == 2
