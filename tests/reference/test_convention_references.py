@@ -191,3 +191,23 @@ def test_nadam_and_adamax_keep_clipping_and_weight_decay():
     r = {"p": np.zeros(1)}
     SGD(0.1, nesterov=True, convention="keras").update(r, {"p": np.ones(1)})  # Keras: plain SGD
     assert r["p"][0] == pytest.approx(-0.1)
+
+
+def test_float32_constants_and_the_second_adadelta_step():
+    """The details the framework tests hold, held here without a framework too."""
+    assert GELU(True, "keras").k == float(np.float32(0.044715)) != GELU(True, "torch").k == 0.044715
+    nadam = NAdam(convention="torch")
+    nadam.update({"p": np.zeros(1)}, {"p": np.ones(1)})
+    assert nadam.mu_product == float(np.float32(np.float32(1.0) * np.float32(nadam.mu(1, 0.96))))
+    assert NAdam.decay["keras"] == float(np.float32(0.96)) and NAdam.decay["torch"] == 0.96
+    g, rho, eps = np.array([0.5]), 0.9, 1e-3
+    s1 = (1 - rho) * g * g
+    delta1 = np.sqrt(eps) / np.sqrt(s1 + eps) * g
+    d1 = (1 - rho) * delta1 * delta1
+    s2 = rho * s1 + (1 - rho) * g * g
+    delta2 = np.sqrt(d1 + eps) / np.sqrt(s2 + eps) * g
+    params = {"p": np.zeros(1)}
+    optimizer = Adadelta(learning_rate=1.0, rho=rho, epsilon=eps)
+    optimizer.update(params, {"p": g})
+    optimizer.update(params, {"p": g})
+    assert params["p"] == pytest.approx(-(delta1 + delta2), rel=1e-14)
