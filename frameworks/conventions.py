@@ -126,6 +126,101 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             "epsilon in both gives different weights, so the twins are each checked against their own formula",
             components=("adam",),
         ),
+        Convention(
+            key="gelu-default",
+            topic="GELU: exact or tanh approximation",
+            torch="F.gelu(z) and nn.GELU() are exact unless approximate='tanh'",
+            keras="keras.ops.gelu(z) defaults to the tanh approximation; keras.activations.gelu(z) is exact; "
+            "TensorFlow casts the constants through float32",
+            nnparity="reference.activation_conventions.GELU(approximate, convention) computes each "
+            "(docs/conventions-activations.md)",
+            components=("gelu",),
+        ),
+        Convention(
+            key="selu-at-zero",
+            topic="selu'(0)",
+            torch="scale * alpha = 1.7581 (the left branch)",
+            keras="scale = 1.0507 (the right branch)",
+            nnparity="reference.activation_conventions.SELU(convention) (docs/conventions-activations.md)",
+            components=("selu",),
+        ),
+        Convention(
+            key="softplus-threshold",
+            topic="softplus of a large z",
+            torch="F.softplus returns z itself above threshold=20 (derivative 1)",
+            keras="log(1 + exp(z)) for every z",
+            nnparity="reference.activation_conventions.Softplus(convention) (docs/conventions-activations.md)",
+            components=("softplus",),
+        ),
+        Convention(
+            key="layernorm-epsilon",
+            topic="LayerNorm default epsilon",
+            torch="nn.LayerNorm(units): eps=1e-5",
+            keras="LayerNormalization(): epsilon=1e-3; the same formula",
+            nnparity="reference.layernorm.LayerNorm(units, epsilon, convention) (docs/conventions-layers.md)",
+            components=("layernorm",),
+        ),
+        Convention(
+            key="nadam-momentum-decay",
+            topic="NAdam's momentum schedule",
+            torch="NAdam(momentum_decay=4e-3): mu_t = beta_1 (1 - 0.5 * 0.96**(t * momentum_decay))",
+            keras="Nadam has no momentum_decay: 0.96**t, torch's momentum_decay=1",
+            nnparity="reference.adaptive_optimizers.NAdam(convention) (docs/conventions-optimizers.md)",
+            components=("nadam",),
+        ),
+        Convention(
+            key="cross-entropy-input",
+            topic="What the categorical cross-entropy takes",
+            torch="nn.CrossEntropyLoss() takes logits (a softmax output is put through softmax again)",
+            keras="CategoricalCrossentropy() takes probabilities (from_logits=True takes logits)",
+            nnparity="the reference names both: CategoricalCrossEntropyWithLogits and CategoricalCrossEntropy "
+            "(docs/conventions-losses.md)",
+            components=("cce", "cce_logits"),
+        ),
+        Convention(
+            key="class-weights",
+            topic="Class weights",
+            torch="CrossEntropyLoss(weight=w) divides the weighted sum by the sum of the samples' weights",
+            keras="fit(class_weight=w) divides it by N",
+            nnparity="reference.loss_conventions.weighted_cross_entropy(convention) (docs/conventions-losses.md)",
+            components=("cce_logits",),
+        ),
+        Convention(
+            key="training-loop-defaults",
+            topic="Batches and schedules of a training loop",
+            torch="DataLoader(dataset): batch_size=1, shuffle=False; StepLR is stepped once an epoch; "
+            "backward() per micro-batch sums gradients",
+            keras="fit(X, y): batch_size=32, shuffle=True; ExponentialDecay is called every step, in float32; "
+            "gradient_accumulation_steps averages",
+            nnparity="reference.training_conventions (docs/conventions-training.md)",
+            components=("optimizer",),
+        ),
+        Convention(
+            key="mse-broadcasting",
+            topic="MSE of an (N, 1) prediction against an (N,) target",
+            torch="F.mse_loss broadcasts to (N, N), with a UserWarning: every prediction meets every target",
+            keras="MeanSquaredError() aligns the ranks first: each prediction meets its own target",
+            nnparity="the lessons' targets have the prediction's shape (the reference refuses others); "
+            "reference.loss_conventions.mse_of_shapes computes both (docs/conventions-losses.md)",
+            components=("mse",),
+        ),
+        Convention(
+            key="amsgrad-epsilon",
+            topic="Adam(amsgrad=True)",
+            torch="Adam's epsilon after the bias correction, on max(v)",
+            keras="epsilon hat, on max(v)",
+            nnparity="reference.adaptive_optimizers.AMSGrad(convention); adapters TorchAdam(amsgrad=True) and "
+            "KerasAdam(amsgrad=True) (docs/conventions-optimizers.md)",
+            components=("adam",),
+        ),
+        Convention(
+            key="clipnorm-scope",
+            topic="Clipping by norm",
+            torch="clip_grad_norm_(model.parameters(), c): one global norm over every gradient, plus 1e-6",
+            keras="clipnorm=c: each variable's own norm; global_clipnorm=c: the global norm, no 1e-6",
+            nnparity="reference.clip_gradients(convention, clipnorm or global_clipnorm) (docs/conventions-training.md)",
+            components=("optimizer",),
+        ),
     )
 }
 

@@ -7,6 +7,7 @@
     nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
     nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
     nnparity check PATH.py:ClassName --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
+    nnparity translate "CONSTRUCTION" [--json]                                   (see translate.py)
 
 Every command but ``optimizers`` takes ``--lessons FILE`` (repeatable): a user's own lessons
 (``conformance/lesson_files.py``, docs/lesson-files.md), in the catalog while the command runs.
@@ -26,7 +27,7 @@ import sys
 from conformance.matrix import stop_workers
 from conformance.threads import limit_reference_blas
 
-from . import bench, catalog, plot, report, run, show
+from . import bench, catalog, plot, report, run, show, translate
 from .common import EXIT_USAGE, UsageError, add_lessons_option, exit_now, user_lessons
 from .learner import check
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=bench.cmd_bench)
 
     check.add_parser(sub)  # nnparity check: a learner's own network
+    translate.add_parser(sub)  # nnparity translate: a construction in the other framework
     for name in ("lessons", "show", "plot", "check"):  # a user's lesson files (conformance/lesson_files.py)
         add_lessons_option(sub.choices[name])
     for name in ("run", "report", "bench"):  # and without --lesson, run the files' lessons

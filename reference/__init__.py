@@ -5,6 +5,11 @@
 - ``initializers.py``: zeros, normal, uniform, Glorot/Xavier, He/Kaiming, torch's Linear default
 - ``dense.py``: the Dense layer, z = X @ W + b
 - ``optimizers.py``: SGD (momentum, Nesterov), Adam, AdamW, RMSprop, Adagrad, each under torch's or Keras's convention
+- ``activation_conventions.py``: GELU (exact, tanh), SELU, softplus, as torch or Keras computes them
+- ``training_conventions.py``: Keras's float32 ExponentialDecay, torch's StepLR, gradient accumulation, default batches
+- ``loss_conventions.py``: MSE of shapes (N, 1) against (N,), class weights, as torch or Keras computes them
+- ``layernorm.py``: LayerNorm (each row over its features), torch's or Keras's default epsilon
+- ``adaptive_optimizers.py``: NAdam, Adamax, AMSGrad, Adadelta, under either convention (not lesson optimizers)
 - ``clipping.py``: gradient clipping by value, by norm per tensor, by global norm
 - ``batches.py``: the mini-batches every training loop visits, shared by all three
 - ``mlp.py``: the MLP that chains them

@@ -139,7 +139,8 @@ class SGD(Optimizer):
     At a constant learning rate m = -learning_rate * b and both give the same
     weights. When the learning rate changes (a schedule), the Keras velocity
     still carries the old rate and torch's buffer does not: the weights differ.
-    Defaults: torch lr 1e-3, Keras learning_rate 1e-2.
+    ``nesterov=True`` with momentum 0 is refused by torch and is plain SGD in Keras;
+    each convention does the same. Defaults: torch lr 1e-3, Keras learning_rate 1e-2.
     """
 
     name = "sgd"
@@ -154,8 +155,9 @@ class SGD(Optimizer):
                          learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
                          weight_decay=weight_decay)
         self._in_range("momentum", 0.0, 1.0)
-        if self.nesterov and self.momentum == 0:
-            raise ValueError("SGD: nesterov=True needs a momentum > 0. Received: momentum=0.0")
+        if self.nesterov and self.momentum == 0 and convention == "torch":  # Keras computes plain SGD
+            raise ValueError("SGD: nesterov=True needs a momentum > 0 under torch's convention (Keras takes it "
+                             "as plain SGD). Received: momentum=0.0")
 
     def update_parameter(self, p, g, state):
         lr, mu = self.learning_rate, self.momentum

@@ -3,6 +3,7 @@ the supported Pythons are said the same way everywhere, and every file a comment
 
 from __future__ import annotations
 
+import ast
 import configparser
 import pathlib
 import re
@@ -135,3 +136,35 @@ def test_every_upper_case_page_named_is_in_the_repository():
                for number, line in enumerate((ROOT / path).read_text().splitlines(), 1)
                for name in BARE_PAGE.findall(line) if name not in pages]
     assert not missing, "pages named that are not in the repository:\n" + "\n".join(missing)
+
+
+# --- proofs: a page's row that names path::test_name names a test that exists ------------------------------
+
+CITED_TEST = re.compile(r"(?<![\w./-])((?:conformance/tests|tests)/[\w/]+\.py)::(\w+)")
+
+
+def defined_tests(path) -> set[str]:
+    return {node.name for node in ast.walk(ast.parse((ROOT / path).read_text()))
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+def test_every_cited_test_exists():
+    """``path::test_name`` in a page or a module's docstring is a proof; a renamed or deleted test leaves the row
+    unproven. (Test files are left out: a test of pytest's node ids writes made-up ones as data.)"""
+    missing = []
+    for path in project_files():
+        if not path.endswith((".py", ".md")) or "/test_" in f"/{path}":
+            continue
+        for number, line in enumerate((ROOT / path).read_text().splitlines(), 1):
+            for cited, name in CITED_TEST.findall(line):
+                if not (ROOT / cited).is_file() or name not in defined_tests(cited):
+                    missing.append(f"{path}:{number}: {cited}::{name}")
+    assert not missing, "cited tests that do not exist:\n" + "\n".join(missing)
+
+
+def test_every_convention_row_names_its_proof():
+    """Each row of a docs/conventions-*.md table links the test that proves it."""
+    unproven = [f"{page.name}: {line[:80]}" for page in sorted((ROOT / "docs").glob("conventions-*.md"))
+                for line in page.read_text().splitlines()
+                if line.startswith("| ") and not line.startswith(("| row ", "| adapter ")) and "::" not in line]
+    assert not unproven, "rows without a proving test:\n" + "\n".join(unproven)

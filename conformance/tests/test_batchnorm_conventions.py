@@ -193,8 +193,11 @@ def test_defaults_against_defaults_disagree_and_the_reference_explains_both():
     gap = compare(torch_run, keras_run, atol=1e-12, rtol=1e-12, what="torch defaults vs keras defaults")
     worst = {item.name: item.max_abs_err for item in gap.items}
     assert all(item.name in {i.name for i in gap.failures()} for item in gap.items), worst
-    assert min(worst[f"train{i}"] for i in range(5)) > 0.01, worst  # epsilon alone
-    assert worst["moving_variance"] > 0.1 and worst["eval"] > 0.1, worst  # momentum and the running variance
+    # the sizes docs/regularizers.md#what-the-defaults-cost gives, as measured (1%): epsilon alone in training,
+    # then momentum and the running variance
+    measured = {"train0": 0.05548, "train1": 0.05521, "train2": 0.07064, "train3": 0.07657, "train4": 0.05684,
+                "moving_mean": 0.1555, "moving_variance": 0.3534, "eval": 0.3338}
+    assert worst == pytest.approx(measured, rel=0.01), worst
 
 
 def test_translated_momentum_and_epsilon_leave_only_the_running_variance():

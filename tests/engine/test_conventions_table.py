@@ -188,6 +188,161 @@ def prove_adam_epsilon():
     assert abs(keras_w - torch_w) > 1e-6
 
 
+def prove_gelu_default():
+    need("torch")
+    import torch
+
+    z = torch.tensor([1.0], dtype=torch.float64)
+    assert float(torch.nn.functional.gelu(z)) == pytest.approx(0.5 * (1 + math.erf(1 / math.sqrt(2))), rel=1e-15)
+    keras = keras_module()
+    assert default(keras.ops.gelu, "approximate") is True and default(keras.activations.gelu, "approximate") is False
+    tanh = 0.5 * (1 + math.tanh(math.sqrt(2 / math.pi) * (1 + 0.044715)))
+    assert float(keras.ops.gelu(np.array([1.0]))[0]) == pytest.approx(tanh, rel=1e-6)
+    assert abs(tanh - 0.5 * (1 + math.erf(1 / math.sqrt(2)))) > 1e-4
+
+
+def prove_selu_at_zero():
+    need("torch")
+    import torch
+
+    z = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.selu(z).sum().backward()
+    assert float(z.grad[0]) == pytest.approx(1.7581, abs=1e-4)
+    keras = keras_module()
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the gradient is taken with TensorFlow's GradientTape")
+    import tensorflow as tf
+
+    x = tf.Variable(np.zeros(1))
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(keras.activations.selu(x))
+    assert float(tape.gradient(y, x)[0]) == pytest.approx(1.0507, abs=1e-4)
+
+
+def prove_softplus_threshold():
+    need("torch")
+    import torch
+
+    assert float(torch.nn.functional.softplus(torch.tensor([20.1], dtype=torch.float64))[0]) == 20.1
+    keras = keras_module()
+    assert float(keras.activations.softplus(np.array([20.1]))[0]) - 20.1 == pytest.approx(math.exp(-20.1), rel=1e-5)
+
+
+def prove_layernorm_epsilon():
+    need("torch")
+    import torch
+
+    assert torch.nn.LayerNorm(4).eps == 1e-5
+    keras = keras_module()
+    assert keras.layers.LayerNormalization().epsilon == 1e-3
+
+
+def prove_nadam_momentum_decay():
+    need("torch")
+    import torch
+
+    assert default(torch.optim.NAdam, "momentum_decay") == 4e-3
+    keras = keras_module()
+    assert "momentum_decay" not in inspect.signature(keras.optimizers.Nadam).parameters
+
+
+def prove_cross_entropy_input():
+    need("torch")
+    import torch
+
+    p = np.array([[0.7, 0.2, 0.1]])
+    torch_loss = float(torch.nn.CrossEntropyLoss()(torch.tensor(p), torch.tensor([0])))
+    assert torch_loss == pytest.approx(-math.log(math.exp(0.7) / np.exp(p).sum()), rel=1e-12)  # p taken as logits
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        keras_loss = float(keras.losses.CategoricalCrossentropy()(np.array([[1.0, 0, 0]]), p))
+    assert keras_loss == pytest.approx(-math.log(0.7), rel=1e-12)
+
+
+def prove_class_weights():
+    need("torch")
+    import torch
+
+    z, labels, w = np.zeros((2, 2)), [0, 1], np.array([1.0, 3.0])  # every sample's loss is log 2
+    torch_loss = float(torch.nn.CrossEntropyLoss(weight=torch.tensor(w))(torch.tensor(z), torch.tensor(labels)))
+    assert torch_loss == pytest.approx(math.log(2), rel=1e-12)  # (1 + 3) log 2 / (1 + 3)
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        keras_loss = float(keras.losses.CategoricalCrossentropy(from_logits=True)(np.eye(2), z, sample_weight=w))
+    assert keras_loss == pytest.approx(2 * math.log(2), rel=1e-12)  # (1 + 3) log 2 / N
+
+
+def prove_training_loop_defaults():
+    need("torch")
+    import torch
+
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(10, 1)))
+    assert loader.batch_size == 1 and isinstance(loader.sampler, torch.utils.data.SequentialSampler)
+    keras = keras_module()
+    assert default(keras.Model.fit, "batch_size") is None and default(keras.Model.fit, "shuffle") is True
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    assert keras.backend.standardize_dtype(keras.ops.convert_to_tensor(schedule(9)).dtype) == "float32"
+
+
+def prove_mse_broadcasting():
+    need("torch")
+    import torch
+
+    p, y = np.array([[1.0], [3.0]]), np.array([1.0, 3.0])  # each prediction equals its own target
+    with pytest.warns(UserWarning):
+        torch_loss = float(torch.nn.functional.mse_loss(torch.tensor(p), torch.tensor(y)))
+    assert torch_loss == 2.0  # (0 + 4 + 4 + 0) / 4
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        assert float(keras.losses.MeanSquaredError()(y, p)) == 0.0
+
+
+def prove_amsgrad_epsilon():
+    """One step on a gradient g with epsilon e: torch moves lr g / (|g| + e), Keras lr g / (|g| + e / sqrt(1 - b2))."""
+    need("torch")
+    import torch
+
+    lr, g, eps = 0.1, 1e-3, 1e-3
+    w = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
+    w.grad = torch.tensor([g], dtype=torch.float64)
+    torch.optim.Adam([w], lr=lr, eps=eps, amsgrad=True).step()
+    assert -float(w.detach()[0]) == pytest.approx(lr * g / (g + eps), rel=1e-12)
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        var = keras.Variable(np.array([0.0]))
+        keras.optimizers.Adam(learning_rate=np.float64(lr), beta_1=np.float64(0.9), beta_2=np.float64(0.999),
+                              epsilon=np.float64(eps), amsgrad=True).apply_gradients(
+            [(keras.ops.convert_to_tensor(np.array([g])), var)])
+    assert -float(var.numpy()[0]) == pytest.approx(lr * g / (g + eps / math.sqrt(1 - 0.999)), rel=1e-12)
+
+
+def prove_clipnorm_scope():
+    need("torch")
+    import torch
+
+    params = [torch.zeros(2, dtype=torch.float64, requires_grad=True) for _ in range(2)]
+    for p in params:
+        p.grad = torch.tensor([3.0, 4.0], dtype=torch.float64)  # norm 5 each, global norm sqrt(50)
+    total = float(torch.nn.utils.clip_grad_norm_(params, 1.0))
+    assert total == pytest.approx(math.sqrt(50)) and float(params[0].grad.norm()) == pytest.approx(5 / (total + 1e-6))
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        variables = [keras.Variable(np.zeros(2)) for _ in range(2)]
+        keras.optimizers.SGD(learning_rate=np.float64(1.0), clipnorm=np.float64(1.0)).apply_gradients(
+            [(keras.ops.convert_to_tensor(np.array([3.0, 4.0])), v) for v in variables])
+    assert [float(np.linalg.norm(v.numpy())) for v in variables] == pytest.approx([1.0, 1.0], rel=1e-12)
+
+
 PROOFS = {name[len("prove_"):].replace("_", "-"): fn for name, fn in dict(globals()).items() if name.startswith("prove_")}
 
 

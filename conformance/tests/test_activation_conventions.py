@@ -1,0 +1,121 @@
+"""GELU, SELU and softplus: where torch and Keras differ, proven against both (docs/conventions-activations.md).
+
+For each row, torch's and Keras's (TensorFlow's) function and its gradient are
+computed in float64 on one grid of z (-6 to 6 by 0.1, and 0, 20.1, 25, -20). Then:
+
+1. each framework agrees with the reference under its own convention (the float64 tolerance);
+2. it disagrees with the reference under the other framework's, by what the two
+   reference formulas predict;
+3. that amount is the one measured and written in the docs (1%).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conformance.tests.support import needs
+from reference.activation_conventions import GELU, SELU, Softplus
+
+from ..compare import assert_agree, compare
+from ..tolerances import tolerance
+
+DTYPE = "float64"
+Z = np.concatenate([np.linspace(-6, 6, 121), [0.0, 20.1, 25.0, -20.0]])
+
+
+def torch_call(name: str):
+    import torch.nn.functional as F
+
+    return {"gelu": F.gelu, "gelu_tanh": lambda z: F.gelu(z, approximate="tanh"), "selu": F.selu,
+            "softplus": F.softplus}[name]
+
+
+def keras_call(name: str):
+    import keras
+
+    return {"activations.gelu": keras.activations.gelu, "ops.gelu": keras.ops.gelu,
+            "selu": keras.activations.selu, "softplus": keras.activations.softplus}[name]
+
+
+def torch_value_and_gradient(name: str) -> dict:
+    import torch
+
+    z = torch.tensor(Z, requires_grad=True)
+    a = torch_call(name)(z)
+    a.sum().backward()
+    return {"value": a.detach().numpy(), "gradient": z.grad.numpy()}
+
+
+def keras_value_and_gradient(name: str) -> dict:
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the activation gradients are taken with TensorFlow's GradientTape")
+    import tensorflow as tf
+
+    z = tf.Variable(Z)
+    with tf.GradientTape() as tape:
+        a = keras_call(name)(z)
+        total = tf.reduce_sum(a)
+    return {"value": a.numpy(), "gradient": tape.gradient(total, z).numpy()}
+
+
+def reference(activation) -> dict:
+    a = activation.forward(Z)
+    return {"value": a, "gradient": activation.derivative(Z, a)}
+
+
+# row -> ({framework: its call}, {framework: the reference under its convention}, measured gap)
+DIFFERENCES = {
+    "gelu-ops-default-is-tanh": ({"torch": "gelu", "keras": "ops.gelu"},
+                                 {"torch": GELU(False, "torch"), "keras": GELU(True, "keras")}, 8.684e-4),
+    "gelu-tensorflow-float32-constant": ({"torch": "gelu", "keras": "activations.gelu"},
+                                         {"torch": GELU(False, "torch"), "keras": GELU(False, "keras")}, 5.649e-9),
+    "gelu-tanh-tensorflow-float32-constant": ({"torch": "gelu_tanh", "keras": "ops.gelu"},
+                                              {"torch": GELU(True, "torch"), "keras": GELU(True, "keras")}, 9.790e-10),
+    "selu-derivative-at-0": ({"torch": "selu", "keras": "selu"},
+                             {"torch": SELU("torch"), "keras": SELU("keras")}, 7.074e-1),
+    "softplus-threshold": ({"torch": "softplus", "keras": "softplus"},
+                           {"torch": Softplus("torch"), "keras": Softplus("keras")}, 1.865e-9),
+}
+OTHER = {"torch": "keras", "keras": "torch"}
+RUN = {"torch": torch_value_and_gradient, "keras": keras_value_and_gradient}
+
+
+@pytest.mark.parametrize("framework", list(OTHER))
+@pytest.mark.parametrize("difference", list(DIFFERENCES))
+def test_activations_differ_as_documented(difference, framework):
+    needs(framework)
+    calls, references, measured = DIFFERENCES[difference]
+    tol = tolerance(DTYPE)
+    actual = RUN[framework](calls[framework])
+    own, other = reference(references[framework]), reference(references[OTHER[framework]])
+    assert_agree(actual, own, atol=tol.atol, rtol=tol.rtol, what=f"{difference}: {framework} vs its own convention")
+    versus_other = compare(actual, other, atol=tol.atol, rtol=tol.rtol)
+    assert not versus_other.passed, f"{difference}: {framework} now also matches {OTHER[framework]}'s formula"
+    predicted = compare(other, own, atol=0.0, rtol=0.0).max_abs_err
+    assert versus_other.max_abs_err == pytest.approx(predicted, rel=1e-3)
+    assert predicted == pytest.approx(measured, rel=0.01), f"{difference}: the documented size has changed"
+
+
+def test_the_activation_gaps_sit_where_documented():
+    """Where each gap is: GELU's value (4.7e-4) beside its gradient (8.7e-4); SELU's only at z = 0; softplus's
+    above torch's threshold, in the value and the derivative alike."""
+    exact, approximate = reference(GELU(False, "torch")), reference(GELU(True, "keras"))
+    assert np.max(np.abs(exact["value"] - approximate["value"])) == pytest.approx(4.732e-4, rel=0.01)
+    selu = {c: reference(SELU(c)) for c in OTHER}
+    apart = np.flatnonzero(selu["torch"]["gradient"] != selu["keras"]["gradient"])
+    assert Z[apart].tolist() == [0.0, 0.0] and (selu["torch"]["value"] == selu["keras"]["value"]).all()
+    assert selu["torch"]["gradient"][apart[0]] == pytest.approx(1.7581, abs=1e-4)
+    assert selu["keras"]["gradient"][apart[0]] == pytest.approx(1.0507, abs=1e-4)
+    soft = {c: reference(Softplus(c)) for c in OTHER}
+    for quantity in ("value", "gradient"):
+        apart = np.flatnonzero(np.abs(soft["torch"][quantity] - soft["keras"][quantity]) > 1e-15)
+        assert Z[apart].tolist() == [20.1, 25.0], quantity
+
+
+def test_activation_conventions_refuse_an_unknown_convention():
+    for build in (lambda: GELU(convention="jax"), lambda: SELU("jax"), lambda: Softplus("jax")):
+        with pytest.raises(ValueError, match="convention must be 'torch' or 'keras'. Received: convention='jax'"):
+            build()

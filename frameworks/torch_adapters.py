@@ -1,0 +1,204 @@
+"""torch optimizers that compute Keras's formulas, for a model ported from Keras that must train the same.
+
+Where no setting of a torch optimizer gives Keras's numbers (Adam and AMSGrad, RMSprop, Adagrad,
+Adamax: the epsilon sits elsewhere: docs/conventions-optimizers.md), these small
+``torch.optim.Optimizer`` classes write Keras's update out; ``KerasBatchNorm1d``,
+``KerasExponentialDecay`` and ``KerasClassWeightedCrossEntropy`` do the same for a layer, a schedule
+and a loss. Keras's names and defaults; no weight
+decay (Keras's is decoupled: ``AdamW``) and no clipping (``torch.nn.utils.clip_grad_norm_`` before ``step``).
+Each is held to ``keras.optimizers`` at the float64 tolerance by ``conformance/tests/test_adapters.py``.
+``nnparity translate "keras.optimizers.Adam(...)"`` names them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+class KerasAdam(torch.optim.Optimizer):
+    """Keras's Adam, with its "epsilon hat"::
+
+        m = beta_1 * m + (1 - beta_1) * g;   v = beta_2 * v + (1 - beta_2) * g**2
+        v_max = max(v_max, v) and v_max in place of v          (amsgrad=True)
+        alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        p = p - alpha * m / (sqrt(v) + epsilon)
+    """
+
+    def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
+        super().__init__(params, {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
+                                  "epsilon": epsilon, "amsgrad": amsgrad})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["beta_1"], group["beta_2"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p), v_max=torch.zeros_like(p))
+                state["t"] += 1
+                t, m, v = state["t"], state["m"], state["v"]
+                m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                if group["amsgrad"]:
+                    v = torch.maximum(state["v_max"], v, out=state["v_max"])
+                alpha = group["learning_rate"] * math.sqrt(1 - b2**t) / (1 - b1**t)
+                p.sub_(alpha * m / (v.sqrt() + group["epsilon"]))
+
+
+class KerasRMSprop(torch.optim.Optimizer):
+    """Keras's RMSprop, epsilon inside the root and the learning rate inside the momentum::
+
+        v = rho * v + (1 - rho) * g**2;   mg = rho * mg + (1 - rho) * g  (centered)
+        denom = sqrt((v - mg**2 if centered else v) + epsilon)
+        m = momentum * m + learning_rate * g / denom;  p = p - m   (p = p - learning_rate * g / denom without)
+    """
+
+    def __init__(self, params, learning_rate=1e-3, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
+        super().__init__(params, {"learning_rate": learning_rate, "rho": rho, "momentum": momentum,
+                                  "epsilon": epsilon, "centered": centered})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            rho, lr = group["rho"], group["learning_rate"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(v=torch.zeros_like(p), mg=torch.zeros_like(p), m=torch.zeros_like(p))
+                g, v = p.grad, state["v"]
+                v.mul_(rho).addcmul_(g, g, value=1 - rho)
+                var = v
+                if group["centered"]:
+                    state["mg"].mul_(rho).add_(g, alpha=1 - rho)
+                    var = v - state["mg"] ** 2
+                increment = lr * g / (var + group["epsilon"]).sqrt()
+                if group["momentum"] > 0:
+                    increment = state["m"].mul_(group["momentum"]).add_(increment)
+                p.sub_(increment)
+
+
+class KerasAdagrad(torch.optim.Optimizer):
+    """Keras's Adagrad, epsilon inside the root::
+
+        s = s + g**2   (s starts at initial_accumulator_value, 0.1 by default);
+        p = p - learning_rate * g / sqrt(s + epsilon)
+    """
+
+    def __init__(self, params, learning_rate=1e-3, initial_accumulator_value=0.1, epsilon=1e-7):
+        super().__init__(params, {"learning_rate": learning_rate, "initial_accumulator_value": initial_accumulator_value,
+                                  "epsilon": epsilon})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["s"] = torch.full_like(p, group["initial_accumulator_value"])
+                state["s"].addcmul_(p.grad, p.grad)
+                p.sub_(group["learning_rate"] * p.grad / (state["s"] + group["epsilon"]).sqrt())
+
+
+class KerasAdamax(torch.optim.Optimizer):
+    """Keras's Adamax, epsilon after the max::
+
+        m = beta_1 * m + (1 - beta_1) * g;   u = max(beta_2 * u, |g|)
+        p = p - learning_rate * m / ((1 - beta_1**t) * (u + epsilon))
+    """
+
+    def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        super().__init__(params, {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
+                                  "epsilon": epsilon})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["beta_1"], group["beta_2"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(p), u=torch.zeros_like(p))
+                state["t"] += 1
+                state["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                torch.maximum(state["u"] * b2, p.grad.abs(), out=state["u"])
+                p.sub_(group["learning_rate"] * state["m"] / ((1 - b1 ** state["t"]) * (state["u"] + group["epsilon"])))
+
+
+class KerasBatchNorm1d(torch.nn.Module):
+    """Keras's ``BatchNormalization`` as a torch layer: its momentum, its epsilon, its biased running variance.
+
+    torch's ``BatchNorm1d`` takes Keras's momentum as ``1 - momentum`` and its epsilon as ``eps``,
+    but always updates the running variance with the batch's unbiased variance (x N/(N-1)); no
+    setting changes that (docs/regularizers.md). In training, with the batch's mean and biased var::
+
+        y = gamma * (x - mean) / sqrt(var + epsilon) + beta
+        moving_mean = momentum * moving_mean + (1 - momentum) * mean
+        moving_variance = momentum * moving_variance + (1 - momentum) * var        (biased, as Keras)
+
+    and in evaluation the moving statistics in their place.
+    """
+
+    def __init__(self, num_features: int, momentum: float = 0.99, epsilon: float = 1e-3, dtype=None):
+        super().__init__()
+        self.momentum, self.epsilon = momentum, epsilon
+        self.weight = torch.nn.Parameter(torch.ones(num_features, dtype=dtype))
+        self.bias = torch.nn.Parameter(torch.zeros(num_features, dtype=dtype))
+        self.register_buffer("moving_mean", torch.zeros(num_features, dtype=dtype))
+        self.register_buffer("moving_variance", torch.ones(num_features, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            mean, var = x.mean(dim=0), x.var(dim=0, unbiased=False)
+            with torch.no_grad():
+                self.moving_mean.mul_(self.momentum).add_(mean, alpha=1 - self.momentum)
+                self.moving_variance.mul_(self.momentum).add_(var, alpha=1 - self.momentum)
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        return self.weight * (x - mean) / torch.sqrt(var + self.epsilon) + self.bias
+
+
+class KerasExponentialDecay(torch.optim.lr_scheduler.LRScheduler):
+    """Keras's ``ExponentialDecay`` as a torch scheduler: call ``scheduler.step()`` after every batch.
+
+    ``learning_rate(step) = initial_learning_rate * decay_rate**(step / decay_steps)`` (``floor`` of the
+    exponent if ``staircase``), computed in float32 as Keras computes it even for a float64 model
+    (docs/conventions-training.md), so the rates are Keras's to the last bit.
+    """
+
+    def __init__(self, optimizer, initial_learning_rate, decay_steps, decay_rate, staircase=False, last_epoch=-1):
+        self.keras = (initial_learning_rate, decay_steps, decay_rate, staircase)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lr0, steps, rate, staircase = self.keras
+        p = np.float32(self.last_epoch) / np.float32(steps)
+        if staircase:
+            p = np.floor(p)
+        return [float(np.float32(lr0) * np.power(np.float32(rate), p))] * len(self.optimizer.param_groups)
+
+
+class KerasClassWeightedCrossEntropy(torch.nn.Module):
+    """The cross-entropy Keras's ``fit(class_weight=...)`` minimises, as a torch loss on logits and class indices::
+
+        L = sum_i w[y_i] * l_i / N       (torch's CrossEntropyLoss(weight=w) divides by sum_i w[y_i] instead)
+    """
+
+    def __init__(self, weight):
+        super().__init__()
+        self.register_buffer("weight", torch.as_tensor(weight))
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return (self.weight[target] * F.cross_entropy(logits, target, reduction="none")).mean()
