@@ -126,6 +126,62 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             "epsilon in both gives different weights, so the twins are each checked against their own formula",
             components=("adam",),
         ),
+        # ---- rows that nnparity.compare_models names when a torch model and a Keras model disagree
+        Convention(
+            key="batchnorm-momentum",
+            topic="BatchNorm momentum",
+            torch="BatchNorm1d(momentum=0.1): the new batch's weight, r = (1 - m) r + m * batch",
+            keras="BatchNormalization(momentum=0.99): the old value's weight, r = m r + (1 - m) * batch",
+            nnparity="the same update needs Keras momentum = 1 - torch momentum (0.9 for torch's 0.1); "
+            "compare_models names the setting and tries it",
+            components=("batchnorm",),
+        ),
+        Convention(
+            key="batchnorm-running-variance",
+            topic="BatchNorm running variance",
+            torch="running_var takes the batch's unbiased variance (x N / (N - 1)); no option",
+            keras="moving_variance takes the biased one; no option",
+            nnparity="no setting makes them agree: the reference takes running_variance='unbiased' or 'biased'; "
+            "compare_models makes torch's biased to check that nothing else differs",
+            components=("batchnorm",),
+        ),
+        Convention(
+            key="norm-epsilon",
+            topic="BatchNorm / LayerNorm epsilon",
+            torch="BatchNorm1d and LayerNorm: eps=1e-5",
+            keras="BatchNormalization and LayerNormalization: epsilon=1e-3",
+            nnparity="the lessons pass it; compare_models names the setting and tries it",
+            components=("batchnorm",),
+        ),
+        Convention(
+            key="softmax-cross-entropy",
+            topic="Softmax before a cross-entropy",
+            torch="nn.CrossEntropyLoss takes logits: given softmax probabilities, it applies log_softmax again "
+            "(a softmax applied twice: no error, another loss)",
+            keras="CategoricalCrossentropy() takes the softmax's output (from_logits=False)",
+            nnparity="torch twins end with the logits for CrossEntropyLoss; compare_models detects a torch "
+            "model ending in nn.Softmax before CrossEntropyLoss and tries it without",
+            components=("softmax", "cce"),
+        ),
+        Convention(
+            key="gradient-clipping",
+            topic="Gradient clipping",
+            torch="no optimizer option: clip_grad_norm_(params, c) in the loop, over all the gradients together",
+            keras="clipnorm=c per variable; global_clipnorm=c over all, as torch's clip_grad_norm_",
+            nnparity="reference/clipping.py takes the convention; compare_models names a Keras optimizer that clips",
+            components=("optimizer",),
+        ),
+        Convention(
+            key="weight-decay",
+            topic="Optimizer weight_decay",
+            torch="SGD, Adam, RMSprop: weight_decay is added to the gradient (it goes through Adam's moments); "
+            "AdamW decouples it",
+            keras="every optimizer's weight_decay is decoupled: p -= learning_rate * weight_decay * p, "
+            "the gradient left alone",
+            nnparity="the lessons use Keras's kernel_regularizer (an L2 loss term), the same in both; "
+            "compare_models names a weight decay that differs",
+            components=("optimizer",),
+        ),
     )
 }
 
