@@ -166,7 +166,7 @@ def activation_explanations(pair: Pair) -> list[Explanation]:
     found = []
     for i, point in enumerate(pair.points):
         t, k = _chain(point.torch), _chain(point.keras)
-        if t == k or any(s.spec.kind != "activation" and s.part != "activation" for s in point.torch + point.keras):
+        if t == k or not point.compared or any(s.spec.kind != "activation" and s.part != "activation" for s in point.torch + point.keras):
             continue
         before = pair.points[i - 1] if i else None
         dense = before.keras[0].spec if before and before.keras and before.keras[0].spec.kind == "dense" else None

@@ -22,7 +22,8 @@ import numpy as np
 
 from .explain import (Explanation, activation_explanations, loss_explanations, norm_explanations,
                       optimizer_explanations)
-from .pairing import Pair, pair as pair_layers
+from .pairing import Pair, fold_into_loss
+from .pairing import pair as pair_layers
 from .result import PairResult
 from .run import Inputs, Run, Settings, run
 from .specs import PairError, keras_specs, torch_specs
@@ -98,6 +99,7 @@ def compare_models(torch_model, keras_model, X, y, *, torch_loss, keras_loss, to
     pair = pair_layers(torch_specs(torch_model), keras_specs(keras_model))
     inputs = Inputs(torch_model, keras_model, X, y, torch_loss, keras_loss, torch_optimizer, keras_optimizer,
                     int(steps), dtype)
+    folded = fold_into_loss(pair, torch_loss, keras_loss)
     main = run(inputs, pair)
     status, accounted, explanations, together, base = "passed", [], [], "", Settings()
     if not main.passed:
@@ -113,7 +115,7 @@ def compare_models(torch_model, keras_model, X, y, *, torch_loss, keras_loss, to
             accounted = []
     layers = [(p.name, " -> ".join(s.spec.where for s in p.torch) or "-", " -> ".join(
         s.spec.where + (" activation" if s.part == "activation" else "") for s in p.keras) or "-") for p in pair.points]
-    notes = list(main.notes) + ([DROPOUT_NOTE] if pair.dropout_rates else [])
+    notes = [*([folded] if folded else []), *main.notes, *([DROPOUT_NOTE] if pair.dropout_rates else [])]
     return PairResult(dtype, int(steps), status, main.comparisons, main.divergence, explanations, accounted,
                       layers, notes, together)
 

@@ -51,6 +51,7 @@ class Point:
     meaning: str
     torch: list[Stage]
     keras: list[Stage]
+    compared: bool = True  # False: the quantity is not the same thing on both sides (``fold_into_loss``)
 
 
 @dataclass
@@ -183,3 +184,20 @@ def pair(torch_specs: list[LayerSpec], keras_specs: list[LayerSpec]) -> Pair:
         if t_rates or k_rates:
             rates[points[-1].name] = (tuple(t_rates), tuple(k_rates))
     return Pair(points, params, rates, torch_specs, keras_specs)
+
+
+# torch losses that apply the activation themselves: the torch model ends with the logits
+FOLDED = {"CrossEntropyLoss": "softmax", "BCEWithLogitsLoss": "sigmoid"}
+
+
+def fold_into_loss(pair: Pair, torch_loss, keras_loss) -> str | None:
+    """A torch model that ends with the logits of a loss that applies the softmax (sigmoid) itself, paired
+    with a Keras model that ends with that activation: the final activation is not compared (a note why)."""
+    folded = FOLDED.get(type(torch_loss).__name__)
+    last = pair.points[-1]
+    from_logits = getattr(keras_loss, "get_config", dict)().get("from_logits", False)
+    if folded is None or last.torch or [s.activation for s in last.keras] != [folded] or from_logits:
+        return None
+    last.compared = False
+    return (f"{last.name} is not compared: torch's {type(torch_loss).__name__} applies the {folded} that the Keras "
+            f"model ends with, so the torch model's output is {pair.points[-2].name}, the logits")

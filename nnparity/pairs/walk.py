@@ -44,10 +44,10 @@ def quantities(pair: Pair, steps: int) -> dict[str, list[Quantity]]:
     out = {stage: [] for stage in STAGES}
     for point, _ in pair.dropout_rates.items():
         out["config"].append(Quantity(f"dropout after {point}", "config", f"the Dropout rates after {point}"))
-    for point in pair.points:
+    for point in [p for p in pair.points if p.compared]:
         out["forward"].append(Quantity(point.name, "forward", point.meaning))
     out["loss"].append(Quantity("loss", "loss", "the loss of the model's output"))
-    for point in reversed(pair.points):
+    for point in reversed([p for p in pair.points if p.compared]):
         out["backward"].append(Quantity(f"dL/d{point.name}", "backward", f"gradient of the loss with respect to {point.name}"))
     for p in pair.trained:
         out["gradients"].append(Quantity(f"dL/d{p.name}", "gradients", f"gradient of the loss with respect to {p.name}"))
