@@ -54,10 +54,14 @@ class KerasSide:
         self.keras, self.keras_dtype, self.pair, self.dtype = keras, keras_dtype, pair, dtype
         overrides = overrides or {}
         self.layers = {}  # position -> (rebuilt layer, its activation layer or None)
+        self.added = set()  # Dense positions given an activation by ``overrides`` (a fix being tried)
         with keras_dtype(dtype):
             for spec in pair.keras_specs:
                 config = dict(spec.layer.get_config(), dtype=dtype, **overrides.get(spec.position, {}))
                 activation = None
+                if spec.kind == "dense" and spec.config.get("dense_activation") == "linear" \
+                        and config.get("activation", "linear") != "linear":
+                    self.added.add(spec.position)
                 if spec.kind == "dense":
                     activation = keras.layers.Activation(config.get("activation", "linear"), dtype=dtype)
                     config["activation"] = "linear"
@@ -91,9 +95,14 @@ class KerasSide:
                                                 else array.astype(self.dtype))
 
     def forward(self, x) -> dict:
-        """{point: output} of one training-mode pass, every stage in order (dropouts left out)."""
-        outs, h = {}, x
+        """{point: output} of one training-mode pass, every stage in order (dropouts left out).
+
+        An activation that ``overrides`` added to a Dense runs where the pair's next point begins (the
+        activations after that Dense), so the Dense's own output stays its pre-activation."""
+        outs, h, pending = {}, x, None
         for point in self.pair.points:
+            if pending is not None:
+                h, pending = pending(h), None
             for stage in point.keras:
                 layer, activation = self.layers[stage.spec.position]
                 if stage.part == "activation" and stage.spec.kind == "dense":
@@ -102,6 +111,8 @@ class KerasSide:
                     h = layer(h, training=True)
                 else:
                     h = layer(h)
+                if stage.part == "dense" and stage.spec.position in self.added:
+                    pending = activation
             outs[point.name] = h
         return outs
 

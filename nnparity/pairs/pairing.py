@@ -130,19 +130,25 @@ def _describe(spec: LayerSpec) -> str:
     return f"{spec.kind} of {c.get('units')}{'' if c.get('affine', True) else ' without affine parameters'}"
 
 
+def _extra(longer: list, shorter: list, i: int) -> bool:
+    """Layer ``i`` of the longer list is one too many: without it, the rest pairs up."""
+    rest = [_sizes(seg[0].spec) for seg in longer[i + 1:]]
+    return len(longer) > len(shorter) and rest == [_sizes(seg[0].spec) for seg in shorter[i:]]
+
+
 def _check_pairs(torch_w: list, keras_w: list) -> None:
+    counts = f"the torch model has {len(torch_w)} layers with weights, the Keras model {len(keras_w)}"
     for i in range(max(len(torch_w), len(keras_w))):
         t = torch_w[i][0].spec if i < len(torch_w) else None
         k = keras_w[i][0].spec if i < len(keras_w) else None
         if t is not None and k is not None and _sizes(t) == _sizes(k):
             continue
-        if t is None or k is None:
-            extra, other = (t, "Keras") if k is None else (k, "torch")
+        if t is None or k is None or _extra(torch_w, keras_w, i) or _extra(keras_w, torch_w, i):
+            extra, other = (t, "Keras") if len(torch_w) > len(keras_w) else (k, "torch")
             raise PairError(f"the layers do not pair up: {extra.where}, a {_describe(extra)} (layer with weights "
-                            f"number {i + 1}), has no partner in the {other} model, which has "
-                            f"{min(len(torch_w), len(keras_w))} layers with weights")
+                            f"number {i + 1}), has no partner in the {other} model ({counts})")
         raise PairError(f"the layers do not pair up at the layer with weights number {i + 1}: {t.where} is a "
-                        f"{_describe(t)}, {k.where} a {_describe(k)}")
+                        f"{_describe(t)}, {k.where} a {_describe(k)} ({counts})")
 
 
 def _chain(stages: list[Stage]) -> str:

@@ -74,7 +74,11 @@ def run(inputs: Inputs, pair: Pair, settings: Settings = Settings()) -> Run:
     k_inspected = keras.inspect(inputs.X, inputs.y)
     k_steps = keras.trajectory(inputs.X, inputs.y, inputs.keras_optimizer, inputs.steps,
                                dict(settings.keras_optimizer))
+    # a point whose torch layers a fix leaves out (a softmax before CrossEntropyLoss) is what the loss applies
+    left_out = {p.name for p in pair.points if p.torch and all(s.spec.position in settings.torch_skip for s in p.torch)}
     qs = walk.quantities(pair, inputs.steps)
+    qs["forward"] = [q for q in qs["forward"] if q.name not in left_out]
+    qs["backward"] = [q for q in qs["backward"] if q.name[len("dL/d"):] not in left_out]
     t_values, k_values = walk.values(pair, t_inspected, t_steps), walk.values(pair, k_inspected, k_steps)
     unreached = {q.name for q in qs["backward"] if t_values[q.name] is None or k_values[q.name] is None}
     qs["backward"] = [q for q in qs["backward"] if q.name not in unreached]

@@ -53,7 +53,7 @@ def keras_mlp(sizes, activations, *, bias=True, batchnorm=None, dropout=None):
     layers = [keras.Input((sizes[0],))]
     for i, (n_out, act) in enumerate(zip(sizes[1:], activations)):
         hidden = i < len(sizes) - 2
-        if batchnorm and hidden:
+        if batchnorm is not None and hidden:
             layers += [L.Dense(n_out, use_bias=bias), L.BatchNormalization(**batchnorm), L.Activation(act)]
         else:
             layers.append(L.Dense(n_out, activation=act, use_bias=bias))
