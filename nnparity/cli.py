@@ -7,6 +7,7 @@
     nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
     nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
     nnparity check PATH.py:ClassName --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
+    nnparity compare PAIR.py [--steps N] [--dtype DTYPE] [--json FILE] [--html FILE]   (see compare.py)
 
 Each command lives in a module of its own; what they share (exit codes, ``UsageError``,
 output files, the console) is ``common.py``, and no command module imports from this one.
@@ -23,6 +24,7 @@ import sys
 from conformance.matrix import stop_workers
 
 from . import bench, catalog, plot, report, run, show
+from . import compare as compare_pair
 from .common import EXIT_USAGE, UsageError, exit_now
 from .learner import check
 
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=bench.cmd_bench)
 
     check.add_parser(sub)  # nnparity check: a learner's own network
+    compare_pair.add_parser(sub)  # nnparity compare: your torch model against your Keras model
     return parser
 
 

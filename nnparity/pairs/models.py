@@ -63,9 +63,11 @@ def _without_setting(inputs: Inputs, pair: Pair) -> list[Explanation]:
 
 def _verdict(tried: Run) -> str:
     d = tried.divergence
+    following = tried.settings.follow
+    base = f" (and torch following Keras's {' and '.join(sorted(following))})" if following else ""
     if d is None:
-        return "with it, the two models agree"
-    return f"with it, the two models still part at {d.quantity.name} ({d.quantity.stage})"
+        return f"with it{base}, the two models agree"
+    return f"with it{base}, the two models still part at {d.quantity.name} ({d.quantity.stage})"
 
 
 def _explain(inputs: Inputs, pair: Pair, main: Run, base: Settings) -> tuple[list[Explanation], str]:

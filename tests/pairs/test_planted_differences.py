@@ -39,7 +39,7 @@ def test_adam_at_each_frameworks_defaults():
     eps = [e for e in result.explanations if e.key == "adam-epsilon"]
     assert eps[0].fix.startswith("keras.optimizers.Adam(epsilon=1e-08)")
     assert "torch's default" in eps[0].detail and "Keras's default" in eps[0].detail
-    assert eps[0].verdict == "with it, the two models agree"
+    assert eps[0].verdict == "with it (and torch following Keras's epsilon-hat), the two models agree"
     assert any(e.fix is None and "epsilon-hat" in e.detail for e in eps)  # the placement: no setting
     with pytest.raises(AssertionError, match="adam-epsilon"):
         nnparity.assert_models_agree(torch_mlp(SIZES, ACTS), keras_mlp(SIZES, ACTS), *data(4, 1, "bce"), steps=2,
@@ -56,7 +56,7 @@ def test_batchnorm_at_each_frameworks_default_momentum():
     assert result.divergence.quantity.name == "moving_mean1 after step 1"
     e = explanation(result, "batchnorm-momentum")
     assert "momentum=0.99" in e.detail and "BatchNormalization(momentum=0.9)" in e.fix
-    assert e.verdict == "with it, the two models agree"
+    assert e.verdict == "with it (and torch following Keras's biased-running-variance), the two models agree"
 
 
 def test_batchnorm_at_every_default_names_epsilon_first_then_momentum():
@@ -64,7 +64,7 @@ def test_batchnorm_at_every_default_names_epsilon_first_then_momentum():
     assert result.divergence.quantity.name == "bn1"
     assert [e.key for e in result.explanations][:2] == ["norm-epsilon", "batchnorm-momentum"]
     assert explanation(result, "norm-epsilon").verdict.endswith("part at moving_mean1 after step 1 (step)")
-    assert result.together == "with it, the two models agree"
+    assert result.together == "with it (and torch following Keras's biased-running-variance), the two models agree"
 
 
 def test_a_softmax_model_with_torch_cross_entropy_applies_softmax_twice():
