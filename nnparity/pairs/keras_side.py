@@ -16,6 +16,9 @@ of every forward quantity are taken with ``tf.GradientTape``: the TensorFlow bac
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import numpy as np
 
 from frameworks.layout import to_keras
@@ -31,6 +34,24 @@ def _keras():
         raise PairError(f"compare_models runs Keras on its TensorFlow backend only (it takes dL/d of every layer "
                         f"with tf.GradientTape); this process's Keras backend is {BACKEND}: set KERAS_BACKEND=tensorflow")
     return keras, keras_dtype
+
+
+class _RetracingWarning(logging.Filter):
+    """TensorFlow's warning that a tf.function retraced: each comparison builds its own layers, so its step
+    function is new each time by design, and the warning (after 5 comparisons) would point at nothing wrong."""
+
+    def filter(self, record) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_retracing():
+    logger, quiet = logging.getLogger("tensorflow"), _RetracingWarning()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def decimal(value):
@@ -147,10 +168,14 @@ class KerasSide:
             return type(keras_optimizer).from_config(config)
 
     def trajectory(self, X, y, keras_optimizer, steps: int, overrides=None) -> list[dict[str, np.ndarray]]:
-        """The parameters after each of ``steps`` full-batch steps, from the current weights (restored after)."""
+        """The parameters after each of ``steps`` full-batch steps, from the current weights (restored after).
+
+        The steps run as one ``tf.function`` loop (as ``frameworks/keras_fit.py`` runs a lesson), every
+        variable written to a ``TensorArray`` after each step: one call, not one per step."""
         import tensorflow as tf
 
         initial = self.params()
+        names = list(self.variables)
         trained = [self.variables[p.name] for p in self.pair.trained]
         opt = self.optimizer(keras_optimizer, overrides)
         with self.keras_dtype(self.dtype):
@@ -159,15 +184,16 @@ class KerasSide:
         last = self.pair.points[-1].name
 
         @tf.function(jit_compile=False)
-        def step():
-            with tf.GradientTape() as tape:
-                loss = self.loss(target, self.forward(x)[last])
-            opt.apply(tape.gradient(loss, trained), trained)
+        def run(n):
+            kept = [tf.TensorArray(self.variables[name].dtype, size=n) for name in names]
+            for k in tf.range(n):
+                with tf.GradientTape() as tape:
+                    loss = self.loss(target, self.forward(x)[last])
+                opt.apply(tape.gradient(loss, trained), trained)
+                kept = [ta.write(k, self.variables[name].value) for ta, name in zip(kept, names)]
+            return [ta.stack() for ta in kept]
 
-        out = []
-        with self.keras_dtype(self.dtype):
-            for _ in range(steps):
-                step()
-                out.append(self.params())
+        with self.keras_dtype(self.dtype), _quiet_retracing():
+            stacked = [np.asarray(values) for values in run(tf.constant(steps))]
         self.load(initial)
-        return out
+        return [{name: values[k] for name, values in zip(names, stacked)} for k in range(steps)]

@@ -28,6 +28,9 @@ class Inputs:
     keras_optimizer: object  # a Keras optimizer (its class and config are used, never the instance)
     steps: int
     dtype: str
+    # each side's values by the settings that change that side: a run that changes only torch (a convention it
+    # follows) reuses Keras's, and one that changes only Keras (a fix tried) reuses torch's
+    computed: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,22 +61,37 @@ class Run:
         return all(c.passed for c in self.comparisons.values())
 
 
+def _torch_values(inputs: Inputs, pair: Pair, settings: Settings) -> tuple[dict, dict]:
+    """(the torch side's inspected quantities, its trajectory), and the start weights, computed once per setting."""
+    key = ("torch", settings.follow, settings.torch_skip)
+    if key not in inputs.computed:
+        model = torch_side.torch_copy(inputs.torch_model, inputs.dtype)
+        inspected = torch_side.inspect(model, pair, inputs.X, inputs.y, inputs.torch_loss, inputs.dtype,
+                                       skip=settings.torch_skip)
+        steps = torch_side.trajectory(model, pair, inputs.X, inputs.y, inputs.torch_loss, inputs.torch_optimizer,
+                                      inputs.steps, inputs.dtype, follow=settings.follow, skip=settings.torch_skip)
+        inputs.computed[key] = (inspected, steps, torch_side.params_of(model, pair))
+    return inputs.computed[key]
+
+
+def _keras_values(inputs: Inputs, pair: Pair, settings: Settings, start: dict) -> tuple[dict, list]:
+    key = ("keras", settings.keras_layers, settings.keras_optimizer)
+    if key not in inputs.computed:
+        layer_overrides: dict = {}
+        for position, name, value in settings.keras_layers:
+            layer_overrides.setdefault(position, {})[name] = value
+        keras = KerasSide(pair, inputs.keras_loss, inputs.dtype, layer_overrides)
+        keras.load(start)
+        inputs.computed[key] = (keras.inspect(inputs.X, inputs.y),
+                                keras.trajectory(inputs.X, inputs.y, inputs.keras_optimizer, inputs.steps,
+                                                 dict(settings.keras_optimizer)))
+    return inputs.computed[key]
+
+
 def run(inputs: Inputs, pair: Pair, settings: Settings = Settings()) -> Run:
     """Both sides from the torch model's weights, every quantity compared (``walk.py``)."""
-    layer_overrides: dict = {}
-    for position, key, value in settings.keras_layers:
-        layer_overrides.setdefault(position, {})[key] = value
-    model = torch_side.torch_copy(inputs.torch_model, inputs.dtype)
-    start = torch_side.params_of(model, pair)
-    keras = KerasSide(pair, inputs.keras_loss, inputs.dtype, layer_overrides)
-    keras.load(start)
-    t_inspected = torch_side.inspect(model, pair, inputs.X, inputs.y, inputs.torch_loss, inputs.dtype,
-                                     skip=settings.torch_skip)
-    t_steps = torch_side.trajectory(model, pair, inputs.X, inputs.y, inputs.torch_loss, inputs.torch_optimizer,
-                                    inputs.steps, inputs.dtype, follow=settings.follow, skip=settings.torch_skip)
-    k_inspected = keras.inspect(inputs.X, inputs.y)
-    k_steps = keras.trajectory(inputs.X, inputs.y, inputs.keras_optimizer, inputs.steps,
-                               dict(settings.keras_optimizer))
+    t_inspected, t_steps, start = _torch_values(inputs, pair, settings)
+    k_inspected, k_steps = _keras_values(inputs, pair, settings, start)
     # a point whose torch layers a fix leaves out (a softmax before CrossEntropyLoss) is what the loss applies
     left_out = {p.name for p in pair.points if p.torch and all(s.spec.position in settings.torch_skip for s in p.torch)}
     qs = walk.quantities(pair, inputs.steps)
