@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+import nnparity
+
 
 def pairs():
     import torch
@@ -51,8 +53,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    import nnparity
-
     for name, models, options in pairs():
         times = []
         for _ in range(args.rounds + 1):

@@ -69,3 +69,28 @@ def test_models_that_do_not_pair_up_are_refused_with_exit_2(tmp_path, capsys):
     code = main(["compare", _pair_file(tmp_path, source)])
     err = capsys.readouterr().err
     assert code == 2 and "keras layer 1 (Dense" in err and "has no partner in the torch model" in err
+
+
+# docs/porting.md: each example file, and what nnparity says of it
+DOCUMENTED = {
+    "batchnorm_defaults_pair.py": (1, "bn1", ["norm-epsilon", "batchnorm-momentum", "batchnorm-running-variance"]),
+    "softmax_twice_pair.py": (1, "loss", ["softmax-cross-entropy"]),
+    "missing_activation_pair.py": (1, "a2", ["activation"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED))
+def test_each_documented_example_says_what_the_porting_page_shows(name, tmp_path, capsys):
+    code, quantity, keys = DOCUMENTED[name]
+    out_json = tmp_path / "out.json"
+    assert main(["compare", str(EXAMPLES / name), "--steps", "2", "--json", str(out_json)]) == code
+    data = json.loads(out_json.read_text())
+    assert data["first_divergence"]["quantity"] == quantity
+    assert [e["key"] for e in data["explanations"]] == keys
+    assert all(e["tried"] and e["tried"].endswith("agree") for e in data["explanations"] if e["fix"]) or \
+        data["fixes_together"].endswith("agree")
+
+
+def test_the_extra_layer_example_is_refused(capsys):
+    assert main(["compare", str(EXAMPLES / "extra_layer_pair.py")]) == 2
+    assert "keras layer 1 (Dense 'extra'), a dense 8 -> 8 (layer with weights number 2)" in capsys.readouterr().err
