@@ -180,8 +180,8 @@ def pair(torch_specs: list[LayerSpec], keras_specs: list[LayerSpec]) -> Pair:
                             [t], [k]))
         suffix = name[len(POINT_PREFIX[kind]):]
         for prefix, t_attr, k_attr, trained in PARAMETERS[kind]:
-            if getattr(t.spec.layer, t_attr, None) is None:
-                continue
+            if getattr(t.spec.layer, t_attr, None) is None and getattr(k.spec.layer, k_attr, None) is None:
+                continue  # a layer without a bias (both sides: the sizes agreed)
             params.append(Param(unique(f"{prefix}{suffix}"), trained, (t.spec, t_attr), (k.spec, k_attr)))
         if t_acts or k_acts:
             a = unique(f"a{unit}")
