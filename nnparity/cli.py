@@ -8,6 +8,7 @@
     nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
     nnparity check PATH.py:ClassName --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
     nnparity compare PAIR.py [--steps N] [--dtype DTYPE] [--json FILE] [--html FILE]   (see compare.py)
+    nnparity export MODEL.py -o FILE.safetensors                                      (see export.py)
 
 Each command lives in a module of its own; what they share (exit codes, ``UsageError``,
 output files, the console) is ``common.py``, and no command module imports from this one.
@@ -25,6 +26,7 @@ from conformance.matrix import stop_workers
 
 from . import bench, catalog, plot, report, run, show
 from . import compare as compare_pair
+from . import export
 from .common import EXIT_USAGE, UsageError, exit_now
 from .learner import check
 
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check.add_parser(sub)  # nnparity check: a learner's own network
     compare_pair.add_parser(sub)  # nnparity compare: your torch model against your Keras model
+    export.add_parser(sub)  # nnparity export: weights and optimizer state without pickle
     return parser
 
 

@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_compare)
 
 
-def load_pair(path: str) -> dict:
+def run_user_file(path: str, required) -> dict:
     """The names ``path`` defines, after running it; a missing file, an exception or a missing name is refused."""
     if not os.path.isfile(path):
         raise UsageError(f"{path}: no such file")
@@ -66,10 +66,15 @@ def load_pair(path: str) -> dict:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         raise UsageError(f"{path}: running it raised {type(exc).__name__}: {exc} (line {where.lineno} of "
                          f"{where.filename})") from None
-    missing = [name for name in REQUIRED if name not in names]
+    missing = [name for name in required if name not in names]
     if missing:
-        raise UsageError(f"{path}: it must define {', '.join(REQUIRED)}; missing: {', '.join(missing)}")
+        raise UsageError(f"{path}: it must define {', '.join(required)}; missing: {', '.join(missing)}")
     return names
+
+
+def load_pair(path: str) -> dict:
+    """The pair file's names (``REQUIRED``, and ``steps``, ``dtype`` if it sets them)."""
+    return run_user_file(path, REQUIRED)
 
 
 def _table(result) -> Table:

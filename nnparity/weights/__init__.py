@@ -13,6 +13,6 @@ file (or any pickle) is refused with the reason.
 
 from __future__ import annotations
 
-from .files import PICKLE_SUFFIXES, export_weights, load_weights
+from .files import PICKLE_SUFFIXES, WeightsError, export_weights, load_weights
 
-__all__ = ["PICKLE_SUFFIXES", "export_weights", "load_weights"]
+__all__ = ["PICKLE_SUFFIXES", "WeightsError", "export_weights", "load_weights"]

@@ -94,3 +94,14 @@ def test_each_documented_example_says_what_the_porting_page_shows(name, tmp_path
 def test_the_extra_layer_example_is_refused(capsys):
     assert main(["compare", str(EXAMPLES / "extra_layer_pair.py")]) == 2
     assert "keras layer 1 (Dense 'extra'), a dense 8 -> 8 (layer with weights number 2)" in capsys.readouterr().err
+
+
+def test_export_writes_safetensors_and_prints_the_manifest(tmp_path, capsys):
+    pytest.importorskip("safetensors", reason="export needs safetensors: pip install 'nnparity[export]'")
+    source = (EXAMPLES / "spiral_pair.py").read_text() + "\nmodel = torch_model\noptimizer = torch_optimizer(model.parameters())\n"
+    out = tmp_path / "spiral.safetensors"
+    assert main(["export", _pair_file(tmp_path, source), "-o", str(out)]) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["framework"] == "torch" and manifest["parameters"] == ["W1", "b1", "W2", "b2"] and out.exists()
+    assert main(["export", _pair_file(tmp_path, source), "-o", str(tmp_path / "spiral.pt")]) == 2
+    assert "a .pt file is a pickle" in capsys.readouterr().err
