@@ -1,22 +1,32 @@
 """nnparity: does my neural network compute what PyTorch and Keras compute?
 
-The public names load on first use (``import nnparity`` imports neither framework):
-``compare_models``, ``assert_models_agree``, ``PairResult`` and ``PairError`` from ``nnparity.pairs``;
-``export_weights`` and ``load_weights`` from ``nnparity.weights``.
+Public names, each imported on first use so that ``import nnparity`` stays light:
+
+- ``Lesson``: a lesson's declaration, for a lesson file of your own.
+- ``compare_models``, ``assert_models_agree``, ``PairResult``, ``PairError``: your torch model against
+  your Keras model (docs/porting.md).
+- ``export_weights``, ``load_weights``: weights and optimizer state across frameworks, without pickle.
 """
+
+from __future__ import annotations
 
 import importlib
 
-_LAZY = {"compare_models": "nnparity.pairs", "assert_models_agree": "nnparity.pairs",
-         "PairResult": "nnparity.pairs", "PairError": "nnparity.pairs",
-         "export_weights": "nnparity.weights", "load_weights": "nnparity.weights"}
+# public name -> the module that defines it
+_PUBLIC = {
+    "Lesson": "conformance.lessons",
+    "compare_models": "nnparity.pairs",
+    "assert_models_agree": "nnparity.pairs",
+    "PairResult": "nnparity.pairs",
+    "PairError": "nnparity.pairs",
+    "export_weights": "nnparity.weights",
+    "load_weights": "nnparity.weights",
+}
+
+__all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'nnparity' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_LAZY])

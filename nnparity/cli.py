@@ -25,10 +25,10 @@ import sys
 from conformance.matrix import stop_workers
 
 from . import bench, catalog, plot, report, run, show
-from . import compare as compare_pair
-from . import export
 from .common import EXIT_USAGE, UsageError, exit_now
 from .learner import check
+from . import compare as compare_pair  # noqa: I001  (after the lines other commands change: merges stay clean)
+from . import export
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,9 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_arguments(p)
     p.set_defaults(func=bench.cmd_bench)
 
-    check.add_parser(sub)  # nnparity check: a learner's own network
     compare_pair.add_parser(sub)  # nnparity compare: your torch model against your Keras model
     export.add_parser(sub)  # nnparity export: weights and optimizer state without pickle
+    check.add_parser(sub)  # nnparity check: a learner's own network
     return parser
 
 
