@@ -210,3 +210,31 @@ def loss_explanations(inputs: Inputs, pair: Pair, torch_output) -> list[Explanat
                 "compute both from the logits: nn.BCEWithLogitsLoss without the final Sigmoid, and "
                 "BinaryCrossentropy(from_logits=True) without the sigmoid"))
     return found
+
+
+def zero_gradient_explanations(inputs: Inputs, pair: Pair, torch_values: dict) -> list[Explanation]:
+    """A bias in front of a BatchNorm under an optimizer that normalises the gradient (Adam, RMSprop, ...).
+
+    BatchNorm subtracts the batch mean, so such a bias has a zero gradient in exact arithmetic; what
+    each framework computes is rounding noise (measured: the gradient's size against its layer's
+    kernel gradient), which Adam divides by its own running size and turns into a full step.
+    """
+    t_name, _ = optimizer_settings(inputs.torch_optimizer, inputs.torch_model)
+    if t_name not in ("Adam", "AdamW", "RMSprop", "Adagrad"):
+        return []
+    found = []
+    for before, point in zip(pair.points, pair.points[1:]):
+        spec = before.torch[0].spec if before.torch else None
+        if spec is None or spec.kind != "dense" or not point.torch or point.torch[0].spec.kind != "batchnorm":
+            continue
+        bias, kernel = torch_values.get(f"dL/db{before.name[1:]}"), torch_values.get(f"dL/dW{before.name[1:]}")
+        if bias is None or kernel is None or np.max(np.abs(bias)) > 1e-9 * max(np.max(np.abs(kernel)), 1e-300):
+            continue
+        found.append(Explanation(
+            "zero-gradient", "step", f"b{before.name[1:]} ({spec.where}) feeds a BatchNorm, which subtracts the batch "
+            f"mean: its gradient is rounding noise (at most {np.max(np.abs(bias)):.1e}, against "
+            f"{np.max(np.abs(kernel)):.1e} for W{before.name[1:]}), and torch.optim.{t_name} divides it by its own "
+            "running size, a full step in each framework's own direction",
+            f"no bias before the BatchNorm: bias=False on {spec.where} and use_bias=False on {before.keras[0].spec.where} "
+            "(BatchNorm's beta does its work)"))
+    return found

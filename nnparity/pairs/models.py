@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .explain import (Explanation, activation_explanations, loss_explanations, norm_explanations,
-                      optimizer_explanations)
+                      optimizer_explanations, zero_gradient_explanations)
 from .pairing import Pair, fold_into_loss
 from .pairing import pair as pair_layers
 from .result import PairResult
@@ -74,7 +74,7 @@ def _explain(inputs: Inputs, pair: Pair, main: Run, base: Settings) -> tuple[lis
     """Every difference of settings found, each fix tried on top of ``base``; and every fix at once."""
     last = main.torch_values.get(pair.points[-1].name)
     found = (norm_explanations(pair) + activation_explanations(pair) + loss_explanations(inputs, pair, last)
-             + optimizer_explanations(inputs))
+             + optimizer_explanations(inputs) + zero_gradient_explanations(inputs, pair, main.torch_values))
     stage = main.divergence.quantity.stage if main.divergence is not None else None
     found.sort(key=lambda e: e.stage != stage)  # those that show where the pair parts first
     fixable = [e for e in found if e.settings is not None]

@@ -132,3 +132,22 @@ def test_dropout_runs_off_and_its_rates_are_compared():
     assert result.divergence.quantity.stage == "config"
     assert np.isclose(result.divergence.item.max_abs_err, 0.3)
     assert any("Dropout runs off" in note for note in result.notes)
+
+
+def test_a_bias_before_batchnorm_under_adam_is_named_with_its_fix():
+    sizes, acts = (2, 16, 16, 1), ("relu", "relu", "sigmoid")
+    X, y = data(2, 1, "bce")
+    adam = dict(torch_optimizer=lambda p: torch.optim.Adam(p, lr=0.01, eps=1e-7),
+                keras_optimizer=keras.optimizers.Adam(0.01), **BCE)
+
+    def pair(bias):
+        return (torch_mlp(sizes, acts, bias=bias, batchnorm=(0.1, 1e-3)),
+                keras_mlp(sizes, acts, bias=bias, batchnorm=dict(momentum=0.9, epsilon=1e-3)))
+
+    result = nnparity.compare_models(*pair(True), X, y, steps=5, **adam)
+    assert not result.passed
+    e = result.explanations[0]
+    assert e.key == "zero-gradient" and "b1 (torch layer 0 (Linear '0')) feeds a BatchNorm" in e.detail
+    assert "bias=False on torch layer 0" in e.fix and "use_bias=False on keras layer 0" in e.fix
+    # without the biases, the same pair is known: only the epsilon-hat and the running variance differ
+    assert nnparity.compare_models(*pair(False), X, y, steps=5, **adam).status == "known"
