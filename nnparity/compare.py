@@ -115,7 +115,7 @@ def cmd_compare(args) -> int:
         raise UsageError(f"{args.pair}: {exc}") from None
     out = console()
     out.print(_table(result))
-    out.print(result.report(), markup=False, highlight=False, soft_wrap=True)
+    out.print(result.report(stages=False), markup=False, highlight=False, soft_wrap=True)
     if args.json:
         write_json(args.json, {"pair": args.pair, "versions": versions(), **result.to_json()})
     if args.html:

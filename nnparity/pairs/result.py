@@ -49,11 +49,12 @@ class PairResult:
                          f"(allowed {c.atol:g} + {c.rtol:g} |keras|; {len(c.items)} items, worst {c.worst})")
         return lines
 
-    def report(self) -> str:
+    def report(self, stages: bool = True) -> str:
+        """The whole report; ``stages=False`` leaves out the line per stage (a caller that prints its own table)."""
         lines = [f"compare_models, torch against Keras in {self.dtype}, {self.steps} full-batch steps: "
                  f"{STATUS_LINE[self.status]}", "paired layers:"]
         lines += [f"  {name:<6} {t}  |  {k}" for name, t, k in self.layers]
-        lines += ["stages:", *self.stage_lines()]
+        lines += ["stages:", *self.stage_lines()] if stages else []
         if self.divergence is not None:
             lines.append(self.divergence.message())
         for e in self.accounted:

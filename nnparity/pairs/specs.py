@@ -102,6 +102,9 @@ def _torch_spec(position: int, name: str, m) -> LayerSpec:
 
 def keras_layers(model) -> list:
     """The layers of a Keras Sequential, or of a functional model that is a chain, in order (no InputLayer)."""
+    if not getattr(model, "built", True):
+        raise PairError(f"keras model '{model.name}' is not built: give it an input shape (keras.Input(shape) as its "
+                        "first layer, or model.build((None, n_features))) so that its weights exist")
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     if type(model).__name__ == "Sequential":
         return layers

@@ -28,10 +28,10 @@ TORCH_DTYPES = ("float64", "float32")
 
 
 def torch_copy(model, dtype: str):
-    """A deep copy of the user's model in ``dtype``, in training mode."""
+    """A deep copy of the user's model in ``dtype``, on the CPU (where the comparison runs), in training mode."""
     import torch
 
-    return copy.deepcopy(model).to(getattr(torch, dtype)).train()
+    return copy.deepcopy(model).cpu().to(getattr(torch, dtype)).train()
 
 
 def tensor(array, dtype: str, *, grad: bool = False):

@@ -80,3 +80,9 @@ def test_bad_arguments_are_refused_with_what_was_received(dtype, steps, message)
     with pytest.raises(ValueError, match=message):
         nnparity.compare_models(nn.Sequential(nn.Linear(4, 1)), keras.Sequential([keras.Input((4,)), L.Dense(1)]),
                                 X, Y, steps=steps, dtype=dtype, **MSE_SGD)
+
+
+def test_a_keras_model_that_is_not_built_is_refused_with_how_to_build_it():
+    with pytest.raises(nnparity.PairError, match=r"is not built: give it an input shape"):
+        nnparity.compare_models(nn.Sequential(nn.Linear(4, 1)), keras.Sequential([L.Dense(1)]), X, Y, steps=1,
+                                **MSE_SGD)
