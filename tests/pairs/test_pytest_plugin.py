@@ -41,9 +41,9 @@ OPTIONS = dict(torch_loss=nn.BCELoss(), keras_loss=keras.losses.BinaryCrossentro
                torch_optimizer=lambda p: torch.optim.SGD(p, lr=0.1), keras_optimizer=keras.optimizers.SGD(0.1))
 
 
-def test_port(nnparity_compare):
+def test_port(nnparity_compare, nnparity_dtype):
     result = nnparity_compare(*pair("tanh"), **OPTIONS)
-    assert (result.status, result.dtype, result.steps) == ("passed", "float32", 3)
+    assert (result.status, result.dtype, result.steps) == ("passed", nnparity_dtype, 3)
 
 
 def test_port_missing_its_tanh(nnparity_compare):
@@ -98,6 +98,7 @@ def test_the_options_appear_in_another_projects_help(fresh_python, tmp_path):
     out = _pytest(fresh_python, _project(tmp_path, UNUSED_TESTS), "--help")
     assert out.returncode == 0, out.stderr
     assert "--nnparity-dtype={float64,float32}" in out.stdout and "--nnparity-steps=N" in out.stdout
+    assert "repeatable: each test that uses it runs once per dtype" in " ".join(out.stdout.split())  # unwrapped
 
 
 def test_a_session_that_does_not_use_the_fixture_imports_no_framework(fresh_python, tmp_path):
@@ -108,10 +109,32 @@ def test_a_session_that_does_not_use_the_fixture_imports_no_framework(fresh_pyth
 
 def test_the_fixture_passes_a_port_and_fails_a_broken_one_with_the_report(fresh_python, tmp_path):
     project = _project(tmp_path, PORT_TESTS)
-    out = _pytest(fresh_python, project, "-q", "--nnparity-steps", "3", "--nnparity-dtype", "float32", "-rN")
-    assert "1 failed, 1 passed" in out.stdout, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "test_port_missing_its_tanh" in out.stdout
-    assert "First divergence in torch vs Keras (float32, 3 steps): a1" in out.stdout
+    out = _pytest(fresh_python, project, "-v", "--nnparity-steps", "3", "--nnparity-dtype", "float32",
+                  "--nnparity-dtype", "float64")
+    assert "2 failed, 2 passed" in out.stdout, out.stdout[-3000:] + out.stderr[-3000:]
+    for dtype in ("float32", "float64"):  # one run per dtype, the dtype in the id
+        assert f"test_port.py::test_port[{dtype}] PASSED" in out.stdout
+        assert f"test_port.py::test_port_missing_its_tanh[{dtype}] FAILED" in out.stdout
+        assert f"First divergence in torch vs Keras ({dtype}, 3 steps): a1" in out.stdout
     assert "[activation] after z1 torch applies tanh, Keras no activation" in out.stdout
     assert str(ROOT) in subprocess.run([fresh_python, "-c", "import nnparity; print(nnparity.__file__)"], cwd=project,
                                        env=_env(), capture_output=True, text=True).stdout  # this checkout's nnparity
+
+
+def test_the_fixture_skips_naming_the_framework_that_is_missing(fresh_python, tmp_path):
+    project = _project(tmp_path, """
+        import sys
+
+        import frameworks
+
+
+        def test_port(nnparity_compare):
+            pass
+        """)
+    # a conftest that makes torch look absent to the plugin's check, as an environment without torch is
+    (project / "conftest.py").write_text("import importlib.util\n_real = importlib.util.find_spec\n"
+                                         "importlib.util.find_spec = lambda name, *a: None if name == 'torch' else "
+                                         "_real(name, *a)\n")
+    out = _pytest(fresh_python, project, "-rs")
+    assert "1 skipped" in out.stdout, out.stdout[-2000:]
+    assert "nnparity_compare: torch is not installed (missing torch): pip install 'nnparity[torch]'" in out.stdout
