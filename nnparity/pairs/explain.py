@@ -103,9 +103,9 @@ def optimizer_explanations(inputs: Inputs) -> list[Explanation]:
         detail = (f"torch.optim.{t_name} has {t_key}={t_value!r}{_whose(t_value, t_cls, type(k_opt), t_arg, k_key)}, "
                   f"keras.optimizers.{k_name} {k_key}={config[k_key]!r}"
                   f"{_whose(config[k_key], t_cls, type(k_opt), t_arg, k_key)}")
-        key = row if (row != "sgd-default-lr" or t_name == "SGD") and (row != "adam-epsilon" or "Adam" in t_name) \
-            else "hyper-parameter"
-        found.append(Explanation(key or "hyper-parameter", "step", detail,
+        # the table's row where it is about this optimizer (SGD's default learning rate, Adam's epsilon)
+        applies = {"sgd-default-lr": t_name == "SGD", "adam-epsilon": "Adam" in t_name}.get(row, False)
+        found.append(Explanation(row if applies else "hyper-parameter", "step", detail,
                                  f"keras.optimizers.{k_name}({k_key}={t_value!r}) (or the same value in torch)",
                                  Settings(keras_optimizer=((k_key, t_value),))))
     found += _decay_and_clipping(t_name, group, k_name, config)
@@ -228,6 +228,7 @@ def zero_gradient_explanations(inputs: Inputs, pair: Pair, torch_values: dict) -
         if spec is None or spec.kind != "dense" or not point.torch or point.torch[0].spec.kind != "batchnorm":
             continue
         bias, kernel = torch_values.get(f"dL/db{before.name[1:]}"), torch_values.get(f"dL/dW{before.name[1:]}")
+        # rounding leaves about 1e-16 x (batch size) of the kernel's gradient; any real gradient is far above 1e-9
         if bias is None or kernel is None or np.max(np.abs(bias)) > 1e-9 * max(np.max(np.abs(kernel)), 1e-300):
             continue
         found.append(Explanation(
