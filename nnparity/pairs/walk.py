@@ -50,15 +50,22 @@ def quantities(pair: Pair, steps: int) -> dict[str, list[Quantity]]:
     for point in reversed([p for p in pair.points if p.compared]):
         out["backward"].append(Quantity(f"dL/d{point.name}", "backward", f"gradient of the loss with respect to {point.name}"))
     for p in pair.trained:
-        out["gradients"].append(Quantity(f"dL/d{p.name}", "gradients", f"gradient of the loss with respect to {p.name}"))
+        out["gradients"].append(Quantity(f"dL/d{p.name}", "gradients",
+                                         f"gradient of the loss with respect to {p.name} ({_where(p)})"))
     out["gradients"].append(Quantity("dL/dX", "gradients", "gradient of the loss with respect to the input X"))
     for p in pair.params:
         how = "one optimizer step" if p.trained else "the step's forward (a running statistic)"
-        out["step"].append(Quantity(f"{p.name} after step 1", "step", f"{p.name} after {how}"))
+        out["step"].append(Quantity(f"{p.name} after step 1", "step", f"{p.name} ({_where(p)}) after {how}"))
     for k in range(2, steps + 1):
         for p in pair.params:
-            out["trajectory"].append(Quantity(f"{p.name} after step {k}", "trajectory", f"{p.name} after {k} full-batch steps"))
+            out["trajectory"].append(Quantity(f"{p.name} after step {k}", "trajectory",
+                                              f"{p.name} ({_where(p)}) after {k} full-batch steps"))
     return out
+
+
+def _where(p) -> str:
+    """Where a parameter lives on each side: "torch layer 0 (Linear '0').weight, keras layer 0 (Dense 'dense').kernel"."""
+    return f"{p.torch[0].where}.{p.torch[1]}, {p.keras[0].where}.{p.keras[1]}"
 
 
 def values(pair: Pair, inspected: dict, trajectory: list[dict]) -> dict[str, np.ndarray]:
