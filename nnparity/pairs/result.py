@@ -11,7 +11,13 @@ and what trying the fix showed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+def _finite(x: float):
+    """A number JSON can hold: None for inf or NaN (a shape mismatch, a NaN output)."""
+    return x if math.isfinite(x) else None
+
 
 STATUS_LINE = {"passed": "the two models agree", "known": "the two models agree, up to conventions no setting changes",
                "failed": "the two models disagree"}
@@ -76,7 +82,7 @@ class PairResult:
 
         return {
             "dtype": self.dtype, "steps": self.steps, "status": self.status, "passed": self.passed,
-            "stages": {stage: {"passed": c.passed, "max_abs_err": c.max_abs_err, "max_rel_err": c.max_rel_err,
+            "stages": {stage: {"passed": c.passed, "max_abs_err": _finite(c.max_abs_err), "max_rel_err": _finite(c.max_rel_err),
                                "atol": c.atol, "rtol": c.rtol, "worst": c.worst}
                        for stage, c in self.comparisons.items()},
             "first_divergence": self.divergence.to_json() if self.divergence is not None else None,

@@ -86,3 +86,15 @@ def test_a_keras_model_that_is_not_built_is_refused_with_how_to_build_it():
     with pytest.raises(nnparity.PairError, match=r"is not built: give it an input shape"):
         nnparity.compare_models(nn.Sequential(nn.Linear(4, 1)), keras.Sequential([L.Dense(1)]), X, Y, steps=1,
                                 **MSE_SGD)
+
+
+def test_import_nnparity_loads_no_framework_and_its_names_load_on_use():
+    import subprocess
+    import sys
+
+    code = ("import sys, nnparity; heavy = {'torch', 'keras', 'tensorflow', 'safetensors', 'nnparity.pairs'}; "
+            "assert not heavy & set(sys.modules), heavy & set(sys.modules); "
+            "assert {'compare_models', 'assert_models_agree', 'export_weights', 'load_weights'} <= set(nnparity.__all__); "
+            "nnparity.compare_models; assert 'nnparity.pairs' in sys.modules and 'torch' not in sys.modules")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
