@@ -153,29 +153,12 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             components=("softplus",),
         ),
         Convention(
-            key="layernorm-epsilon",
-            topic="LayerNorm default epsilon",
-            torch="nn.LayerNorm(units): eps=1e-5",
-            keras="LayerNormalization(): epsilon=1e-3; the same formula",
-            nnparity="reference.layernorm.LayerNorm(units, epsilon, convention) (docs/conventions-layers.md)",
-            components=("layernorm",),
-        ),
-        Convention(
             key="nadam-momentum-decay",
             topic="NAdam's momentum schedule",
             torch="NAdam(momentum_decay=4e-3): mu_t = beta_1 (1 - 0.5 * 0.96**(t * momentum_decay))",
             keras="Nadam has no momentum_decay: 0.96**t, torch's momentum_decay=1",
             nnparity="reference.adaptive_optimizers.NAdam(convention) (docs/conventions-optimizers.md)",
             components=("nadam",),
-        ),
-        Convention(
-            key="cross-entropy-input",
-            topic="What the categorical cross-entropy takes",
-            torch="nn.CrossEntropyLoss() takes logits (a softmax output is put through softmax again)",
-            keras="CategoricalCrossentropy() takes probabilities (from_logits=True takes logits)",
-            nnparity="the reference names both: CategoricalCrossEntropyWithLogits and CategoricalCrossEntropy "
-            "(docs/conventions-losses.md)",
-            components=("cce", "cce_logits"),
         ),
         Convention(
             key="class-weights",
@@ -213,12 +196,63 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             "KerasAdam(amsgrad=True) (docs/conventions-optimizers.md)",
             components=("adam",),
         ),
+        # ---- rows that nnparity.compare_models names when a torch model and a Keras model disagree
         Convention(
-            key="clipnorm-scope",
-            topic="Clipping by norm",
-            torch="clip_grad_norm_(model.parameters(), c): one global norm over every gradient, plus 1e-6",
-            keras="clipnorm=c: each variable's own norm; global_clipnorm=c: the global norm, no 1e-6",
-            nnparity="reference.clip_gradients(convention, clipnorm or global_clipnorm) (docs/conventions-training.md)",
+            key="batchnorm-momentum",
+            topic="BatchNorm momentum",
+            torch="BatchNorm1d(momentum=0.1): the new batch's weight, r = (1 - m) r + m * batch",
+            keras="BatchNormalization(momentum=0.99): the old value's weight, r = m r + (1 - m) * batch",
+            nnparity="the same update needs Keras momentum = 1 - torch momentum (0.9 for torch's 0.1); "
+            "compare_models names the setting and tries it",
+            components=("batchnorm",),
+        ),
+        Convention(
+            key="batchnorm-running-variance",
+            topic="BatchNorm running variance",
+            torch="running_var takes the batch's unbiased variance (x N / (N - 1)); no option",
+            keras="moving_variance takes the biased one; no option",
+            nnparity="no setting makes them agree: the reference takes running_variance='unbiased' or 'biased'; "
+            "compare_models makes torch's biased to check that nothing else differs",
+            components=("batchnorm",),
+        ),
+        Convention(
+            key="norm-epsilon",
+            topic="BatchNorm / LayerNorm epsilon",
+            torch="BatchNorm1d and LayerNorm: eps=1e-5",
+            keras="BatchNormalization and LayerNormalization: epsilon=1e-3",
+            nnparity="the lessons pass it; reference.layernorm.LayerNorm(units, epsilon, convention) "
+            "(docs/conventions-layers.md); compare_models names the setting and tries it",
+            components=("batchnorm", "layernorm"),
+        ),
+        Convention(
+            key="softmax-cross-entropy",
+            topic="Softmax before a cross-entropy",
+            torch="nn.CrossEntropyLoss takes logits: given softmax probabilities, it applies log_softmax again "
+            "(a softmax applied twice: no error, another loss)",
+            keras="CategoricalCrossentropy() takes the softmax's output (from_logits=False)",
+            nnparity="torch twins end with the logits for CrossEntropyLoss; the reference names both "
+            "(CategoricalCrossEntropyWithLogits, CategoricalCrossEntropy: docs/conventions-losses.md); compare_models "
+            "detects a torch model ending in nn.Softmax before CrossEntropyLoss and tries it without",
+            components=("softmax", "cce", "cce_logits"),
+        ),
+        Convention(
+            key="gradient-clipping",
+            topic="Gradient clipping",
+            torch="no optimizer option: clip_grad_norm_(params, c) in the loop, over all the gradients together",
+            keras="clipnorm=c per variable; global_clipnorm=c over all, as torch's clip_grad_norm_ (without its 1e-6)",
+            nnparity="reference.clip_gradients(convention, clipnorm or global_clipnorm) (docs/conventions-training.md); "
+            "compare_models names a Keras optimizer that clips",
+            components=("optimizer",),
+        ),
+        Convention(
+            key="weight-decay",
+            topic="Optimizer weight_decay",
+            torch="SGD, Adam, RMSprop: weight_decay is added to the gradient (it goes through Adam's moments); "
+            "AdamW decouples it",
+            keras="every optimizer's weight_decay is decoupled: p -= learning_rate * weight_decay * p, "
+            "the gradient left alone",
+            nnparity="the lessons use Keras's kernel_regularizer (an L2 loss term), the same in both; "
+            "compare_models names a weight decay that differs",
             components=("optimizer",),
         ),
     )

@@ -6,8 +6,10 @@
                  [--check NAME]... [--optimizer NAME]... [--json FILE]              (see run.py)
     nnparity plot LESSON [-o FILE.png] [--dtype float64|float32] [--framework NAME]...
     nnparity bench [--lesson NAME]... [--dtype DTYPE]... [--impl NAME]... [--json FILE]
-    nnparity check PATH.py:ClassName --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
+    nnparity check PATH.py[:ClassName] --lesson NAME [--framework NAME]... [--json FILE]   (see check.py)
     nnparity translate "CONSTRUCTION" [--json]                                   (see translate.py)
+    nnparity compare PAIR.py [--steps N] [--dtype DTYPE] [--json FILE] [--html FILE]   (see compare.py)
+    nnparity export MODEL.py -o FILE.safetensors                                      (see export.py)
 
 Every command but ``optimizers`` takes ``--lessons FILE`` (repeatable): a user's own lessons
 (``conformance/lesson_files.py``, docs/lesson-files.md), in the catalog while the command runs.
@@ -27,7 +29,8 @@ import sys
 from conformance.matrix import stop_workers
 from conformance.threads import limit_reference_blas
 
-from . import bench, catalog, plot, report, run, show, translate
+from . import bench, catalog, export, plot, report, run, show, translate
+from . import compare as compare_pair
 from .common import EXIT_USAGE, UsageError, add_lessons_option, exit_now, user_lessons
 from .learner import check
 
@@ -56,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_arguments(p)
     p.set_defaults(func=bench.cmd_bench)
 
+    compare_pair.add_parser(sub)  # nnparity compare: your torch model against your Keras model
+    export.add_parser(sub)  # nnparity export: weights and optimizer state without pickle
     check.add_parser(sub)  # nnparity check: a learner's own network
     translate.add_parser(sub)  # nnparity translate: a construction in the other framework
     for name in ("lessons", "show", "plot", "check"):  # a user's lesson files (conformance/lesson_files.py)

@@ -17,7 +17,8 @@ PACKAGES = ("reference", "frameworks", "conformance", "nnparity", "tools")
 # project module that imports one at its top (the twins). Anything else is imported at the top of its module.
 LAZY = {"torch", "keras", "tensorflow", "jax", "matplotlib", "sklearn", "scipy", "jinja2", "markupsafe", "pygments",
         "hypothesis", "xdist", "frameworks.torch_twin", "frameworks.keras_twin", "frameworks.keras_fit",
-        "frameworks.torch_fit", "frameworks.keras_gradients", "frameworks.keras_backends"}
+        "frameworks.torch_fit", "frameworks.keras_gradients", "frameworks.keras_backends",
+        "safetensors", "nnparity.weights"}  # the export extra: nnparity export imports it when it runs
 LONG_MODULES = {"conformance/lessons.py"}  # the lesson catalog: data, one declaration after another
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60

@@ -205,6 +205,8 @@ OUTPUT_OPTIONS = [
     (["plot", "neuron"], "-o", "nnparity.figures:plot_lesson"),
     (["report", "--lesson", "neuron"], "-o", "nnparity.report:run_matrix"),
     (["report", "--lesson", "neuron"], "-o", "nnparity.report:matrix_of"),
+    (["compare", "examples/pairs/spiral_pair.py"], "--json", "nnparity.compare:load_pair"),
+    (["compare", "examples/pairs/spiral_pair.py"], "--html", "nnparity.compare:load_pair"),
 ]
 
 

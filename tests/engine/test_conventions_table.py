@@ -228,15 +228,6 @@ def prove_softplus_threshold():
     assert float(keras.activations.softplus(np.array([20.1]))[0]) - 20.1 == pytest.approx(math.exp(-20.1), rel=1e-5)
 
 
-def prove_layernorm_epsilon():
-    need("torch")
-    import torch
-
-    assert torch.nn.LayerNorm(4).eps == 1e-5
-    keras = keras_module()
-    assert keras.layers.LayerNormalization().epsilon == 1e-3
-
-
 def prove_nadam_momentum_decay():
     need("torch")
     import torch
@@ -246,7 +237,7 @@ def prove_nadam_momentum_decay():
     assert "momentum_decay" not in inspect.signature(keras.optimizers.Nadam).parameters
 
 
-def prove_cross_entropy_input():
+def _cross_entropy_takes_logits_in_torch_probabilities_in_keras():
     need("torch")
     import torch
 
@@ -324,7 +315,7 @@ def prove_amsgrad_epsilon():
     assert -float(var.numpy()[0]) == pytest.approx(lr * g / (g + eps / math.sqrt(1 - 0.999)), rel=1e-12)
 
 
-def prove_clipnorm_scope():
+def _clip_grad_norm_is_global_plus_1e_6_and_clipnorm_per_variable():
     need("torch")
     import torch
 
@@ -341,6 +332,120 @@ def prove_clipnorm_scope():
         keras.optimizers.SGD(learning_rate=np.float64(1.0), clipnorm=np.float64(1.0)).apply_gradients(
             [(keras.ops.convert_to_tensor(np.array([3.0, 4.0])), v) for v in variables])
     assert [float(np.linalg.norm(v.numpy())) for v in variables] == pytest.approx([1.0, 1.0], rel=1e-12)
+
+
+def _batchnorm_after_one_batch(x, torch_momentum, keras_momentum):
+    """(torch running_mean, running_var), (Keras moving_mean, moving_variance) after one training batch."""
+    need("torch")
+    import torch
+
+    bn = torch.nn.BatchNorm1d(x.shape[1], momentum=torch_momentum).double().train()
+    bn(torch.tensor(x))
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        layer = keras.layers.BatchNormalization(momentum=keras_momentum)
+        layer(keras.ops.convert_to_tensor(x), training=True)
+    return ((bn.running_mean.numpy(), bn.running_var.numpy()),
+            (np.array(layer.moving_mean.numpy()), np.array(layer.moving_variance.numpy())))
+
+
+def prove_batchnorm_momentum():
+    need("torch")
+    import torch
+
+    assert torch.nn.BatchNorm1d(2).momentum == 0.1
+    assert keras_module().layers.BatchNormalization().momentum == 0.99
+    x = np.random.default_rng(0).normal(size=(8, 2))
+    (t_mean, _), (k_mean, _) = _batchnorm_after_one_batch(x, 0.1, 0.9)
+    np.testing.assert_allclose(t_mean, 0.1 * x.mean(0), rtol=1e-14)
+    np.testing.assert_allclose(k_mean, 0.1 * x.mean(0), rtol=1e-14)
+    (_, _), (k_default, _) = _batchnorm_after_one_batch(x, 0.1, 0.99)
+    assert not np.allclose(k_default, t_mean)
+
+
+def prove_batchnorm_running_variance():
+    x = np.random.default_rng(1).normal(size=(8, 2))
+    (_, t_var), (_, k_var) = _batchnorm_after_one_batch(x, 0.1, 0.9)
+    np.testing.assert_allclose(t_var, 0.9 + 0.1 * x.var(0, ddof=1), rtol=1e-14)
+    np.testing.assert_allclose(k_var, 0.9 + 0.1 * x.var(0, ddof=0), rtol=1e-14)
+
+
+def prove_norm_epsilon():
+    need("torch")
+    import torch
+
+    assert torch.nn.BatchNorm1d(2).eps == torch.nn.LayerNorm(2).eps == 1e-5
+    keras = keras_module()
+    assert keras.layers.BatchNormalization().epsilon == keras.layers.LayerNormalization().epsilon == 1e-3
+
+
+def prove_softmax_cross_entropy():
+    need("torch")
+    import torch
+    import torch.nn.functional as F
+
+    _cross_entropy_takes_logits_in_torch_probabilities_in_keras()
+    z = torch.tensor([[2.0, -1.0, 0.5]], dtype=torch.float64)
+    y = torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64)
+    twice = float(F.cross_entropy(torch.softmax(z, 1), y))
+    assert twice == pytest.approx(float(-(y * torch.log_softmax(torch.softmax(z, 1), 1)).sum()), rel=1e-14)
+    once = float(F.cross_entropy(z, y))
+    assert abs(twice - once) > 0.1
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        p = keras.activations.softmax(keras.ops.convert_to_tensor(z.numpy()))
+        keras_loss = float(keras.losses.CategoricalCrossentropy()(y.numpy(), p))
+    assert keras_loss == pytest.approx(once, rel=1e-12)
+
+
+def prove_gradient_clipping():
+    need("torch")
+    import torch
+
+    assert "clipnorm" not in inspect.signature(torch.optim.SGD).parameters
+    _clip_grad_norm_is_global_plus_1e_6_and_clipnorm_per_variable()
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    moved = {}
+    for option in ("clipnorm", "global_clipnorm"):
+        with keras_dtype("float64"):
+            a, b = keras.Variable(np.zeros(2)), keras.Variable(np.zeros(2))
+            opt = keras.optimizers.SGD(learning_rate=np.float64(1.0), **{option: np.float64(1.0)})
+            opt.apply([keras.ops.convert_to_tensor(np.array([3.0, 4.0])),
+                       keras.ops.convert_to_tensor(np.array([0.0, 1.0]))], [a, b])
+        moved[option] = (-np.array(a.numpy()), -np.array(b.numpy()))
+    np.testing.assert_allclose(moved["clipnorm"][0], [0.6, 0.8], rtol=1e-12)  # each variable to norm 1
+    np.testing.assert_allclose(moved["clipnorm"][1], [0.0, 1.0], rtol=1e-12)
+    ga, gb = torch.tensor([3.0, 4.0], dtype=torch.float64), torch.tensor([0.0, 1.0], dtype=torch.float64)
+    pa, pb = torch.zeros(2, dtype=torch.float64, requires_grad=True), torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    pa.grad, pb.grad = ga.clone(), gb.clone()
+    torch.nn.utils.clip_grad_norm_([pa, pb], 1.0)  # all together, as global_clipnorm (up to torch's 1e-6)
+    np.testing.assert_allclose(moved["global_clipnorm"][0], pa.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(moved["global_clipnorm"][1], pb.grad.numpy(), rtol=1e-6)
+
+
+def prove_weight_decay():
+    """Adam with weight_decay=0.1 on a zero gradient: torch's decay goes through Adam's normalisation, Keras's not."""
+    need("torch")
+    import torch
+
+    w = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    w.grad = torch.zeros(1, dtype=torch.float64)
+    torch.optim.Adam([w], lr=0.1, weight_decay=0.1).step()
+    assert float(w.detach()[0]) == pytest.approx(0.9, rel=1e-6)  # a full Adam step of size lr
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        var = keras.Variable(np.array([1.0]))
+        keras.optimizers.Adam(learning_rate=np.float64(0.1), weight_decay=np.float64(0.1)).apply(
+            [keras.ops.convert_to_tensor(np.zeros(1))], [var])
+    assert float(var.numpy()[0]) == pytest.approx(0.99, rel=1e-12)  # p -= lr * wd * p, then no step
 
 
 PROOFS = {name[len("prove_"):].replace("_", "-"): fn for name, fn in dict(globals()).items() if name.startswith("prove_")}

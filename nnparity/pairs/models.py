@@ -1,0 +1,133 @@
+"""``compare_models`` and ``assert_models_agree``: a torch model and a Keras model, compared quantity by quantity.
+
+    result = compare_models(torch_model, keras_model, X, y,
+                            torch_loss=nn.BCELoss(), keras_loss=keras.losses.BinaryCrossentropy(),
+                            torch_optimizer=lambda p: torch.optim.SGD(p, lr=0.1),
+                            keras_optimizer=keras.optimizers.SGD(0.1), steps=100, dtype="float64")
+
+1. Both models are read into layer specs and paired (``specs.py``, ``pairing.py``): an unsupported
+   layer, or layers with weights that do not pair up, raise ``PairError`` naming the layer and its position.
+2. The torch model's weights are copied into a Keras rebuild (``keras_side.py``), both in ``dtype``.
+3. Every quantity of one training step and of ``steps`` full-batch steps is compared torch against
+   Keras at the suite's tolerances (``walk.py``); the first that disagrees is the first divergence.
+4. If they disagree: where conventions without a setting apply (Adam's epsilon-hat, BatchNorm's
+   running variance), torch is made to follow Keras's formula; agreeing then, the result is
+   ``known``. Otherwise every difference of settings found (``explain.py``) is named with its
+   fix, and each fix is tried by running the pair again with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .explain import (Explanation, activation_explanations, loss_explanations, norm_explanations,
+                      optimizer_explanations, zero_gradient_explanations)
+from .pairing import Pair, fold_into_loss
+from .pairing import pair as pair_layers
+from .result import PairResult
+from .run import Inputs, Run, Settings, run
+from .specs import PairError, keras_specs, torch_specs
+from .torch_side import TORCH_DTYPES, optimizer_settings
+
+DROPOUT_NOTE = ("Dropout runs off in both models (their masks come from different generators); the rates are "
+                "compared instead (the config stage)")
+
+
+def _validate(X, y, steps, dtype) -> tuple[np.ndarray, np.ndarray]:
+    if dtype not in TORCH_DTYPES:
+        raise ValueError(f"compare_models: dtype must be one of {TORCH_DTYPES}. Received: {dtype!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"compare_models: steps must be a whole number of at least 1. Received: {steps!r}")
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or len(y) != len(X):
+        raise ValueError(f"compare_models: X must be (samples, features) and y have as many samples. "
+                         f"Received: X of shape {X.shape}, y of shape {y.shape}")
+    return X, y
+
+
+def _without_setting(inputs: Inputs, pair: Pair) -> list[Explanation]:
+    """The conventions no setting changes that apply to this pair: each becomes a convention torch can follow."""
+    found = []
+    t_name, _ = optimizer_settings(inputs.torch_optimizer, inputs.torch_model)
+    if t_name in ("Adam", "AdamW") and type(inputs.keras_optimizer).__name__ == t_name:
+        found.append(Explanation("adam-epsilon", "step", "torch adds eps to sqrt(v_hat), Keras adds epsilon to "
+                                 "sqrt(v) before the bias correction (epsilon-hat): with torch's eps set to "
+                                 "epsilon / sqrt(1 - beta_2 ** t) at step t, the pair agrees", None,
+                                 Settings(follow=frozenset({"epsilon-hat"}))))
+    if pair.batchnorm:
+        found.append(Explanation("batchnorm-running-variance", "step", "torch's running_var takes the batch's unbiased "
+                                 "variance, Keras's moving_variance the biased one: with torch's made biased, the "
+                                 "pair agrees", None, Settings(follow=frozenset({"biased-running-variance"}))))
+    return found
+
+
+def _verdict(tried: Run) -> str:
+    d = tried.divergence
+    following = tried.settings.follow
+    base = f" (and torch following Keras's {' and '.join(sorted(following))})" if following else ""
+    if d is None:
+        return f"with it{base}, the two models agree"
+    return f"with it{base}, the two models still part at {d.quantity.name} ({d.quantity.stage})"
+
+
+def _explain(inputs: Inputs, pair: Pair, main: Run, base: Settings) -> tuple[list[Explanation], str]:
+    """Every difference of settings found, each fix tried on top of ``base``; and every fix at once."""
+    last = main.torch_values.get(pair.points[-1].name)
+    found = (norm_explanations(pair) + activation_explanations(pair) + loss_explanations(inputs, pair, last)
+             + optimizer_explanations(inputs) + zero_gradient_explanations(inputs, pair, main.torch_values))
+    stage = main.divergence.quantity.stage if main.divergence is not None else None
+    found.sort(key=lambda e: e.stage != stage)  # those that show where the pair parts first
+    fixable = [e for e in found if e.settings is not None]
+    for e in fixable:
+        e.verdict = _verdict(run(inputs, pair, base.plus(e.settings)))
+    together = ""
+    if len(fixable) > 1:
+        every = base
+        for e in fixable:
+            every = every.plus(e.settings)
+        together = _verdict(run(inputs, pair, every))
+    return found, together
+
+
+def compare_models(torch_model, keras_model, X, y, *, torch_loss, keras_loss, torch_optimizer, keras_optimizer,
+                   steps: int = 100, dtype: str = "float64") -> PairResult:
+    """Compare a torch ``nn.Sequential`` and a Keras chain: forward, loss, gradients, one step, ``steps`` steps.
+
+    ``torch_optimizer`` is a callable taking the parameters (``lambda p: torch.optim.Adam(p, lr=1e-3)``),
+    ``keras_optimizer`` a Keras optimizer (its class and settings are used on a fresh one). Neither
+    model is changed. Returns a ``PairResult``; raises ``PairError`` for models that cannot be paired.
+    """
+    X, y = _validate(X, y, steps, dtype)
+    pair = pair_layers(torch_specs(torch_model), keras_specs(keras_model))
+    inputs = Inputs(torch_model, keras_model, X, y, torch_loss, keras_loss, torch_optimizer, keras_optimizer,
+                    int(steps), dtype)
+    folded = fold_into_loss(pair, torch_loss, keras_loss)
+    main = run(inputs, pair)
+    status, accounted, explanations, together, base = "passed", [], [], "", Settings()
+    if not main.passed:
+        status = "failed"
+        accounted = _without_setting(inputs, pair)
+        for e in accounted:
+            base = base.plus(e.settings)
+        if accounted and run(inputs, pair, base).passed:
+            status = "known"
+        else:  # each fix is tried with torch following those conventions; they are named among the reasons
+            explanations, together = _explain(inputs, pair, main, base)
+            explanations += accounted
+            accounted = []
+    layers = [(p.name, " -> ".join(s.spec.where for s in p.torch) or "-", " -> ".join(
+        s.spec.where + (" activation" if s.part == "activation" else "") for s in p.keras) or "-") for p in pair.points]
+    notes = [*([folded] if folded else []), *main.notes, *([DROPOUT_NOTE] if pair.dropout_rates else [])]
+    return PairResult(dtype, int(steps), status, main.comparisons, main.divergence, explanations, accounted,
+                      layers, notes, together)
+
+
+def assert_models_agree(torch_model, keras_model, X, y, **options) -> PairResult:
+    """``compare_models``, raising AssertionError with its report when the two models disagree."""
+    result = compare_models(torch_model, keras_model, X, y, **options)
+    if not result.passed:
+        raise AssertionError(result.report())
+    return result
+
+
+__all__ = ["PairError", "compare_models", "assert_models_agree"]
