@@ -1,0 +1,86 @@
+"""The Keras program, as a Keras user writes it: ``keras.Sequential``, ``compile``, ``fit``.
+
+What makes it agree with the NumPy and PyTorch programs is written where it happens: the
+TensorFlow backend, float64 (``set_floatx`` for the weights and ``set_dtype_policy`` for the
+layers' arithmetic), hyper-parameters as ``np.float64`` (TensorFlow rounds a Python float through
+float32), the weights loaded with ``set_weights`` (a Dense kernel is (in, out), as in NumPy), and
+``fit(batch_size=..., shuffle=False)``: the lesson's batches, in order.
+"""
+
+from __future__ import annotations
+
+from conformance.lessons import Lesson
+
+from .data import data_lines
+from .declaration import accuracy_lines, epochs_line, num
+
+from .weights import weight_lines
+
+STEP_FUNCTION = ["def step(z):", "    # 1 if z >= 0 else 0; the gradient passes straight through",
+                 "    return keras.ops.cast(z >= 0, z.dtype) + (z - keras.ops.stop_gradient(z))", ""]
+LOSS_LINES = {
+    "bce": ["# Keras computes it from the logits under the sigmoid (on",
+            "# TensorFlow): exact, as NumPy and BCEWithLogitsLoss do",
+            "loss_fn = keras.losses.BinaryCrossentropy()"],
+    "cce": ["# Keras computes it from the logits under the softmax (on",
+            "# TensorFlow), as NumPy and nn.CrossEntropyLoss do",
+            "loss_fn = keras.losses.CategoricalCrossentropy()"],
+    "mse": ["loss_fn = keras.losses.MeanSquaredError()"],
+    "half_sse": ["# half the sum of squared errors (Keras has no such loss)",
+                 "def loss_fn(y, a): return 0.5 * keras.ops.sum((a - y) ** 2)"],
+}
+
+
+def _model(lesson: Lesson) -> list[str]:
+    lines = (STEP_FUNCTION if "step" in lesson.activations else []) + [
+        "model = keras.Sequential([", f"    keras.Input(({lesson.sizes[0]},)),"]
+    for units, act in zip(lesson.sizes[1:], lesson.activations):
+        activation = "step" if act == "step" else f'"{act}"'
+        bias = "" if lesson.use_bias else ", use_bias=False"
+        lines.append(f"    keras.layers.Dense({units}, activation={activation}{bias}),")
+    return lines + ["])"]
+
+
+def _optimizer(lesson: Lesson) -> list[str]:
+    hyper = lesson.hyperparameters
+    lines = ["# np.float64: TensorFlow rounds a Python float through float32"]
+    if lesson.optimizer == "sgd":
+        lines.append(f"optimizer = keras.optimizers.SGD(learning_rate=np.float64({num(hyper['learning_rate'])}))")
+    else:
+        lines += ["# Keras adds epsilon before the bias correction, torch after",
+                  "optimizer = keras.optimizers.Adam(",
+                  f"    learning_rate=np.float64({num(hyper['learning_rate'])}),",
+                  f"    beta_1=np.float64({num(hyper['beta_1'])}), beta_2=np.float64({num(hyper['beta_2'])}),",
+                  f"    epsilon=np.float64({num(hyper['epsilon'])}))"]
+    return lines + ["model.compile(optimizer=optimizer, loss=loss_fn)"]
+
+
+def _training(lesson: Lesson) -> list[str]:
+    if lesson.batch_size is None:
+        why, size = "# full batch: one step per epoch; in order", "len(X)"
+    else:
+        why, size = "# the lesson's batches, in order, every epoch", str(lesson.batch_size)
+    return [epochs_line(lesson), why,
+            f"history = model.fit(X, y, batch_size={size}, epochs=epochs,",
+            "                    shuffle=False, verbose=0)",
+            'losses = history.history["loss"]']
+
+
+def steps(lesson: Lesson) -> dict[str, str]:
+    setup = ["import os", "", 'os.environ["KERAS_BACKEND"] = "tensorflow"  # the one checked',
+             "import numpy as np", "import keras", "",
+             "# float64 everywhere, as the NumPy program computes: the",
+             "# weights (floatx) and the layers' arithmetic (dtype policy)",
+             'keras.config.set_floatx("float64")', 'keras.config.set_dtype_policy("float64")']
+    return {
+        "setup": "\n".join(setup),
+        "data": "\n".join(data_lines(lesson)),
+        "model": "\n".join(_model(lesson)),
+        "initial weights": "\n".join(weight_lines(lesson) + [
+            "# a Dense kernel is (in, out), as in NumPy", f"model.set_weights([{', '.join(lesson.param_names)}])"]),
+        "loss": "\n".join(LOSS_LINES[lesson.loss]),
+        "optimizer": "\n".join(_optimizer(lesson)),
+        "training": "\n".join(_training(lesson)),
+        "accuracy": "\n".join(["a = model.predict(X_test, verbose=0)"] + accuracy_lines(
+            lesson, "*model.get_weights(), losses=losses")),
+    }

@@ -1,0 +1,81 @@
+"""The initial weights, drawn with NumPy in the program exactly as ``conformance.lessons.initial_params`` does.
+
+One generator from the lesson's seed, each layer's kernel then its bias, drawn in that order with
+the calls of ``reference/initializers.py`` (``rng.normal(0.0, std, shape)``, ``rng.uniform(...)``,
+...), so the numbers are the reference's to the bit. A lesson whose weights are stated exactly
+(``fixed_params``) writes them out. Kernels are (in, out), as NumPy and Keras keep them.
+"""
+
+from __future__ import annotations
+
+from conformance.lessons import Lesson
+
+
+def _num(value) -> str:
+    return repr(float(value))
+
+
+def _normal(std: str, why: str):
+    return lambda W, shape, fans: [f"{W} = rng.normal(0.0, {std.format(*fans)}, {shape})  # {why}"]
+
+
+def _uniform(limit: str, why: str):
+    def lines(W, shape, fans):
+        return [f"limit = {limit.format(*fans)}  # {why}", f"{W} = rng.uniform(-limit, limit, {shape})"]
+    return lines
+
+
+# reference initializer -> its lines: W is the name, shape "(in, out)", fans (fan_in, fan_out)
+KERNELS = {
+    "zeros": lambda W, shape, fans, **_: [f"{W} = np.zeros({shape})"],
+    "normal": lambda W, shape, fans, scale=1.0: [f"{W} = rng.standard_normal({shape}) * {_num(scale)}"],
+    "uniform": lambda W, shape, fans, low=0.0, high=1.0: [f"{W} = rng.uniform({_num(low)}, {_num(high)}, {shape})"],
+    "glorot_uniform": _uniform("np.sqrt(6.0 / ({0} + {1}))", "Glorot (Xavier) uniform"),
+    "glorot_normal": _normal("np.sqrt(2.0 / ({0} + {1}))", "Glorot normal"),
+    "he_normal": _normal("np.sqrt(2.0 / {0})", "He: std sqrt(2 / fan_in)"),
+    "he_uniform": _uniform("np.sqrt(6.0 / {0})", "He uniform"),
+    "torch_linear_default": _uniform("1.0 / np.sqrt({0})", "nn.Linear's own default"),
+}
+BIASES = ("zeros", "torch_linear_default")  # the bias initializers written (drawn after their kernel)
+KERNEL_ARGS = {"normal": {"scale"}, "uniform": {"low", "high"}}
+
+
+def weights_unsupported(lesson: Lesson) -> str | None:
+    if lesson.fixed_params:
+        return None
+    if lesson.init not in KERNELS:
+        return f"the kernel initializer {lesson.init!r} (written: {', '.join(KERNELS)})"
+    extra = set(dict(lesson.init_args)) - KERNEL_ARGS.get(lesson.init, set())
+    if extra:
+        return f"the {lesson.init} initializer with {', '.join(sorted(extra))} (not written yet)"
+    if lesson.use_bias and lesson.bias_init not in BIASES:
+        return f"the bias initializer {lesson.bias_init!r} (written: {', '.join(BIASES)})"
+    return None
+
+
+def _literal(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return _num(value)
+
+
+def weight_lines(lesson: Lesson) -> list[str]:
+    """The initial-weights step's NumPy lines: ``W1 = ...``, ``b1 = ...``, ... for every layer."""
+    if lesson.fixed_params:
+        return ["# the lesson's own starting weights"] + [
+            f"{name} = np.array({_literal(value)})" for name, value in lesson.fixed_params]
+    lines = []
+    if lesson.init != "zeros" or (lesson.use_bias and lesson.bias_init != "zeros"):
+        lines.append(f"rng = np.random.default_rng({lesson.seed})  # the weights' seed")
+    kernel, args = KERNELS[lesson.init], dict(lesson.init_args)
+    for i, (fan_in, units) in enumerate(zip(lesson.sizes[:-1], lesson.sizes[1:]), start=1):
+        lines += kernel(f"W{i}", f"({fan_in}, {units})", (fan_in, units), **args)
+        if not lesson.use_bias:
+            continue
+        if lesson.bias_init == "zeros":
+            lines.append(f"b{i} = np.zeros({units})")
+        else:  # torch_linear_default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as its kernel
+            if lesson.init != "torch_linear_default":
+                lines.append(f"limit = 1.0 / np.sqrt({fan_in})  # nn.Linear's own default")
+            lines.append(f"b{i} = rng.uniform(-limit, limit, {units})")
+    return lines
