@@ -75,12 +75,12 @@ def _docstring(lesson: Lesson, framework: str) -> str:
     layers = "-".join(map(str, lesson.sizes))
     others = " and ".join(title for key, title in TITLES.items() if key != framework)
     batches = f"batch {lesson.batch_size}" if lesson.batch_size else "full batch"
-    return (f"The lesson {lesson.name} in {TITLES[framework]}: {layers}, {', '.join(lesson.activations)}, "
+    return (f"The lesson {lesson.name} in {TITLES[framework]}: {layers}, {', '.join(lesson.activations)},\n"
             f"{lesson.loss}, {lesson.optimizer} {lesson.hyperparameters.get('learning_rate')}, "
             f"{lesson.epochs} epochs, {batches}.\n\n"
-            f"The same lesson in {others} starts from the same weights and ends with the same ones "
-            "(float64).\nRun: python " + f"{lesson.name.replace('-', '_')}_{framework}.py  "
-            "(EPOCHS=5 for a short run)\n")
+            f"The same lesson in {others} starts from the same weights\n"
+            "and ends with the same ones (float64).\n\n"
+            f"Run: python {lesson.name.replace('-', '_')}_{framework}.py  (EPOCHS=5: a short run)\n")
 
 
 def programs(lesson: Lesson) -> dict[str, Program]:

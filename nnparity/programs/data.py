@@ -37,8 +37,7 @@ def _spiral(n_per_class, noise, seed):
         f"t = np.tile(np.linspace(0.0, 1.0, {n_per_class}), 2)",
         f"label = np.repeat([0.0, 1.0], {n_per_class})",
         "angle = t * 3 * np.pi + label * np.pi",
-        "X = np.column_stack([t * np.cos(angle),",
-        "                     t * np.sin(angle)])",
+        "X = np.column_stack([t * np.cos(angle), t * np.sin(angle)])",
         f"X = X + rng.normal(0.0, {noise}, X.shape)",
         "y = label.reshape(-1, 1)",
     ]

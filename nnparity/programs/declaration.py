@@ -71,20 +71,20 @@ def unsupported(lesson: Lesson) -> str | None:
             or data_unsupported(lesson))
 
 
-def epochs_line(lesson: Lesson) -> str:
-    return f'epochs = int(os.environ.get("EPOCHS", {lesson.epochs}))  # EPOCHS=5: a short run'
+def epochs_lines(lesson: Lesson) -> list[str]:
+    return ["# EPOCHS=5 in the environment: a short run", f'epochs = int(os.environ.get("EPOCHS", {lesson.epochs}))']
 
 
 def accuracy_lines(lesson: Lesson, save: str) -> list[str]:
-    """After ``a`` (the trained network's output on X_test, NumPy): the accuracy, a print, and ``save``
-    (the arguments of ``np.savez`` after the file name: the weights, then ``losses=losses``)."""
+    """After ``a`` (the trained network's output on X_test, NumPy): the accuracy, a print, and the
+    ``save`` lines (``np.savez`` of the weights, then ``losses=losses``), run when SAVE is set."""
     if lesson.sizes[-1] == 1:
         lines = ["accuracy = np.mean((a >= 0.5) == y_test)"]
     else:
         lines = ["accuracy = np.mean(a.argmax(axis=1) == y_test.argmax(axis=1))"]
     if lesson.epochs:
-        lines.append('print(f"loss {losses[0]:.4f} -> {losses[-1]:.4f}, accuracy {accuracy:.3f}")')
+        lines.append('print(f"loss {losses[-1]:.4f}, accuracy {accuracy:.3f}")')
     else:
         lines.append('print(f"accuracy {accuracy:.3f}")')
     return lines + ["# SAVE=run.npz keeps the trained weights and the loss curve",
-                    'if "SAVE" in os.environ:', f'    np.savez(os.environ["SAVE"], {save})']
+                    'if "SAVE" in os.environ:'] + [f"    {line}" for line in save]

@@ -12,12 +12,13 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from .declaration import accuracy_lines, epochs_line, num
+from .declaration import accuracy_lines, epochs_lines, num
 
 from .weights import weight_lines
 
 STEP_FUNCTION = ["def step(z):", "    # 1 if z >= 0 else 0; the gradient passes straight through",
-                 "    return keras.ops.cast(z >= 0, z.dtype) + (z - keras.ops.stop_gradient(z))", ""]
+                 "    step = keras.ops.cast(z >= 0, z.dtype)",
+                 "    return step + (z - keras.ops.stop_gradient(z))", ""]
 LOSS_LINES = {
     "bce": ["# Keras computes it from the logits under the sigmoid (on",
             "# TensorFlow): exact, as NumPy and BCEWithLogitsLoss do",
@@ -60,7 +61,7 @@ def _training(lesson: Lesson) -> list[str]:
         why, size = "# full batch: one step per epoch; in order", "len(X)"
     else:
         why, size = "# the lesson's batches, in order, every epoch", str(lesson.batch_size)
-    return [epochs_line(lesson), why,
+    return epochs_lines(lesson) + [why,
             f"history = model.fit(X, y, batch_size={size}, epochs=epochs,",
             "                    shuffle=False, verbose=0)",
             'losses = history.history["loss"]']
@@ -82,5 +83,5 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
         "accuracy": "\n".join(["a = model.predict(X_test, verbose=0)"] + accuracy_lines(
-            lesson, "*model.get_weights(), losses=losses")),
+            lesson, ['np.savez(os.environ["SAVE"], *model.get_weights(), losses=losses)'])),
     }

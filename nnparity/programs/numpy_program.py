@@ -11,7 +11,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from .declaration import FROM_LOGITS, accuracy_lines, epochs_line, num
+from .declaration import FROM_LOGITS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines
 
 FUNCTIONS = {
@@ -107,7 +107,7 @@ def _training(lesson: Lesson) -> list[str]:
     L = lesson.n_layers
     out = f"z{L}" if lesson.loss in FROM_LOGITS else f"a{L}"
     unpack = ", ".join(f"{v}{l}" for l in range(1, L + 1) for v in "za")
-    head = [epochs_line(lesson)]
+    head = epochs_lines(lesson)
     if lesson.batch_size is None:
         body = [f"{unpack} = forward(X)", f"losses.append(loss_fn({out}, y))"]
         body += [line.replace("yb", "y") for line in _backward(lesson, "X")] + _update(lesson)
@@ -129,5 +129,6 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
-        "accuracy": "\n".join(["a = forward(X_test)[-1]"] + accuracy_lines(lesson, "*params, losses=losses")),
+        "accuracy": "\n".join(["a = forward(X_test)[-1]"] + accuracy_lines(
+            lesson, ['np.savez(os.environ["SAVE"], *params, losses=losses)'])),
     }

@@ -13,7 +13,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from .declaration import FROM_LOGITS, accuracy_lines, epochs_line, num
+from .declaration import FROM_LOGITS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines
 
 MODULES = {"relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "softmax": "nn.Softmax(dim=1)",
@@ -42,8 +42,9 @@ def _layers(lesson: Lesson) -> tuple[list[str], list[int]]:
         linears.append(index)
         last = l == lesson.n_layers
         if act == "linear" or (last and lesson.loss in FROM_LOGITS):
-            note = f"  # no {MODULES[act]}: the loss takes the logits" if act != "linear" else ""
-            lines.append(f"    {linear},{note}")
+            if act != "linear":
+                lines.append(f"    # no {MODULES[act]} last: the loss takes the logits")
+            lines.append(f"    {linear},")
             index += 1
         else:
             lines.append(f"    {linear}, {MODULES[act]},")
@@ -80,7 +81,7 @@ STEP = ["optimizer.zero_grad()", "loss = loss_fn(model({x}), {y})", "loss.backwa
 
 
 def _training(lesson: Lesson) -> list[str]:
-    head = [epochs_line(lesson)]
+    head = epochs_lines(lesson)
     if lesson.batch_size is None:
         body = [line.format(x="X", y="y") for line in STEP] + ["losses.append(loss.item())"]
         return head + ["losses = []", "for epoch in range(epochs):"] + ["    " + line for line in body]
@@ -105,6 +106,7 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
-        "accuracy": "\n".join(["with torch.no_grad():", f"    a = {output}.numpy()"] + accuracy_lines(
-            lesson, "*[p.detach().numpy() for p in model.parameters()],\n             losses=losses")),
+        "accuracy": "\n".join(["with torch.no_grad():", f"    a = {output}.numpy()"] + accuracy_lines(lesson, [
+            "weights = [p.detach().numpy() for p in model.parameters()]",
+            'np.savez(os.environ["SAVE"], *weights, losses=losses)'])),
     }

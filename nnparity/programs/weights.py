@@ -15,13 +15,13 @@ def _num(value) -> str:
     return repr(float(value))
 
 
-def _normal(std: str, why: str):
-    return lambda W, shape, fans: [f"{W} = rng.normal(0.0, {std.format(*fans)}, {shape})  # {why}"]
+def _normal(std: str):
+    return lambda W, shape, fans: [f"{W} = rng.normal(0.0, {std.format(*fans)}, {shape})"]
 
 
-def _uniform(limit: str, why: str):
+def _uniform(limit: str):
     def lines(W, shape, fans):
-        return [f"limit = {limit.format(*fans)}  # {why}", f"{W} = rng.uniform(-limit, limit, {shape})"]
+        return [f"limit = {limit.format(*fans)}", f"{W} = rng.uniform(-limit, limit, {shape})"]
     return lines
 
 
@@ -30,12 +30,18 @@ KERNELS = {
     "zeros": lambda W, shape, fans, **_: [f"{W} = np.zeros({shape})"],
     "normal": lambda W, shape, fans, scale=1.0: [f"{W} = rng.standard_normal({shape}) * {_num(scale)}"],
     "uniform": lambda W, shape, fans, low=0.0, high=1.0: [f"{W} = rng.uniform({_num(low)}, {_num(high)}, {shape})"],
-    "glorot_uniform": _uniform("np.sqrt(6.0 / ({0} + {1}))", "Glorot (Xavier) uniform"),
-    "glorot_normal": _normal("np.sqrt(2.0 / ({0} + {1}))", "Glorot normal"),
-    "he_normal": _normal("np.sqrt(2.0 / {0})", "He: std sqrt(2 / fan_in)"),
-    "he_uniform": _uniform("np.sqrt(6.0 / {0})", "He uniform"),
-    "torch_linear_default": _uniform("1.0 / np.sqrt({0})", "nn.Linear's own default"),
+    "glorot_uniform": _uniform("np.sqrt(6.0 / ({0} + {1}))"),
+    "glorot_normal": _normal("np.sqrt(2.0 / ({0} + {1}))"),
+    "he_normal": _normal("np.sqrt(2.0 / {0})"),
+    "he_uniform": _uniform("np.sqrt(6.0 / {0})"),
+    "torch_linear_default": _uniform("1.0 / np.sqrt({0})"),
 }
+# what the kernels' draw is called, said once above them
+NAMES = {"zeros": "zeros", "normal": "N(0, scale^2)", "uniform": "U(low, high)",
+         "glorot_uniform": "Glorot (Xavier) uniform: limit sqrt(6 / (fan_in + fan_out))",
+         "glorot_normal": "Glorot normal: std sqrt(2 / (fan_in + fan_out))",
+         "he_normal": "He normal: std sqrt(2 / fan_in)", "he_uniform": "He uniform: limit sqrt(6 / fan_in)",
+         "torch_linear_default": "nn.Linear's own default: limit 1 / sqrt(fan_in)"}
 BIASES = ("zeros", "torch_linear_default")  # the bias initializers written (drawn after their kernel)
 KERNEL_ARGS = {"normal": {"scale"}, "uniform": {"low", "high"}}
 
@@ -53,20 +59,25 @@ def weights_unsupported(lesson: Lesson) -> str | None:
     return None
 
 
-def _literal(value) -> str:
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return _num(value)
+def _literal(value, indent: str = "") -> str:
+    """A nested tuple as a list literal; a matrix of several rows gets a line per row."""
+    if not isinstance(value, (tuple, list)):
+        return _num(value)
+    rows = [_literal(v) for v in value]
+    if len(rows) > 1 and isinstance(value[0], (tuple, list)) and len(value[0]) > 1:
+        return "[" + f",\n{indent} ".join(rows) + "]"
+    return "[" + ", ".join(rows) + "]"
 
 
 def weight_lines(lesson: Lesson) -> list[str]:
     """The initial-weights step's NumPy lines: ``W1 = ...``, ``b1 = ...``, ... for every layer."""
     if lesson.fixed_params:
         return ["# the lesson's own starting weights"] + [
-            f"{name} = np.array({_literal(value)})" for name, value in lesson.fixed_params]
+            f"{name} = np.array({_literal(value, ' ' * (len(name) + 12))})" for name, value in lesson.fixed_params]
     lines = []
     if lesson.init != "zeros" or (lesson.use_bias and lesson.bias_init != "zeros"):
         lines.append(f"rng = np.random.default_rng({lesson.seed})  # the weights' seed")
+    lines.append(f"# {NAMES[lesson.init]}")
     kernel, args = KERNELS[lesson.init], dict(lesson.init_args)
     for i, (fan_in, units) in enumerate(zip(lesson.sizes[:-1], lesson.sizes[1:]), start=1):
         lines += kernel(f"W{i}", f"({fan_in}, {units})", (fan_in, units), **args)
@@ -76,6 +87,6 @@ def weight_lines(lesson: Lesson) -> list[str]:
             lines.append(f"b{i} = np.zeros({units})")
         else:  # torch_linear_default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as its kernel
             if lesson.init != "torch_linear_default":
-                lines.append(f"limit = 1.0 / np.sqrt({fan_in})  # nn.Linear's own default")
+                lines.append(f"limit = 1.0 / np.sqrt({fan_in})  # nn.Linear's bias")
             lines.append(f"b{i} = rng.uniform(-limit, limit, {units})")
     return lines
