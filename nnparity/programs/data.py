@@ -33,11 +33,12 @@ def _neuron(**_):
 
 def _spiral(n_per_class, noise, seed):
     return [
-        f"rng = np.random.default_rng({seed})  # the data's own seed",
+        f"rng = np.random.default_rng({seed})  # data seed",
         f"t = np.tile(np.linspace(0.0, 1.0, {n_per_class}), 2)",
         f"label = np.repeat([0.0, 1.0], {n_per_class})",
         "angle = t * 3 * np.pi + label * np.pi",
-        "X = np.column_stack([t * np.cos(angle), t * np.sin(angle)])",
+        "X = np.column_stack([t * np.cos(angle),",
+        "                     t * np.sin(angle)])",
         f"X = X + rng.normal(0.0, {noise}, X.shape)",
         "y = label.reshape(-1, 1)",
     ]
@@ -45,7 +46,7 @@ def _spiral(n_per_class, noise, seed):
 
 def _sensor(n_per_class, seed):
     return [
-        f"rng = np.random.default_rng({seed})  # the data's own seed",
+        f"rng = np.random.default_rng({seed})  # data seed",
         "# temperature, vibration: normal, warning, critical",
         "centres = [[60.0, 2.0], [75.0, 5.0], [90.0, 8.0]]",
         f"X = np.concatenate([rng.normal(c, [6.0, 1.2], ({n_per_class}, 2))",
@@ -123,5 +124,5 @@ def data_lines(lesson: Lesson) -> list[str]:
     write, _, split = WRITERS[lesson.dataset]
     lines = write(**_arguments(lesson))
     if lesson.test_dataset is None or lesson.test_dataset == lesson.dataset or split is None:
-        lines.append("X_test, y_test = X, y  # judged on its training points")
+        lines += ["# judged on its training points", "X_test, y_test = X, y"]
     return lines

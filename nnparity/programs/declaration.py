@@ -83,8 +83,8 @@ def accuracy_lines(lesson: Lesson, save: str) -> list[str]:
     else:
         lines = ["accuracy = np.mean(a.argmax(axis=1) == y_test.argmax(axis=1))"]
     if lesson.epochs:
-        lines.append('print(f"loss {losses[-1]:.4f}, accuracy {accuracy:.3f}")')
+        lines.append('print("loss", losses[-1], "accuracy", accuracy)')
     else:
-        lines.append('print(f"accuracy {accuracy:.3f}")')
-    return lines + ["# SAVE=run.npz keeps the trained weights and the loss curve",
-                    'if "SAVE" in os.environ:'] + [f"    {line}" for line in save]
+        lines.append('print("accuracy", accuracy)')
+    return lines + ["# SAVE=run.npz: keep the weights, the loss curve",
+                    'if "SAVE" in os.environ:', '    path = os.environ["SAVE"]'] + [f"    {line}" for line in save]

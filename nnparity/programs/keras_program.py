@@ -16,19 +16,19 @@ from .declaration import accuracy_lines, epochs_lines, num
 
 from .weights import weight_lines
 
-STEP_FUNCTION = ["def step(z):", "    # 1 if z >= 0 else 0; the gradient passes straight through",
+STEP_FUNCTION = ["def step(z):", "    # 1 if z >= 0 else 0; gradient: straight through",
                  "    step = keras.ops.cast(z >= 0, z.dtype)",
                  "    return step + (z - keras.ops.stop_gradient(z))", ""]
 LOSS_LINES = {
-    "bce": ["# Keras computes it from the logits under the sigmoid (on",
-            "# TensorFlow): exact, as NumPy and BCEWithLogitsLoss do",
+    "bce": ["# on TensorFlow, Keras computes it from the logits",
+            "# under the sigmoid: exact, as NumPy and torch do",
             "loss_fn = keras.losses.BinaryCrossentropy()"],
-    "cce": ["# Keras computes it from the logits under the softmax (on",
-            "# TensorFlow), as NumPy and nn.CrossEntropyLoss do",
+    "cce": ["# on TensorFlow, Keras computes it from the logits",
+            "# under the softmax, as NumPy and torch do",
             "loss_fn = keras.losses.CategoricalCrossentropy()"],
     "mse": ["loss_fn = keras.losses.MeanSquaredError()"],
-    "half_sse": ["# half the sum of squared errors (Keras has no such loss)",
-                 "def loss_fn(y, a): return 0.5 * keras.ops.sum((a - y) ** 2)"],
+    "half_sse": ["# half the sum of squared errors (not in Keras)",
+                 "def loss_fn(y, a):", "    return 0.5 * keras.ops.sum((a - y) ** 2)"],
 }
 
 
@@ -44,11 +44,13 @@ def _model(lesson: Lesson) -> list[str]:
 
 def _optimizer(lesson: Lesson) -> list[str]:
     hyper = lesson.hyperparameters
-    lines = ["# np.float64: TensorFlow rounds a Python float through float32"]
+    lines = ["# np.float64: TF rounds a Python float via float32"]
     if lesson.optimizer == "sgd":
-        lines.append(f"optimizer = keras.optimizers.SGD(learning_rate=np.float64({num(hyper['learning_rate'])}))")
+        lines += ["optimizer = keras.optimizers.SGD(",
+                  f"    learning_rate=np.float64({num(hyper['learning_rate'])}))"]
     else:
-        lines += ["# Keras adds epsilon before the bias correction, torch after",
+        lines += ["# epsilon comes before the bias correction, in",
+                  "# torch after: the runs differ in the last digits",
                   "optimizer = keras.optimizers.Adam(",
                   f"    learning_rate=np.float64({num(hyper['learning_rate'])}),",
                   f"    beta_1=np.float64({num(hyper['beta_1'])}), beta_2=np.float64({num(hyper['beta_2'])}),",
@@ -62,16 +64,17 @@ def _training(lesson: Lesson) -> list[str]:
     else:
         why, size = "# the lesson's batches, in order, every epoch", str(lesson.batch_size)
     return epochs_lines(lesson) + [why,
-            f"history = model.fit(X, y, batch_size={size}, epochs=epochs,",
-            "                    shuffle=False, verbose=0)",
+            "history = model.fit(",
+            f"    X, y, batch_size={size}, epochs=epochs,",
+            "    shuffle=False, verbose=0)",
             'losses = history.history["loss"]']
 
 
 def steps(lesson: Lesson) -> dict[str, str]:
-    setup = ["import os", "", 'os.environ["KERAS_BACKEND"] = "tensorflow"  # the one checked',
-             "import numpy as np", "import keras", "",
-             "# float64 everywhere, as the NumPy program computes: the",
-             "# weights (floatx) and the layers' arithmetic (dtype policy)",
+    setup = ["import os", "", "# the backend these programs are checked on",
+             'os.environ["KERAS_BACKEND"] = "tensorflow"', "import numpy as np", "import keras", "",
+             "# float64 everywhere, as NumPy computes: for the",
+             "# weights (floatx) and the layers' math (policy)",
              'keras.config.set_floatx("float64")', 'keras.config.set_dtype_policy("float64")']
     return {
         "setup": "\n".join(setup),
@@ -83,5 +86,6 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
         "accuracy": "\n".join(["a = model.predict(X_test, verbose=0)"] + accuracy_lines(
-            lesson, ['np.savez(os.environ["SAVE"], *model.get_weights(), losses=losses)'])),
+            lesson, ["weights = model.get_weights()",
+                     "np.savez(path, *weights, losses=losses)"])),
     }

@@ -26,19 +26,20 @@ FUNCTIONS = {
 DERIVATIVES = {"relu": " * (z{l} > 0)", "sigmoid": " * a{l} * (1 - a{l})", "tanh": " * (1 - a{l} ** 2)",
                "step": "", "linear": ""}
 LOSS_LINES = {
-    "bce": ["# BCE from the logit z: log(1 + e^z) - y z, exact where", "# the sigmoid saturates",
-            "def loss_fn(z, y): return np.mean(np.logaddexp(0, z) - y * z)"],
-    "cce": ["# categorical CE from the logits z: logsumexp(z) - y . z",
+    "bce": ["# BCE from the logit z: log(1 + e^z) - y z,",
+            "# exact where the sigmoid saturates", "def loss_fn(z, y):",
+            "    return np.mean(np.logaddexp(0, z) - y * z)"],
+    "cce": ["# categorical CE from the logits z:", "# logsumexp(z) - y . z",
             "def loss_fn(z, y):", "    lse = np.logaddexp.reduce(z, axis=1)",
             "    return np.mean(lse - (y * z).sum(axis=1))"],
     "mse": ["def loss_fn(a, y): return np.mean((a - y) ** 2)"],
     "half_sse": ["# half the sum of squared errors",
-                 "def loss_fn(a, y): return 0.5 * np.sum((a - y) ** 2)"],
+                 "def loss_fn(a, y):", "    return 0.5 * np.sum((a - y) ** 2)"],
 }
 # loss -> dL/da of the output a{L}, as it multiplies the output's derivative (bce and cce: dL/dz itself)
 OUTPUT_GRADIENT = {
     "bce": "(a{L} - yb) / yb.size  # sigmoid + BCE",
-    "cce": "(a{L} - yb) / len(yb)  # softmax + categorical CE",
+    "cce": "(a{L} - yb) / len(yb)  # softmax + CCE",
     "mse": "2 * (a{L} - yb) / yb.size",
     "half_sse": "(a{L} - yb)",
 }
@@ -94,13 +95,14 @@ def _optimizer(lesson: Lesson) -> list[str]:
 def _update(lesson: Lesson) -> list[str]:
     if lesson.optimizer == "sgd":
         return ["for p, g in zip(params, grads):", "    p -= learning_rate * g"]
-    return ["t += 1  # Adam, the paper's (and torch's) epsilon",
+    return ["t += 1  # Adam; epsilon as in the paper and torch",
             "for p, g, m_p, v_p in zip(params, grads, m, v):",
             "    m_p[:] = beta_1 * m_p + (1 - beta_1) * g",
             "    v_p[:] = beta_2 * v_p + (1 - beta_2) * g * g",
             "    m_hat = m_p / (1 - beta_1**t)",
             "    v_hat = v_p / (1 - beta_2**t)",
-            "    p -= learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)"]
+            "    step = m_hat / (np.sqrt(v_hat) + epsilon)",
+            "    p -= learning_rate * step"]
 
 
 def _training(lesson: Lesson) -> list[str]:
@@ -130,5 +132,5 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
         "accuracy": "\n".join(["a = forward(X_test)[-1]"] + accuracy_lines(
-            lesson, ['np.savez(os.environ["SAVE"], *params, losses=losses)'])),
+            lesson, ["np.savez(path, *params, losses=losses)"])),
     }

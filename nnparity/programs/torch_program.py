@@ -19,15 +19,15 @@ from .weights import weight_lines
 MODULES = {"relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "softmax": "nn.Softmax(dim=1)",
            "step": "Step()"}
 STEP_CLASS = ["class Step(nn.Module):",
-              "    # 1 if z >= 0 else 0; the gradient passes straight through",
+              "    # 1 if z >= 0 else 0; gradient: straight through",
               "    def forward(self, z):",
               "        return (z >= 0).to(z.dtype) + (z - z.detach())", ""]
 LOSS_LINES = {
-    "bce": ["# on the logits: sigmoid and BCE in one exact formula, as NumPy",
-            "# and Keras compute it (nn.BCELoss on sigmoid outputs would",
-            "# clamp log(0) at -100)", "loss_fn = nn.BCEWithLogitsLoss()"],
-    "cce": ["# on the logits: softmax and categorical CE in one formula, as",
-            "# NumPy and Keras compute it; y one-hot (class probabilities)", "loss_fn = nn.CrossEntropyLoss()"],
+    "bce": ["# sigmoid + BCE in one exact formula, from the",
+            "# logits, as NumPy and Keras compute it (BCELoss",
+            "# on probabilities would clamp log(0) at -100)", "loss_fn = nn.BCEWithLogitsLoss()"],
+    "cce": ["# softmax + categorical CE from the logits, as NumPy",
+            "# and Keras compute it; y one-hot: class probabilities", "loss_fn = nn.CrossEntropyLoss()"],
     "mse": ["loss_fn = nn.MSELoss()"],
     "half_sse": ["# half the sum of squared errors", "def loss_fn(a, y): return 0.5 * ((a - y) ** 2).sum()"],
 }
@@ -43,7 +43,7 @@ def _layers(lesson: Lesson) -> tuple[list[str], list[int]]:
         last = l == lesson.n_layers
         if act == "linear" or (last and lesson.loss in FROM_LOGITS):
             if act != "linear":
-                lines.append(f"    # no {MODULES[act]} last: the loss takes the logits")
+                lines.append(f"    # no {MODULES[act]}: the loss takes logits")
             lines.append(f"    {linear},")
             index += 1
         else:
@@ -59,7 +59,7 @@ def _model(lesson: Lesson) -> list[str]:
 
 def _weights(lesson: Lesson) -> list[str]:
     _, linears = _layers(lesson)
-    lines = ["# nn.Linear keeps its weight as (out, in): the transpose", "with torch.no_grad():"]
+    lines = ["# nn.Linear's weight is (out, in): the transpose", "with torch.no_grad():"]
     for l, index in enumerate(linears, start=1):
         lines.append(f"    model[{index}].weight.copy_(torch.from_numpy(W{l}.T))")
         if lesson.use_bias:
@@ -70,8 +70,8 @@ def _weights(lesson: Lesson) -> list[str]:
 def _optimizer(lesson: Lesson) -> list[str]:
     hyper = lesson.hyperparameters
     if lesson.optimizer == "sgd":
-        return [f"optimizer = torch.optim.SGD(model.parameters(), lr={num(hyper['learning_rate'])})"]
-    return [f"# epsilon {num(hyper['epsilon'])} as declared (torch's default is 1e-8)",
+        return ["optimizer = torch.optim.SGD(", f"    model.parameters(), lr={num(hyper['learning_rate'])})"]
+    return [f"# eps {num(hyper['epsilon'])} as declared (torch's default: 1e-8)",
             "optimizer = torch.optim.Adam(",
             f"    model.parameters(), lr={num(hyper['learning_rate'])},",
             f"    betas=({num(hyper['beta_1'])}, {num(hyper['beta_2'])}), eps={num(hyper['epsilon'])})"]
@@ -86,7 +86,7 @@ def _training(lesson: Lesson) -> list[str]:
         body = [line.format(x="X", y="y") for line in STEP] + ["losses.append(loss.item())"]
         return head + ["losses = []", "for epoch in range(epochs):"] + ["    " + line for line in body]
     body = [line.format(x="xb", y="yb") for line in STEP] + ["total += loss.item() * len(xb)"]
-    return head + ["# in order, every epoch (Keras: fit(shuffle=False))",
+    return head + ["# in order, every epoch: Keras's fit(shuffle=False)",
                    f"batches = DataLoader(TensorDataset(X, y), batch_size={lesson.batch_size})",
                    "losses = []", "for epoch in range(epochs):", "    total = 0.0", "    for xb, yb in batches:"] + [
                    "        " + line for line in body] + ["    losses.append(total / len(X))"]
@@ -96,8 +96,8 @@ def steps(lesson: Lesson) -> dict[str, str]:
     setup = ["import os", "", "import numpy as np", "import torch", "from torch import nn"]
     if lesson.batch_size is not None:
         setup.append("from torch.utils.data import DataLoader, TensorDataset")
-    setup += ["", "# float64 everywhere, as the NumPy program computes", "torch.set_default_dtype(torch.float64)"]
-    output = PROBABILITIES.get(lesson.loss, "{}").format("model(torch.from_numpy(X_test))")
+    setup += ["", "# float64 everywhere, as NumPy computes", "torch.set_default_dtype(torch.float64)"]
+    output = PROBABILITIES.get(lesson.loss, "{}").format("z")
     return {
         "setup": "\n".join(setup),
         "data": "\n".join(data_lines(lesson) + ["X, y = torch.from_numpy(X), torch.from_numpy(y)"]),
@@ -106,7 +106,9 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
-        "accuracy": "\n".join(["with torch.no_grad():", f"    a = {output}.numpy()"] + accuracy_lines(lesson, [
-            "weights = [p.detach().numpy() for p in model.parameters()]",
-            'np.savez(os.environ["SAVE"], *weights, losses=losses)'])),
+        "accuracy": "\n".join(["with torch.no_grad():", "    z = model(torch.from_numpy(X_test))",
+                                 f"    a = {output}.numpy()"] + accuracy_lines(lesson, [
+            "weights = [p.detach().numpy()",
+            "           for p in model.parameters()]",
+            "np.savez(path, *weights, losses=losses)"])),
     }

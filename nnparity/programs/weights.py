@@ -38,8 +38,8 @@ KERNELS = {
 }
 # what the kernels' draw is called, said once above them
 NAMES = {"zeros": "zeros", "normal": "N(0, scale^2)", "uniform": "U(low, high)",
-         "glorot_uniform": "Glorot (Xavier) uniform: limit sqrt(6 / (fan_in + fan_out))",
-         "glorot_normal": "Glorot normal: std sqrt(2 / (fan_in + fan_out))",
+         "glorot_uniform": "Glorot uniform: sqrt(6 / (fan_in + fan_out))",
+         "glorot_normal": "Glorot normal: sqrt(2 / (fan_in + fan_out))",
          "he_normal": "He normal: std sqrt(2 / fan_in)", "he_uniform": "He uniform: limit sqrt(6 / fan_in)",
          "torch_linear_default": "nn.Linear's own default: limit 1 / sqrt(fan_in)"}
 BIASES = ("zeros", "torch_linear_default")  # the bias initializers written (drawn after their kernel)
@@ -76,7 +76,7 @@ def weight_lines(lesson: Lesson) -> list[str]:
             f"{name} = np.array({_literal(value, ' ' * (len(name) + 12))})" for name, value in lesson.fixed_params]
     lines = []
     if lesson.init != "zeros" or (lesson.use_bias and lesson.bias_init != "zeros"):
-        lines.append(f"rng = np.random.default_rng({lesson.seed})  # the weights' seed")
+        lines.append(f"rng = np.random.default_rng({lesson.seed})  # weights' seed")
     lines.append(f"# {NAMES[lesson.init]}")
     kernel, args = KERNELS[lesson.init], dict(lesson.init_args)
     for i, (fan_in, units) in enumerate(zip(lesson.sizes[:-1], lesson.sizes[1:]), start=1):
