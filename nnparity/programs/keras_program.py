@@ -49,8 +49,8 @@ def _optimizer(lesson: Lesson) -> list[str]:
         lines += ["optimizer = keras.optimizers.SGD(",
                   f"    learning_rate=np.float64({num(hyper['learning_rate'])}))"]
     else:
-        lines += ["# epsilon comes before the bias correction, in",
-                  "# torch after: the runs differ in the last digits",
+        lines += ["# Keras adds epsilon before the bias correction,",
+                  "# torch after it: not quite the same formula",
                   "optimizer = keras.optimizers.Adam(",
                   f"    learning_rate=np.float64({num(hyper['learning_rate'])}),",
                   f"    beta_1=np.float64({num(hyper['beta_1'])}), beta_2=np.float64({num(hyper['beta_2'])}),",
