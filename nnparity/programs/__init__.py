@@ -71,11 +71,22 @@ def not_generated(lesson: Lesson) -> str | None:
     return f"lesson {lesson.name!r}: no programs yet: {reason}" if reason else None
 
 
+def _runs(items, times: str = "x") -> list[str]:
+    """``["relu x10", "sigmoid"]`` (``times=" x"``): a sequence with its repeats counted."""
+    out = []
+    for item in map(str, items):
+        if out and out[-1][0] == item:
+            out[-1][1] += 1
+        else:
+            out.append([item, 1])
+    return [f"{item}{times}{n}" if n > 1 else item for item, n in out]
+
+
 def _docstring(lesson: Lesson, framework: str) -> str:
-    layers = "-".join(map(str, lesson.sizes))
+    layers = "-".join(_runs(lesson.sizes))
     others = " and ".join(title for key, title in TITLES.items() if key != framework)
     batches = f"batch {lesson.batch_size}" if lesson.batch_size else "full batch"
-    return (f"The lesson {lesson.name} in {TITLES[framework]}: {layers}, {', '.join(lesson.activations)},\n"
+    return (f"The lesson {lesson.name} in {TITLES[framework]}: {layers}, {', '.join(_runs(lesson.activations, ' x'))},\n"
             f"{lesson.loss}, {lesson.optimizer} {lesson.hyperparameters.get('learning_rate')}, "
             f"{lesson.epochs} epochs, {batches}.\n\n"
             f"The same lesson in {others} starts from the same weights\n"

@@ -17,7 +17,7 @@ OPTIMIZER_HYPER = {"sgd": {"learning_rate"}, "adam": {"learning_rate", "beta_1",
 # the losses that the programs compute from the output layer's logits, and the activation that must sit there
 FROM_LOGITS = {"bce": "sigmoid", "cce": "softmax"}
 LOSSES = ("bce", "cce", "mse", "half_sse")
-MAX_LAYERS = 3  # each layer is written out, line by line: a deeper network needs loops (not written yet)
+MAX_LAYERS = 3  # each layer written out, line by line; a deeper network is written as loops (loops.py)
 
 
 def num(value) -> str:
@@ -37,8 +37,9 @@ def _network_unsupported(lesson: Lesson) -> str | None:
         return "BatchNorm (not written yet)"
     if lesson.kernel_l2:
         return "an L2 penalty on the kernels (kernel_l2, not written yet)"
-    if lesson.n_layers > MAX_LAYERS:
-        return f"{lesson.n_layers} layers (the programs write each layer out; more than {MAX_LAYERS} needs loops)"
+    if lesson.n_layers > MAX_LAYERS and (lesson.batch_size or not lesson.use_bias or lesson.fixed_params):
+        return (f"{lesson.n_layers} layers with mini-batches, without biases or with weights stated exactly "
+                f"(beyond {MAX_LAYERS} layers the programs loop over the layers: full batch, with biases, drawn)")
     other = [a for a in lesson.activations if a not in ACTIVATIONS]
     if other:
         return f"the activation {other[0]!r} (written: {', '.join(ACTIVATIONS)})"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from .declaration import accuracy_lines, epochs_lines, num
-
-from .weights import weight_lines
+from . import loops
+from .declaration import MAX_LAYERS, accuracy_lines, epochs_lines, num
+from .weights import weight_lines, weight_loop_lines
 
 STEP_FUNCTION = ["def step(z):", "    # 1 if z >= 0 else 0; gradient: straight through",
                  "    step = keras.ops.cast(z >= 0, z.dtype)",
@@ -33,6 +33,8 @@ LOSS_LINES = {
 
 
 def _model(lesson: Lesson) -> list[str]:
+    if lesson.n_layers > MAX_LAYERS:
+        return loops.keras_model(lesson, STEP_FUNCTION)
     lines = (STEP_FUNCTION if "step" in lesson.activations else []) + [
         "model = keras.Sequential([", f"    keras.Input(({lesson.sizes[0]},)),"]
     for units, act in zip(lesson.sizes[1:], lesson.activations):
@@ -67,7 +69,8 @@ def _training(lesson: Lesson) -> list[str]:
             "history = model.fit(",
             f"    X, y, batch_size={size}, epochs=epochs,",
             "    shuffle=False, verbose=0)",
-            'losses = history.history["loss"]']
+            'losses = history.history.get("loss", [])  # none at 0 epochs'
+            if lesson.epochs == 0 else 'losses = history.history["loss"]']
 
 
 def steps(lesson: Lesson) -> dict[str, str]:
@@ -80,8 +83,9 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "setup": "\n".join(setup),
         "data": "\n".join(data_lines(lesson)),
         "model": "\n".join(_model(lesson)),
-        "initial weights": "\n".join(weight_lines(lesson) + [
-            "# a Dense kernel is (in, out), as in NumPy", f"model.set_weights([{', '.join(lesson.param_names)}])"]),
+        "initial weights": "\n".join(weight_loop_lines(lesson) + loops.KERAS_WEIGHTS if lesson.n_layers > MAX_LAYERS
+                                     else weight_lines(lesson) + ["# a Dense kernel is (in, out), as in NumPy",
+                                                                  f"model.set_weights([{', '.join(lesson.param_names)}])"]),
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),

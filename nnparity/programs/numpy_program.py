@@ -11,8 +11,9 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from .declaration import FROM_LOGITS, accuracy_lines, epochs_lines, num
-from .weights import weight_lines
+from . import loops
+from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
+from .weights import weight_lines, weight_loop_lines
 
 FUNCTIONS = {
     "relu": ["def relu(z): return np.maximum(z, 0.0)"],
@@ -123,14 +124,20 @@ def _training(lesson: Lesson) -> list[str]:
 
 
 def steps(lesson: Lesson) -> dict[str, str]:
+    deep = lesson.n_layers > MAX_LAYERS  # the layers as loops (loops.py)
+    optimizer = _optimizer(lesson)
+    if deep:
+        optimizer = [loops.PARAMS if line.startswith("params = ") else line for line in optimizer]
+    training = (epochs_lines(lesson) + loops.numpy_training(lesson, OUTPUT_GRADIENT, _update(lesson)) if deep
+                else _training(lesson))
     return {
         "setup": "import os\n\nimport numpy as np",
         "data": "\n".join(data_lines(lesson)),
-        "model": "\n".join(_model(lesson)),
-        "initial weights": "\n".join(weight_lines(lesson)),
+        "model": "\n".join(loops.numpy_model(lesson, FUNCTIONS) if deep else _model(lesson)),
+        "initial weights": "\n".join(weight_loop_lines(lesson) if deep else weight_lines(lesson)),
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
-        "optimizer": "\n".join(_optimizer(lesson)),
-        "training": "\n".join(_training(lesson)),
-        "accuracy": "\n".join(["a = forward(X_test)[-1]"] + accuracy_lines(
+        "optimizer": "\n".join(optimizer),
+        "training": "\n".join(training),
+        "accuracy": "\n".join([f"a = forward(X_test){'[1]' if deep else ''}[-1]"] + accuracy_lines(
             lesson, ["np.savez(path, *params, losses=losses)"])),
     }

@@ -13,8 +13,9 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from .declaration import FROM_LOGITS, accuracy_lines, epochs_lines, num
-from .weights import weight_lines
+from . import loops
+from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
+from .weights import weight_lines, weight_loop_lines
 
 MODULES = {"relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "softmax": "nn.Softmax(dim=1)",
            "step": "Step()"}
@@ -53,11 +54,15 @@ def _layers(lesson: Lesson) -> tuple[list[str], list[int]]:
 
 
 def _model(lesson: Lesson) -> list[str]:
+    if lesson.n_layers > MAX_LAYERS:
+        return loops.torch_model(lesson, STEP_CLASS)
     lines, _ = _layers(lesson)
     return (STEP_CLASS if "step" in lesson.activations else []) + ["model = nn.Sequential("] + lines + [")"]
 
 
 def _weights(lesson: Lesson) -> list[str]:
+    if lesson.n_layers > MAX_LAYERS:
+        return weight_loop_lines(lesson) + loops.torch_weights()
     _, linears = _layers(lesson)
     lines = ["# nn.Linear's weight is (out, in): the transpose", "with torch.no_grad():"]
     for l, index in enumerate(linears, start=1):

@@ -69,24 +69,38 @@ def _literal(value, indent: str = "") -> str:
     return "[" + ", ".join(rows) + "]"
 
 
+def _layer(lesson: Lesson, W: str, b: str, fan_in, units) -> list[str]:
+    """One layer's kernel then bias (``fan_in``, ``units``: numbers, or the loop's variable names)."""
+    lines = KERNELS[lesson.init](W, f"({fan_in}, {units})", (fan_in, units), **dict(lesson.init_args))
+    if not lesson.use_bias:
+        return lines
+    if lesson.bias_init == "zeros":
+        return lines + [f"{b} = np.zeros({units})"]
+    if lesson.init != "torch_linear_default":  # torch_linear_default: U(+-1/sqrt(fan_in)), as its kernel
+        lines.append(f"limit = 1.0 / np.sqrt({fan_in})  # nn.Linear's bias")
+    return lines + [f"{b} = rng.uniform(-limit, limit, {units})"]
+
+
+def _seed(lesson: Lesson) -> list[str]:
+    lines = []
+    if lesson.init != "zeros" or (lesson.use_bias and lesson.bias_init != "zeros"):
+        lines.append(f"rng = np.random.default_rng({lesson.seed})  # weights' seed")
+    return lines + [f"# {NAMES[lesson.init]}"]
+
+
 def weight_lines(lesson: Lesson) -> list[str]:
     """The initial-weights step's NumPy lines: ``W1 = ...``, ``b1 = ...``, ... for every layer."""
     if lesson.fixed_params:
         return ["# the lesson's own starting weights"] + [
             f"{name} = np.array({_literal(value, ' ' * (len(name) + 12))})" for name, value in lesson.fixed_params]
-    lines = []
-    if lesson.init != "zeros" or (lesson.use_bias and lesson.bias_init != "zeros"):
-        lines.append(f"rng = np.random.default_rng({lesson.seed})  # weights' seed")
-    lines.append(f"# {NAMES[lesson.init]}")
-    kernel, args = KERNELS[lesson.init], dict(lesson.init_args)
+    lines = _seed(lesson)
     for i, (fan_in, units) in enumerate(zip(lesson.sizes[:-1], lesson.sizes[1:]), start=1):
-        lines += kernel(f"W{i}", f"({fan_in}, {units})", (fan_in, units), **args)
-        if not lesson.use_bias:
-            continue
-        if lesson.bias_init == "zeros":
-            lines.append(f"b{i} = np.zeros({units})")
-        else:  # torch_linear_default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as its kernel
-            if lesson.init != "torch_linear_default":
-                lines.append(f"limit = 1.0 / np.sqrt({fan_in})  # nn.Linear's bias")
-            lines.append(f"b{i} = rng.uniform(-limit, limit, {units})")
+        lines += _layer(lesson, f"W{i}", f"b{i}", fan_in, units)
     return lines
+
+
+def weight_loop_lines(lesson: Lesson) -> list[str]:
+    """The same draws in a loop over ``sizes`` (defined by the model step), into the lists ``Ws`` and ``bs``."""
+    body = _layer(lesson, "W", "b", "fan_in", "units") + ["Ws.append(W)", "bs.append(b)"]
+    return _seed(lesson) + ["Ws, bs = [], []", "for fan_in, units in zip(sizes[:-1], sizes[1:]):"] + [
+        "    " + line for line in body]
