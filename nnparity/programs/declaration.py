@@ -33,8 +33,8 @@ def layer_names(lesson: Lesson) -> list[str]:
 def _network_unsupported(lesson: Lesson) -> str | None:
     if lesson.dropout:
         return "dropout (each framework draws its own keep-masks, so the runs would part at the first step)"
-    if lesson.batchnorm:
-        return "BatchNorm (not written yet)"
+    if lesson.batchnorm and (lesson.batch_size or lesson.n_layers > MAX_LAYERS):
+        return f"BatchNorm with mini-batches or more than {MAX_LAYERS} layers (not written yet)"
     if lesson.kernel_l2:
         return "an L2 penalty on the kernels (kernel_l2, not written yet)"
     if lesson.n_layers > MAX_LAYERS and (lesson.batch_size or not lesson.use_bias or lesson.fixed_params):

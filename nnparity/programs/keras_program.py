@@ -12,7 +12,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import loops
+from . import batchnorm, loops
 from .declaration import MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -37,11 +37,23 @@ def _model(lesson: Lesson) -> list[str]:
         return loops.keras_model(lesson, STEP_FUNCTION)
     lines = (STEP_FUNCTION if "step" in lesson.activations else []) + [
         "model = keras.Sequential([", f"    keras.Input(({lesson.sizes[0]},)),"]
-    for units, act in zip(lesson.sizes[1:], lesson.activations):
+    for l, (units, act) in enumerate(zip(lesson.sizes[1:], lesson.activations), start=1):
         activation = "step" if act == "step" else f'"{act}"'
         bias = "" if lesson.use_bias else ", use_bias=False"
+        if batchnorm.hidden(lesson, l):
+            lines += [f"    keras.layers.Dense({units}{bias}),", f"    {batchnorm.keras_layer(lesson)},",
+                      f"    keras.layers.Activation({activation}),"]
+            continue
         lines.append(f"    keras.layers.Dense({units}, activation={activation}{bias}),")
     return lines + ["])"]
+
+
+def _weights(lesson: Lesson) -> list[str]:
+    names = batchnorm.state_names(lesson)
+    rows = [", ".join(names[i:i + 2]) for i in range(0, len(names), 2)]
+    extra = batchnorm.weight_lines(lesson) if lesson.batchnorm else []
+    return weight_lines(lesson) + extra + ["# a Dense kernel is (in, out), as in NumPy",
+                                           "model.set_weights([" + ",\n                   ".join(rows) + "])"]
 
 
 def _optimizer(lesson: Lesson) -> list[str]:
@@ -84,8 +96,7 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "data": "\n".join(data_lines(lesson)),
         "model": "\n".join(_model(lesson)),
         "initial weights": "\n".join(weight_loop_lines(lesson) + loops.KERAS_WEIGHTS if lesson.n_layers > MAX_LAYERS
-                                     else weight_lines(lesson) + ["# a Dense kernel is (in, out), as in NumPy",
-                                                                  f"model.set_weights([{', '.join(lesson.param_names)}])"]),
+                                     else _weights(lesson)),
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),

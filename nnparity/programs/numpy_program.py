@@ -11,7 +11,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import loops
+from . import batchnorm, loops
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -46,23 +46,30 @@ OUTPUT_GRADIENT = {
 }
 
 
+def forward_names(lesson: Lesson) -> list[list[str]]:
+    """What ``forward`` returns, layer by layer: z, a (with BatchNorm: z, m, v, h, n, a)."""
+    return [[f"{v}{l}" for v in ("zmvhna" if batchnorm.hidden(lesson, l) else "za")]
+            for l in range(1, lesson.n_layers + 1)]
+
+
 def _forward(lesson: Lesson) -> list[str]:
-    lines = ["def forward(X):"]
-    names = []
+    lines = ["def forward(X, training=True):" if lesson.batchnorm else "def forward(X):"]
     for l, act in enumerate(lesson.activations, start=1):
         prev = "X" if l == 1 else f"a{l - 1}"
         bias = f" + b{l}" if lesson.use_bias else ""
+        if batchnorm.hidden(lesson, l):
+            lines += batchnorm.numpy_forward(l, prev, bias, act)
+            continue
         lines.append(f"    z{l} = {prev} @ W{l}{bias}")
         lines.append(f"    a{l} = {'z' + str(l) if act == 'linear' else f'{act}(z{l})'}")
-        names += [f"z{l}", f"a{l}"]
-    return lines + [f"    return {', '.join(names)}"]
+    return lines + [f"    return {', '.join(n for layer in forward_names(lesson) for n in layer)}"]
 
 
 def _model(lesson: Lesson) -> list[str]:
     lines = []
     for act in dict.fromkeys(lesson.activations):
         lines += FUNCTIONS.get(act, [])
-    return lines + [""] + _forward(lesson)
+    return lines + [""] + (batchnorm.settings(lesson) if lesson.batchnorm else []) + _forward(lesson)
 
 
 def _backward(lesson: Lesson, xb: str) -> list[str]:
@@ -76,15 +83,18 @@ def _backward(lesson: Lesson, xb: str) -> list[str]:
         prev = xb if l == 1 else f"a{l - 1}"
         lines.append(f"dW{l}, db{l} = {prev}.T @ dz{l}, dz{l}.sum(axis=0)" if lesson.use_bias
                      else f"dW{l} = {prev}.T @ dz{l}")
-        if l > 1:
-            lines.append(f"dz{l - 1} = (dz{l} @ W{l}.T){DERIVATIVES[lesson.activations[l - 2]].format(l=l - 1)}")
-    grads = [f"d{name}" for name in lesson.param_names]
+        derivative = DERIVATIVES[lesson.activations[l - 2]] if l > 1 else ""
+        if l > 1 and batchnorm.hidden(lesson, l - 1):
+            lines += batchnorm.numpy_backward(l - 1, f"(dz{l} @ W{l}.T)", derivative)
+        elif l > 1:
+            lines.append(f"dz{l - 1} = (dz{l} @ W{l}.T){derivative.format(l=l - 1)}")
+    grads = [f"d{name}" for name in batchnorm.trainable_names(lesson)]
     return lines + [f"grads = [{', '.join(grads)}]"]
 
 
 def _optimizer(lesson: Lesson) -> list[str]:
     hyper = lesson.hyperparameters
-    params = f"params = [{', '.join(lesson.param_names)}]  # updated in place"
+    params = f"params = [{', '.join(batchnorm.trainable_names(lesson))}]  # updated in place"
     if lesson.optimizer == "sgd":
         return [f"learning_rate = {num(hyper['learning_rate'])}", params]
     names = ("learning_rate", "beta_1", "beta_2", "epsilon")
@@ -109,10 +119,12 @@ def _update(lesson: Lesson) -> list[str]:
 def _training(lesson: Lesson) -> list[str]:
     L = lesson.n_layers
     out = f"z{L}" if lesson.loss in FROM_LOGITS else f"a{L}"
-    unpack = ", ".join(f"{v}{l}" for l in range(1, L + 1) for v in "za")
+    layers = [", ".join(names) for names in forward_names(lesson)]
+    unpack = ", ".join(layers) if len(", ".join(layers)) < 40 else "(" + ",\n ".join(layers) + ")"
     head = epochs_lines(lesson)
     if lesson.batch_size is None:
-        body = [f"{unpack} = forward(X)", f"losses.append(loss_fn({out}, y))"]
+        body = [*f"{unpack} = forward(X)".split("\n"), f"losses.append(loss_fn({out}, y))"]
+        body += batchnorm.numpy_running(lesson, "len(X)") if lesson.batchnorm else []
         body += [line.replace("yb", "y") for line in _backward(lesson, "X")] + _update(lesson)
         return head + ["losses = []", "for epoch in range(epochs):"] + ["    " + line for line in body]
     body = ["xb, yb = X[i:i + batch_size], y[i:i + batch_size]", f"{unpack} = forward(xb)",
@@ -121,6 +133,20 @@ def _training(lesson: Lesson) -> list[str]:
                    "for epoch in range(epochs):", "    total = 0.0",
                    "    for i in range(0, len(X), batch_size):"] + ["        " + line for line in body] + [
                    "    losses.append(total / len(X))"]
+
+
+def _prediction(lesson: Lesson, deep: bool) -> str:
+    if lesson.batchnorm:
+        return "a = forward(X_test, training=False)[-1]"
+    return f"a = forward(X_test){'[1]' if deep else ''}[-1]"
+
+
+def _save(lesson: Lesson) -> list[str]:
+    if not lesson.batchnorm:
+        return ["np.savez(path, *params, losses=losses)"]
+    names = batchnorm.state_names(lesson)
+    rows = [", ".join(names[i:i + 2]) for i in range(0, len(names), 2)]
+    return ["weights = [" + ",\n           ".join(rows) + "]", "np.savez(path, *weights, losses=losses)"]
 
 
 def steps(lesson: Lesson) -> dict[str, str]:
@@ -134,10 +160,10 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "setup": "import os\n\nimport numpy as np",
         "data": "\n".join(data_lines(lesson)),
         "model": "\n".join(loops.numpy_model(lesson, FUNCTIONS) if deep else _model(lesson)),
-        "initial weights": "\n".join(weight_loop_lines(lesson) if deep else weight_lines(lesson)),
+        "initial weights": "\n".join(weight_loop_lines(lesson) if deep else weight_lines(lesson) + (
+            batchnorm.weight_lines(lesson) if lesson.batchnorm else [])),
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(optimizer),
         "training": "\n".join(training),
-        "accuracy": "\n".join([f"a = forward(X_test){'[1]' if deep else ''}[-1]"] + accuracy_lines(
-            lesson, ["np.savez(path, *params, losses=losses)"])),
+        "accuracy": "\n".join([_prediction(lesson, deep)] + accuracy_lines(lesson, _save(lesson))),
     }

@@ -13,7 +13,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import loops
+from . import batchnorm, loops
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -32,6 +32,11 @@ LOSS_LINES = {
     "mse": ["loss_fn = nn.MSELoss()"],
     "half_sse": ["# half the sum of squared errors", "def loss_fn(a, y): return 0.5 * ((a - y) ** 2).sum()"],
 }
+SAVE = ["weights = [p.detach().numpy()", "           for p in model.parameters()]",
+        "np.savez(path, *weights, losses=losses)"]
+SAVE_STATE = ["state = model.state_dict()  # with BatchNorm's running statistics",
+              "weights = [v.numpy() for k, v in state.items()",
+              "           if not k.endswith(\"num_batches_tracked\")]", "np.savez(path, *weights, losses=losses)"]
 PROBABILITIES = {"bce": "torch.sigmoid({})", "cce": "torch.softmax({}, dim=1)"}
 
 
@@ -42,7 +47,10 @@ def _layers(lesson: Lesson) -> tuple[list[str], list[int]]:
         linear = f"nn.Linear({fan_in}, {units}{'' if lesson.use_bias else ', bias=False'})"
         linears.append(index)
         last = l == lesson.n_layers
-        if act == "linear" or (last and lesson.loss in FROM_LOGITS):
+        if batchnorm.hidden(lesson, l):
+            lines += [f"    {linear},", f"    {batchnorm.torch_module(lesson, units)},", f"    {MODULES[act]},"]
+            index += 3
+        elif act == "linear" or (last and lesson.loss in FROM_LOGITS):
             if act != "linear":
                 lines.append(f"    # no {MODULES[act]}: the loss takes logits")
             lines.append(f"    {linear},")
@@ -57,7 +65,8 @@ def _model(lesson: Lesson) -> list[str]:
     if lesson.n_layers > MAX_LAYERS:
         return loops.torch_model(lesson, STEP_CLASS)
     lines, _ = _layers(lesson)
-    return (STEP_CLASS if "step" in lesson.activations else []) + ["model = nn.Sequential("] + lines + [")"]
+    note = ["# BatchNorm1d's momentum weighs the batch: 1 - Keras's"] if lesson.batchnorm else []
+    return (STEP_CLASS if "step" in lesson.activations else []) + note + ["model = nn.Sequential("] + lines + [")"]
 
 
 def _weights(lesson: Lesson) -> list[str]:
@@ -69,6 +78,8 @@ def _weights(lesson: Lesson) -> list[str]:
         lines.append(f"    model[{index}].weight.copy_(torch.from_numpy(W{l}.T))")
         if lesson.use_bias:
             lines.append(f"    model[{index}].bias.copy_(torch.from_numpy(b{l}))")
+    if lesson.batchnorm:
+        lines = batchnorm.weight_lines(lesson) + ["# (nn.BatchNorm1d starts there itself)"] + lines
     return weight_lines(lesson) + lines
 
 
@@ -111,9 +122,7 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
-        "accuracy": "\n".join(["with torch.no_grad():", "    z = model(torch.from_numpy(X_test))",
-                                 f"    a = {output}.numpy()"] + accuracy_lines(lesson, [
-            "weights = [p.detach().numpy()",
-            "           for p in model.parameters()]",
-            "np.savez(path, *weights, losses=losses)"])),
+        "accuracy": "\n".join((["model.eval()  # BatchNorm: its running statistics"] if lesson.batchnorm else [])
+                               + ["with torch.no_grad():", "    z = model(torch.from_numpy(X_test))",
+                                 f"    a = {output}.numpy()"] + accuracy_lines(lesson, SAVE_STATE if lesson.batchnorm else SAVE)),
     }

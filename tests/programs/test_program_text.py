@@ -33,8 +33,8 @@ def run_lines(lines: list[str]) -> dict:
 
 def test_the_catalog_is_generated_but_for_the_features_named():
     refused = {name: not_generated(lesson) for name, lesson in LESSONS.items() if not_generated(lesson)}
-    assert set(refused) == {"spiral-dropout", "spiral-batchnorm"}, refused
-    assert "dropout" in refused["spiral-dropout"] and "BatchNorm" in refused["spiral-batchnorm"]
+    assert set(refused) == {"spiral-dropout"}, refused
+    assert "dropout" in refused["spiral-dropout"]
 
 
 @pytest.mark.parametrize("lesson", GENERATED)
@@ -50,7 +50,11 @@ def test_the_data_step_makes_the_lessons_data(lesson):
 @pytest.mark.parametrize("lesson", GENERATED)
 def test_the_initial_weights_are_the_references(lesson):
     lesson = get_lesson(lesson)
-    made = run_lines(weight_lines(lesson))
+    program = programs(lesson)["numpy"]  # its model step first: a deep network's loop reads its sizes
+    made = run_lines([program.step("model"), program.step("initial weights")])
+    if "Ws" in made:  # a deep network's loops: Ws and bs, in order
+        made.update({f"{v}{l}": a for v, arrays in (("W", made["Ws"]), ("b", made["bs"]))
+                     for l, a in enumerate(arrays, start=1)})
     for name, value in initial_params(lesson).items():
         np.testing.assert_array_equal(made[name], value, err_msg=f"{lesson.name}: {name}")
 
@@ -80,7 +84,9 @@ def test_each_program_stands_alone_with_the_same_steps(lesson):
         markers = [line[len(MARKER):] for line in text.splitlines() if line.startswith(MARKER)]
         assert markers == list(STEPS), program.filename
         code = [line for line in text.split('"""', 2)[2].splitlines() if line.strip() and not line.lstrip().startswith("#")]
-        assert len(code) <= 70, f"{program.filename}: {len(code)} lines of code"
+        # measured: 28 to 46 for one hidden layer, up to 67 for three layers with Adam and mini-batches,
+        # 90 for NumPy's BatchNorm written out, forward and backward
+        assert len(code) <= (95 if program.lesson == "spiral-batchnorm" else 70), f"{program.filename}: {len(code)}"
         assert max(len(line) for line in text.splitlines()) <= 79, program.filename
 
 

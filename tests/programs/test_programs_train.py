@@ -29,6 +29,7 @@ from conformance.lessons import LESSONS, get_lesson
 from conformance.tolerances import tolerance
 from frameworks import unavailable_reason
 from nnparity.programs import not_generated, programs
+from nnparity.programs.batchnorm import state_names
 
 GENERATED = sorted(name for name, lesson in LESSONS.items() if not not_generated(lesson))
 FRAMEWORKS = ("numpy", "torch", "keras")
@@ -87,12 +88,14 @@ def runs(tmp_path_factory):
 
 
 def saved_params(lesson, framework: str, saved) -> dict[str, np.ndarray]:
-    """The saved weights by the reference's names (W1, b1, ...): nn.Linear's weights transposed back."""
+    """The saved arrays by the reference's names (W1, b1, gamma1, ..., moving_variance1, W2, ...), in the order
+    every program saves them (Keras's); nn.Linear's weights transposed back."""
     arrays = [saved[f"arr_{i}"] for i in range(len(saved.files) - 1)]
     if framework == "torch":
         arrays = [a.T if a.ndim == 2 else a for a in arrays]
-    assert len(arrays) == len(lesson.param_names), f"saved {len(arrays)} arrays for {lesson.param_names}"
-    return dict(zip(lesson.param_names, arrays))
+    names = state_names(lesson)
+    assert len(arrays) == len(names), f"saved {len(arrays)} arrays for {names}"
+    return dict(zip(names, arrays))
 
 
 def agreement(lesson, framework: str, saved, epochs: int):
