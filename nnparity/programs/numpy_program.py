@@ -94,11 +94,12 @@ def _backward(lesson: Lesson, xb: str) -> list[str]:
 
 def _optimizer(lesson: Lesson) -> list[str]:
     hyper = lesson.hyperparameters
-    params = f"params = [{', '.join(batchnorm.trainable_names(lesson))}]  # updated in place"
+    params = f"params = [{', '.join(batchnorm.trainable_names(lesson))}]"
     if lesson.optimizer == "sgd":
-        return [f"learning_rate = {num(hyper['learning_rate'])}", params]
+        return [f"learning_rate = {num(hyper['learning_rate'])}", "# the parameters, updated in place", params]
     names = ("learning_rate", "beta_1", "beta_2", "epsilon")
-    return [f"{', '.join(names)} = (", f"    {', '.join(num(hyper[n]) for n in names)})", params,
+    return [f"{', '.join(names)} = (", f"    {', '.join(num(hyper[n]) for n in names)})",
+            "# the parameters, updated in place", params,
             "m = [np.zeros_like(p) for p in params]  # mean of g",
             "v = [np.zeros_like(p) for p in params]  # mean of g**2", "t = 0  # steps taken"]
 
