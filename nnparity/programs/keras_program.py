@@ -17,8 +17,8 @@ from .declaration import MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
 STEP_FUNCTION = ["def step(z):", "    # 1 if z >= 0 else 0; gradient: straight through",
-                 "    step = keras.ops.cast(z >= 0, z.dtype)",
-                 "    return step + (z - keras.ops.stop_gradient(z))", ""]
+                 "    value = keras.ops.cast(z >= 0, z.dtype)",
+                 "    return value + (z - keras.ops.stop_gradient(z))", ""]
 LOSS_LINES = {
     "bce": ["# on TensorFlow, Keras computes it from the logits",
             "# under the sigmoid: exact, as NumPy and torch do",

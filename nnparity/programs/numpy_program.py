@@ -25,7 +25,7 @@ FUNCTIONS = {
 }
 # activation -> its derivative at layer {l}, times what flows back; "" for none (linear, straight-through step)
 DERIVATIVES = {"relu": " * (z{l} > 0)", "sigmoid": " * a{l} * (1 - a{l})", "tanh": " * (1 - a{l} ** 2)",
-               "step": "", "linear": ""}
+               "step": "  # step: the gradient straight through", "linear": ""}
 LOSS_LINES = {
     "bce": ["# BCE from the logit z: log(1 + e^z) - y z,",
             "# exact where the sigmoid saturates", "def loss_fn(z, y):",

@@ -37,7 +37,7 @@ KERNELS = {
     "torch_linear_default": _uniform("1.0 / np.sqrt({0})"),
 }
 # what the kernels' draw is called, said once above them
-NAMES = {"zeros": "zeros", "normal": "N(0, scale^2)", "uniform": "U(low, high)",
+NAMES = {"zeros": "all zeros", "normal": "N(0, scale^2)", "uniform": "U(low, high)",
          "glorot_uniform": "Glorot uniform: sqrt(6 / (fan_in + fan_out))",
          "glorot_normal": "Glorot normal: sqrt(2 / (fan_in + fan_out))",
          "he_normal": "He normal: std sqrt(2 / fan_in)", "he_uniform": "He uniform: limit sqrt(6 / fan_in)",
