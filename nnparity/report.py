@@ -5,9 +5,9 @@
 The page holds a scoreboard (lessons x frameworks x dtypes x checks, coloured,
 with the greatest absolute difference), where every failing case diverges
 (``conformance/divergence.py``), the table of framework conventions, a section
-per lesson with its NumPy, PyTorch and Keras code side by side (``sources.py``,
-highlighted by Pygments) and its plots (``figures.py``), and the versions it ran
-with. Plots are embedded as base64 PNG and the styles inline: the file opens
+per lesson with its three programs as tabs (``programs/``: NumPy, PyTorch, Keras; highlighted
+by Pygments), the code nnparity runs for it side by side (``sources.py``, folded under
+"internals") and its plots (``figures.py``), and the versions it ran with. Plots are embedded as base64 PNG and the styles inline: the file opens
 with no network and no side files. The page is rendered by a Jinja2 template
 (``templates/report.html.j2``) with autoescaping on.
 
@@ -38,6 +38,7 @@ from frameworks.conventions import TORCH_VS_KERAS
 
 from .common import EXIT_FAILED, EXIT_OK, UsageError, choices, output_file, write_output
 from .figures import agreement_figure, png, training_figure
+from .programs import TITLES, not_generated, programs
 from .sources import COLUMNS, SECTIONS, lesson_code, lesson_notes
 
 
@@ -106,6 +107,16 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def program_tabs(lesson, highlight) -> list[dict]:
+    """The lesson's programs as the report's tabs (none where the generator refuses the lesson)."""
+    from markupsafe import Markup
+
+    if not_generated(lesson):
+        return []
+    return [{"key": key, "title": TITLES[key], "filename": p.filename, "id": f"program-{lesson.name}-{key}",
+             "html": Markup(highlight(p.text))} for key, p in programs(lesson).items()]
+
+
 def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
     from markupsafe import Markup
 
@@ -132,7 +143,8 @@ def _lesson_page(lesson, results, highlight, plots: bool) -> dict:
             images.append({"alt": f"{lesson.name}: greatest difference of each check from the reference",
                            "base64": _b64(png(agreement_figure(lesson.name, results, {row.label: tol for row, tol in TOLERANCES.items()})))})
     return {"name": lesson.name, "seed_text": lesson.seed_text, "choices": lesson.choices,
-            "notes": lesson_notes(lesson), "sections": sections, "plots": images}
+            "notes": lesson_notes(lesson), "sections": sections, "plots": images,
+            "programs": program_tabs(lesson, highlight), "programs_note": not_generated(lesson)}
 
 
 def render(matrix: Matrix, lessons, checks, *, plots: bool = True, command: str = "nnparity report") -> str:

@@ -21,6 +21,7 @@ from conformance.checks.training import missing_optimizer
 from conformance.lessons import get_lesson
 from frameworks import available_frameworks, twin_class, unavailable_reason
 from nnparity.cli import main
+from nnparity.programs import TITLES, not_generated, programs
 from nnparity.sources import COLUMNS, SECTIONS, lesson_code
 
 bs4 = pytest.importorskip("bs4", reason="beautifulsoup4 reads the report's DOM: pip install 'nnparity[dev]'")
@@ -199,6 +200,37 @@ def test_report_renders_every_lesson_in_chromium(full_report, tmp_path):
     assert pixels.shape[:2] == (1800, 1400)
     assert pixels.std() > 0.05, "the screenshot is blank"
     print(f"screenshot of the report: {shot}")
+
+
+@pytest.mark.parametrize("fragment, chosen", [(None, None), ("program-neuron-torch", "torch"),
+                                              ("program-perceptron-and-keras", "keras")])
+def test_report_program_tabs_switch_in_chromium(full_report, fragment, chosen):
+    """Each lesson's three programs are tabs: the NumPy one shows first; the address of a tab (its link's
+    #fragment, which a click on the tab also sets) shows that program alone and marks its tab selected."""
+    result = run_chromium("--dump-dom", full_report.as_uri() + (f"#{fragment}" if fragment else ""))
+    assert result.returncode == 0, result.stderr[-2000:]
+    sections = soup(result.stdout).select("section.lesson")
+    assert [s["data-lesson"] for s in sections] == list(REPORT_LESSONS)
+    for section in sections:
+        lesson = get_lesson(section["data-lesson"])
+        assert not not_generated(lesson)  # every lesson here has programs (the refusal: the next test)
+        shown = chosen if fragment and fragment.startswith(f"program-{lesson.name}-") else "numpy"
+        panels = {panel["data-framework"]: panel for panel in section.select("div.program")}
+        assert list(panels) == list(TITLES)
+        assert [key for key, panel in panels.items() if not panel.has_attr("hidden")] == [shown]
+        assert {tab["data-framework"]: tab["aria-selected"] for tab in section.select("a.tab")} == {
+            key: "true" if key == shown else "false" for key in TITLES}
+        for key, program in programs(lesson).items():  # each tab holds its whole program, as the file has it
+            assert panels[key].select_one("div.hl pre").get_text().rstrip("\n") == program.text.rstrip("\n")
+
+
+def test_a_lesson_without_programs_says_why_in_place_of_the_tabs():
+    from nnparity.report import Matrix, render
+
+    page = soup(render(Matrix([], {}, {}), ["spiral-dropout"], [], plots=False))
+    section = page.select_one('section.lesson[data-lesson="spiral-dropout"]')
+    assert section.select_one(".programs-note").get_text() == not_generated(get_lesson("spiral-dropout"))
+    assert not section.select("div.program") and section.select("details.internals div.code-section")
 
 
 def test_json_of_run_and_report_agree_on_the_matrix(full_report, tmp_path):

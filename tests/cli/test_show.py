@@ -119,10 +119,10 @@ def run_show(capsys, *args):
     return code, captured.out, captured.err
 
 
-def test_show_spiral_prints_three_aligned_columns(capsys):
+def test_internals_of_spiral_print_three_aligned_columns(capsys):
     need("torch")
     need("keras")
-    code, out, _ = run_show(capsys, "spiral", "--width", "200")
+    code, out, _ = run_show(capsys, "spiral", "--internals", "--width", "200")
     assert code == 0
     lines = out.splitlines()
     header = [line for line in lines if "NumPy (reference)" in line]
@@ -140,10 +140,10 @@ def test_show_spiral_prints_three_aligned_columns(capsys):
         assert text in out
 
 
-def test_narrow_terminal_stacks_one_column_per_section(capsys):
+def test_narrow_internals_stack_one_column_per_section(capsys):
     need("torch")
     need("keras")
-    code, out, _ = run_show(capsys, "spiral", "--width", "100")
+    code, out, _ = run_show(capsys, "spiral", "--internals", "--width", "100")
     assert code == 0
     assert max(len(line) for line in out.splitlines()) <= 100
     assert out.count("NumPy (reference)") == out.count("PyTorch ─") == out.count("Keras 3 ─") == len(SECTIONS)
@@ -178,6 +178,10 @@ def test_a_framework_not_installed_is_said_in_its_column(capsys, monkeypatch):
         ([], "give a LESSON or --component NAME"),
         (["spiral", "--component", "bce"], "give a LESSON or --component NAME"),
         (["spiral", "--width", "0"], "--width must be at least 40 columns. Received: --width 0"),
+        (["spiral", "--internals", "--framework", "torch"], "--framework is for a lesson's programs"),
+        (["--component", "bce", "--export", "out"], "--export is for a lesson's programs"),
+        (["spiral-dropout"], "lesson 'spiral-dropout': no programs yet: dropout"),
+        (["spiral", "--export", "/nosuch/folder"], "--export: the folder '/nosuch' does not exist"),
     ],
 )
 def test_bad_arguments_are_named(capsys, args, message):
