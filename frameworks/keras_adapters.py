@@ -3,13 +3,18 @@
 Where no setting of a Keras optimizer gives torch's numbers (Adam and AMSGrad, RMSprop, Adagrad, Adamax: the
 epsilon sits elsewhere: docs/conventions-optimizers.md), these subclasses replace only
 ``update_step``; Keras's clipping, weight decay (decoupled), schedules and variables stay.
-``TorchBatchNormalization`` does the same for torch's BatchNorm (its unbiased running variance).
+``TorchBatchNormalization`` does the same for torch's BatchNorm (its unbiased running variance), ``TorchNAdam``
+for torch's NAdam (its ``momentum_decay``), ``torch_gelu``/``TorchGELU`` and ``torch_selu`` for torch's GELU
+(float64 constants) and SELU (its derivative at 0): docs/conventions-activations.md.
 Pass hyper-parameters as ``np.float64`` in a float64 model (docs/conventions.md#float32-casts).
-Each is held to ``torch.optim`` at the float64 tolerance by ``conformance/tests/test_adapters.py``.
+Each is held to ``torch.optim`` at the float64 tolerance by ``conformance/tests/test_adapters.py`` (the
+activations to ``torch.nn.functional`` by ``conformance/tests/test_activation_adapters.py``).
 ``nnparity translate "torch.optim.Adam(...)"`` names them.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from .keras_config import keras  # isort: skip
 
@@ -143,3 +148,121 @@ class TorchBatchNormalization(keras.layers.Layer):
         else:
             mean, var = self.running_mean, self.running_var
         return self.gamma * (x - mean) / ops.sqrt(var + ops.cast(self.epsilon, x.dtype)) + self.beta
+
+
+def torch_gelu(x, approximate: str = "none"):
+    """torch's ``F.gelu(x, approximate)`` in Keras, its constants in the input's dtype::
+
+        exact ("none"):   gelu(x) = 0.5 * x * (1 + erf(x / sqrt(2)))
+        "tanh":           gelu(x) = 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))
+
+    Keras's ``activations.gelu`` (exact) and ``ops.gelu(approximate=True)`` compute the same formulas, but
+    TensorFlow casts 1/sqrt(2) and 0.044715 from a Python float, through float32
+    (docs/conventions.md#float32-casts), and no argument changes that: in float64 they are 5.649e-9 (exact) and
+    9.790e-10 (tanh) from torch (docs/conventions-activations.md). Here the constants are NumPy float64 numbers,
+    cast to the input's dtype, and Keras differentiates the formula: torch's values and gradients to 1e-12.
+    ``Dense(units, activation=torch_gelu)``, or ``TorchGELU(approximate)`` as a layer.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"torch_gelu: approximate must be 'none' or 'tanh' (torch's). Received: approximate={approximate!r}")
+    x = ops.convert_to_tensor(x)
+
+    def constant(value: float):
+        return ops.cast(np.float64(value), x.dtype)  # a NumPy float64: exact (a Python float would go through float32)
+
+    if approximate == "tanh":
+        inner = constant(np.sqrt(2 / np.pi)) * (x + constant(0.044715) * x * x * x)
+        return 0.5 * x * (1 + ops.tanh(inner))
+    return 0.5 * x * (1 + ops.erf(x * constant(1 / np.sqrt(2))))
+
+
+class TorchGELU(keras.layers.Layer):
+    """torch's ``nn.GELU(approximate)`` as a Keras layer: ``torch_gelu`` (its float64 constants)."""
+
+    def __init__(self, approximate: str = "none", **kwargs):
+        super().__init__(**kwargs)
+        self.approximate = approximate
+
+    def call(self, x):
+        return torch_gelu(x, self.approximate)
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+@keras.ops.custom_gradient
+def torch_selu(x):
+    """torch's ``F.selu`` in Keras: Keras's values, torch's derivative at exactly 0::
+
+        selu(x)  = scale * x if x > 0 else scale * alpha * (exp(x) - 1)
+        selu'(x) = scale if x > 0 else scale * alpha * exp(x)       (torch: the left branch at x = 0)
+
+    Keras's ``activations.selu`` (TensorFlow's ``SeluGrad``) gives selu'(0) = scale = 1.0507, torch
+    scale * alpha = 1.7581: 7.074e-1 apart at x = 0 only, and no argument of either moves it
+    (docs/conventions-activations.md). ``Dense(units, activation=torch_selu)``.
+    """
+    x = ops.convert_to_tensor(x)
+    scale, alpha = ops.cast(np.float64(SELU_SCALE), x.dtype), ops.cast(np.float64(SELU_ALPHA), x.dtype)
+    y = keras.activations.selu(x)
+
+    def grad(*args, upstream=None):
+        upstream = args[0] if upstream is None else upstream
+        return upstream * ops.where(x > 0, scale, scale * alpha * ops.exp(ops.minimum(x, 0)))
+
+    return y, grad
+
+
+class TorchNAdam(keras.optimizers.Optimizer):
+    """torch's ``NAdam(lr, betas, eps, momentum_decay)`` as a Keras optimizer, ``momentum_decay`` included::
+
+        mu_t = beta_1 * (1 - 0.5 * 0.96**(t * momentum_decay));   P_t = mu_1 * ... * mu_t  (in float32, as torch)
+        m = beta_1 * m + (1 - beta_1) * g;   v = beta_2 * v + (1 - beta_2) * g**2
+        denom = sqrt(v / (1 - beta_2**t)) + epsilon
+        p = p - learning_rate * ((1 - mu_t) / (1 - P_t) * g + mu_{t+1} / (1 - P_t * mu_{t+1}) * m) / denom
+
+    Keras's ``Nadam`` has no ``momentum_decay`` (it computes torch's ``momentum_decay=1``, its 0.96 rounded
+    through float32): with torch's default 4e-3 the two are 5.667e-3 apart after 20 steps, and even
+    ``NAdam(momentum_decay=1.0)`` 3.2e-9 (docs/conventions-optimizers.md). torch keeps ``P_t`` in a
+    tensor of its default dtype (float32); so does this. torch's defaults (lr 2e-3, eps 1e-8); Keras's
+    ``weight_decay`` is decoupled (torch's ``NAdam(decoupled_weight_decay=True)``).
+    """
+
+    def __init__(self, learning_rate=2e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum_decay=4e-3, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon, self.momentum_decay = beta_1, beta_2, epsilon, momentum_decay
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(var_list, ["momentum", "velocity"])
+        self._mu_product = self.add_variable((), initializer="ones", dtype="float32", name="mu_product")
+
+    def _mu(self, t, dtype):
+        """``mu_t`` in ``dtype``, from NumPy float64 constants (exact; a Python float would go through float32)."""
+        exponent = t * ops.cast(np.float64(self.momentum_decay), dtype)
+        return ops.cast(self.beta_1, dtype) * (1 - 0.5 * ops.power(ops.cast(np.float64(0.96), dtype), exponent))
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        mu = self._mu(ops.cast(self.iterations + 1, "float64"), "float64")
+        self.assign(self._mu_product, self._mu_product * ops.cast(mu, "float32"))  # P_t, once a step
+        super()._backend_update_step(grads, trainable_variables, learning_rate)
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        lr, g = ops.cast(learning_rate, dtype), ops.cast(gradient, dtype)
+        t = ops.cast(self.iterations + 1, dtype)
+        b1, b2 = ops.cast(self.beta_1, dtype), ops.cast(self.beta_2, dtype)
+        mu, mu_next = self._mu(t, dtype), self._mu(t + 1, dtype)
+        product = ops.cast(self._mu_product, dtype)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign(m, b1 * m + (1 - b1) * g)
+        self.assign(v, b2 * v + (1 - b2) * ops.square(g))
+        denom = ops.sqrt(v / (1 - ops.power(b2, t))) + ops.cast(self.epsilon, dtype)
+        step = (1 - mu) / (1 - product) * g + mu_next / (1 - product * mu_next) * m
+        self.assign_sub(variable, lr * step / denom)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "momentum_decay": self.momentum_decay}

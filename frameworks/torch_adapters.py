@@ -3,9 +3,10 @@
 Where no setting of a torch optimizer gives Keras's numbers (Adam and AMSGrad, RMSprop, Adagrad,
 Adamax: the epsilon sits elsewhere: docs/conventions-optimizers.md), these small
 ``torch.optim.Optimizer`` classes write Keras's update out; ``KerasBatchNorm1d``,
-``KerasExponentialDecay`` and ``KerasClassWeightedCrossEntropy`` do the same for a layer, a schedule
-and a loss. Keras's names and defaults; no weight
-decay (Keras's is decoupled: ``AdamW``) and no clipping (``torch.nn.utils.clip_grad_norm_`` before ``step``).
+``KerasExponentialDecay``, ``KerasClassWeightedCrossEntropy`` and ``KerasSELU`` do the same for a layer,
+a schedule, a loss and an activation (its derivative at 0: conformance/tests/test_activation_adapters.py).
+Keras's names and defaults; no weight decay (Keras's is decoupled: ``AdamW``) and no clipping
+(``torch.nn.utils.clip_grad_norm_`` before ``step``).
 Each is held to ``keras.optimizers`` at the float64 tolerance by ``conformance/tests/test_adapters.py``.
 ``nnparity translate "keras.optimizers.Adam(...)"`` names them.
 """
@@ -202,3 +203,35 @@ class KerasClassWeightedCrossEntropy(torch.nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return (self.weight[target] * F.cross_entropy(logits, target, reduction="none")).mean()
+
+
+class _KerasSELUFunction(torch.autograd.Function):
+    """``F.selu`` forward; TensorFlow's ``SeluGrad`` backward, from the output: scale where a >= 0."""
+
+    @staticmethod
+    def forward(ctx, z):
+        a = F.selu(z)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * torch.where(a < 0, a + KerasSELU.scale * KerasSELU.alpha, KerasSELU.scale)
+
+
+class KerasSELU(torch.nn.Module):
+    """Keras's ``activations.selu`` as a torch layer: torch's values, Keras's derivative at exactly 0::
+
+        selu(z)  = scale * z if z > 0 else scale * alpha * (exp(z) - 1)
+        selu'(z) = scale if z >= 0 else scale * alpha * exp(z)    (computed as a + scale * alpha, as TensorFlow)
+
+    torch's ``nn.SELU`` takes the left branch at z = 0, selu'(0) = scale * alpha = 1.7581; Keras (TensorFlow)
+    the right, scale = 1.0507: 7.074e-1 apart at z = 0 only, and no argument of either moves it
+    (docs/conventions-activations.md). A ReLU-like kink sits at 0 exactly when a weight or an input is 0.
+    """
+
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return _KerasSELUFunction.apply(z)
