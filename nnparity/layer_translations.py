@@ -145,10 +145,13 @@ def gelu(framework: str, args: dict, name: str) -> Translation:
     keras_text = "keras.ops.gelu(x, approximate=True)" if approximate else "keras.activations.gelu(x)"
     source, target = (torch_text, keras_text) if framework == "torch" else (f"{name}(x, approximate={approximate})",
                                                                               torch_text)
+    adapter = f"frameworks.keras_adapters.TorchGELU(approximate={'tanh' if approximate else 'none'!r})"
+    if framework == "keras":
+        adapter += " (torch's GELU in the Keras model: no torch setting computes TensorFlow's float32 constant)"
     return Translation(source, target, False, [
         "one formula; TensorFlow casts its constant (1/sqrt(2), or 0.044715 for tanh) through float32",
         "keras.ops.gelu defaults to the tanh approximation, keras.activations.gelu and torch to the exact GELU"],
-        [("value", gaps[0]), ("gradient", gaps[1])])
+        [("value", gaps[0]), ("gradient", gaps[1])], adapter)
 
 
 def mse(framework: str, args: dict) -> Translation:
@@ -185,9 +188,12 @@ def bce(framework: str, args: dict, name: str) -> Translation:
 def selu_softplus(framework: str, args: dict, name: str) -> Translation:
     """torch ``SELU``/``Softplus`` <-> ``keras.activations.selu``/``softplus``."""
     z = np.array([0.0, 20.1])
+    adapter = None
     if "elu" in name.lower():
         names, pair = ("torch.nn.SELU()", "keras.activations.selu(x)"), (SELU("torch"), SELU("keras"))
         note = "the same function; the derivative at exactly z = 0 differs: torch scale * alpha, Keras scale"
+        adapter = {"torch": "frameworks.keras_adapters.torch_selu (torch's derivative at 0, in Keras)",
+                   "keras": "frameworks.torch_adapters.KerasSELU (Keras's derivative at 0, in torch)"}[framework]
     else:
         names, pair = ("torch.nn.Softplus()", "keras.activations.softplus(x)"), (Softplus("torch"), Softplus("keras"))
         note = "torch returns z above its threshold 20 (torch.nn.Softplus(threshold=1e9) computes Keras's formula)"
@@ -195,7 +201,7 @@ def selu_softplus(framework: str, args: dict, name: str) -> Translation:
     value = float(np.max(np.abs(pair[0].forward(z) - pair[1].forward(z))))
     gradient = float(np.max(np.abs(pair[0].derivative(z, None) - pair[1].derivative(z, None))))
     return Translation(source, target, False, [note], [("value at z = 0 and 20.1", value),
-                                                      ("gradient at z = 0 and 20.1", gradient)])
+                                                      ("gradient at z = 0 and 20.1", gradient)], adapter)
 
 
 def clip_grad_norm(framework: str, args: dict) -> Translation:

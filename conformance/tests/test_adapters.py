@@ -15,7 +15,7 @@ import pytest
 from conformance.optimizer_runs import keras_steps, largest_gap, reference_steps, torch_steps
 from conformance.tests.support import needs
 from reference import Adagrad, Adam, RMSprop
-from reference.adaptive_optimizers import Adamax, AMSGrad
+from reference.adaptive_optimizers import Adamax, AMSGrad, NAdam
 
 from ..compare import assert_agree, compare
 from ..tolerances import tolerance
@@ -238,7 +238,6 @@ def test_keras_nadam_adapter_computes_torch_s_nadam_with_its_momentum_decay(mome
     import torch
 
     from frameworks.keras_adapters import TorchNAdam
-    from reference.adaptive_optimizers import NAdam
 
     hyper = {**ADAM, "momentum_decay": momentum_decay}
     theirs = torch_steps(lambda params: torch.optim.NAdam(params, **torch_kwargs(Adam, ADAM),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +153,36 @@ def test_clip_grad_norm_is_global_clipnorm_but_for_its_1e_6():
     result = translate("torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)")
     assert result.target.startswith("keras.optimizers.SGD(..., global_clipnorm=1.0)") and not result.same
     assert 0 < result.drift[0][1] < 1e-6
+
+
+def adapter_is_defined(adapter: str) -> bool:
+    """The adapter a translation names (``frameworks.X.Name`` and any call or comment after it) is a top-level
+    name of that module, read with ``ast`` (importing it would load a framework)."""
+    module, name = adapter.split(" ")[0].split("(")[0].rsplit(".", 1)
+    tree = ast.parse((Path(__file__).parents[2] / (module.replace(".", "/") + ".py")).read_text())
+    return name in {node.name for node in tree.body if isinstance(node, (ast.ClassDef, ast.FunctionDef))}
+
+
+@pytest.mark.parametrize("text,approximate", [("nn.GELU()", "none"), ("F.gelu(x, approximate='tanh')", "tanh"),
+                                               ("keras.activations.gelu(x)", "none"), ("keras.ops.gelu(x)", "tanh")])
+def test_gelu_names_the_keras_adapter_with_torch_s_float64_constants(text, approximate):
+    result = translate(text)
+    assert not result.same and result.adapter.startswith(
+        f"frameworks.keras_adapters.TorchGELU(approximate={approximate!r})")
+    assert adapter_is_defined(result.adapter)
+
+
+def test_selu_names_the_adapter_with_the_other_framework_s_derivative_at_0():
+    there, back = translate("nn.SELU()"), translate("keras.activations.selu(x)")
+    assert there.adapter.startswith("frameworks.keras_adapters.torch_selu ")
+    assert back.adapter.startswith("frameworks.torch_adapters.KerasSELU ")
+    assert adapter_is_defined(there.adapter) and adapter_is_defined(back.adapter)
+    assert translate("nn.Softplus()").adapter is None  # torch.nn.Softplus(threshold=1e9) is Keras's formula
+
+
+def test_torch_nadam_with_its_momentum_decay_names_the_keras_adapter():
+    result = translate("torch.optim.NAdam(model.parameters(), momentum_decay=4e-3)")
+    assert "keras.optimizers.Nadam(" in result.target and not result.same
+    assert result.adapter == "frameworks.keras_adapters.TorchNAdam" and adapter_is_defined(result.adapter)
+    assert any("not 0.004" in note for note in result.notes)
+    assert translate("keras.optimizers.Nadam()").adapter is None  # no torch adapter: NAdam(momentum_decay=1.0)
