@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference.activation_conventions import SELU
+
 from .keras_config import keras  # isort: skip
 
 ops = keras.ops
@@ -186,8 +188,8 @@ class TorchGELU(keras.layers.Layer):
     def call(self, x):
         return torch_gelu(x, self.approximate)
 
-
-SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+    def get_config(self):
+        return {**super().get_config(), "approximate": self.approximate}
 
 
 @keras.ops.custom_gradient
@@ -202,7 +204,7 @@ def torch_selu(x):
     (docs/conventions-activations.md). ``Dense(units, activation=torch_selu)``.
     """
     x = ops.convert_to_tensor(x)
-    scale, alpha = ops.cast(np.float64(SELU_SCALE), x.dtype), ops.cast(np.float64(SELU_ALPHA), x.dtype)
+    scale, alpha = ops.cast(np.float64(SELU.scale), x.dtype), ops.cast(np.float64(SELU.alpha), x.dtype)
     y = keras.activations.selu(x)
 
     def grad(*args, upstream=None):

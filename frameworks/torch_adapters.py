@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from reference.activation_conventions import SELU
+
 
 class KerasAdam(torch.optim.Optimizer):
     """Keras's Adam, with its "epsilon hat"::
@@ -217,7 +219,7 @@ class _KerasSELUFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * torch.where(a < 0, a + KerasSELU.scale * KerasSELU.alpha, KerasSELU.scale)
+        return grad * torch.where(a < 0, a + SELU.scale * SELU.alpha, SELU.scale)
 
 
 class KerasSELU(torch.nn.Module):
@@ -230,8 +232,6 @@ class KerasSELU(torch.nn.Module):
     the right, scale = 1.0507: 7.074e-1 apart at z = 0 only, and no argument of either moves it
     (docs/conventions-activations.md). A ReLU-like kink sits at 0 exactly when a weight or an input is 0.
     """
-
-    alpha, scale = 1.6732632423543772, 1.0507009873554805
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return _KerasSELUFunction.apply(z)
