@@ -142,3 +142,13 @@ def test_a_dropout_program_with_other_masks_fails(tmp_path):
     result = agreement(lesson, "numpy", saved, 3)
     assert not result.passed
     assert "loss curve" in result.message()
+
+
+def test_a_dropout_lesson_of_one_hidden_layer_trains_as_the_reference(tmp_path):
+    """One mask per step, a seed and a rate of their own: the NumPy program follows the reference."""
+    lesson = replace(get_lesson("spiral-dropout"), name="one-hidden-dropout", sizes=(2, 8, 1),
+                     activations=("relu", "sigmoid"), seed=3, dropout=0.5)
+    saved = run_programs(tmp_path, {"one": (programs(lesson)["numpy"].text, 20)})["one"]
+    assert not isinstance(saved, str), saved
+    result = agreement(lesson, "numpy", saved, 20)
+    assert result.passed, result.message()
