@@ -31,8 +31,10 @@ def layer_names(lesson: Lesson) -> list[str]:
 
 
 def _network_unsupported(lesson: Lesson) -> str | None:
-    if lesson.dropout:
-        return "dropout (each framework draws its own keep-masks, so the runs would part at the first step)"
+    if lesson.dropout and (lesson.batch_size or lesson.batchnorm or lesson.n_layers > MAX_LAYERS):
+        return f"dropout with mini-batches, BatchNorm or more than {MAX_LAYERS} layers (not written yet)"
+    if lesson.dropout and {"sigmoid", "tanh"} & set(lesson.activations[:-1]):
+        return "dropout after a sigmoid or tanh hidden layer (not written yet: its derivative reads the activation)"
     if lesson.batchnorm and (lesson.batch_size or lesson.n_layers > MAX_LAYERS):
         return f"BatchNorm with mini-batches or more than {MAX_LAYERS} layers (not written yet)"
     if lesson.kernel_l2:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, loops
+from . import batchnorm, dropout, loops
 from .declaration import MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -35,7 +35,8 @@ LOSS_LINES = {
 def _model(lesson: Lesson) -> list[str]:
     if lesson.n_layers > MAX_LAYERS:
         return loops.keras_model(lesson, STEP_FUNCTION)
-    lines = (STEP_FUNCTION if "step" in lesson.activations else []) + [
+    lines = (STEP_FUNCTION if "step" in lesson.activations else []) + (
+        dropout.layer_lines(lesson, "keras") if lesson.dropout else []) + [
         "model = keras.Sequential([", f"    keras.Input(({lesson.sizes[0]},)),"]
     for l, (units, act) in enumerate(zip(lesson.sizes[1:], lesson.activations), start=1):
         activation = "step" if act == "step" else f'"{act}"'
@@ -45,6 +46,7 @@ def _model(lesson: Lesson) -> list[str]:
                       f"    keras.layers.Activation({activation}),"]
             continue
         lines.append(f"    keras.layers.Dense({units}, activation={activation}{bias}),")
+        lines += [f"    drop{l},"] if l in dropout.hidden(lesson) else []
     return lines + ["])"]
 
 
@@ -69,6 +71,10 @@ def _optimizer(lesson: Lesson) -> list[str]:
                   f"    learning_rate=np.float64({num(hyper['learning_rate'])}),",
                   f"    beta_1=np.float64({num(hyper['beta_1'])}), beta_2=np.float64({num(hyper['beta_2'])}),",
                   f"    epsilon=np.float64({num(hyper['epsilon'])}))"]
+    if lesson.dropout:
+        return lines + ["# run_eagerly: each step reads its masks anew",
+                        "# (a compiled step would keep the first ones)",
+                        "model.compile(optimizer=optimizer, loss=loss_fn,", "              run_eagerly=True)"]
     return lines + ["model.compile(optimizer=optimizer, loss=loss_fn)"]
 
 
@@ -77,9 +83,11 @@ def _training(lesson: Lesson) -> list[str]:
         why, size = "# full batch: one step per epoch; in order", "len(X)"
     else:
         why, size = "# the lesson's batches, in order, every epoch", str(lesson.batch_size)
-    return epochs_lines(lesson) + [why,
+    masks = dropout.keras_callback_lines(lesson) if lesson.dropout else []
+    return epochs_lines(lesson) + masks + [why,
             "history = model.fit(",
             f"    X, y, batch_size={size}, epochs=epochs,",
+            "    shuffle=False, verbose=0,\n    callbacks=[NewMasks()])" if lesson.dropout else
             "    shuffle=False, verbose=0)",
             'losses = history.history.get("loss", [])  # none at 0 epochs'
             if lesson.epochs == 0 else 'losses = history.history["loss"]']

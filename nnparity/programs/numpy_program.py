@@ -11,7 +11,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, loops
+from . import batchnorm, dropout, loops
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -53,7 +53,10 @@ def forward_names(lesson: Lesson) -> list[list[str]]:
 
 
 def _forward(lesson: Lesson) -> list[str]:
-    lines = ["def forward(X, training=True):" if lesson.batchnorm else "def forward(X):"]
+    masks = "".join(f", mask{l}=1.0" for l in dropout.hidden(lesson))
+    lines = ["def forward(X, training=True):" if lesson.batchnorm else f"def forward(X{masks}):"]
+    if masks:
+        lines.append("    # the masks: the step's; 1.0 (default): none")
     for l, act in enumerate(lesson.activations, start=1):
         prev = "X" if l == 1 else f"a{l - 1}"
         bias = f" + b{l}" if lesson.use_bias else ""
@@ -61,7 +64,8 @@ def _forward(lesson: Lesson) -> list[str]:
             lines += batchnorm.numpy_forward(l, prev, bias, act)
             continue
         lines.append(f"    z{l} = {prev} @ W{l}{bias}")
-        lines.append(f"    a{l} = {'z' + str(l) if act == 'linear' else f'{act}(z{l})'}")
+        drop = f" * mask{l}" if l in dropout.hidden(lesson) else ""
+        lines.append(f"    a{l} = {'z' + str(l) if act == 'linear' else f'{act}(z{l})'}{drop}")
     return lines + [f"    return {', '.join(n for layer in forward_names(lesson) for n in layer)}"]
 
 
@@ -69,7 +73,8 @@ def _model(lesson: Lesson) -> list[str]:
     lines = []
     for act in dict.fromkeys(lesson.activations):
         lines += FUNCTIONS.get(act, [])
-    return lines + [""] + (batchnorm.settings(lesson) if lesson.batchnorm else []) + _forward(lesson)
+    lines += [""] + (dropout.mask_lines(lesson) if lesson.dropout else [])
+    return lines + (batchnorm.settings(lesson) if lesson.batchnorm else []) + _forward(lesson)
 
 
 def _backward(lesson: Lesson, xb: str) -> list[str]:
@@ -87,7 +92,8 @@ def _backward(lesson: Lesson, xb: str) -> list[str]:
         if l > 1 and batchnorm.hidden(lesson, l - 1):
             lines += batchnorm.numpy_backward(l - 1, f"(dz{l} @ W{l}.T)", derivative)
         elif l > 1:
-            lines.append(f"dz{l - 1} = (dz{l} @ W{l}.T){derivative.format(l=l - 1)}")
+            drop = f" * mask{l - 1}" if l - 1 in dropout.hidden(lesson) else ""
+            lines.append(f"dz{l - 1} = (dz{l} @ W{l}.T){drop}{derivative.format(l=l - 1)}")
     grads = [f"d{name}" for name in batchnorm.trainable_names(lesson)]
     return lines + [f"grads = [{', '.join(grads)}]"]
 
@@ -124,7 +130,13 @@ def _training(lesson: Lesson) -> list[str]:
     unpack = ", ".join(layers) if len(", ".join(layers)) < 40 else "(" + ",\n ".join(layers) + ")"
     head = epochs_lines(lesson)
     if lesson.batch_size is None:
-        body = [*f"{unpack} = forward(X)".split("\n"), f"losses.append(loss_fn({out}, y))"]
+        masks = ["# the step's masks (full batch: epoch = step)",
+                 f"{dropout.targets(lesson, 'mask{l}')} = dropout_masks(epoch)"] if lesson.dropout else []
+        args = "".join(f", mask{l}" for l in dropout.hidden(lesson))
+        call = f"{unpack} = forward(X{args})"
+        if args and len(call) > 46:  # indented, it would pass the 50 columns of `nnparity show`
+            call = f"{unpack} = forward(\n    X{args})"
+        body = masks + [*call.split("\n"), f"losses.append(loss_fn({out}, y))"]
         body += batchnorm.numpy_running(lesson, "len(X)") if lesson.batchnorm else []
         body += [line.replace("yb", "y") for line in _backward(lesson, "X")] + _update(lesson)
         return head + ["losses = []", "for epoch in range(epochs):"] + ["    " + line for line in body]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, loops
+from . import batchnorm, dropout, loops
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -55,6 +55,9 @@ def _layers(lesson: Lesson) -> tuple[list[str], list[int]]:
                 lines.append(f"    # no {MODULES[act]}: the loss takes logits")
             lines.append(f"    {linear},")
             index += 1
+        elif l in dropout.hidden(lesson):
+            lines.append(f"    {linear}, {MODULES[act]}, drop{l},")
+            index += 3
         else:
             lines.append(f"    {linear}, {MODULES[act]},")
             index += 2
@@ -66,6 +69,7 @@ def _model(lesson: Lesson) -> list[str]:
         return loops.torch_model(lesson, STEP_CLASS)
     lines, _ = _layers(lesson)
     note = ["# BatchNorm1d's momentum weighs the batch: 1 - Keras's"] if lesson.batchnorm else []
+    note += dropout.layer_lines(lesson, "torch") if lesson.dropout else []
     return (STEP_CLASS if "step" in lesson.activations else []) + note + ["model = nn.Sequential("] + lines + [")"]
 
 
@@ -99,7 +103,8 @@ STEP = ["optimizer.zero_grad()", "loss = loss_fn(model({x}), {y})", "loss.backwa
 def _training(lesson: Lesson) -> list[str]:
     head = epochs_lines(lesson)
     if lesson.batch_size is None:
-        body = [line.format(x="X", y="y") for line in STEP] + ["losses.append(loss.item())"]
+        body = dropout.torch_step_lines(lesson) if lesson.dropout else []
+        body += [line.format(x="X", y="y") for line in STEP] + ["losses.append(loss.item())"]
         return head + ["losses = []", "for epoch in range(epochs):"] + ["    " + line for line in body]
     body = [line.format(x="xb", y="yb") for line in STEP] + ["total += loss.item() * len(xb)"]
     return head + ["# in order, every epoch: Keras's fit(shuffle=False)",
@@ -123,6 +128,7 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
         "accuracy": "\n".join((["model.eval()  # BatchNorm: its running statistics"] if lesson.batchnorm else [])
+                               + (["model.eval()  # no dropout"] if lesson.dropout else [])
                                + ["with torch.no_grad():", "    z = model(torch.from_numpy(X_test))",
                                  f"    a = {output}.numpy()"] + accuracy_lines(lesson, SAVE_STATE if lesson.batchnorm else SAVE)),
     }

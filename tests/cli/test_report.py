@@ -12,13 +12,14 @@ import json
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 
 import pytest
 
 from conformance.cases import DTYPES
 from conformance.checks import CHECKS, REGISTRY
 from conformance.checks.training import missing_optimizer
-from conformance.lessons import get_lesson
+from conformance.lessons import LESSONS, get_lesson
 from frameworks import available_frameworks, twin_class, unavailable_reason
 from nnparity.cli import main
 from nnparity.programs import TITLES, not_generated, programs
@@ -224,12 +225,16 @@ def test_report_program_tabs_switch_in_chromium(full_report, fragment, chosen):
             assert panels[key].select_one("div.hl pre").get_text().rstrip("\n") == program.text.rstrip("\n")
 
 
-def test_a_lesson_without_programs_says_why_in_place_of_the_tabs():
+def test_a_lesson_without_programs_says_why_in_place_of_the_tabs(monkeypatch):
     from nnparity.report import Matrix, render
 
-    page = soup(render(Matrix([], {}, {}), ["spiral-dropout"], [], plots=False))
-    section = page.select_one('section.lesson[data-lesson="spiral-dropout"]')
-    assert section.select_one(".programs-note").get_text() == not_generated(get_lesson("spiral-dropout"))
+    # every lesson of the catalog has its programs; one with dropout and mini-batches has none yet
+    lesson = replace(LESSONS["spiral-dropout"], name="dropout-batches", batch_size=32)
+    monkeypatch.setitem(LESSONS, lesson.name, lesson)
+    page = soup(render(Matrix([], {}, {}), [lesson.name], [], plots=False))
+    section = page.select_one('section.lesson[data-lesson="dropout-batches"]')
+    assert "no programs yet: dropout with mini-batches" in not_generated(lesson)
+    assert section.select_one(".programs-note").get_text() == not_generated(lesson)
     assert not section.select("div.program") and section.select("details.internals div.code-section")
 
 

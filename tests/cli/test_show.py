@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import pytest
 
@@ -180,7 +181,6 @@ def test_a_framework_not_installed_is_said_in_its_column(capsys, monkeypatch):
         (["spiral", "--width", "0"], "--width must be at least 40 columns. Received: --width 0"),
         (["spiral", "--internals", "--framework", "torch"], "--framework is for a lesson's programs"),
         (["--component", "bce", "--export", "out"], "--export is for a lesson's programs"),
-        (["spiral-dropout"], "lesson 'spiral-dropout': no programs yet: dropout"),
         (["spiral", "--export", "/nosuch/folder"], "--export: the folder '/nosuch' does not exist"),
     ],
 )
@@ -188,6 +188,15 @@ def test_bad_arguments_are_named(capsys, args, message):
     code, _, err = run_show(capsys, *args)
     assert code == 2
     assert message in err
+
+
+def test_a_lesson_without_programs_is_refused_naming_the_feature(capsys, monkeypatch):
+    """Every lesson of the catalog has its programs; one with dropout and mini-batches has none yet."""
+    lesson = replace(LESSONS["spiral-dropout"], name="dropout-batches", batch_size=32)
+    monkeypatch.setitem(LESSONS, lesson.name, lesson)
+    code, _, err = run_show(capsys, lesson.name)
+    assert code == 2
+    assert "lesson 'dropout-batches': no programs yet: dropout with mini-batches" in err
 
 
 def test_fold_checks_folds_only_if_raise_blocks():

@@ -75,3 +75,19 @@ def test_export_writes_the_programs(capsys, tmp_path, framework):
     for program in wanted.values():
         assert (folder / program.filename).read_text() == program.text
         assert f"wrote {folder / program.filename}" in out
+
+
+def test_spiral_dropout_fits_160_columns_every_line_whole(capsys):
+    """The dropout lesson's extra lines (the shared masks, the masked layer) fit a column: none is wrapped."""
+    code, out, _ = run_show(capsys, "spiral-dropout", "--width", "160")
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 160
+    assert "…" not in out, "a line was cut short"
+    cells = [[], [], []]
+    for line in out.splitlines():
+        if line.startswith("│"):
+            for i, cell in enumerate(line.strip("│").split("│")):
+                cells[i].append(cell.strip())
+    for column, program in zip(cells, programs(get_lesson("spiral-dropout")).values()):
+        lines = [line.strip() for step in STEPS for line in program.step(step).splitlines() if line.strip()]
+        assert [cell for cell in column if cell] == lines, f"{program.filename}: a line was wrapped"

@@ -128,3 +128,27 @@ def test_a_program_that_drifts_from_its_declaration_fails(tmp_path):
     result = agreement(lesson, "numpy", saved, 3)
     assert not result.passed
     assert "loss curve" in result.message() or "W" in result.worst
+
+
+def test_a_dropout_program_with_other_masks_fails(tmp_path):
+    """spiral-dropout's NumPy program taking each step's masks from the next step's draw is not the lesson's:
+    the comparison sees which masks a program trained with."""
+    lesson = get_lesson("spiral-dropout")
+    text = programs(lesson)["numpy"].text
+    assert text.count("dropout_masks(epoch)") == 1
+    shifted = text.replace("dropout_masks(epoch)", "dropout_masks(epoch + 1)")
+    saved = run_programs(tmp_path, {"spiral_dropout": (shifted, 3)})["spiral_dropout"]
+    assert not isinstance(saved, str), saved
+    result = agreement(lesson, "numpy", saved, 3)
+    assert not result.passed
+    assert "loss curve" in result.message()
+
+
+def test_a_dropout_lesson_of_one_hidden_layer_trains_as_the_reference(tmp_path):
+    """One mask per step, a seed and a rate of their own: the NumPy program follows the reference."""
+    lesson = replace(get_lesson("spiral-dropout"), name="one-hidden-dropout", sizes=(2, 8, 1),
+                     activations=("relu", "sigmoid"), seed=3, dropout=0.5)
+    saved = run_programs(tmp_path, {"one": (programs(lesson)["numpy"].text, 20)})["one"]
+    assert not isinstance(saved, str), saved
+    result = agreement(lesson, "numpy", saved, 20)
+    assert result.passed, result.message()
