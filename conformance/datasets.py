@@ -265,7 +265,7 @@ def load(name: str, **args):
     ``name``: a key of ``DATASETS``, or the path of a user's ``.npz``/``.csv`` file (``from_file``).
     """
     if not (name in DATASETS or is_data_file(name)):
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(DATASETS)} "
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(BUILTIN_DATASETS)} "
                          f"or a path ending in {' or '.join(DATA_FILE_SUFFIXES)}")
     try:
         return _load_cached(name, tuple(sorted(args.items())))

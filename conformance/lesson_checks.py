@@ -170,7 +170,7 @@ def _resolve_data(fields: dict, folder: Path) -> None:
         if name in datasets.DATASETS:
             continue
         if not datasets.is_data_file(name):
-            _refuse(field, f"one of {sorted(datasets.DATASETS)} or a path ending in "
+            _refuse(field, f"one of {sorted(datasets.BUILTIN_DATASETS)} or a path ending in "
                     f"{' or '.join(datasets.DATA_FILE_SUFFIXES)}", name)
         path = (folder / name).resolve()
         if not path.is_file():

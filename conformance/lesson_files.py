@@ -137,12 +137,22 @@ def read_lesson_file(path) -> tuple[Lesson, ...]:
     if path.suffix not in FORMS or not path.is_file():
         raise LessonFileError(f"{path}: expected an existing lesson file ending in {' or '.join(FORMS)}")
     declared = _from_toml(path) if path.suffix == ".toml" else _from_python(path)
-    lessons = tuple(checked_lesson(dict(fields), where, path.parent) for where, fields in declared)
-    names = [lesson.name for lesson in lessons]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise LessonFileError(f"{path}: each lesson name once. Received twice: {twice}")
+    try:
+        lessons = tuple(checked_lesson(dict(fields), where, path.parent) for where, fields in declared)
+        names = [lesson.name for lesson in lessons]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise LessonFileError(f"{path}: each lesson name once. Received twice: {twice}")
+    except Exception:
+        if str(path) not in _FILES:  # a refused file leaves no data function of its own registered
+            _forget_functions(str(path))
+        raise
     return lessons
+
+
+def _forget_functions(path: str) -> None:
+    for name in _FUNCTIONS.pop(path, []):
+        datasets.unregister(name)
 
 
 def add_lesson_files(paths) -> tuple[str, ...]:
@@ -179,8 +189,7 @@ def remove_lessons(names) -> None:
         _ADDED.pop(name, None)
     _FILES[:] = [f for f in _FILES if f in _ADDED.values()]
     for path in [p for p in _FUNCTIONS if p not in _FILES]:
-        for name in _FUNCTIONS.pop(path):
-            datasets.unregister(name)
+        _forget_functions(path)
 
 
 @contextmanager

@@ -276,3 +276,5 @@ def test_a_data_function_that_does_not_give_the_data(tmp_path, body, expected):
     text = DATA_FUNCTION.replace("return np.arange(24.0).reshape(8, 3) / 24, np.array([0, 1] * 4)", body)
     message = refused(tmp_path, text, ".py")
     assert "lesson 'mine', field 'dataset': expected data that loads" in message and expected in message, message
+    # a refused file leaves no data function of its own behind (a later message or lookup would see it)
+    assert not [name for name in datasets.DATASETS if name.startswith(str(tmp_path))]
