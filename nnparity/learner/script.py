@@ -29,6 +29,10 @@ from .script_child import parameter_shapes
 from .script_result import read_result
 
 TIME_LIMIT = 10.0  # seconds a script may take to reach its first update (--time-limit)
+# The time limit counts from the script's first line (the child's own alarm, script_child.py); this much
+# more is the child's start (an interpreter importing NumPy), which took over 5 s on a loaded 2-core CI
+# machine: past it the child is killed without saying where the script was.
+STARTUP_ALLOWANCE = 60.0
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # so the child finds nnparity from any folder
 
 
@@ -80,7 +84,7 @@ def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_s
         try:
             done = subprocess.run([sys.executable, "-m", "nnparity.learner.script_child", str(path), result, spec],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  env=env, timeout=time_limit + 5, check=False)
+                                  env=env, timeout=time_limit + STARTUP_ALLOWANCE, check=False)
         except subprocess.TimeoutExpired:  # the child's own alarm did not fire: subprocess.run killed it
             raise LearnerError(_too_long(path, time_limit, "")) from None
         if not os.path.exists(result):
