@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from frameworks import missing_reason
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PORT_TESTS = '''
@@ -107,6 +109,8 @@ def test_a_session_that_does_not_use_the_fixture_imports_no_framework(fresh_pyth
     assert "1 passed" in out.stdout
 
 
+@pytest.mark.skipif(bool(missing_reason("torch") or missing_reason("keras")),
+                    reason=str(missing_reason("torch") or missing_reason("keras")))  # the port's models need both
 def test_the_fixture_passes_a_port_and_fails_a_broken_one_with_the_report(fresh_python, tmp_path):
     project = _project(tmp_path, PORT_TESTS)
     out = _pytest(fresh_python, project, "-v", "--nnparity-steps", "3", "--nnparity-dtype", "float32",
