@@ -1,6 +1,6 @@
 """Model pairs: a user's own PyTorch model and Keras model, compared quantity by quantity.
 
-``compare_models`` / ``assert_models_agree`` (``models.py``) read each framework's model into an
+``compare_models`` / ``assert_models_agree`` (``comparison.py``) read each framework's model into an
 ordered list of layer specs (``specs.py``), pair them (``pairing.py``), copy the torch weights into
 a Keras rebuild (``keras_side.py``; the one transpose is ``frameworks/layout.py``), run both sides
 (``torch_side.py``, ``run.py``), compare every quantity in the order it is computed with the
@@ -8,7 +8,7 @@ suite's one helper and tolerances (``walk.py``), and say why they disagree (``ex
 ``PairResult`` (``result.py``). Importing this package imports neither framework.
 """
 
-from .models import assert_models_agree, compare_models
+from .comparison import assert_models_agree, compare_models
 from .result import PairResult
 from .specs import PairError
 
