@@ -22,7 +22,29 @@ import torch.nn.functional as F
 from reference.activation_conventions import SELU
 
 
-class KerasAdam(torch.optim.Optimizer):
+class _KerasFormula(torch.optim.Optimizer):
+    """The loop every optimizer below shares: each parameter with a gradient, its state made at its first
+    step (``_start``), then Keras's update written out (``_update``)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(self._start(p, group))
+                self._update(p, p.grad, group, state)
+
+    def _start(self, p, group) -> dict:
+        raise NotImplementedError
+
+    def _update(self, p, g, group, state) -> None:
+        raise NotImplementedError
+
+
+class KerasAdam(_KerasFormula):
     """Keras's Adam, with its "epsilon hat"::
 
         m = beta_1 * m + (1 - beta_1) * g;   v = beta_2 * v + (1 - beta_2) * g**2
@@ -35,27 +57,22 @@ class KerasAdam(torch.optim.Optimizer):
         super().__init__(params, {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
                                   "epsilon": epsilon, "amsgrad": amsgrad})
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            b1, b2 = group["beta_1"], group["beta_2"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p), v_max=torch.zeros_like(p))
-                state["t"] += 1
-                t, m, v = state["t"], state["m"], state["v"]
-                m.mul_(b1).add_(p.grad, alpha=1 - b1)
-                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                if group["amsgrad"]:
-                    v = torch.maximum(state["v_max"], v, out=state["v_max"])
-                alpha = group["learning_rate"] * math.sqrt(1 - b2**t) / (1 - b1**t)
-                p.sub_(alpha * m / (v.sqrt() + group["epsilon"]))
+    def _start(self, p, group) -> dict:
+        return dict(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p), v_max=torch.zeros_like(p))
+
+    def _update(self, p, g, group, state) -> None:
+        b1, b2 = group["beta_1"], group["beta_2"]
+        state["t"] += 1
+        t, m, v = state["t"], state["m"], state["v"]
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        if group["amsgrad"]:
+            v = torch.maximum(state["v_max"], v, out=state["v_max"])
+        alpha = group["learning_rate"] * math.sqrt(1 - b2**t) / (1 - b1**t)
+        p.sub_(alpha * m / (v.sqrt() + group["epsilon"]))
 
 
-class KerasRMSprop(torch.optim.Optimizer):
+class KerasRMSprop(_KerasFormula):
     """Keras's RMSprop, epsilon inside the root and the learning rate inside the momentum::
 
         v = rho * v + (1 - rho) * g**2;   mg = rho * mg + (1 - rho) * g  (centered)
@@ -67,29 +84,23 @@ class KerasRMSprop(torch.optim.Optimizer):
         super().__init__(params, {"learning_rate": learning_rate, "rho": rho, "momentum": momentum,
                                   "epsilon": epsilon, "centered": centered})
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            rho, lr = group["rho"], group["learning_rate"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state.update(v=torch.zeros_like(p), mg=torch.zeros_like(p), m=torch.zeros_like(p))
-                g, v = p.grad, state["v"]
-                v.mul_(rho).addcmul_(g, g, value=1 - rho)
-                var = v
-                if group["centered"]:
-                    state["mg"].mul_(rho).add_(g, alpha=1 - rho)
-                    var = v - state["mg"] ** 2
-                increment = lr * g / (var + group["epsilon"]).sqrt()
-                if group["momentum"] > 0:
-                    increment = state["m"].mul_(group["momentum"]).add_(increment)
-                p.sub_(increment)
+    def _start(self, p, group) -> dict:
+        return dict(v=torch.zeros_like(p), mg=torch.zeros_like(p), m=torch.zeros_like(p))
+
+    def _update(self, p, g, group, state) -> None:
+        rho, v = group["rho"], state["v"]
+        v.mul_(rho).addcmul_(g, g, value=1 - rho)
+        var = v
+        if group["centered"]:
+            state["mg"].mul_(rho).add_(g, alpha=1 - rho)
+            var = v - state["mg"] ** 2
+        increment = group["learning_rate"] * g / (var + group["epsilon"]).sqrt()
+        if group["momentum"] > 0:
+            increment = state["m"].mul_(group["momentum"]).add_(increment)
+        p.sub_(increment)
 
 
-class KerasAdagrad(torch.optim.Optimizer):
+class KerasAdagrad(_KerasFormula):
     """Keras's Adagrad, epsilon inside the root::
 
         s = s + g**2   (s starts at initial_accumulator_value, 0.1 by default);
@@ -100,20 +111,15 @@ class KerasAdagrad(torch.optim.Optimizer):
         super().__init__(params, {"learning_rate": learning_rate, "initial_accumulator_value": initial_accumulator_value,
                                   "epsilon": epsilon})
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["s"] = torch.full_like(p, group["initial_accumulator_value"])
-                state["s"].addcmul_(p.grad, p.grad)
-                p.sub_(group["learning_rate"] * p.grad / (state["s"] + group["epsilon"]).sqrt())
+    def _start(self, p, group) -> dict:
+        return dict(s=torch.full_like(p, group["initial_accumulator_value"]))
+
+    def _update(self, p, g, group, state) -> None:
+        state["s"].addcmul_(g, g)
+        p.sub_(group["learning_rate"] * g / (state["s"] + group["epsilon"]).sqrt())
 
 
-class KerasAdamax(torch.optim.Optimizer):
+class KerasAdamax(_KerasFormula):
     """Keras's Adamax, epsilon after the max::
 
         m = beta_1 * m + (1 - beta_1) * g;   u = max(beta_2 * u, |g|)
@@ -124,20 +130,15 @@ class KerasAdamax(torch.optim.Optimizer):
         super().__init__(params, {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
                                   "epsilon": epsilon})
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            b1, b2 = group["beta_1"], group["beta_2"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state.update(t=0, m=torch.zeros_like(p), u=torch.zeros_like(p))
-                state["t"] += 1
-                state["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                torch.maximum(state["u"] * b2, p.grad.abs(), out=state["u"])
-                p.sub_(group["learning_rate"] * state["m"] / ((1 - b1 ** state["t"]) * (state["u"] + group["epsilon"])))
+    def _start(self, p, group) -> dict:
+        return dict(t=0, m=torch.zeros_like(p), u=torch.zeros_like(p))
+
+    def _update(self, p, g, group, state) -> None:
+        b1, b2 = group["beta_1"], group["beta_2"]
+        state["t"] += 1
+        state["m"].mul_(b1).add_(g, alpha=1 - b1)
+        torch.maximum(state["u"] * b2, g.abs(), out=state["u"])
+        p.sub_(group["learning_rate"] * state["m"] / ((1 - b1 ** state["t"]) * (state["u"] + group["epsilon"])))
 
 
 class KerasBatchNorm1d(torch.nn.Module):
