@@ -8,6 +8,7 @@ from frameworks import unavailable_reason
 
 from ..cases import Case
 from ..checks import CheckResult, run_check
+from ..compare import assert_agree, compare
 from ..known import KNOWN_DIFFERENCES, known_differences
 
 # ``--framework`` as given on the command line (None: every framework), set by conformance/tests/conftest.py.
@@ -59,3 +60,15 @@ def check_case(check: str, case: Case, lesson=None) -> CheckResult:
             f"--check {check}" + (f" --optimizer {case.optimizer}" if case.optimizer else ""))
         pytest.fail(f"{result.comparison.message()}{beyond}{rerun}", pytrace=False)
     return result
+
+
+def assert_own_formula_not_the_other(actual, own, other, measured, tol, difference, framework, other_framework,
+                                     gap_rel=1e-6):
+    """A framework's numbers meet the reference under its own convention at ``tol`` and not under the
+    other framework's, and the gap is the one the reference predicts and the docs quote (``measured``, to 1%)."""
+    assert_agree(actual, own, atol=tol.atol, rtol=tol.rtol, what=f"{difference}: {framework} vs its own convention")
+    versus_other = compare(actual, other, atol=tol.atol, rtol=tol.rtol)
+    assert not versus_other.passed, f"{difference}: {framework} now also matches {other_framework}'s formula"
+    predicted = compare(other, own, atol=0.0, rtol=0.0).max_abs_err
+    assert versus_other.max_abs_err == pytest.approx(predicted, rel=gap_rel)
+    assert predicted == pytest.approx(measured, rel=0.01), f"{difference}: the documented size has changed"

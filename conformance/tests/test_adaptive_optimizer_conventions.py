@@ -21,7 +21,7 @@ from conformance.optimizer_runs import (
     torch_optimizer,
     torch_steps,
 )
-from conformance.tests.support import needs
+from conformance.tests.support import assert_own_formula_not_the_other, needs
 from reference.adaptive_optimizers import ADAPTIVE_OPTIMIZERS, Adadelta, NAdam
 
 from ..compare import assert_agree, compare
@@ -71,12 +71,7 @@ def test_adaptive_optimizers_differ_as_documented(difference, framework):
     tol = tolerance(DTYPE)
     actual = run(framework, optimizer, hyper_of(framework, optimizer, hyper))[-1]
     own, other = reference(framework, optimizer, hyper)[-1], reference(OTHER[framework], optimizer, hyper)[-1]
-    assert_agree(actual, own, atol=tol.atol, rtol=tol.rtol, what=f"{difference}: {framework} vs its own convention")
-    versus_other = compare(actual, other, atol=tol.atol, rtol=tol.rtol)
-    assert not versus_other.passed, f"{difference}: {framework} now also matches {OTHER[framework]}'s formula"
-    predicted = compare(other, own, atol=0.0, rtol=0.0).max_abs_err
-    assert versus_other.max_abs_err == pytest.approx(predicted, rel=1e-6)
-    assert predicted == pytest.approx(measured, rel=0.01), f"{difference}: the documented size has changed"
+    assert_own_formula_not_the_other(actual, own, other, measured, tol, difference, framework, OTHER[framework])
 
 
 @pytest.mark.parametrize("framework", list(OTHER))

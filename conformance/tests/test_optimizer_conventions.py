@@ -21,7 +21,11 @@ import pytest
 
 from conformance.lessons import canonical_params, get_lesson, lesson_data
 from conformance.optimizer_specs import OPTIMIZER_SPECS
-from conformance.tests.support import needs, skip_reason
+from conformance.tests.support import (
+    assert_own_formula_not_the_other,
+    needs,
+    skip_reason,
+)
 from frameworks import get_twin
 from reference import CONVENTIONS, OPTIMIZERS, get_optimizer
 
@@ -102,12 +106,7 @@ def test_the_frameworks_differ_as_documented(difference, framework):
     actual = framework_run(framework, optimizer, hyper, learning_rates)
     own = reference_run(framework, optimizer, hyper, learning_rates)
     other = reference_run(OTHER[framework], optimizer, hyper, learning_rates)
-    assert_agree(actual, own, atol=tol.atol, rtol=tol.rtol, what=f"{difference}: {framework} vs its own convention")
-    versus_other = compare(actual, other, atol=tol.atol, rtol=tol.rtol)
-    assert not versus_other.passed, f"{difference}: {framework} now also matches {OTHER[framework]}'s formula"
-    predicted = compare(other, own, atol=0.0, rtol=0.0).max_abs_err
-    assert versus_other.max_abs_err == pytest.approx(predicted, rel=1e-6)
-    assert predicted == pytest.approx(measured, rel=0.01), f"{difference}: the documented size has changed"
+    assert_own_formula_not_the_other(actual, own, other, measured, tol, difference, framework, OTHER[framework])
 
 
 @pytest.mark.parametrize("framework", FORMULA_FRAMEWORKS)
