@@ -230,7 +230,8 @@ def reference_model(lesson: Lesson, params, convention: str | None = None, loss_
         batchnorm = BatchNormConvention(lesson.batchnorm_momentum, lesson.batchnorm_epsilon,
                                         get_batchnorm_convention(convention_of(convention)).running_variance)
     return RegularizedMLP(params, lesson.activations, loss, dtype=dtype, batchnorm=batchnorm,
-                          dropout=lesson.dropout, kernel_l2=lesson.kernel_l2, fuse=fuse)
+                          dropout=lesson.dropout, kernel_l2=lesson.kernel_l2, fuse=fuse,
+                          layernorm=lesson.layernorm_epsilon if lesson.layernorm else None)
 
 
 def share_dropout_masks(model_or_twin, lesson: Lesson, n_samples: int, step: int = 0) -> None:

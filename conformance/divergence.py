@@ -66,6 +66,8 @@ def trained_names(lesson: Lesson) -> list[str]:
         names += [f"W{l}"] + ([f"b{l}"] if lesson.use_bias else [])
         if lesson.batchnorm and _hidden(lesson, l):
             names += [f"{p}{l}" for p in BATCHNORM_PARAMS if p not in BATCHNORM_STATE]
+        if lesson.layernorm and _hidden(lesson, l):
+            names += [f"gamma{l}", f"beta{l}"]
     return names
 
 
@@ -90,6 +92,10 @@ def quantities(lesson: Lesson, optimizer: str | None = None) -> list[Quantity]:
             out.append(Quantity(f"bn{i}", "forward", f"layer {i} BatchNorm, bn{i} = gamma{i} * (z{i} - mean) "
                                 f"/ sqrt(var + eps) + beta{i}, over the batch"))
             into = f"bn{i}"
+        if lesson.layernorm and _hidden(lesson, i):
+            out.append(Quantity(f"ln{i}", "forward", f"layer {i} LayerNorm, ln{i} = gamma{i} * (z{i} - mean) "
+                                f"/ sqrt(var + {lesson.layernorm_epsilon:g}) + beta{i}, over each row's units"))
+            into = f"ln{i}"
         out.append(Quantity(f"a{i}", "forward", f"layer {i} activation, a{i} = {act}({into})"))
         if lesson.dropout and _hidden(lesson, i):
             out.append(Quantity(f"dropout{i}", "forward", f"layer {i} Dropout({lesson.dropout:g}): a{i} times "

@@ -51,6 +51,10 @@ class Lesson:
     batchnorm_epsilon: float = 1e-3
     kernel_l2: float = 0.0  # L2 penalty factor on every kernel (Keras kernel_regularizer=L2(kernel_l2))
     test_dataset: str | None = None  # the points a trained network is judged on (None: its training data)
+    # A LayerNorm before every hidden activation (reference/layernorm.py): gamma{l}, beta{l}, trained; the
+    # epsilon is given to both frameworks (their defaults differ: torch 1e-5, Keras 1e-3).
+    layernorm: bool = False
+    layernorm_epsilon: float = 1e-3
 
     def __post_init__(self):
         n = len(self.sizes) - 1
@@ -64,14 +68,24 @@ class Lesson:
             raise ValueError(f"lesson {self.name!r}: dropout and batchnorm need a hidden layer. Received: {self.sizes}")
         if self.dropout is not None and not 0 < self.dropout < 1:
             raise ValueError(f"lesson {self.name!r}: expected 0 < dropout < 1. Received: dropout={self.dropout}")
+        self._check_layernorm(n)
         if self.epochs < 0 or (self.batch_size is not None and self.batch_size < 1):
             raise ValueError(f"lesson {self.name!r}: expected epochs >= 0 and batch_size None or >= 1. "
                              f"Received: epochs={self.epochs}, batch_size={self.batch_size}")
 
+    def _check_layernorm(self, n: int) -> None:
+        if self.layernorm and (n < 2 or self.batchnorm):
+            raise ValueError(f"lesson {self.name!r}: layernorm needs a hidden layer and no batchnorm (one "
+                             f"normalization per layer). Received: sizes={self.sizes}, batchnorm={self.batchnorm}")
+        eps = self.layernorm_epsilon
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < float("inf"):
+            raise ValueError(f"lesson {self.name!r}: expected a positive, finite layernorm_epsilon (torch's "
+                             f"default 1e-5, Keras's 1e-3). Received: layernorm_epsilon={eps!r}")
+
     @property
     def regularized(self) -> bool:
-        """True when the lesson needs ``reference.RegularizedMLP`` (dropout, batchnorm or a penalty)."""
-        return bool(self.dropout or self.batchnorm or self.kernel_l2)
+        """True when the lesson needs ``reference.RegularizedMLP`` (dropout, batchnorm, layernorm or a penalty)."""
+        return bool(self.dropout or self.batchnorm or self.kernel_l2 or self.layernorm)
 
     @property
     def n_layers(self) -> int:
@@ -112,6 +126,7 @@ class Lesson:
             if self.batchnorm else None,
             "kernel_l2": self.kernel_l2,
             "test_dataset": self.test_dataset or self.dataset,
+            "layernorm": {"epsilon": self.layernorm_epsilon} if self.layernorm else None,
         }
 
 
@@ -130,7 +145,8 @@ def _params(lesson: Lesson, bias_init) -> dict[str, np.ndarray]:
 
 def initial_params(lesson: Lesson) -> dict[str, np.ndarray]:
     """The lesson's own starting weights (float64, reference layout: W is (in, out))."""
-    return {**_params(lesson, get_initializer(lesson.bias_init)), **_batchnorm_params(lesson, canonical=False)}
+    return {**_params(lesson, get_initializer(lesson.bias_init)), **_batchnorm_params(lesson, canonical=False),
+            **_layernorm_params(lesson, canonical=False)}
 
 
 # Where the lesson's random streams start: numpy's SeedSequence takes (seed, stream, ...) tuples,
@@ -161,6 +177,24 @@ def _batchnorm_params(lesson: Lesson, canonical: bool) -> dict[str, np.ndarray]:
     return params
 
 
+LAYERNORM_STREAM = 3  # LayerNorm's canonical gamma and beta: a stream of their own
+
+
+def _layernorm_params(lesson: Lesson, canonical: bool) -> dict[str, np.ndarray]:
+    """gamma and beta of every hidden layer's LayerNorm ({} without layernorm): both frameworks' start
+    (ones, zeros), or canonical ones drawn away from it, so that a swapped or dropped one shows."""
+    if not lesson.layernorm:
+        return {}
+    rng = np.random.default_rng((lesson.seed, LAYERNORM_STREAM))
+    params = {}
+    for l, units in enumerate(lesson.sizes[1:-1], start=1):
+        if canonical:
+            params[f"gamma{l}"], params[f"beta{l}"] = rng.uniform(0.5, 1.5, units), rng.uniform(-0.5, 0.5, units)
+        else:
+            params[f"gamma{l}"], params[f"beta{l}"] = np.ones(units), np.zeros(units)
+    return params
+
+
 def dropout_masks(lesson: Lesson, n_samples: int, step: int = 0) -> dict[str, np.ndarray]:
     """The keep-masks all three sides apply at training step ``step`` ({} without dropout).
 
@@ -188,7 +222,8 @@ def canonical_params(lesson: Lesson) -> dict[str, np.ndarray]:
         if zero:
             raise ValueError(f"lesson {lesson.name!r}: fixed biases {zero} must be non-zero for the checks")
         return params
-    return {**_params(lesson, CANONICAL_BIAS), **_batchnorm_params(lesson, canonical=True)}
+    return {**_params(lesson, CANONICAL_BIAS), **_batchnorm_params(lesson, canonical=True),
+            **_layernorm_params(lesson, canonical=True)}
 
 
 def lesson_data(lesson: Lesson):
@@ -467,6 +502,25 @@ _LESSONS = (
         "flow backwards; He / Kaiming initialization pairs well with ReLU",
         choices="The deep-sigmoid network with ReLU hidden layers and He normal init, BCE; like deep-sigmoid "
         "it does not train (epochs=0).",
+    ),
+    Lesson(
+        name="spiral-layernorm",
+        sizes=(2, 16, 16, 1),
+        activations=("relu", "relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        hyper=(("learning_rate", 0.05),),
+        epochs=2000,
+        layernorm=True,
+        layernorm_epsilon=1e-5,
+        seed_text="(no seed lesson has LayerNorm: this is nnparity's own lesson, the spiral-batchnorm network "
+        "with each sample normalized over its units instead of each unit over the batch)",
+        choices="The spiral lesson (He init, BCE, lr 0.05, 2000 epochs) with a second hidden layer of 16 and a "
+        "LayerNorm before each hidden ReLU. Its epsilon is PyTorch's default, 1e-5, given to both: "
+        "nn.LayerNorm(16, eps=1e-5) and LayerNormalization(epsilon=1e-5); Keras's default is 1e-3, and with "
+        "each framework's default the two networks part (conformance/tests/test_layernorm_lesson.py, "
+        "docs/conventions-layers.md). LayerNorm keeps no running statistics: training and inference agree.",
     ),
 )
 

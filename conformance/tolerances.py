@@ -192,6 +192,16 @@ TOLERANCES: dict[Row, Tolerance] = {
         "reference itself moves by 5 when only its inputs are rounded to float32. 15 points (5%) is twice "
         "the worst; the float64 training check still compares every parameter at 1e-10.",
     ),
+    Row("float32", "training", "spiral-layernorm"): Tolerance(
+        atol=15.0,
+        rtol=0.0,
+        reason="as spiral-batchnorm's row: LayerNorm divides each row by its own standard deviation, and the "
+        "spiral ends at 67% accuracy with many points on the boundary. Measured after 2000 epochs: parameters "
+        "1.7e-2 from the reference in torch and in Keras, correct counts 203 in both against the reference's "
+        "196 (7 apart) out of 300. Rounding alone does this: the float64 reference moves from 201 to 196 when "
+        "only its inputs are rounded to float32, and NumPy's own float32 run ends at 197. 15 points (5%) is "
+        "twice the worst; the float64 training check still compares every parameter at 1e-10 (measured 8.3e-15).",
+    ),
     # ---- the gradient_norms check: relative only, since |dW_1| of deep-sigmoid is 5e-8 and any absolute
     # tolerance of the size the other checks use would accept anything there
     Row("float64", "gradient_norms"): Tolerance(

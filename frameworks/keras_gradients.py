@@ -62,7 +62,7 @@ def _compiled(model, key, build):
 
 
 def _dropouts(model) -> list:
-    """The layers whose dropout mask is handed in (``keras_twin.SharedMaskDropout``): arguments when compiled."""
+    """The layers whose dropout mask is handed in (``keras_dropout.SharedMaskDropout``): arguments when compiled."""
     return [layer for layer in model.layers if hasattr(layer, "scaled_mask")]
 
 

@@ -31,10 +31,9 @@ from .keras_config import BACKEND, keras, keras_dtype  # isort: skip
 import numpy as np
 from keras import ops
 
-from reference.dropout import scaled_mask
-
 from . import keras_fit
 from .backends import KERAS_BACKENDS
+from .keras_dropout import SharedMaskDropout
 from .keras_gradients import GRADIENTS, jax_compiled, jax_train_step
 from .layout import from_keras, to_keras
 
@@ -92,67 +91,18 @@ OPTIMIZERS = {
 }
 
 
-class SharedMaskDropout(keras.layers.Layer):
-    """``keras.layers.Dropout(rate)`` whose keep-mask is handed in, so the reference and torch apply the same one.
-
-    In training: x * scaled_mask, with scaled_mask = keep * (1 / (1 - rate)) in the
-    layer's dtype (``reference.dropout.scaled_mask``; docs/conventions.md#dropout: exact).
-    With ``training=False``: x, as ``Dropout``. On TensorFlow the mask lives in a
-    ``tf.Variable`` of unfixed shape, so a traced ``tf.function`` reads the current mask,
-    whatever the batch size; on JAX and torch it is a tensor (on JAX, the compiled training step
-    takes it as an argument: ``keras_gradients.jax_train_step``).
-    """
-
-    def __init__(self, rate: float, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = rate
-        self.scaled_mask = None
-
-    def set_keep_mask(self, keep: np.ndarray) -> None:
-        value = scaled_mask(keep, self.rate, self.compute_dtype)
-        if BACKEND != "tensorflow":
-            self.scaled_mask = ops.convert_to_tensor(value)
-            return
-        import tensorflow as tf
-
-        if self.scaled_mask is None:
-            self.scaled_mask = tf.Variable(value, shape=tf.TensorShape(None), trainable=False)
-        else:
-            self.scaled_mask.assign(value)
-
-    def call(self, inputs, training=None):
-        if not training:
-            return inputs
-        if self.scaled_mask is None:
-            raise RuntimeError(f"keras twin: {self.name} has no shared mask: call Twin.set_dropout_masks first")
-        if BACKEND != "tensorflow":
-            if tuple(self.scaled_mask.shape) != tuple(inputs.shape):
-                raise ValueError(f"keras twin: {self.name}'s shared mask has shape {tuple(self.scaled_mask.shape)}, "
-                                 f"but its input has shape {tuple(inputs.shape)}")
-            return inputs * self.scaled_mask
-        import tensorflow as tf
-
-        mask = self.scaled_mask.read_value()
-        if mask.shape.is_fully_defined() and inputs.shape.is_fully_defined() and mask.shape != inputs.shape:
-            raise ValueError(f"keras twin: {self.name}'s shared mask has shape {tuple(mask.shape)}, "
-                             f"but its input has shape {tuple(inputs.shape)}")
-        # inside a tf.function the variable's shape is unknown: state it (and check it when it runs)
-        return inputs * tf.ensure_shape(mask, inputs.shape)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-
 # layer name prefix -> the stage's name in a trace (the reference's: z, bn, a, dropout)
-TRACE_NAMES = {"dense": "z", "batchnorm": "bn", "activation": "a", "dropout": "dropout"}
+TRACE_NAMES = {"dense": "z", "batchnorm": "bn", "layernorm": "ln", "activation": "a", "dropout": "dropout"}
 
 
-def build_model(sizes, activations, use_bias, batchnorm=None, dropout=None, kernel_l2=0.0) -> keras.Sequential:
+def build_model(sizes, activations, use_bias, batchnorm=None, dropout=None, kernel_l2=0.0,
+                layernorm=None) -> keras.Sequential:
     """The lesson's network: Dense, Activation, Dense, Activation, ...
 
-    With the lesson's regularizers, each hidden layer is Dense, BatchNormalization,
-    Activation, dropout; ``batchnorm`` is (momentum, epsilon), Keras's own meaning;
-    ``kernel_l2`` puts ``kernel_regularizer=L2(kernel_l2)`` on every Dense.
+    With the lesson's regularizers, each hidden layer is Dense, BatchNormalization (or
+    LayerNormalization), Activation, dropout; ``batchnorm`` is (momentum, epsilon), Keras's own
+    meaning; ``layernorm`` LayerNormalization's epsilon, given explicitly (Keras's default 1e-3 is
+    not torch's 1e-5); ``kernel_l2`` puts ``kernel_regularizer=L2(kernel_l2)`` on every Dense.
     """
     layers = [keras.Input(shape=(sizes[0],))]
     regularizer = keras.regularizers.L2(kernel_l2) if kernel_l2 else None
@@ -165,6 +115,8 @@ def build_model(sizes, activations, use_bias, batchnorm=None, dropout=None, kern
         if batchnorm and hidden:
             layers.append(keras.layers.BatchNormalization(momentum=batchnorm[0], epsilon=batchnorm[1],
                                                           name=f"batchnorm_{i}"))
+        if layernorm is not None and hidden:
+            layers.append(keras.layers.LayerNormalization(epsilon=layernorm, name=f"layernorm_{i}"))
         layers.append(keras.layers.Activation(ACTIVATIONS[activation], name=f"activation_{i}"))
         if dropout and hidden:
             layers.append(SharedMaskDropout(dropout, name=f"dropout_{i}"))
@@ -191,8 +143,9 @@ class Twin:
         with keras_dtype(dtype):
             batchnorm = (lesson.batchnorm_momentum, lesson.batchnorm_epsilon) if lesson.batchnorm else None
             self.model = build_model(lesson.sizes, lesson.activations, lesson.use_bias, batchnorm=batchnorm,
-                                     dropout=lesson.dropout, kernel_l2=lesson.kernel_l2)
-            # Every layer's output in one call: {"z1": ..., "a1": ..., "z2": ...} (and bn_l, dropout_l).
+                                     dropout=lesson.dropout, kernel_l2=lesson.kernel_l2,
+                                     layernorm=lesson.layernorm_epsilon if lesson.layernorm else None)
+            # Every layer's output in one call: {"z1": ..., "a1": ..., "z2": ...} (and bn_l, ln_l, dropout_l).
             outputs = {}
             for layer in self.model.layers:
                 kind, l = layer.name.rsplit("_", 1)
@@ -214,6 +167,9 @@ class Twin:
                 bn = self.model.get_layer(f"batchnorm_{i}")
                 self._named[f"gamma{i}"], self._named[f"beta{i}"] = bn.gamma, bn.beta
                 self._state[f"moving_mean{i}"], self._state[f"moving_variance{i}"] = bn.moving_mean, bn.moving_variance
+            if lesson.layernorm and i < lesson.n_layers:
+                norm = self.model.get_layer(f"layernorm_{i}")
+                self._named[f"gamma{i}"], self._named[f"beta{i}"] = norm.gamma, norm.beta
         # the arrays' own dtype: without x64, JAX holds float32 under a Variable that says float64
         held = {name: str(self._numpy(var.value).dtype) for name, var in {**self._named, **self._state}.items()}
         wrong = {name: dt for name, dt in held.items() if dt != dtype}

@@ -166,13 +166,14 @@ def clipping_of(hyper: dict):
 class TorchMLP(nn.Module):
     """The lesson's network: Linear, activation, Linear, activation, ...
 
-    With the lesson's regularizers, each hidden layer is Linear, BatchNorm1d,
+    With the lesson's regularizers, each hidden layer is Linear, BatchNorm1d (or LayerNorm),
     activation, dropout (``nn.Identity`` stands in for the ones the lesson has not).
     ``batchnorm`` is (momentum, epsilon) in Keras's words: torch's momentum is
-    1 - momentum (the weight of the new batch).
+    1 - momentum (the weight of the new batch). ``layernorm`` is LayerNorm's epsilon, given
+    explicitly (torch's default 1e-5 is not Keras's 1e-3).
     """
 
-    def __init__(self, sizes, activations, use_bias, dtype, batchnorm=None, dropout=None):
+    def __init__(self, sizes, activations, use_bias, dtype, batchnorm=None, dropout=None, layernorm=None):
         super().__init__()
         self.layers = nn.ModuleList(
             nn.Linear(fan_in, units, bias=use_bias, dtype=dtype)
@@ -180,8 +181,9 @@ class TorchMLP(nn.Module):
         )
         self.activations = [ACTIVATIONS[name] for name in activations]
         hidden = list(enumerate(sizes[1:-1], start=1))
-        self.batchnorms = nn.ModuleList(
+        self.batchnorms = nn.ModuleList(  # the normalization of each layer: BatchNorm1d, LayerNorm or none
             [nn.BatchNorm1d(units, eps=batchnorm[1], momentum=1 - batchnorm[0], dtype=dtype) if batchnorm
+             else nn.LayerNorm(units, eps=layernorm, dtype=dtype) if layernorm is not None
              else nn.Identity() for _, units in hidden] + [nn.Identity()]
         )
         self.dropouts = nn.ModuleList(
@@ -200,7 +202,7 @@ class TorchMLP(nn.Module):
             if trace is not None:
                 trace[f"z{l}"] = z
                 if not isinstance(batchnorm, nn.Identity):
-                    trace[f"bn{l}"] = n
+                    trace[f"{'ln' if isinstance(batchnorm, nn.LayerNorm) else 'bn'}{l}"] = n
                 trace[f"a{l}"] = a
                 if not isinstance(dropout, nn.Identity):
                     trace[f"dropout{l}"] = x
@@ -218,7 +220,8 @@ class Twin:
         self.torch_dtype = DTYPES[dtype]
         batchnorm = (lesson.batchnorm_momentum, lesson.batchnorm_epsilon) if lesson.batchnorm else None
         self.model = TorchMLP(lesson.sizes, lesson.activations, lesson.use_bias, self.torch_dtype,
-                              batchnorm=batchnorm, dropout=lesson.dropout)
+                              batchnorm=batchnorm, dropout=lesson.dropout,
+                              layernorm=lesson.layernorm_epsilon if lesson.layernorm else None)
         self.loss_fn = LOSSES[lesson.loss]
         if lesson.kernel_l2:
             self.loss_fn = with_l2_penalty(self.loss_fn, self.model.layers, lesson.kernel_l2)
@@ -232,6 +235,8 @@ class Twin:
             if isinstance(bn, nn.BatchNorm1d):  # Keras's names: weight is gamma, bias is beta
                 self._named[f"gamma{i}"], self._named[f"beta{i}"] = bn.weight, bn.bias
                 self._state[f"moving_mean{i}"], self._state[f"moving_variance{i}"] = bn.running_mean, bn.running_var
+            if isinstance(bn, nn.LayerNorm):  # the same names: weight is gamma, bias is beta
+                self._named[f"gamma{i}"], self._named[f"beta{i}"] = bn.weight, bn.bias
 
     def _tensor(self, array, requires_grad=False):
         return torch.tensor(np.asarray(array), dtype=self.torch_dtype, requires_grad=requires_grad)
