@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from conformance.lessons import Lesson
 
+from . import layernorm
 from .declaration import num
 
 STATE = ("gamma", "beta", "moving_mean", "moving_variance")
@@ -23,11 +24,13 @@ def hidden(lesson: Lesson, l: int) -> bool:
 
 
 def state_names(lesson: Lesson) -> list[str]:
-    """Every array a program saves, in Keras's order: W1, b1, gamma1, beta1, moving_mean1, ..."""
+    """Every array a program saves, in Keras's order: W1, b1, gamma1, beta1, moving_mean1, ... (a LayerNorm's
+    gamma1, beta1 too)."""
     names = []
     for l in range(1, lesson.n_layers + 1):
         names += [f"W{l}"] + ([f"b{l}"] if lesson.use_bias else [])
         names += [f"{p}{l}" for p in STATE] if hidden(lesson, l) else []
+        names += [f"gamma{l}", f"beta{l}"] if layernorm.hidden(lesson, l) else []
     return names
 
 

@@ -37,6 +37,8 @@ def _network_unsupported(lesson: Lesson) -> str | None:
         return "dropout after a sigmoid or tanh hidden layer (not written yet: its derivative reads the activation)"
     if lesson.batchnorm and (lesson.batch_size or lesson.n_layers > MAX_LAYERS):
         return f"BatchNorm with mini-batches or more than {MAX_LAYERS} layers (not written yet)"
+    if lesson.layernorm and (lesson.dropout or lesson.n_layers > MAX_LAYERS):
+        return f"LayerNorm with dropout or more than {MAX_LAYERS} layers (not written yet)"
     if lesson.kernel_l2:
         return "an L2 penalty on the kernels (kernel_l2, not written yet)"
     if lesson.n_layers > MAX_LAYERS and (lesson.batch_size or not lesson.use_bias or lesson.fixed_params):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, loops
+from . import batchnorm, dropout, layernorm, loops
 from .declaration import MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -45,6 +45,10 @@ def _model(lesson: Lesson) -> list[str]:
             lines += [f"    keras.layers.Dense({units}{bias}),", f"    {batchnorm.keras_layer(lesson)},",
                       f"    keras.layers.Activation({activation}),"]
             continue
+        if layernorm.hidden(lesson, l):
+            lines += [f"    keras.layers.Dense({units}{bias}),", "    # epsilon as declared (torch's default: 1e-5)",
+                      f"    {layernorm.keras_layer(lesson)},", f"    keras.layers.Activation({activation}),"]
+            continue
         lines.append(f"    keras.layers.Dense({units}, activation={activation}{bias}),")
         lines += [f"    drop{l},"] if l in dropout.hidden(lesson) else []
     return lines + ["])"]
@@ -54,6 +58,7 @@ def _weights(lesson: Lesson) -> list[str]:
     names = batchnorm.state_names(lesson)
     rows = [", ".join(names[i:i + 2]) for i in range(0, len(names), 2)]
     extra = batchnorm.weight_lines(lesson) if lesson.batchnorm else []
+    extra += layernorm.weight_lines(lesson) if lesson.layernorm else []
     return weight_lines(lesson) + extra + ["# a Dense kernel is (in, out), as in NumPy",
                                            "model.set_weights([" + ",\n                   ".join(rows) + "])"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, loops
+from . import batchnorm, dropout, layernorm, loops
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -47,8 +47,9 @@ OUTPUT_GRADIENT = {
 
 
 def forward_names(lesson: Lesson) -> list[list[str]]:
-    """What ``forward`` returns, layer by layer: z, a (with BatchNorm: z, m, v, h, n, a)."""
-    return [[f"{v}{l}" for v in ("zmvhna" if batchnorm.hidden(lesson, l) else "za")]
+    """What ``forward`` returns, layer by layer: z, a (with BatchNorm or LayerNorm: z, m, v, h, n, a)."""
+    normalized = (batchnorm.hidden, layernorm.hidden)
+    return [[f"{v}{l}" for v in ("zmvhna" if any(h(lesson, l) for h in normalized) else "za")]
             for l in range(1, lesson.n_layers + 1)]
 
 
@@ -63,6 +64,9 @@ def _forward(lesson: Lesson) -> list[str]:
         if batchnorm.hidden(lesson, l):
             lines += batchnorm.numpy_forward(l, prev, bias, act)
             continue
+        if layernorm.hidden(lesson, l):
+            lines += layernorm.numpy_forward(l, prev, bias, act)
+            continue
         lines.append(f"    z{l} = {prev} @ W{l}{bias}")
         drop = f" * mask{l}" if l in dropout.hidden(lesson) else ""
         lines.append(f"    a{l} = {'z' + str(l) if act == 'linear' else f'{act}(z{l})'}{drop}")
@@ -74,7 +78,8 @@ def _model(lesson: Lesson) -> list[str]:
     for act in dict.fromkeys(lesson.activations):
         lines += FUNCTIONS.get(act, [])
     lines += [""] + (dropout.mask_lines(lesson) if lesson.dropout else [])
-    return lines + (batchnorm.settings(lesson) if lesson.batchnorm else []) + _forward(lesson)
+    return (lines + (batchnorm.settings(lesson) if lesson.batchnorm else [])
+            + (layernorm.settings(lesson) if lesson.layernorm else []) + _forward(lesson))
 
 
 def _backward(lesson: Lesson, xb: str) -> list[str]:
@@ -91,6 +96,8 @@ def _backward(lesson: Lesson, xb: str) -> list[str]:
         derivative = DERIVATIVES[lesson.activations[l - 2]] if l > 1 else ""
         if l > 1 and batchnorm.hidden(lesson, l - 1):
             lines += batchnorm.numpy_backward(l - 1, f"(dz{l} @ W{l}.T)", derivative)
+        elif l > 1 and layernorm.hidden(lesson, l - 1):
+            lines += layernorm.numpy_backward(l - 1, f"(dz{l} @ W{l}.T)", derivative)
         elif l > 1:
             drop = f" * mask{l - 1}" if l - 1 in dropout.hidden(lesson) else ""
             lines.append(f"dz{l - 1} = (dz{l} @ W{l}.T){drop}{derivative.format(l=l - 1)}")
@@ -174,7 +181,8 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "data": "\n".join(data_lines(lesson)),
         "model": "\n".join(loops.numpy_model(lesson, FUNCTIONS) if deep else _model(lesson)),
         "initial weights": "\n".join(weight_loop_lines(lesson) if deep else weight_lines(lesson) + (
-            batchnorm.weight_lines(lesson) if lesson.batchnorm else [])),
+            batchnorm.weight_lines(lesson) if lesson.batchnorm else []) + (
+            layernorm.weight_lines(lesson) if lesson.layernorm else [])),
         "loss": "\n".join(LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(optimizer),
         "training": "\n".join(training),

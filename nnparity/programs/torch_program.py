@@ -13,7 +13,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, loops
+from . import batchnorm, dropout, layernorm, loops
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -50,6 +50,9 @@ def _layers(lesson: Lesson) -> tuple[list[str], list[int]]:
         if batchnorm.hidden(lesson, l):
             lines += [f"    {linear},", f"    {batchnorm.torch_module(lesson, units)},", f"    {MODULES[act]},"]
             index += 3
+        elif layernorm.hidden(lesson, l):
+            lines += [f"    {linear},", f"    {layernorm.torch_module(lesson, units)},", f"    {MODULES[act]},"]
+            index += 3
         elif act == "linear" or (last and lesson.loss in FROM_LOGITS):
             if act != "linear":
                 lines.append(f"    # no {MODULES[act]}: the loss takes logits")
@@ -69,6 +72,7 @@ def _model(lesson: Lesson) -> list[str]:
         return loops.torch_model(lesson, STEP_CLASS)
     lines, _ = _layers(lesson)
     note = ["# BatchNorm1d's momentum weighs the batch: 1 - Keras's"] if lesson.batchnorm else []
+    note += ["# LayerNorm's eps as declared (Keras's default: 1e-3)"] if lesson.layernorm else []
     note += dropout.layer_lines(lesson, "torch") if lesson.dropout else []
     return (STEP_CLASS if "step" in lesson.activations else []) + note + ["model = nn.Sequential("] + lines + [")"]
 
@@ -84,6 +88,8 @@ def _weights(lesson: Lesson) -> list[str]:
             lines.append(f"    model[{index}].bias.copy_(torch.from_numpy(b{l}))")
     if lesson.batchnorm:
         lines = batchnorm.weight_lines(lesson) + ["# (nn.BatchNorm1d starts there itself)"] + lines
+    if lesson.layernorm:
+        lines = layernorm.weight_lines(lesson) + ["# (nn.LayerNorm starts there itself)"] + lines
     return weight_lines(lesson) + lines
 
 

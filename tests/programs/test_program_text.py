@@ -108,8 +108,8 @@ def test_each_program_stands_alone_with_the_same_steps(lesson):
         code = [line for line in text.split('"""', 2)[2].splitlines() if line.strip() and not line.lstrip().startswith("#")]
         # measured: 28 to 46 for one hidden layer, up to 67 for three layers with Adam and mini-batches,
         # 90 for NumPy's BatchNorm written out, forward and backward; 72 for PyTorch's dropout (the shared
-        # masks' function and the layer that applies them)
-        limit = {"spiral-batchnorm": 95, "spiral-dropout": 75}.get(program.lesson, 70)
+        # masks' function and the layer that applies them); 73 for NumPy's LayerNorm written out
+        limit = {"spiral-batchnorm": 95, "spiral-dropout": 75, "spiral-layernorm": 80}.get(program.lesson, 70)
         assert len(code) <= limit, f"{program.filename}: {len(code)}"
         assert max(len(line) for line in text.splitlines()) <= 79, program.filename
 
@@ -125,6 +125,7 @@ def test_each_program_stands_alone_with_the_same_steps(lesson):
     (dict(loss="mse", activations=("relu", "softmax")), "a softmax output with the loss 'mse'"),
     (dict(dropout=0.2, batch_size=32), "dropout with mini-batches"),
     (dict(dropout=0.2, activations=("tanh", "sigmoid")), "dropout after a sigmoid or tanh hidden layer"),
+    (dict(layernorm=True, dropout=0.2), "LayerNorm with dropout"),
 ])
 def test_what_cannot_be_written_yet_is_refused_by_name(change, feature):
     lesson = replace(get_lesson("spiral"), name="my-lesson", **change)

@@ -152,3 +152,28 @@ def test_a_dropout_lesson_of_one_hidden_layer_trains_as_the_reference(tmp_path):
     assert not isinstance(saved, str), saved
     result = agreement(lesson, "numpy", saved, 20)
     assert result.passed, result.message()
+
+
+def test_a_layernorm_program_with_keras_default_epsilon_fails(tmp_path):
+    """spiral-layernorm's NumPy program with Keras's default epsilon (1e-3) in place of the declared 1e-5 is
+    not the lesson's: the comparison sees the epsilon the program normalized with."""
+    lesson = get_lesson("spiral-layernorm")
+    text = programs(lesson)["numpy"].text
+    assert text.count("eps = 1e-05") == 1
+    saved = run_programs(tmp_path, {"ln": (text.replace("eps = 1e-05", "eps = 0.001"), 3)})["ln"]
+    assert not isinstance(saved, str), saved
+    result = agreement(lesson, "numpy", saved, 3)
+    assert not result.passed
+    assert "loss curve" in result.message() or "gamma" in result.worst or "W" in result.worst
+
+
+def test_a_layernorm_lesson_with_mini_batches_trains_as_the_reference(tmp_path):
+    """LayerNorm keeps no batch statistics, so mini-batches are written too: the NumPy program follows the
+    reference on a lesson of one hidden layer, batches of 32 and an epsilon of its own."""
+    lesson = replace(get_lesson("spiral-layernorm"), name="one-hidden-layernorm", sizes=(2, 8, 1),
+                     activations=("tanh", "sigmoid"), batch_size=32, layernorm_epsilon=0.01)
+    assert not not_generated(lesson)
+    saved = run_programs(tmp_path, {"one": (programs(lesson)["numpy"].text, 4)})["one"]
+    assert not isinstance(saved, str), saved
+    result = agreement(lesson, "numpy", saved, 4)
+    assert result.passed, result.message()
