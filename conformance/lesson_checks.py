@@ -29,6 +29,7 @@ FIELD_KINDS = {
     "hyper": "numbers", "epochs": "int", "batch_size": "int?", "seed": "int", "fixed_params": "arrays",
     "dataset_args": "values", "choices": "str", "dropout": "float?", "batchnorm": "bool",
     "batchnorm_momentum": "float", "batchnorm_epsilon": "float", "kernel_l2": "float", "test_dataset": "str?",
+    "layernorm": "bool", "layernorm_epsilon": "float",
 }
 EXPECTED = {
     "str": "a string", "names": "a list of strings", "sizes": "a list of positive integers", "int": "an integer",

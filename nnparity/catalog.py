@@ -51,6 +51,7 @@ def cmd_lessons(args) -> int:
             "" if lesson.use_bias else " (no bias)",
             f" +dropout {lesson.dropout:g}" if lesson.dropout else "",
             " +batchnorm" if lesson.batchnorm else "",
+            f" +layernorm {lesson.layernorm_epsilon:g}" if lesson.layernorm else "",
             f" +L2 {lesson.kernel_l2:g}" if lesson.kernel_l2 else "",
         ])
         table.add_row(d["name"], _repeats_counted(d["sizes"], "-") + extras,

@@ -30,6 +30,7 @@ from conformance.cases import reference_model
 from conformance.lessons import canonical_params
 from frameworks import layout, unavailable_reason
 from reference import ACTIVATIONS, LOSSES, OPTIMIZERS, Dense, get_optimizer
+from reference.layernorm import LayerNorm
 
 SECTIONS = ("model", "forward", "loss", "gradients", "update")
 COLUMNS = {"numpy": "NumPy (reference)", "torch": "PyTorch", "keras": "Keras 3"}
@@ -183,12 +184,14 @@ def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
     output_loss = type(model._output_loss)  # the loss the MLP computes: from the logits when fused
     backward_acts = _unique(type(a) for a in (model.activations[:-1] if model.fused else model.activations))
     optimizer = type(get_optimizer(lesson.optimizer, **lesson.hyperparameters))
+    norm = [LayerNorm] if lesson.layernorm else []  # the layer the lesson adds, its formula written out
     return {
         "model": [source_of(reference_model), source_of(cls.__init__)],
-        "forward": [source_of(cls.forward), source_of(Dense.forward)] + [source_of(a.forward) for a in acts],
+        "forward": [source_of(cls.forward), source_of(Dense.forward)] + [source_of(n.forward) for n in norm]
+        + [source_of(a.forward) for a in acts],
         "loss": [source_of(cls.loss_value), source_of(output_loss.forward)],
         "gradients": [source_of(cls.backward), source_of(output_loss.backward), source_of(Dense.backward)]
-        + [source_of(_own_derivative(a)) for a in backward_acts],
+        + [source_of(n.backward) for n in norm] + [source_of(_own_derivative(a)) for a in backward_acts],
         # the loop every optimizer shares (clip, weight decay), then this optimizer's own formula
         "update": [source_of(cls.step), source_of(optimizer.update), source_of(optimizer.update_parameter)],
     }
@@ -263,7 +266,9 @@ def lesson_notes(lesson) -> list[str]:
                     "three" if lesson.dropout else "",
                     "BatchNorm before every hidden activation (running variance: unbiased in torch, biased in "
                     "Keras; the reference follows the framework it is compared with)" if lesson.batchnorm else "",
-                    f"an L2 penalty {lesson.kernel_l2:g} * sum(W ** 2) on the loss" if lesson.kernel_l2 else ""]
+                    f"an L2 penalty {lesson.kernel_l2:g} * sum(W ** 2) on the loss" if lesson.kernel_l2 else "",
+                    f"LayerNorm before every hidden activation, epsilon {lesson.layernorm_epsilon:g} given to both "
+                    "frameworks (their defaults: torch 1e-5, Keras 1e-3)" if lesson.layernorm else ""]
     if lesson.regularized:
         notes.append("Regularizers: " + "; ".join(r for r in regularizers if r) + ".")
     if model.fused:

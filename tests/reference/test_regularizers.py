@@ -199,6 +199,13 @@ def test_regularized_mlp_gradients(lesson):
     """
     spec = SPIRAL_L2 if lesson == "spiral-l2" else LESSONS[lesson]
     X, y = lesson_data(spec)
+    if spec.layernorm:
+        # LayerNorm normalizes each row alone, so rows can be left out: those within 50 h of a ReLU kink
+        # (measured: spiral-layernorm's rows 7 and 19 sit 13 h and 24 h from it, the others 188 h and more)
+        probe = reference_model(spec, canonical_params(spec), convention="torch")
+        probe.forward(X)
+        clear = np.min([np.abs(n).min(axis=1) for n in probe.n[:-1]], axis=0) > 50 * H
+        X, y = X[clear], y[clear]
     X, y = X[:16].copy(), y[:16]
     model = reference_model(spec, canonical_params(spec), convention="torch")
     share_dropout_masks(model, spec, len(X))
