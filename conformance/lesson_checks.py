@@ -246,6 +246,8 @@ def _build(fields: dict) -> Lesson:
 
 
 def _field_named(message: str, fields: dict) -> str:
-    """The first field a message of Lesson's own checks names (for the error's field)."""
+    """The first field a message of Lesson's own checks names (for the error's field), the lesson's name
+    left out of the search (a lesson named "my-layernorm" names no field)."""
+    message = message.replace(f"lesson {fields.get('name')!r}", "")
     named = [f for f in fields if re.search(rf"\b{f}\b", message)]
     return named[0] if named else "(lesson)"
