@@ -22,8 +22,9 @@ from ..cases import DTYPES, case_inputs, reference_model, share_dropout_masks
 from ..checks import actual, get_check
 from ..compare import assert_agree
 
-# a plain MLP with a sigmoid output, a softmax one, and a RegularizedMLP (BatchNorm's four arrays per layer)
-LOADED_LESSONS = ("spiral", "sensor", "spiral-batchnorm")
+# a plain MLP with a sigmoid output, a softmax one, and a RegularizedMLP (BatchNorm's four arrays per layer;
+# LayerNorm's two)
+LOADED_LESSONS = ("spiral", "sensor", "spiral-batchnorm", "spiral-layernorm")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
