@@ -32,8 +32,9 @@ LOSSES = {
 }
 
 
-def torch_mlp(sizes, activations, *, bias=True, batchnorm=None, dropout=None, logits=False, seed=0):
-    """Linear, [BatchNorm1d(momentum, eps)], activation, [Dropout], ...; ``logits``: no final activation."""
+def torch_mlp(sizes, activations, *, bias=True, batchnorm=None, dropout=None, logits=False, seed=0, layernorm=None):
+    """Linear, [BatchNorm1d(momentum, eps) or LayerNorm(eps=layernorm)], activation, [Dropout], ...; ``logits``:
+    no final activation."""
     torch.manual_seed(seed)
     layers = []
     for i, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
@@ -41,6 +42,8 @@ def torch_mlp(sizes, activations, *, bias=True, batchnorm=None, dropout=None, lo
         layers.append(nn.Linear(n_in, n_out, bias=bias))
         if batchnorm and hidden:
             layers.append(nn.BatchNorm1d(n_out, momentum=batchnorm[0], eps=batchnorm[1]))
+        if layernorm is not None and hidden:
+            layers.append(nn.LayerNorm(n_out, eps=layernorm))
         if hidden or not logits:
             layers.append(TORCH_ACTIVATIONS[act]())
         if dropout and hidden:
@@ -48,13 +51,16 @@ def torch_mlp(sizes, activations, *, bias=True, batchnorm=None, dropout=None, lo
     return nn.Sequential(*layers)
 
 
-def keras_mlp(sizes, activations, *, bias=True, batchnorm=None, dropout=None):
-    """Dense(activation=...) where nothing comes between, else Dense, BatchNormalization, Activation, [Dropout]."""
+def keras_mlp(sizes, activations, *, bias=True, batchnorm=None, dropout=None, layernorm=None):
+    """Dense(activation=...) where nothing comes between, else Dense, BatchNormalization (or
+    LayerNormalization(epsilon=layernorm)), Activation, [Dropout]."""
     layers = [keras.Input((sizes[0],))]
     for i, (n_out, act) in enumerate(zip(sizes[1:], activations)):
         hidden = i < len(sizes) - 2
         if batchnorm is not None and hidden:
             layers += [L.Dense(n_out, use_bias=bias), L.BatchNormalization(**batchnorm), L.Activation(act)]
+        elif layernorm is not None and hidden:
+            layers += [L.Dense(n_out, use_bias=bias), L.LayerNormalization(epsilon=layernorm), L.Activation(act)]
         else:
             layers.append(L.Dense(n_out, activation=act, use_bias=bias))
         if dropout and hidden:
@@ -92,9 +98,11 @@ def lesson_pair(lesson):
     t_loss, k_loss, logits = LOSSES[lesson.loss]
     bn = ((1 - lesson.batchnorm_momentum, lesson.batchnorm_epsilon) if lesson.batchnorm else None)
     k_bn = dict(momentum=lesson.batchnorm_momentum, epsilon=lesson.batchnorm_epsilon) if lesson.batchnorm else None
+    ln = lesson.layernorm_epsilon if lesson.layernorm else None  # one epsilon, written in both
     tm = torch_mlp(lesson.sizes, lesson.activations, bias=lesson.use_bias, batchnorm=bn, dropout=lesson.dropout,
-                   logits=logits)
-    km = keras_mlp(lesson.sizes, lesson.activations, bias=lesson.use_bias, batchnorm=k_bn, dropout=lesson.dropout)
+                   logits=logits, layernorm=ln)
+    km = keras_mlp(lesson.sizes, lesson.activations, bias=lesson.use_bias, batchnorm=k_bn, dropout=lesson.dropout,
+                   layernorm=ln)
     X, y = data(lesson.sizes[0], lesson.sizes[-1], lesson.loss)
     t_opt, k_opt = optimizers(*optimizer_of(lesson))
     return tm, km, X, y, dict(torch_loss=t_loss(), keras_loss=k_loss(), torch_optimizer=t_opt, keras_optimizer=k_opt)
