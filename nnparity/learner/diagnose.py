@@ -265,10 +265,11 @@ def unsupported(lesson: Lesson, script: bool = False) -> str | None:
     A learner's class has W and b only: dropout draws its own random masks, and batch
     normalisation has parameters (gamma, beta) and running statistics of its own. A script's
     BatchNorm is found by its names (``script_read``), its dropout masks read back from its loop
-    (``regularizers_read``).
+    (``regularizers_read``). Layer normalisation is not read from a class or a script yet.
     """
     extras = [what for what, present in (("dropout", lesson.dropout and not script),
-                                         ("batch normalisation", lesson.batchnorm and not script)) if present]
+                                         ("batch normalisation", lesson.batchnorm and not script),
+                                         ("layer normalisation", lesson.layernorm)) if present]
     if not extras:
         return None
     return (f"lesson {lesson.name} has {' and '.join(extras)}; nnparity check supports lessons of Dense layers "

@@ -391,9 +391,16 @@ def test_a_batchnorm_script_finds_gamma_and_beta_and_leaves_the_running_statisti
 
 
 def test_a_class_with_batchnorm_or_dropout_is_refused_with_the_reason(tmp_path):
-    for lesson, words in (("spiral-batchnorm", "batch normalisation"), ("spiral-dropout", "dropout")):
+    for lesson, words in (("spiral-batchnorm", "batch normalisation"), ("spiral-dropout", "dropout"),
+                          ("spiral-layernorm", "layer normalisation")):
         rc, verdict = check(f"{ZOO / 'correct_inplace.py'}:NeuralNetwork", lesson, tmp_path)
         assert rc == 2 and words in verdict["error"]
+
+
+def test_a_script_on_the_layernorm_lesson_is_refused_with_the_reason(tmp_path):
+    """A script's LayerNorm is not read yet: refused before the script runs, naming it."""
+    rc, verdict = check(ZOO / "spiral_batchnorm_script.py", "spiral-layernorm", tmp_path)
+    assert rc == 2 and "lesson spiral-layernorm has layer normalisation" in verdict["error"], verdict["error"]
 
 
 def test_a_dropout_script_must_keep_its_masks(tmp_path):
