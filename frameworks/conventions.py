@@ -220,7 +220,8 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             topic="BatchNorm / LayerNorm epsilon",
             torch="BatchNorm1d and LayerNorm: eps=1e-5",
             keras="BatchNormalization and LayerNormalization: epsilon=1e-3",
-            nnparity="the lessons pass it; reference.layernorm.LayerNorm(units, epsilon, convention) "
+            nnparity="the lessons pass it (spiral-batchnorm, spiral-layernorm: 1e-5 to both); "
+            "reference.layernorm.LayerNorm(units, epsilon, convention) "
             "(docs/conventions-layers.md); compare_models names the setting and tries it",
             components=("batchnorm", "layernorm"),
         ),
