@@ -1,4 +1,4 @@
-"""The regularizer checks have teeth: break one line of Dropout, BatchNorm or L2 and the suite fails.
+"""The regularizer checks have teeth: break one line of Dropout, BatchNorm, LayerNorm or L2 and the suite fails.
 
 As in test_teeth.py: with the reference intact the checks pass; with a classic
 mistake in place they fail, in float64 and in float32 (under the BatchNorm
@@ -20,6 +20,7 @@ from reference import BatchNormConvention
 from reference import batchnorm as batchnorm_module
 from reference.batchnorm import BatchNorm
 from reference.dropout import Dropout
+from reference.layernorm import LayerNorm
 from reference.regularizers import L2
 
 FRAMEWORKS = available_frameworks()
@@ -84,6 +85,27 @@ def dropout_forward_not_inverted(self, a, training=True):
     return a * self._scaled_mask
 
 
+def layernorm_forward_over_the_batch(self, x):
+    mu = x.mean(axis=0, keepdims=True)  # BatchNorm's axis: each unit over the batch, not each row over its units
+    var = ((x - mu) ** 2).mean(axis=0, keepdims=True)
+    self.root = np.sqrt(var + self.epsilon)
+    self.xhat = (x - mu) / self.root
+    return self.gamma * self.xhat + self.beta
+
+
+def layernorm_forward_with_epsilon_outside_the_root(self, x):
+    mu = x.mean(axis=1, keepdims=True)
+    self.root = np.sqrt(((x - mu) ** 2).mean(axis=1, keepdims=True)) + self.epsilon  # "+ eps" in the wrong place
+    self.xhat = (x - mu) / self.root
+    return self.gamma * self.xhat + self.beta
+
+
+def layernorm_backward_without_the_mean_path(self, dy):
+    dxhat = dy * self.gamma
+    dx = (dxhat - self.xhat * (dxhat * self.xhat).mean(axis=1, keepdims=True)) / self.root  # forgot: mu depends on x
+    return dx, {"gamma": (dy * self.xhat).sum(axis=0), "beta": dy.sum(axis=0)}
+
+
 def l2_gradient_without_the_2(self, kernel):
     return self.l2 * kernel
 
@@ -111,6 +133,12 @@ MUTATIONS = {
                                        "spiral-dropout", "gradients", "W1", None),
     "dropout-not-inverted": (Dropout, "forward", dropout_forward_not_inverted,
                              "spiral-dropout", "forward", "dropout1", None),
+    "layernorm-over-the-batch": (LayerNorm, "forward", layernorm_forward_over_the_batch,
+                                 "spiral-layernorm", "forward", "ln1", None),
+    "layernorm-epsilon-outside-the-root": (LayerNorm, "forward", layernorm_forward_with_epsilon_outside_the_root,
+                                           "spiral-layernorm", "forward", "ln", None),
+    "layernorm-backward-without-mean-path": (LayerNorm, "backward", layernorm_backward_without_the_mean_path,
+                                             "spiral-layernorm", "gradients", "W1", None),
     "l2-gradient-without-the-2": (L2, "gradient", l2_gradient_without_the_2, "spiral-l2", "gradients", "W", None),
 }
 
