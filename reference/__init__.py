@@ -14,7 +14,7 @@
 - ``batches.py``: the mini-batches every training loop visits, shared by all three
 - ``mlp.py``: the MLP that chains them
 - ``dropout.py``, ``batchnorm.py``, ``regularizers.py``: Dropout, BatchNorm and the L2 penalty
-- ``regularized_mlp.py``: the MLP with those three, each optional
+- ``regularized_mlp.py``: the MLP with those three, each optional, or a LayerNorm in place of BatchNorm
 - ``training.py``: ``fit``, epochs of mini-batches (in order) through ``MLP.train``, the one training loop
 - ``reductions.py``: sums over the batch as one BLAS call (the one speed trick kept, measured)
 """
