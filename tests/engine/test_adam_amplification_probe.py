@@ -10,8 +10,8 @@ And float64 is left alone.
 
 from __future__ import annotations
 
-import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +24,8 @@ from conformance.known.adam_amplification import bound_path, explain, replay, up
 from conformance.lesson_files import catalog_with
 from conformance.lessons import get_lesson
 from conformance.tolerances import tolerance
+from frameworks import unavailable_reason
+from nnparity.cli import main
 from reference import get_optimizer
 from reference.optimizers import Adam
 
@@ -48,7 +50,8 @@ LESSONS = [Lesson(name="rings-adam-2-8-8-1", sizes=(2, 8, 8, 1), activations=("r
                   epochs=200, batch_size=20)]
 '''
 STEPS = 10
-HAS_TORCH = importlib.util.find_spec("torch") is not None
+LESSONS_ADDED: dict = {}  # lesson name -> the file the fixture wrote
+needs_torch = pytest.mark.skipif(unavailable_reason("torch") is not None, reason=str(unavailable_reason("torch")))
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +59,7 @@ def rings(tmp_path_factory):
     path = tmp_path_factory.mktemp("lessons") / "rings_adam.py"
     path.write_text(LESSON_FILE)
     with catalog_with([path]) as (name,):
+        LESSONS_ADDED[name] = path
         yield get_lesson(name)
 
 
@@ -171,9 +175,13 @@ def test_it_applies_to_float32_adam_only():
     assert KNOWN_DIFFERENCES[NAME].bound is None  # judged by its probe alone: no looser tolerance
 
 
-@pytest.mark.skipif(not HAS_TORCH, reason="the torch twin needs torch: pip install 'nnparity[torch]'")
-def test_the_torch_run_is_a_known_difference_with_its_numbers_and_float64_passes(rings):
-    result = run_check("trajectory", Case(rings.name, "torch", "float32"))
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_the_framework_run_is_a_known_difference_with_its_numbers_and_float64_passes(rings, framework):
+    """Measured: W2[5, 7] 1.5e-5 (torch) and 6.2e-5 (Keras) from the reference after 10 steps; the replay 1.5e-7
+    and 9.1e-7 from the framework over every entry."""
+    if unavailable_reason(framework):
+        pytest.skip(unavailable_reason(framework))
+    result = run_check("trajectory", Case(rings.name, framework, "float32"))
     assert result.status == "known" and result.known == NAME, result.comparison.message()
     evidence = result.info[NAME]
     assert evidence["entry"] == "W2[5, 7] after 10 steps"
@@ -184,10 +192,32 @@ def test_the_torch_run_is_a_known_difference_with_its_numbers_and_float64_passes
     # (1.5e-7 over every entry), far closer than the reference itself (1.5e-5)
     row = tolerance("float32", "trajectory@10")
     assert evidence["replay_apart"] <= row.atol < evidence["difference"]
-    assert run_check("trajectory", Case(rings.name, "torch", "float64")).status == "passed"
+    assert run_check("trajectory", Case(rings.name, framework, "float64")).status == "passed"
 
 
-@pytest.mark.skipif(not HAS_TORCH, reason="the torch twin needs torch: pip install 'nnparity[torch]'")
+@needs_torch
+def test_the_step_check_is_judged_on_one_full_batch_step(rings):
+    """A failed step check (items without @k): the probe retrains one full-batch step and bounds it."""
+    failed = ItemReport(name="W2", shape=(8, 8), n_total=64, n_mismatched=1, max_abs_err=1e-5, max_abs_index=(5, 7),
+                        max_rel_err=1.0, max_rel_index=(5, 7), worst_ratio=2.0)
+    evidence = explain(CaseInputs.build(rings, "float32"), Case(rings.name, "torch", "float32"),
+                       Comparison("step", 5e-6, 5e-6, [failed]))
+    assert evidence is not None and evidence["entry"] == "W2[5, 7] after 1 step"
+    assert evidence["closest"] <= 1
+
+
+@needs_torch
+def test_nnparity_run_counts_it_known_and_prints_the_verdict(rings, capsys):
+    path = Path(LESSONS_ADDED[rings.name])
+    rc = main(["run", "--lessons", str(path), "--framework", "torch", "--dtype", "float32", "--check", "trajectory",
+               "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert f"known difference {NAME}" in out and "1 known differences" in out
+    assert "explained: Adam amplified float32 gradient rounding of size" in out
+
+
+@needs_torch
 def test_a_perturbed_reference_still_fails(rings, monkeypatch):
     """The reference's Adam with its first moment's bias correction left out: the case fails, unexplained."""
     right = Adam.update_parameter
