@@ -223,26 +223,14 @@ def _snapshot(item_name: str) -> tuple[str, int]:
     return name, int(k) if k else 1
 
 
-def _applies(lesson, case, optimizer) -> bool:
-    """Adam's family in float32 on a plain MLP, without weight decay or clipping (the bound carries neither)."""
-    return (case.dtype == "float32" and optimizer.name in FAMILY and not lesson.regularized
-            and not optimizer.weight_decay and not optimizer.clipping and optimizer.beta_1 > 0 and optimizer.beta_2 > 0)
-
-
-def explain(inputs, case, comparison) -> dict | None:
-    """What was measured when Adam's amplification of float32 gradient rounding accounts for a failed
-    ``step`` or ``trajectory`` check (the module doc), else None."""
+def measure(inputs, case, batches) -> tuple[PathBound, dict, dict]:
+    """(the bound along the framework's path, that path, the replay) for ``case`` over ``batches``: both
+    sides retrained from the case's inputs, every step recorded (``explain``; tools/measure_adam_amplification.py)."""
     lesson = inputs.lesson
     name, hyper = optimizer_of(lesson, case.optimizer)
     make_optimizer = lambda: get_optimizer(name, convention=convention_of(case.framework), **hyper)
-    failed = comparison.failures()
-    if not failed or any(item.problem is not None for item in failed) or not _applies(lesson, case, make_optimizer()):
-        return None
-    steps = max(_snapshot(item.name)[1] for item in failed)
-    full_batch = all("@" not in item.name for item in failed)  # the step check: one step on the whole batch
-    batches = [np.arange(len(inputs.X))] if full_batch else inputs.batches(steps)
     twin = inputs.twin(case.framework)
-    path = twin.train(inputs.X, inputs.y, name, hyper, batches, record=tuple(range(1, steps + 1)))
+    path = twin.train(inputs.X, inputs.y, name, hyper, batches, record=tuple(range(1, len(batches) + 1)))
     path[0] = inputs.ref_params
 
     def framework_gradient(params, idx):
@@ -255,11 +243,32 @@ def explain(inputs, case, comparison) -> dict | None:
     bound = bound_path(lesson, inputs.ref_X, inputs.ref_y, batches, make_model, make_optimizer(), path,
                        framework_gradient)
     twin.set_params(inputs.params)
-    if not bound.within():
-        return None
     replayed = replay(inputs.ref_X, inputs.ref_y, batches, make_model, make_optimizer(), inputs.ref_params,
                       bound.error)
-    return _evidence(bound, failed, name, replayed, path)
+    return bound, path, replayed
+
+
+def applies(inputs, case) -> bool:
+    """Adam's family in float32 on a plain MLP, without weight decay or clipping (the bound carries neither)."""
+    name, hyper = optimizer_of(inputs.lesson, case.optimizer)
+    optimizer = get_optimizer(name, convention=convention_of(case.framework), **hyper)
+    return (case.dtype == "float32" and optimizer.name in FAMILY and not inputs.lesson.regularized
+            and not optimizer.weight_decay and not optimizer.clipping and optimizer.beta_1 > 0 and optimizer.beta_2 > 0)
+
+
+def explain(inputs, case, comparison) -> dict | None:
+    """What was measured when Adam's amplification of float32 gradient rounding accounts for a failed
+    ``step`` or ``trajectory`` check (the module doc), else None."""
+    failed = comparison.failures()
+    if not failed or any(item.problem is not None for item in failed) or not applies(inputs, case):
+        return None
+    steps = max(_snapshot(item.name)[1] for item in failed)
+    full_batch = all("@" not in item.name for item in failed)  # the step check: one step on the whole batch
+    batches = [np.arange(len(inputs.X))] if full_batch else inputs.batches(steps)
+    bound, path, replayed = measure(inputs, case, batches)
+    if not bound.within():
+        return None
+    return _evidence(bound, failed, optimizer_of(inputs.lesson, case.optimizer)[0], replayed, path)
 
 
 def _evidence(bound: PathBound, failed, optimizer: str, replayed: dict, path: dict) -> dict:

@@ -10,6 +10,7 @@ And float64 is left alone.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from pathlib import Path
 
@@ -50,6 +51,7 @@ LESSONS = [Lesson(name="rings-adam-2-8-8-1", sizes=(2, 8, 8, 1), activations=("r
                   epochs=200, batch_size=20)]
 '''
 STEPS = 10
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "measure_adam_amplification.py"
 LESSONS_ADDED: dict = {}  # lesson name -> the file the fixture wrote
 needs_torch = pytest.mark.skipif(unavailable_reason("torch") is not None, reason=str(unavailable_reason("torch")))
 
@@ -231,3 +233,16 @@ def test_a_perturbed_reference_still_fails(rings, monkeypatch):
     result = run_check("trajectory", Case(rings.name, "torch", "float32"))
     assert result.status == "failed" and result.known is None
     assert math.isfinite(result.comparison.max_abs_err)
+
+
+@needs_torch
+def test_the_measuring_tool_prints_the_table(rings, capsys):
+    """tools/measure_adam_amplification.py, which printed docs/optimizers.md's numbers: the row of each step."""
+    spec = importlib.util.spec_from_file_location("measure_adam_amplification", TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main(["--lessons", str(LESSONS_ADDED[rings.name]), "--lesson", rings.name, "--steps", "2"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{rings.name}-torch-float32, W2[5, 7]"  # the entry furthest apart after 2 steps
+    assert [line.split()[0] for line in out[2:4]] == ["1", "2"]
+    assert out[-1].startswith("every entry within its bound at every step: True")
