@@ -89,6 +89,9 @@ def _scoreboard(matrix: Matrix, checks) -> list[dict]:
             "title": f"{r.check} of {r.case.id}: greatest absolute difference {c.max_abs_err:.3g}, relative "
             f"{c.max_rel_err:.3g} (allowed |a - e| <= {c.atol:g} + {c.rtol:g} |e|); worst item: {c.worst}",
         }
+        if r.known:  # counted as failed here; the known difference and its probe's verdict are named
+            verdict = r.info.get(r.known, {}).get("message", "")
+            row["cells"][r.check]["title"] += f"; known difference {r.known}" + (f": {verdict}" if verdict else "")
     return [dict(row, cells=[row["cells"][check] for check in checks if check in row["cells"]])
             for row in rows.values()]
 

@@ -213,6 +213,10 @@ def _print_known(console, known) -> None:
         console.print(f"[yellow]known difference {name}[/] ({difference.judged_by}) in "
                       f"{counts}; the cells marked known:")
         console.print(difference.explanation, markup=False, highlight=False)
+        for r in known:  # a probe's verdict on its case, where it words one (adam_amplification.py)
+            message = r.info.get(name, {}).get("message") if r.known == name else None
+            if message:
+                console.print(f"  {r.check} {r.case.id}: {message}", markup=False, highlight=False)
 
 
 def _print_summary(console, results, n_cases: int, checks, elapsed: float) -> None:

@@ -16,7 +16,8 @@ only if the results still meet the looser ``bound`` the explanation predicts
 - a test that measures the cause directly (``tests/engine/test_backends.py``,
   ``tests/engine/test_kink_crossing.py``).
 
-The probes of this package (``kink_crossing.py``, ``zero_gradients.py``) take the
+The probes of this package (``kink_crossing.py``, ``zero_gradients.py``,
+``adam_amplification.py``) take the
 case's inputs (``cases.CaseInputs``), the same the check ran from.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .adam_amplification import explain as explain_adam_amplification
 from .kink_crossing import explain_trajectory
 from .zero_gradients import explain as explain_zero_gradient_step
 
@@ -128,6 +130,29 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
             ),
             present=always,
             explains=explain_zero_gradient_step,
+        ),
+        KnownDifference(
+            name="float32-adam-amplified-gradient-rounding",
+            frameworks=("torch", "keras", "keras-jax", "keras-torch"),
+            dtypes=("float32",),
+            bound=None,  # judged by its probe alone (conformance/known/adam_amplification.py)
+            checks=("step", "trajectory"),
+            explanation=(
+                "A gradient entry that is a sum of terms cancelling to far less than the terms (1e-8 out of "
+                "terms of 0.1) carries their float32 rounding, up to a large part of itself. SGD moves the "
+                "weight by learning_rate times that error; Adam divides each gradient by its running root mean "
+                "square, so where that is as small as the gradient, a change of the gradient by d changes the "
+                "step by up to learning_rate * (1 - beta_1) * d / sqrt(v_hat), thousands of times d, and the "
+                "weight parts from the float64 reference by more than the float32 row although every quantity "
+                "of the walk agrees. NumPy's own float32 gradients do the same. Counted as known only if, "
+                "retraining both sides step by step, every gradient the framework computes lies within the float32 "
+                "rounding bound of its terms, and every entry of every parameter at every step lies within the "
+                "bound Z that Adam's update can make of those gradient differences, carried through its moments "
+                "(the derivation: conformance/known/adam_amplification.py). The measured difference, the bound "
+                "and the gradient's error are in the result's info."
+            ),
+            present=always,
+            explains=explain_adam_amplification,
         ),
     )
 }

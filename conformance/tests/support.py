@@ -45,7 +45,9 @@ def check_case(check: str, case: Case, lesson=None) -> CheckResult:
         pytest.skip(result.skipped)
     if result.known:
         difference = KNOWN_DIFFERENCES[result.known]
-        pytest.xfail(f"known difference {difference.name} ({difference.judged_by}): {difference.explanation}")
+        verdict = result.info.get(difference.name, {}).get("message")  # the probe's words on this case, if any
+        pytest.xfail(f"known difference {difference.name} ({difference.judged_by}): "
+                     + (f"{verdict}. " if verdict else "") + difference.explanation)
     if not result.passed:
         beyond = ""
         for difference in known_differences(case.framework, case.dtype, check):

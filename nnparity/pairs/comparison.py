@@ -12,8 +12,9 @@
    Keras at the suite's tolerances (``walk.py``); the first that disagrees is the first divergence.
 4. If they disagree: where conventions without a setting apply (Adam's epsilon-hat, BatchNorm's
    running variance), torch is made to follow Keras's formula; agreeing then, the result is
-   ``known``. Otherwise every difference of settings found (``explain.py``) is named with its
-   fix, and each fix is tried by running the pair again with it.
+   ``known``; so is a float32 pair whose trajectory parts only after float32 rounding put a ReLU
+   input on either side of its kink (``kinks.py``). Otherwise every difference of settings found
+   (``explain.py``) is named with its fix, and each fix is tried by running the pair again with it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 
 from .explain import (Explanation, activation_explanations, loss_explanations, norm_explanations,
                       optimizer_explanations, zero_gradient_explanations)
+from .kinks import kink_crossing
 from .pairing import Pair, fold_into_loss
 from .pairing import pair as pair_layers
 from .result import PairResult
@@ -109,7 +111,11 @@ def compare_models(torch_model, keras_model, X, y, *, torch_loss, keras_loss, to
         accounted = _without_setting(inputs, pair)
         for e in accounted:
             base = base.plus(e.settings)
-        if accounted and run(inputs, pair, base).passed:
+        tried = run(inputs, pair, base) if accounted else main
+        kink = None if tried.passed else kink_crossing(inputs, pair, tried, tried.start)  # float32 rounding at a kink
+        if kink is not None:
+            accounted.append(kink)
+        if (accounted and tried.passed) or kink is not None:
             status = "known"
         else:  # each fix is tried with torch following those conventions; they are named among the reasons
             explanations, together = _explain(inputs, pair, main, base)

@@ -2,7 +2,8 @@
 
 ``PairResult.status`` is ``passed`` (every quantity within the suite's tolerance), ``known`` (they
 disagree only where a convention that no setting changes says they must, and torch made to follow
-Keras's formula agrees: ``accounted`` names each), or ``failed``. ``passed`` is true for the first
+Keras's formula agrees, or float32 rounding decides a ReLU kink in the trajectory: ``kinks.py``;
+``accounted`` names each), or ``failed``. ``passed`` is true for the first
 two, as ``nnparity run`` counts a known difference. ``report()`` (and ``str``) is the text
 ``assert_models_agree`` raises: a line per stage, the torch.testing-style statistics of the first
 divergence and what follows it (``conformance/divergence.py``), and each explanation with its fix
@@ -19,7 +20,8 @@ def _finite(x: float):
     return x if math.isfinite(x) else None
 
 
-STATUS_LINE = {"passed": "the two models agree", "known": "the two models agree, up to conventions no setting changes",
+STATUS_LINE = {"passed": "the two models agree", "known": "the two models agree, up to conventions no setting changes "
+               "(or float32 rounding deciding a ReLU kink: kink-crossing)",
                "failed": "the two models disagree"}
 
 

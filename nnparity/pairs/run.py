@@ -55,6 +55,7 @@ class Run:
     torch_values: dict = field(default_factory=dict)
     keras_values: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    start: dict = field(default_factory=dict)  # the weights both sides started from (torch's, reference layout)
 
     @property
     def passed(self) -> bool:
@@ -104,4 +105,4 @@ def run(inputs: Inputs, pair: Pair, settings: Settings = Settings()) -> Run:
     case = walk.PairCase(f"torch vs Keras ({inputs.dtype}, {inputs.steps} steps)")
     notes = [f"{name} is not compared: the loss of one side does not depend on it (a Keras cross-entropy after a "
              "sigmoid or softmax reads the logits attached to its output: keras-logits)" for name in sorted(unreached)]
-    return Run(settings, comparisons, walk.first_divergence(qs, comparisons, case), t_values, k_values, notes)
+    return Run(settings, comparisons, walk.first_divergence(qs, comparisons, case), t_values, k_values, notes, start)
