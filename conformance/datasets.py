@@ -9,6 +9,7 @@ over a second).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -226,6 +227,24 @@ def register(name: str, function) -> None:
 def unregister(name: str) -> None:
     DATASETS.pop(name, None)
     _load_cached.cache_clear()
+
+
+@contextmanager
+def registered(functions: dict):
+    """``{name: data function}`` registered (``register``) while the block runs; then each name holds what it held
+    before (nothing, or an added file's own function): a lesson file's data is loaded to check it, not kept."""
+    before = {name: DATASETS.get(name) for name in functions}
+    for name, function in functions.items():
+        register(name, function)
+    try:
+        yield
+    finally:
+        for name, loader in before.items():
+            if loader is None:
+                DATASETS.pop(name, None)
+            else:
+                DATASETS[name] = loader
+        _load_cached.cache_clear()
 
 
 def is_data_file(name: str) -> bool:

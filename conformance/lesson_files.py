@@ -6,7 +6,7 @@ Two forms (docs/lesson-files.md, examples/lessons/): a Python module that define
 (``lesson_checks.py``), so a mistake reads the same in either: the file, the lesson, the field,
 what was received and what is allowed (``LessonFileError``).
 
-    read_lesson_file(path) -> (Lesson, ...)   read and checked; nothing added
+    read_lesson_file(path) -> (Lesson, ...)   read and checked; nothing added (no data function kept)
     add_lesson_files(paths) -> names          the files' lessons join ``LESSONS`` (``get_lesson``)
     remove_lessons(names)                     and leave it again
     catalog_with(paths)                       the two as a context manager
@@ -98,7 +98,8 @@ def _refuse_refused_lesson(path: Path, exc: Exception) -> None:
         tb = tb.tb_next
 
 
-def _from_python(path: Path) -> list[tuple[str, dict]]:
+def _from_python(path: Path) -> tuple[list[tuple[str, dict]], dict]:
+    """([(where, fields)], {dataset name: data function}): the functions are not registered here."""
     declared = getattr(_exec_module(path), "LESSONS", None)
     functions: dict[str, object] = {}  # the data functions the lessons name, by their dataset name
     if not isinstance(declared, (list, tuple)) or not declared:
@@ -112,10 +113,7 @@ def _from_python(path: Path) -> list[tuple[str, dict]]:
         fields = {f.name: getattr(lesson, f.name) for f in dataclasses.fields(Lesson)}
         _data_functions(path, fields, functions)
         out.append((_where(path, i, fields), fields))
-    for name, function in functions.items():
-        datasets.register(name, function)
-    _FUNCTIONS[str(path)] = list(functions)
-    return out
+    return out, functions
 
 
 def _data_functions(path: Path, fields: dict, functions: dict) -> None:
@@ -132,22 +130,25 @@ def _data_functions(path: Path, fields: dict, functions: dict) -> None:
 
 
 def read_lesson_file(path) -> tuple[Lesson, ...]:
-    """The lessons a file declares, each checked (``checked_lesson``); nothing is added to the catalog."""
+    """The lessons a file declares, each checked (``checked_lesson``); nothing is added to the catalog, and
+    no data function of the file stays registered."""
+    return _read(path)[0]
+
+
+def _read(path) -> tuple[tuple[Lesson, ...], dict]:
+    """(the file's lessons, checked; {dataset name: data function} of a Python file). The functions are
+    registered only while the checks load their data (``datasets.registered``); ``add_lesson_files`` keeps them."""
     path = Path(path).resolve()
     if path.suffix not in FORMS or not path.is_file():
         raise LessonFileError(f"{path}: expected an existing lesson file ending in {' or '.join(FORMS)}")
-    declared = _from_toml(path) if path.suffix == ".toml" else _from_python(path)
-    try:
+    declared, functions = (_from_toml(path), {}) if path.suffix == ".toml" else _from_python(path)
+    with datasets.registered(functions):
         lessons = tuple(checked_lesson(dict(fields), where, path.parent) for where, fields in declared)
-        names = [lesson.name for lesson in lessons]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise LessonFileError(f"{path}: each lesson name once. Received twice: {twice}")
-    except Exception:
-        if str(path) not in _FILES:  # a refused file leaves no data function of its own registered
-            _forget_functions(str(path))
-        raise
-    return lessons
+    names = [lesson.name for lesson in lessons]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise LessonFileError(f"{path}: each lesson name once. Received twice: {twice}")
+    return lessons, functions
 
 
 def _forget_functions(path: str) -> None:
@@ -162,13 +163,14 @@ def add_lesson_files(paths) -> tuple[str, ...]:
     catalog (or another file) already has is refused, and then nothing is added.
     """
     found: dict[str, tuple[Lesson, str]] = {}
-    files = []
+    files, functions = [], {}
     for path in paths:
         path = str(Path(path).resolve())
         if path in _FILES or path in files:
             continue
         files.append(path)
-        for lesson in read_lesson_file(path):
+        lessons, functions[path] = _read(path)
+        for lesson in lessons:
             owner = _ADDED.get(lesson.name) or (found[lesson.name][1] if lesson.name in found else None)
             if owner or lesson.name in LESSONS:
                 raise LessonFileError(f"{path}: lesson {lesson.name!r}, field 'name': a name of its own. Received: "
@@ -178,6 +180,10 @@ def add_lesson_files(paths) -> tuple[str, ...]:
     for name, (lesson, path) in found.items():
         LESSONS[name] = lesson
         _ADDED[name] = path
+    for path, named in functions.items():  # a file's data functions join with its lessons, and leave with them
+        for name, function in named.items():
+            datasets.register(name, function)
+        _FUNCTIONS[path] = list(named)
     _FILES.extend(files)
     return tuple(found)
 

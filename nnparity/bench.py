@@ -87,6 +87,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="sleep before every timed block, so BLAS threads go idle (default 0.05)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.add_argument("--markdown", metavar="FILE", help="also write a Markdown table (for docs/performance.md) to FILE")
+    p.set_defaults(func=cmd_bench)
 
 
 def cmd_bench(args) -> int:

@@ -35,6 +35,17 @@ def _repeats_counted(items, sep: str, times: str = "x") -> str:
     return sep.join(f"{item}{times}{n}" if n > 2 else sep.join([str(item)] * n) for item, n in out)
 
 
+def add_lessons_arguments(p) -> None:
+    """``nnparity lessons``'s options (nnparity/cli.py lists the command and its help line)."""
+    p.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    p.set_defaults(func=cmd_lessons)
+
+
+def add_optimizers_arguments(p) -> None:
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.set_defaults(func=cmd_optimizers)
+
+
 def cmd_lessons(args) -> int:
     if args.json:
         print(json.dumps([lesson.describe() for lesson in LESSONS.values()], indent=2))

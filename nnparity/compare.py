@@ -38,8 +38,8 @@ from .pairs import PairError, compare_models
 REQUIRED = ("torch_model", "keras_model", "X", "y", "torch_loss", "keras_loss", "torch_optimizer", "keras_optimizer")
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("compare", help="compare your torch model with your Keras model, declared in pair.py")
+def add_arguments(p) -> None:
+    """``nnparity compare``'s options (nnparity/cli.py lists the command and its help line)."""
     p.add_argument("pair", metavar="PAIR.py", help=f"a Python file defining {', '.join(REQUIRED)} (and optionally "
                    "steps, dtype)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps to compare (default: the file's, else 100)")

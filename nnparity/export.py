@@ -16,8 +16,8 @@ from .common import EXIT_OK, UsageError, output_file
 from .compare import run_user_file
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("export", help="write a model's weights and optimizer state as .safetensors (no pickle)")
+def add_arguments(p) -> None:
+    """``nnparity export``'s options (nnparity/cli.py lists the command and its help line)."""
     p.add_argument("model", metavar="MODEL.py", help="a Python file defining model (and optionally optimizer)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.safetensors", help="where to write")
     p.set_defaults(func=cmd_export)

@@ -47,8 +47,8 @@ def cmd_plot(args) -> int:
     return EXIT_OK
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("plot", help="train a lesson on every side; draw the loss curves and decision boundaries")
+def add_arguments(p) -> None:
+    """``nnparity plot``'s options (nnparity/cli.py lists the command and its help line)."""
     p.add_argument("lesson", metavar="LESSON", help="a lesson name (nnparity lessons)")
     p.add_argument("-o", "--output", metavar="FILE.png", help="where to write the PNG (default: LESSON.png)")
     p.add_argument("--dtype", default="float64", help="float64 (default) or float32")

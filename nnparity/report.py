@@ -215,8 +215,8 @@ def cmd_report(args) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("report", help="write the scoreboard, code and plots of every lesson as one HTML file")
+def add_arguments(p) -> None:
+    """``nnparity report``'s options (nnparity/cli.py lists the command and its help line)."""
     p.add_argument("-o", "--output", default="report.html", metavar="FILE", help="where to write (default: report.html)")
     p.add_argument("--lesson", action="append", metavar="NAME", help="a lesson (repeatable; default: all)")
     p.add_argument("--framework", action="append", metavar="NAME",

@@ -52,8 +52,8 @@ OPT_IN_CHECKS = ("training",)
 MARKS = {"passed": "[green]ok[/]", "known": "[yellow]known[/]", "failed": "[bold red]FAIL[/]"}
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="run the conformance matrix (lessons x frameworks x dtypes x checks)")
+def add_arguments(p) -> None:
+    """``nnparity run``'s options (nnparity/cli.py lists the command and its help line)."""
     p.add_argument("--lesson", action="append", metavar="NAME", help="a lesson (repeatable; default: all)")
     p.add_argument("--framework", action="append", metavar="NAME",
                    help="torch, keras (on TensorFlow), keras-jax or keras-torch (repeatable), or all (every one "

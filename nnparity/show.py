@@ -184,8 +184,8 @@ def cmd_show(args) -> int:
     return 0
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("show", help="a lesson as three short programs, NumPy, PyTorch and Keras, side by side")
+def add_arguments(p) -> None:
+    """``nnparity show``'s options (nnparity/cli.py lists the command and its help line)."""
     p.add_argument("lesson", nargs="?", metavar="LESSON", help="a lesson (nnparity lessons lists them)")
     p.add_argument("--component", metavar="NAME",
                    help="one component instead (an activation, loss or optimizer name, or dense)")

@@ -155,8 +155,8 @@ def cmd_translate(args) -> int:
     return EXIT_OK
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("translate", help="the other framework's construction that computes the same numbers")
+def add_arguments(p) -> None:
+    """``nnparity translate``'s options (nnparity/cli.py lists the command and its help line)."""
     p.add_argument("construction", help='a torch or Keras construction, e.g. "torch.optim.Adam(lr=1e-3)"')
     p.add_argument("--json", action="store_true", help="print the translation as JSON")
     p.set_defaults(func=cmd_translate)

@@ -127,7 +127,9 @@ class BinaryCrossEntropy(Loss):
     - ``convention="keras"`` (``BinaryCrossentropy()`` on probabilities that did
       not come from a Keras sigmoid): p is clipped to [1e-7, 1 - 1e-7] first, so
       the gradient is 0 outside that range. ``clip_dtype`` is the dtype Keras
-      clips in (``keras_clip_range``).
+      clips in (``keras_clip_range``). In float16, 1 - 1e-7 rounds to 1: p = 1 is
+      not clipped, log(1 - p) = -inf, so the loss is inf where y = 0 and nan where
+      y = 1 (0 * -inf), as Keras's float16 ``binary_crossentropy`` function gives.
     """
 
     name = "bce"
@@ -145,7 +147,8 @@ class BinaryCrossEntropy(Loss):
         p = y_pred
         if self.convention == "keras":
             p = np.clip(p, self.low, self.high)
-            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+            with np.errstate(divide="ignore", invalid="ignore"):  # clipped in float16: log(0), 0 * -inf (above)
+                return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
         with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped: torch's convention
             log_p = np.maximum(np.log(p), TORCH_LOG_FLOOR)
             log_1mp = np.maximum(np.log(1 - p), TORCH_LOG_FLOOR)

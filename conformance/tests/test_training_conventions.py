@@ -12,6 +12,7 @@ import pytest
 
 from conformance.tests.support import needs
 from reference import MLP, SGD, MiniBatches, clip_gradients
+from reference.losses import BinaryCrossEntropy, keras_clip_range
 from reference.training_conventions import (
     DEFAULT_BATCHES,
     ExponentialDecay,
@@ -272,3 +273,86 @@ def test_loss_scaling_starts_at_2_15_in_keras_and_2_16_in_torch():
     optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())
     assert optimizer.initial_scale == keras_scale["initial_scale"].default == 2.0**15
     assert keras_scale["dynamic_growth_steps"].default == 2000
+
+
+# ----- mixed precision: binary cross-entropy of saturated float16 probabilities ------------------------------
+
+# (y, p): a saturated wrong prediction, a saturated right one, a p of 0 for y = 1 (a float16 sigmoid saturates)
+BCE16_Y = np.array([[0.0], [1.0], [1.0]])
+BCE16_P = np.array([[1.0], [1.0], [0.0]])
+
+
+def bce16_formula(convention: str, clip_dtype: str = "float64") -> np.ndarray:
+    """The reference's BCE of each sample alone, under ``convention`` (Keras: clipped in ``clip_dtype``)."""
+    loss = BinaryCrossEntropy(convention, clip_dtype=clip_dtype)
+    return np.array([[loss.forward(p[None], y[None])] for p, y in zip(BCE16_P, BCE16_Y)])
+
+
+def keras_mixed_float16():
+    """Keras under the mixed_float16 policy; the caller restores the policy it returns."""
+    needs("keras")
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("Keras on TensorFlow: on the torch backend binary_crossentropy calls torch's (log clamped at -100)")
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    return keras, before
+
+
+def test_float16_bce_is_inf_and_nan_in_keras_s_function_and_100_in_torch():
+    """Keras's binary_crossentropy *function* (keras.losses and keras.ops) on float16 tensors clips p to
+    [1e-7, 1 - 1e-7] in float16, where 1 - 1e-7 is 1: a saturated p = 1 gives log(0), so inf for y = 0 and
+    nan for y = 1. torch's BCELoss clamps each log at -100: 100 and 0. Each framework's float16 numbers are its
+    own formula rounded to float16, exactly."""
+    needs("torch")
+    import torch
+
+    keras, before = keras_mixed_float16()
+    try:
+        y16, p16 = BCE16_Y.astype("float16"), BCE16_P.astype("float16")
+        from_ops = keras.ops.convert_to_numpy(keras.ops.binary_crossentropy(y16, p16))
+        from_losses = keras.ops.convert_to_numpy(keras.losses.binary_crossentropy(y16, p16))[:, None]
+    finally:
+        keras.config.set_dtype_policy(before)
+    from_torch = torch.nn.BCELoss(reduction="none")(torch.tensor(p16), torch.tensor(y16)).numpy()
+    assert keras_clip_range("float16")[1] == 1.0  # why: 1 - 1e-7 rounds to 1 in float16
+    keras_formula = bce16_formula("keras", clip_dtype="float16").astype("float16")
+    torch_formula = bce16_formula("torch").astype("float16")
+    np.testing.assert_array_equal(keras_formula[:2], [[np.inf], [np.nan]])
+    np.testing.assert_array_equal(torch_formula, [[100.0], [0.0], [100.0]])
+    for name, actual, own, other in (("keras.ops", from_ops, keras_formula, torch_formula),
+                                     ("keras.losses", from_losses, keras_formula, torch_formula),
+                                     ("torch", from_torch, torch_formula, keras_formula)):
+        assert_agree({"loss": actual}, {"loss": own}, atol=0.0, rtol=0.0, dtype="float16",
+                     what=f"float16 BCE: {name} vs its own formula")
+        assert not compare({"loss": actual}, {"loss": other}, atol=0.0, rtol=0.0).passed, name
+
+
+def test_keras_compile_computes_a_float16_model_s_bce_in_float32():
+    """The inf needs the function form: a Loss object (BinaryCrossentropy(), and what compile(loss=...) wraps,
+    string or function) computes in keras.config.floatx(), float32, even under mixed_float16, so a float16
+    sigmoid saturated at 1 is clipped at 1 - 1.19e-7 and the loss is finite (15.94 where y = 0)."""
+    keras, before = keras_mixed_float16()
+    try:
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid",
+                                                                        kernel_initializer="ones")])
+        X = np.array([[20.0], [20.0], [-20.0]])  # float16 sigmoids of +-20: exactly 1 and 0
+        p16 = keras.ops.convert_to_numpy(model(X))
+        np.testing.assert_array_equal(p16, BCE16_P.astype("float16"))
+        by_object = keras.losses.BinaryCrossentropy()(BCE16_Y.astype("float16"), p16)
+        by_compile = {}
+        for name, loss in (("compile(loss='binary_crossentropy')", "binary_crossentropy"),
+                           ("compile(loss=keras.losses.binary_crossentropy)", keras.losses.binary_crossentropy)):
+            model.compile(optimizer="sgd", loss=loss)
+            by_compile[name] = model.evaluate(X, BCE16_Y, verbose=0)
+    finally:
+        keras.config.set_dtype_policy(before)
+    assert keras.ops.convert_to_numpy(by_object).dtype == np.float32
+    own = bce16_formula("keras", clip_dtype="float32").mean()  # 15.942, 1.2e-7, 16.118
+    tol = tolerance("float32")
+    for name, value in {"BinaryCrossentropy()": by_object, **by_compile}.items():
+        assert_agree({"loss": np.float32(value)}, {"loss": own}, atol=tol.atol, rtol=tol.rtol,
+                     what=f"{name} under mixed_float16 vs Keras's float32 formula")
+        assert np.isfinite(value) and not compare({"loss": np.float32(value)}, {"loss": bce16_formula("torch").mean()},
+                                                  atol=tol.atol, rtol=tol.rtol).passed, name

@@ -16,7 +16,7 @@ A script (``FILE.py``, no class), run in a child process until its first update:
 
 - ``script.py``: the file checked, the child started with its time limit, what stops the check;
 - ``script_child.py``: what runs in the child (the tracing, the first update, the end);
-  ``script_result.py``: the file it hands back;
+  ``script_result.py``: the file it hands back; ``slots.py``: which array is which parameter;
 - ``script_read.py``: the parameters, learning rate and data read from what the script held;
   ``optimizer_read.py``: its own optimizer; ``regularizers_read.py``: its BatchNorm and dropout;
 - ``script_check.py``: the check; ``intermediates.py``: the layer-by-layer walk to the first wrong

@@ -27,10 +27,8 @@ from .script_check import check_script
 EXIT_OK, EXIT_DIVERGED, EXIT_UNUSABLE = 0, 1, 2
 
 
-def add_parser(sub) -> None:
-    """Register ``check`` on the CLI's subparsers."""
-    p = sub.add_parser("check", help="check a learner's own NumPy network (its forward and backprop) "
-                                     "against PyTorch and Keras")
+def add_arguments(p) -> None:
+    """``nnparity check``'s options (nnparity/cli.py lists the command and its help line)."""
     p.add_argument("target", metavar="PATH.py[:ClassName]",
                    help="the file and the class in it, or a script (no class): run until its first update")
     p.add_argument("--lesson", required=True, metavar="NAME", help="the lesson the code implements (nnparity lessons)")

@@ -38,7 +38,7 @@ from conformance.lessons import Lesson
 from conformance.tolerances import tolerance
 
 from .calls import LearnerError
-from .script_child import assign_slots, parameter_shapes
+from .slots import assign_slots, parameter_shapes
 from .verdict import Finding
 
 STATES = {"momentum": 1, "rmsprop": 1, "adam": 2}  # state arrays per parameter

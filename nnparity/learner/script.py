@@ -25,8 +25,8 @@ from pathlib import Path
 from conformance.lessons import Lesson
 
 from .calls import LearnerError
-from .script_child import parameter_shapes
 from .script_result import read_result
+from .slots import parameter_shapes
 
 TIME_LIMIT = 10.0  # seconds a script may take to reach its first update (--time-limit)
 # The time limit counts from the script's first line (the child's own alarm, script_child.py); this much
@@ -86,15 +86,17 @@ def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_s
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                   env=env, timeout=time_limit + STARTUP_ALLOWANCE, check=False)
         except subprocess.TimeoutExpired:  # the child's own alarm did not fire: subprocess.run killed it
-            raise LearnerError(_too_long(path, time_limit, "")) from None
+            raise LearnerError(_too_long(path, time_limit, None)) from None
         if not os.path.exists(result):
             where = Path(result + ".where")
-            if where.exists() and where.read_text().strip():
-                raise LearnerError(_too_long(path, time_limit, where.read_text()))
+            if where.exists() and where.read_text().strip():  # faulthandler's backstop (script_child.BACKSTOP)
+                raise LearnerError(_too_long(path, time_limit, _dumped_line(path, where.read_text())))
             tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
             raise LearnerError(f"{path.name}: the script's process ended (exit status {done.returncode}) before its "
                                f"first update" + (": " + " | ".join(tail) if tail else ""))
         payload = read_result(result)
+        if payload["status"] == "time":  # the child's alarm: the line its tracer was on
+            raise LearnerError(_too_long(path, time_limit, payload.get("line")))
         payload["shapes"] = {k: tuple(v) for k, v in payload.get("shapes", {}).items()}
     _refuse(path, lesson, payload)
     return payload
@@ -119,10 +121,15 @@ def _shapes_hint(where: str, shapes: dict) -> str:
     return text
 
 
-def _too_long(path: Path, time_limit: float, where: str) -> str:
-    """The time limit's message, with the script's line it was on (from faulthandler's dump)."""
-    lines = [int(m) for m in re.findall(rf'File "{re.escape(str(path))}", line (\d+)', where)]
-    at = f" It was at {source_line(path, lines[0])}." if lines else ""
+def _dumped_line(path: Path, dump: str) -> int | None:
+    """The script's innermost line in faulthandler's dump (most recent call first), or None."""
+    lines = [int(m) for m in re.findall(rf'File "{re.escape(str(path))}", line (\d+)', dump)]
+    return lines[0] if lines else None
+
+
+def _too_long(path: Path, time_limit: float, line: int | None) -> str:
+    """The time limit's message, with the script's line it was on (the child's tracer kept it)."""
+    at = f" It was at {source_line(path, line)}." if line else ""
     return (f"{path.name}: no update within the time limit of {time_limit:g} s, so nnparity stopped it.{at} "
             f"A loop that never ends before its first update, or work before the loop that takes longer "
             f"(give more time with --time-limit SECONDS)")

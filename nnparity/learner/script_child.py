@@ -20,8 +20,13 @@ How the first update is caught, and why nothing after it runs:
   time, or the loop whose pass made the first update (``Watch.pass_loop``: one sample, one
   mini-batch or one epoch) comes back to its first line or is left, before that line runs: what
   the rest of that pass does after its last update (a print, a file written) runs;
-- ``input()`` ends the child at once (the script's stdin is closed as well), and the parent's time
-  limit (``subprocess.run(timeout=...)``) kills a child that never gets there.
+- ``input()`` ends the child at once (the script's stdin is closed as well);
+- the time limit counts from the script's first line: the tracer keeps the script's line about to run
+  (``Watch.line``), and when the time is up (``SIGALRM``, ``signal.setitimer``) the child writes that
+  line as its result and ends. A script stuck inside C code that holds the interpreter (the handler
+  cannot run there) is ended ``BACKSTOP`` seconds later by ``faulthandler``, whose dump the parent
+  reads for the line; the parent's own timeout (``subprocess.run(timeout=...)``) kills a child that
+  never gets that far.
 """
 
 from __future__ import annotations
@@ -31,88 +36,19 @@ import builtins
 import faulthandler
 import json
 import os
-import re
+import signal
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from .script_result import write_result
+from .slots import RUNNING, _plainness, assign_slots, parameter_shapes
 
 MAX_SIZE = 1_000_000  # arrays larger than this are not copied (not a lesson's intermediate)
-
-
-def parameter_shapes(sizes, use_bias, batchnorm: bool = False, optional: bool = True) -> list[tuple[str, dict[str, set]]]:
-    """[(slot name, {layout: {shapes the slot may have in that layout}})] in the order W1, b1, [gamma1, beta1,] W2, ...
-
-    With ``batchnorm`` every hidden layer has gamma<l> and beta<l>; its Dense bias b<l> (whose gradient
-    is 0: BatchNorm subtracts the batch mean) is left out unless ``optional``."""
-    slots = []
-    hidden = range(1, len(sizes) - 1) if batchnorm else ()
-    for layer in range(1, len(sizes)):
-        fan_in, units = sizes[layer - 1], sizes[layer]
-        one = {(fan_in,)} if units == 1 else set()  # a single unit's weights as a vector: w = [0.3, -0.1]
-        slots.append((f"W{layer}", {"(in, out)": {(fan_in, units)} | one, "(out, in)": {(units, fan_in)} | one}))
-        scalar = {()} if units == 1 else set()  # a single unit's bias as a number: b = 0.2
-        vector = {"(in, out)": {(units,), (1, units)} | scalar, "(out, in)": {(units,), (units, 1)} | scalar}
-        if use_bias and (optional or layer not in hidden):
-            slots.append((f"b{layer}", vector))
-        if layer in hidden:
-            slots += [(f"gamma{layer}", vector), (f"beta{layer}", vector)]
-    return slots
-
-
-HINTS = {"gamma": ("gamma", "scale", "g"), "beta": ("beta", "shift"), "b": ("b", "bias")}
-RUNNING = re.compile(r"running|moving|mean|var|avg|stat|^mu|sigma", re.I)  # BatchNorm's statistics: not trained
-
-
-def _hinted(slot: str, label: str) -> bool:
-    """Whether a label reads as the slot's kind (gamma, beta, a bias); kernels take any name."""
-    kind = re.match(r"[A-Za-z]+", slot).group(0)
-    base = label.split("@")[0].split(".")[-1].split("[")[-1].strip("'\"]").lower()
-    if kind not in HINTS:
-        return True
-    if kind == "b":
-        return (base.startswith("b") and not base.startswith("beta")) or "bias" in base
-    return base.startswith(HINTS[kind]) or (HINTS[kind][0] in base and not base.startswith(("d", "grad")))
-
-
-def assign_slots(slots, candidates) -> tuple[str, dict[str, int]] | None:
-    """(layout, {slot: index into candidates}) using each candidate once, or None.
-
-    ``candidates`` is a list of (label, shape) or (label, shape, rank), best first (rank 0 before
-    rank 1). Every kernel in one layout, each bias in a shape that layout allows; a slot takes the
-    best unused candidate of a fitting shape, one whose label carries the slot's layer number first.
-    """
-    found = []
-    for layout in ("(in, out)", "(out, in)"):
-        used, chosen = set(), {}
-        for name, shapes in slots:
-            fits = [i for i, (label, shape, *rank) in enumerate(candidates)
-                    if i not in used and shape in shapes[layout]]
-            if not fits:
-                break
-            layer = re.sub(r"\D", "", name.split("|")[0])  # "W1|2": the third array of W1's slot (an optimizer's state)
-            pick = min(fits, key=lambda i: (_rank(candidates[i]), not _hinted(name, candidates[i][0]),
-                                            _digits(candidates[i][0]) != layer, i))
-            chosen[name] = pick
-            used.add(pick)
-        else:
-            found.append((sum(_rank(candidates[i]) for i in chosen.values()), layout, chosen))
-    return min(found, key=lambda f: f[0])[1:] if found else None
-
-
-def _plainness(label: str) -> tuple[bool, bool]:
-    """How plainly a label names an array: a module's variable, then an element or attribute, then a local."""
-    return "@" in label, "[" in label or "." in label
-
-
-def _rank(candidate) -> int:
-    return candidate[2] if len(candidate) > 2 else 0
-
-
-def _digits(label: str) -> str:
-    return "".join(ch for ch in label.split(".")[-1] if ch.isdigit())
+# faulthandler's dump ends the child this long after its time limit, where the SIGALRM handler could not run
+# (C code holding the interpreter); the handler needs far less (it runs at the next line of Python)
+BACKSTOP = 5.0
 
 
 def _is_update(node) -> bool:
@@ -168,6 +104,8 @@ class Watch:
         self.pass_start: dict[int, int] = {}  # loop header -> len(records) when it last ran: a pass's start
         self.tick = 0
         self.printed = 0
+        self.line: int | None = None  # the script's line about to run (or returning): named when the time is up
+        self.finishing = False
 
     # ---- tracing -------------------------------------------------------------------------------------------
 
@@ -193,6 +131,7 @@ class Watch:
 
     def event(self, frame, event: str) -> None:
         self.tick += 1
+        self.line = frame.f_lineno
         line = self.prev.get(id(frame))  # the line that has just run in this frame
         self.prev[id(frame)] = frame.f_lineno if event == "line" else None
         stack = self.stack(frame)
@@ -306,6 +245,7 @@ class Watch:
     def finish(self, status: str, why: str, **extra) -> None:
         """Write what was seen and end the process at once: nothing more of the script runs."""
         sys.settrace(None)
+        self.finishing = True  # the time limit's handler, should it fire now, leaves this result alone
         frame = sys._getframe(1)
         stack = self.stack(frame)
         arrays = {lbl.split("@")[0]: v.copy() for lbl, v in self.namespace(stack)
@@ -320,6 +260,17 @@ class Watch:
                    "records": self.records[start:], "arrays": arrays, "scalars": scalars, "order": self.order,
                    "printed": self.printed, **extra}
         write_result(self.result, payload)
+        os._exit(0)
+
+
+    def time_is_up(self, signum, frame) -> None:
+        """SIGALRM's handler: the script's line it was on, as the result; the process ends."""
+        if self.finishing:
+            return
+        sys.settrace(None)
+        self.finishing = True
+        write_result(self.result, {"status": "time", "why": "the time limit passed", "line": self.line,
+                                   "changes": [], "printed": self.printed})
         os._exit(0)
 
 
@@ -366,8 +317,12 @@ def main(argv: list[str]) -> None:
     source = Path(path).read_text(encoding="utf-8")
     loops, updates = source_map(ast.parse(source))
     watch = Watch(path, spec, loops, updates, result)
-    where = open(result + ".where", "w")  # noqa: SIM115 - faulthandler writes to it when the time is up
-    faulthandler.dump_traceback_later(spec["time_limit"], exit=True, file=where)
+    where = open(result + ".where", "w")  # noqa: SIM115 - faulthandler writes to it, the backstop
+    if hasattr(signal, "setitimer"):  # not on Windows: there faulthandler alone, at the time limit itself
+        signal.signal(signal.SIGALRM, watch.time_is_up)
+        signal.setitimer(signal.ITIMER_REAL, spec["time_limit"])
+    faulthandler.dump_traceback_later(spec["time_limit"] + (BACKSTOP if hasattr(signal, "setitimer") else 0),
+                                      exit=True, file=where)
     sys.argv, sys.path[0] = [path], str(Path(path).parent)
     sys.stdout = sys.stderr = _Counted(watch)
     builtins.input = _refuse_input(watch)

@@ -3,7 +3,7 @@
 From ``script.run_script``'s payload:
 
 - **parameters**: the arrays the update changed, matched to the lesson's W1, b1, W2, ... by shape
-  (``script_child.assign_slots``: every kernel in one layout, (in, out) used as ``X @ W`` or
+  (``slots.assign_slots``: every kernel in one layout, (in, out) used as ``X @ W`` or
   (out, in) used as ``W @ x``; a label carrying the layer's number first, else the order the
   script made them). A parameter of the lesson that the update left alone is the unchanged array
   of its shape the script made first: its gradient was 0.
@@ -29,7 +29,7 @@ from conformance.lessons import Lesson
 from .calls import LearnerError
 from .intermediates import Step, _views
 from .parameters import Slot, layer_of
-from .script_child import RUNNING, _digits, _hinted, assign_slots, parameter_shapes
+from .slots import RUNNING, _digits, _hinted, assign_slots, parameter_shapes
 
 LR_NAMES = ("lr", "learning_rate", "learningRate", "alpha", "eta", "step_size", "LR", "LEARNING_RATE")
 

@@ -14,7 +14,7 @@ from conformance.checks import CHECKS
 from conformance.lessons import LESSONS
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import EXTRAS, available_frameworks, missing_reason
-from nnparity.cli import main
+from nnparity.cli import COMMANDS, main
 
 RESULT_FIELDS = {"lesson", "framework", "dtype", "check", "passed", "skipped", "max_abs_err", "max_rel_err", "atol",
                  "rtol", "worst", "info", "first_divergence", "known"}
@@ -240,3 +240,30 @@ def test_an_output_file_that_fails_while_written_names_the_option_and_the_error(
     output_file("/dev/full", "--json")  # its folder exists and is writable: accepted up front
     with pytest.raises(UsageError, match=r"^--json /dev/full: cannot write it: No space left on device$"):
         write_output("/dev/full", "--json", "{}" * 100_000)
+
+
+def test_help_lists_every_command_with_its_help_line(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines
+    for name, (_, help_line) in COMMANDS.items():
+        assert f"{name} {help_line}" in listed, name
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_command_s_options_come_from_its_module(name, capsys):
+    with pytest.raises(SystemExit):
+        main([name, "--help"])
+    shown = capsys.readouterr().out
+    assert shown.startswith(f"usage: nnparity {name}") and shown.count("--") > 1, shown  # options beyond --help
+
+
+def test_a_command_imports_its_module_only():
+    """`nnparity check` loads check's module, not run's (the matrix), report's, bench's, compare's, ..."""
+    code = ("import sys; from nnparity.cli import build_parser; build_parser('check'); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('nnparity', 'conformance')))))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert "nnparity.learner.check" in loaded
+    others = {where.split(":")[0] for name, (where, _) in COMMANDS.items() if name != "check"}
+    assert not {f"nnparity{m}" for m in others} & loaded, sorted(loaded)
+    assert "conformance.matrix" not in loaded

@@ -72,11 +72,11 @@ def test_both_forms_declare_the_same_lesson(tmp_path):
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.*") if p.suffix in (".py", ".toml")))
 def test_the_documented_examples_load_with_their_data(example):
     lessons = read_lesson_file(EXAMPLES / example)
-    assert len(lessons) >= 2
-    for lesson in lessons:
-        X, y = lesson_data(lesson)
-        assert X.shape[1] == lesson.sizes[0] and y.shape[1] == lesson.sizes[-1]
-        assert lesson.name not in LESSONS
+    assert len(lessons) >= 2 and not any(lesson.name in LESSONS for lesson in lessons)
+    with catalog_with([EXAMPLES / example]):  # added: their data functions are registered
+        for lesson in lessons:
+            X, y = lesson_data(lesson)
+            assert X.shape[1] == lesson.sizes[0] and y.shape[1] == lesson.sizes[-1]
 
 
 def test_the_page_shows_the_example_files_as_they_are():
@@ -278,3 +278,28 @@ def test_a_data_function_that_does_not_give_the_data(tmp_path, body, expected):
     assert "lesson 'mine', field 'dataset': expected data that loads" in message and expected in message, message
     # a refused file leaves no data function of its own behind (a later message or lookup would see it)
     assert not [name for name in datasets.DATASETS if name.startswith(str(tmp_path))]
+
+
+def test_reading_a_python_file_registers_nothing_adding_it_does(tmp_path):
+    path = write(tmp_path, DATA_FUNCTION, ".py")
+    name = f"{path.resolve()}:points"
+    before = dict(datasets.DATASETS)
+    (lesson,) = read_lesson_file(path)  # its data was loaded to check it ...
+    assert lesson.dataset == name
+    assert datasets.DATASETS == before  # ... and no function of the file stays behind
+    with catalog_with([path]):
+        added = datasets.DATASETS[name]
+        read_lesson_file(path)  # reading an added file again leaves the added file's function in place
+        assert datasets.DATASETS[name] is added
+        np.testing.assert_array_equal(lesson_data(get_lesson("mine"))[0], np.arange(24.0).reshape(8, 3) / 24)
+    assert datasets.DATASETS == before
+
+
+def test_a_file_refused_for_a_name_registers_none_of_the_files_functions(tmp_path):
+    first = write(tmp_path, DATA_FUNCTION, ".py")
+    second = tmp_path / "again.toml"
+    second.write_text(TOML)  # declares 'mine' as well: the pair is refused
+    before = dict(datasets.DATASETS)
+    with pytest.raises(LessonFileError, match="already declared in"):
+        add_lesson_files([first, second])
+    assert datasets.DATASETS == before and "mine" not in LESSONS
