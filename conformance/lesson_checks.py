@@ -29,12 +29,13 @@ FIELD_KINDS = {
     "hyper": "numbers", "epochs": "int", "batch_size": "int?", "seed": "int", "fixed_params": "arrays",
     "dataset_args": "values", "choices": "str", "dropout": "float?", "batchnorm": "bool",
     "batchnorm_momentum": "float", "batchnorm_epsilon": "float", "kernel_l2": "float", "test_dataset": "str?",
+    "lr_schedule": "values", "class_weights": "floats", "class_weight_divisor": "str",
 }
 EXPECTED = {
     "str": "a string", "names": "a list of strings", "sizes": "a list of positive integers", "int": "an integer",
     "int?": "an integer (leave it out for None)", "float": "a number", "float?": "a number (leave it out for None)",
     "bool": "true or false", "numbers": "a table of name = number", "values": "a table of name = value",
-    "arrays": "a table of parameter name = nested lists of numbers",
+    "arrays": "a table of parameter name = nested lists of numbers", "floats": "a list of numbers",
 }
 # The last activation each loss needs, and the least number of output units (docs/lesson-files.md).
 LOSS_OUTPUTS = {
@@ -96,6 +97,8 @@ def _convert(field: str, value):
             else (lambda v: isinstance(v, str))
         if all(map(wanted, value)):
             return tuple(value)
+    if kind == "floats" and isinstance(value, (list, tuple)) and all(_number(v) for v in value):
+        return tuple(float(v) for v in value)
     if kind in ("numbers", "values", "arrays"):
         pairs = _pairs(field, value)
         if kind == "numbers" and not all(_number(v) for _, v in pairs):
@@ -246,5 +249,6 @@ def _build(fields: dict) -> Lesson:
 
 def _field_named(message: str, fields: dict) -> str:
     """The first field a message of Lesson's own checks names (for the error's field)."""
-    named = [f for f in fields if re.search(rf"\b{f}\b", message)]
-    return named[0] if named else "(lesson)"
+    found = {f: re.search(rf"\b{f}\b", message) for f in fields}
+    named = sorted((match.start(), f) for f, match in found.items() if match)  # the first one the message names
+    return named[0][1] if named else "(lesson)"
