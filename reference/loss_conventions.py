@@ -98,11 +98,12 @@ class ClassWeightedCrossEntropyWithLogits(Loss):
 
     def forward(self, z, y):
         check_same_shape(self, z, y, "z")
-        return weighted_cross_entropy(z, y, self.class_weight, self.convention)[0]
+        return weighted_cross_entropy(z, y, self.class_weight.astype(z.dtype), self.convention)[0]
 
     def backward(self, z, y, a=None):
+        """The gradient in z's dtype (the weights taken in it: a float32 reference stays float32)."""
         check_same_shape(self, z, y, "z")
-        return weighted_cross_entropy(z, y, self.class_weight, self.convention)[1]
+        return weighted_cross_entropy(z, y, self.class_weight.astype(z.dtype), self.convention)[1]
 
     def __repr__(self):
         return f"{type(self).__name__}({self.class_weight.tolist()}, divisor={self.divisor!r})"
@@ -117,11 +118,11 @@ class ClassWeightedCrossEntropy(ClassWeightedCrossEntropyWithLogits):
 
     def forward(self, p, y):
         check_same_shape(self, p, y)
-        return weighted_cross_entropy(np.log(p), y, self.class_weight, self.convention)[0]
+        return weighted_cross_entropy(np.log(p), y, self.class_weight.astype(p.dtype), self.convention)[0]
 
     def backward(self, p, y, a=None):
         check_same_shape(self, p, y)
-        s = y @ self.class_weight
+        s = y @ self.class_weight.astype(p.dtype)
         total = s.sum() if self.convention == "torch" else len(p)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(y != 0, -(s[:, None] * y) / p, 0) / total
