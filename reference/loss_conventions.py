@@ -116,14 +116,22 @@ class ClassWeightedCrossEntropy(ClassWeightedCrossEntropyWithLogits):
     name = "cce"
     fused_activation = "softmax"
 
+    def _weights_and_total(self, p, y):
+        s = y @ self.class_weight.astype(p.dtype)
+        return s, (s.sum() if self.convention == "torch" else len(p))
+
     def forward(self, p, y):
+        """sum_i s_i (-log p_i . y_i) / total (a class whose target is 0 adds nothing, even at p = 0)."""
         check_same_shape(self, p, y)
-        return weighted_cross_entropy(np.log(p), y, self.class_weight.astype(p.dtype), self.convention)[0]
+        s, total = self._weights_and_total(p, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            losses = -np.where(y != 0, y * np.log(p), 0).sum(axis=1)
+        return float(s @ losses / total)
 
     def backward(self, p, y, a=None):
+        """-s_i y_i / p_i / total."""
         check_same_shape(self, p, y)
-        s = y @ self.class_weight.astype(p.dtype)
-        total = s.sum() if self.convention == "torch" else len(p)
+        s, total = self._weights_and_total(p, y)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(y != 0, -(s[:, None] * y) / p, 0) / total
 
