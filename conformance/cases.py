@@ -54,8 +54,8 @@ from reference import (
     Loss,
     MiniBatches,
     RegularizedMLP,
+    get_optimizer,
 )
-from reference import get_optimizer
 from reference.batchnorm import get_convention as get_batchnorm_convention
 from reference.loss_conventions import ClassWeightedCrossEntropy
 from reference.training_conventions import ExponentialDecay, Scheduled

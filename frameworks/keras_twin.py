@@ -36,7 +36,11 @@ from reference.dropout import scaled_mask
 from . import keras_fit
 from .backends import KERAS_BACKENDS
 from .keras_gradients import GRADIENTS, jax_compiled, jax_train_step
-from .keras_training_options import class_weighted_cross_entropy, exponential_decay, with_regularization_losses
+from .keras_training_options import (
+    class_weighted_cross_entropy,
+    exponential_decay,
+    with_regularization_losses,
+)
 from .layout import from_keras, to_keras
 
 FRAMEWORK = {backend: name for name, backend in KERAS_BACKENDS.items()}[BACKEND]  # keras, keras-jax, ...

@@ -41,7 +41,13 @@ from frameworks import get_twin
 from reference import OPTIMIZERS, MiniBatches
 from reference.training import fit
 
-from ..cases import CaseInputs, lesson_optimizer, masks_by_step, reference_model, rounded
+from ..cases import (
+    CaseInputs,
+    lesson_optimizer,
+    masks_by_step,
+    reference_model,
+    rounded,
+)
 from ..compare import Comparison, compare
 from ..lessons import Lesson, get_lesson, lesson_data, lesson_test_data
 from ..tolerances import tolerance

@@ -15,7 +15,7 @@ import pytest
 
 from conformance.cases import reference_model
 from conformance.lessons import LESSONS, canonical_params, lesson_data
-from reference import ACTIVATIONS, MLP, get_activation
+from reference import ACTIVATIONS, get_activation
 from reference.dense import Dense
 from reference.losses import (
     BinaryCrossEntropy,
