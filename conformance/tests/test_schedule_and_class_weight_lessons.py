@@ -115,6 +115,15 @@ def test_keras_given_python_floats_computes_the_schedule_in_float32(monkeypatch)
     assert greatest_difference(actual, float32_rates) == pytest.approx(1.7e-9, rel=0.2)
 
 
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_a_staircase_schedule_is_computed_too(framework):
+    """The lesson's schedule floored every 30 steps (``staircase``: Keras's ExponentialDecay(staircase=True),
+    torch's LambdaLR with step // 30): 100 steps cross three stairs, at the float64 tolerance."""
+    lesson = replace(SCHEDULE, name="spiral-schedule-staircase",
+                     lr_schedule=(("decay_steps", 30), ("decay_rate", 0.5), ("staircase", True)))
+    check_case("trajectory", Case(lesson.name, framework, "float64"), lesson=lesson)
+
+
 # ----- sensor-class-weights ----------------------------------------------------------------------------------
 
 def lesson_logits():
