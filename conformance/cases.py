@@ -54,8 +54,11 @@ from reference import (
     Loss,
     MiniBatches,
     RegularizedMLP,
+    get_optimizer,
 )
 from reference.batchnorm import get_convention as get_batchnorm_convention
+from reference.loss_conventions import ClassWeightedCrossEntropy
+from reference.training_conventions import ExponentialDecay, Scheduled
 
 from .lessons import (
     Lesson,
@@ -220,6 +223,8 @@ def reference_model(lesson: Lesson, params, convention: str | None = None, loss_
     None: the reference's own way (from the logits when it can).
     """
     loss, fuse = reference_loss(lesson.loss, framework, loss_dtype)
+    if lesson.class_weights:  # both frameworks compute it from the softmax's logits (frameworks/*_twin.py)
+        loss, fuse = ClassWeightedCrossEntropy(lesson.class_weights, lesson.class_weight_divisor), True
     if not lesson.regularized:
         return MLP(params, lesson.activations, loss, dtype=dtype, fuse=fuse)
     batchnorm = None
@@ -248,3 +253,18 @@ def masks_by_step(lesson: Lesson) -> Callable[[int, int], dict] | None:
     if not lesson.dropout:
         return None
     return lambda step, n_rows: dropout_masks(lesson, n_rows, step)
+
+
+def learning_rate_schedule(lesson: Lesson, learning_rate: float) -> ExponentialDecay | None:
+    """The lesson's schedule (``Lesson.lr_schedule``) from ``learning_rate``, in float64; None without one."""
+    if not lesson.lr_schedule:
+        return None
+    return ExponentialDecay(learning_rate, dtype="float64", **dict(lesson.lr_schedule))
+
+
+def lesson_optimizer(lesson: Lesson, name: str, hyper: dict, framework: str):
+    """The reference's optimizer ``name`` under ``framework``'s formulas, its learning rate following the
+    lesson's schedule where it has one (``Scheduled``: set from the step count before every update)."""
+    optimizer = get_optimizer(name, convention=convention_of(framework), **hyper)
+    schedule = learning_rate_schedule(lesson, optimizer.learning_rate)
+    return Scheduled(optimizer, schedule) if schedule else optimizer

@@ -30,12 +30,13 @@ FIELD_KINDS = {
     "dataset_args": "values", "choices": "str", "dropout": "float?", "batchnorm": "bool",
     "batchnorm_momentum": "float", "batchnorm_epsilon": "float", "kernel_l2": "float", "test_dataset": "str?",
     "layernorm": "bool", "layernorm_epsilon": "float",
+    "lr_schedule": "values", "class_weights": "floats", "class_weight_divisor": "str",
 }
 EXPECTED = {
     "str": "a string", "names": "a list of strings", "sizes": "a list of positive integers", "int": "an integer",
     "int?": "an integer (leave it out for None)", "float": "a number", "float?": "a number (leave it out for None)",
     "bool": "true or false", "numbers": "a table of name = number", "values": "a table of name = value",
-    "arrays": "a table of parameter name = nested lists of numbers",
+    "arrays": "a table of parameter name = nested lists of numbers", "floats": "a list of numbers",
 }
 # The last activation each loss needs, and the least number of output units (docs/lesson-files.md).
 LOSS_OUTPUTS = {
@@ -97,6 +98,8 @@ def _convert(field: str, value):
             else (lambda v: isinstance(v, str))
         if all(map(wanted, value)):
             return tuple(value)
+    if kind == "floats" and isinstance(value, (list, tuple)) and all(_number(v) for v in value):
+        return tuple(float(v) for v in value)
     if kind in ("numbers", "values", "arrays"):
         pairs = _pairs(field, value)
         if kind == "numbers" and not all(_number(v) for _, v in pairs):
@@ -249,5 +252,6 @@ def _field_named(message: str, fields: dict) -> str:
     """The first field a message of Lesson's own checks names (for the error's field), the lesson's name
     left out of the search (a lesson named "my-layernorm" names no field)."""
     message = message.replace(f"lesson {fields.get('name')!r}", "")
-    named = [f for f in fields if re.search(rf"\b{f}\b", message)]
-    return named[0] if named else "(lesson)"
+    found = {f: re.search(rf"\b{f}\b", message) for f in fields}
+    named = sorted((match.start(), f) for f, match in found.items() if match)  # the first one the message names
+    return named[0][1] if named else "(lesson)"

@@ -55,6 +55,14 @@ class Lesson:
     # epsilon is given to both frameworks (their defaults differ: torch 1e-5, Keras 1e-3).
     layernorm: bool = False
     layernorm_epsilon: float = 1e-3
+    # A learning-rate schedule of the optimizer's step count (() : the learning rate stays constant):
+    # (("decay_steps", k), ("decay_rate", r)[, ("staircase", True)]) is Keras's ExponentialDecay computed in
+    # float64, lr(step) = learning_rate * r ** (step / k), every step (reference/training_conventions.py).
+    lr_schedule: tuple[tuple[str, object], ...] = ()
+    # One weight per output class of a cce lesson (() : none), and what the weighted sum is divided by:
+    # "sum_of_weights" (torch CrossEntropyLoss(weight=w)'s default) or "batch_size" (Keras fit(class_weight=)'s).
+    class_weights: tuple[float, ...] = ()
+    class_weight_divisor: str = "sum_of_weights"
 
     def __post_init__(self):
         n = len(self.sizes) - 1
@@ -72,6 +80,8 @@ class Lesson:
         if self.epochs < 0 or (self.batch_size is not None and self.batch_size < 1):
             raise ValueError(f"lesson {self.name!r}: expected epochs >= 0 and batch_size None or >= 1. "
                              f"Received: epochs={self.epochs}, batch_size={self.batch_size}")
+        _check_lr_schedule(self)
+        _check_class_weights(self)
 
     def _check_layernorm(self, n: int) -> None:
         if self.layernorm and (n < 2 or self.batchnorm):
@@ -127,7 +137,48 @@ class Lesson:
             "kernel_l2": self.kernel_l2,
             "test_dataset": self.test_dataset or self.dataset,
             "layernorm": {"epsilon": self.layernorm_epsilon} if self.layernorm else None,
+            "lr_schedule": dict(self.lr_schedule) or None,
+            "class_weights": {"weights": list(self.class_weights), "divisor": self.class_weight_divisor}
+            if self.class_weights else None,
         }
+
+
+SCHEDULE_KEYS = {"decay_steps": "an integer >= 1", "decay_rate": "a number > 0",
+                 "staircase": "true or false (optional)"}
+CLASS_WEIGHT_DIVISORS = ("sum_of_weights", "batch_size")  # reference/loss_conventions.py CLASS_WEIGHT_DIVISORS
+
+
+def _check_lr_schedule(lesson: Lesson) -> None:
+    """An ExponentialDecay's settings, or ValueError naming the lesson, the field and what each key takes."""
+    if not lesson.lr_schedule:
+        return
+    given = dict(lesson.lr_schedule)
+    expected = ", ".join(f"{k}: {v}" for k, v in SCHEDULE_KEYS.items())
+    steps, rate, stair = given.get("decay_steps"), given.get("decay_rate"), given.get("staircase", False)
+    if (set(given) - set(SCHEDULE_KEYS) or not isinstance(steps, int) or isinstance(steps, bool) or steps < 1
+            or not isinstance(rate, (int, float)) or isinstance(rate, bool) or not rate > 0
+            or not isinstance(stair, bool)):
+        raise ValueError(f"lesson {lesson.name!r}: lr_schedule expects {expected}. Received: {given}")
+
+
+def _check_class_weights(lesson: Lesson) -> None:
+    """One positive weight per output class of a cce lesson, and a known divisor; or ValueError naming both."""
+    if not lesson.class_weights:
+        return
+    weights = lesson.class_weights
+    if not isinstance(weights, tuple):
+        raise ValueError(f"lesson {lesson.name!r}: class_weights expects a tuple of numbers, one per output class. "
+                         f"Received: {weights!r}")
+    if lesson.loss != "cce" or lesson.sizes[-1] < 2:
+        raise ValueError(f"lesson {lesson.name!r}: class_weights need the loss 'cce' (a softmax over classes). "
+                         f"Received: loss={lesson.loss!r}, {lesson.sizes[-1]} output unit(s)")
+    if (len(weights) != lesson.sizes[-1]
+            or not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in weights)):
+        raise ValueError(f"lesson {lesson.name!r}: class_weights expects {lesson.sizes[-1]} positive numbers, one "
+                         f"per output class. Received: {weights!r}")
+    if lesson.class_weight_divisor not in CLASS_WEIGHT_DIVISORS:
+        raise ValueError(f"lesson {lesson.name!r}: class_weight_divisor expects one of {list(CLASS_WEIGHT_DIVISORS)}. "
+                         f"Received: {lesson.class_weight_divisor!r}")
 
 
 def _params(lesson: Lesson, bias_init) -> dict[str, np.ndarray]:
@@ -521,6 +572,45 @@ _LESSONS = (
         "nn.LayerNorm(16, eps=1e-5) and LayerNormalization(epsilon=1e-5); Keras's default is 1e-3, and with "
         "each framework's default the two networks part (conformance/tests/test_layernorm_lesson.py, "
         "docs/conventions-layers.md). LayerNorm keeps no running statistics: training and inference agree.",
+    ),
+    # --- lessons that show a framework difference (issue 22): a schedule, class weights ---
+    Lesson(
+        name="spiral-schedule",
+        sizes=(2, 16, 1),
+        activations=("relu", "sigmoid"),
+        loss="bce",
+        init="he_normal",
+        dataset="spiral",
+        hyper=(("learning_rate", 1.0),),
+        epochs=500,
+        batch_size=30,
+        lr_schedule=(("decay_steps", 200), ("decay_rate", 0.9)),
+        seed_text="two spirals, 2-16-1 ReLU/sigmoid, He init, BCE (the spiral lesson), trained with a learning "
+        "rate that decays as it goes: keras.optimizers.schedules.ExponentialDecay",
+        choices="The spiral network on batches of 30 (10 steps an epoch), SGD from 1.0 decaying every step: "
+        "lr = 1.0 * 0.9 ** (step / 200), Keras's ExponentialDecay(1.0, decay_steps=200, decay_rate=0.9) "
+        "computed in float64 (np.float64 numbers; Keras takes a Python float's schedule in float32). torch "
+        "gets it as LambdaLR(lambda step: 0.9 ** (step / 200)) stepped after every batch, not StepLR "
+        "stepped once an epoch (docs/conventions-training.md). 500 epochs: 5000 steps, ending at lr 0.072.",
+    ),
+    Lesson(
+        name="sensor-class-weights",
+        sizes=(2, 16, 3),
+        activations=("relu", "softmax"),
+        loss="cce",
+        init="he_normal",
+        dataset="sensor",
+        hyper=(("learning_rate", 0.1),),
+        epochs=1000,
+        class_weights=(1.0, 1.0, 4.0),
+        class_weight_divisor="sum_of_weights",
+        seed_text="temperature/vibration sensor, 3 classes (normal, warning, critical), 2-16-3, ReLU, softmax; "
+        "a missed critical reading costs more than a false alarm",
+        choices="The sensor lesson with class weights 1, 1, 4 (normal, warning, critical: numbers float32 "
+        "holds exactly, as Keras's fit(class_weight=) keeps them) and the weighted sum divided by the sum of the "
+        "weights: torch's nn.CrossEntropyLoss(weight=w) on class indices by default, Keras's "
+        "CategoricalCrossentropy(reduction='mean_with_sample_weight'); Keras's default divides by N "
+        "(docs/conventions-losses.md).",
     ),
 )
 

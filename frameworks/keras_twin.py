@@ -35,6 +35,11 @@ from . import keras_fit
 from .backends import KERAS_BACKENDS
 from .keras_dropout import SharedMaskDropout
 from .keras_gradients import GRADIENTS, jax_compiled, jax_train_step
+from .keras_training_options import (
+    class_weighted_cross_entropy,
+    exponential_decay,
+    with_regularization_losses,
+)
 from .layout import from_keras, to_keras
 
 FRAMEWORK = {backend: name for name, backend in KERAS_BACKENDS.items()}[BACKEND]  # keras, keras-jax, ...
@@ -123,15 +128,6 @@ def build_model(sizes, activations, use_bias, batchnorm=None, dropout=None, kern
     return keras.Sequential(layers)
 
 
-def with_regularization_losses(loss_fn, model):
-    """loss_fn(y, p) + sum(model.losses): what ``fit`` adds by itself, and a GradientTape loop must add.
-
-    ``model.losses`` computes each ``kernel_regularizer`` when read, so reading it
-    inside the tape puts the penalty's gradient in ``tape.gradient``.
-    """
-    return lambda y, p: loss_fn(y, p) + sum(model.losses)
-
-
 class Twin:
     """The Keras side of a lesson: same operations as every twin."""
 
@@ -153,6 +149,8 @@ class Twin:
             self.trace_model = keras.Model(self.model.inputs, outputs)
             # A Keras Loss takes floatx as its dtype when it is made, and casts to it.
             self.loss_fn = LOSSES[lesson.loss]()
+            if lesson.class_weights:  # Keras divides by N unless told to divide by the weights' sum
+                self.loss_fn = class_weighted_cross_entropy(lesson.class_weights, lesson.class_weight_divisor)
             if lesson.kernel_l2:
                 self.loss_fn = with_regularization_losses(self.loss_fn, self.model)
         self._named = {}  # trained variables, by reference name
@@ -267,8 +265,11 @@ class Twin:
         """``keras.optimizers`` optimizer ``name`` from its (Keras-named) hyper-parameters."""
         if name not in OPTIMIZERS:
             raise ValueError(f"keras twin: unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+        hyper = {k: self._hyper_value(v) for k, v in hyper.items()}
+        if self.lesson.lr_schedule:  # np.float64 numbers in float64: Keras then computes the schedule in float64
+            hyper["learning_rate"] = exponential_decay(hyper["learning_rate"], self.lesson.lr_schedule, self._hyper_value)
         with keras_dtype(self.dtype):  # the learning-rate and state variables take floatx when made
-            return OPTIMIZERS[name](**{k: self._hyper_value(v) for k, v in hyper.items()})
+            return OPTIMIZERS[name](**hyper)
 
     def _trainer(self, optimizer: str, hyper: dict):
         """(optimizer, compiled train step, the optimizer's initial variables), built once per optimizer setting.

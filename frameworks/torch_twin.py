@@ -137,6 +137,28 @@ CLIPPING = {
 }
 
 
+def class_weighted_cross_entropy(class_weight, divisor: str):
+    """loss(z, a, y) of a lesson with ``class_weights``: ``nn.CrossEntropyLoss(weight=w)`` on the class indices.
+
+    torch divides by the sum of the samples' weights by default ("sum_of_weights"); "batch_size" (Keras's
+    ``fit(class_weight=...)``) is its ``reduction="sum"`` divided by N. (On one-hot float targets torch
+    divides by N already: the indices are what makes its default the weighted mean.)
+    """
+    if divisor == "sum_of_weights":
+        return lambda z, a, y: F.cross_entropy(z, y.argmax(dim=1), weight=class_weight)
+    return lambda z, a, y: F.cross_entropy(z, y.argmax(dim=1), weight=class_weight, reduction="sum") / len(y)
+
+
+def exponential_decay(optimizer, settings: dict) -> torch.optim.lr_scheduler.LambdaLR:
+    """A lesson's ``lr_schedule`` in torch: ``LambdaLR`` with Keras's ExponentialDecay formula, to be stepped
+    after every ``optimizer.step()`` (not once an epoch): lr = lr0 * decay_rate ** (step / decay_steps),
+    the exponent floored with ``staircase``, in Python floats (float64)."""
+    rate, steps = settings["decay_rate"], settings["decay_steps"]
+    if settings.get("staircase", False):
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: rate ** (step // steps))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: rate ** (step / steps))
+
+
 def torch_hyperparameters(hyper: dict) -> dict:
     """Keras-named hyper-parameters -> torch.optim keyword arguments (clipping is not one: see CLIPPING)."""
     out = {}
@@ -223,6 +245,8 @@ class Twin:
                               batchnorm=batchnorm, dropout=lesson.dropout,
                               layernorm=lesson.layernorm_epsilon if lesson.layernorm else None)
         self.loss_fn = LOSSES[lesson.loss]
+        if lesson.class_weights:
+            self.loss_fn = class_weighted_cross_entropy(self._tensor(lesson.class_weights), lesson.class_weight_divisor)
         if lesson.kernel_l2:
             self.loss_fn = with_l2_penalty(self.loss_fn, self.model.layers, lesson.kernel_l2)
         self._named = {}  # trained parameters, by reference name
@@ -324,6 +348,10 @@ class Twin:
         ``on_step(k, loss)`` (optional) gets step k's loss before its update, ``loss.item()``.
         """
         opt = self.make_optimizer(optimizer, hyper)
+        if learning_rates is not None and self.lesson.lr_schedule:
+            raise ValueError(f"torch twin: lesson {self.lesson.name!r} has its own lr_schedule; learning_rates "
+                             "would override it")
+        scheduler = exponential_decay(opt, dict(self.lesson.lr_schedule)) if self.lesson.lr_schedule else None
         clip = clipping_of(hyper)
         X, y = np.asarray(X), np.asarray(y)
         out, tensors = {}, {}  # each distinct batch converted once (full-batch lessons: one batch)
@@ -342,6 +370,8 @@ class Twin:
             if clip:
                 clip(list(self.model.parameters()))
             opt.step()
+            if scheduler is not None:
+                scheduler.step()  # every batch: the lesson's schedule counts steps, not epochs
             if on_step is not None:
                 on_step(k, loss.item())
             if k in record:

@@ -58,6 +58,8 @@ def cmd_lessons(args) -> int:
     for lesson in LESSONS.values():
         d = lesson.describe()
         opt = f"{lesson.optimizer} {lesson.hyperparameters['learning_rate']:g}"  # the name and learning rate
+        opt += " decaying" if lesson.lr_schedule else ""
+        loss = d["loss"] + (" weighted" if lesson.class_weights else "")
         extras = "".join([
             "" if lesson.use_bias else " (no bias)",
             f" +dropout {lesson.dropout:g}" if lesson.dropout else "",
@@ -66,7 +68,7 @@ def cmd_lessons(args) -> int:
             f" +L2 {lesson.kernel_l2:g}" if lesson.kernel_l2 else "",
         ])
         table.add_row(d["name"], _repeats_counted(d["sizes"], "-") + extras,
-                      _repeats_counted(d["activations"], ", ", " x"), d["loss"], d["init"], opt,
+                      _repeats_counted(d["activations"], ", ", " x"), loss, d["init"], opt,
                       Path(d["dataset"]).name if is_data_file(d["dataset"]) else d["dataset"])  # a user's own file
     _console().print(table)
     return EXIT_OK

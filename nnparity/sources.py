@@ -31,6 +31,8 @@ from conformance.lessons import canonical_params
 from frameworks import layout, unavailable_reason
 from reference import ACTIVATIONS, LOSSES, OPTIMIZERS, Dense, get_optimizer
 from reference.layernorm import LayerNorm
+from reference.loss_conventions import weighted_cross_entropy
+from reference.training_conventions import ExponentialDecay, Scheduled
 
 SECTIONS = ("model", "forward", "loss", "gradients", "update")
 COLUMNS = {"numpy": "NumPy (reference)", "torch": "PyTorch", "keras": "Keras 3"}
@@ -185,15 +187,18 @@ def _numpy_lesson(lesson) -> dict[str, list[Snippet]]:
     backward_acts = _unique(type(a) for a in (model.activations[:-1] if model.fused else model.activations))
     optimizer = type(get_optimizer(lesson.optimizer, **lesson.hyperparameters))
     norm = [LayerNorm] if lesson.layernorm else []  # the layer the lesson adds, its formula written out
+    weighted = [source_of(weighted_cross_entropy)] if lesson.class_weights else []
+    schedule = [source_of(Scheduled.update), source_of(ExponentialDecay.__call__)] if lesson.lr_schedule else []
     return {
         "model": [source_of(reference_model), source_of(cls.__init__)],
         "forward": [source_of(cls.forward), source_of(Dense.forward)] + [source_of(n.forward) for n in norm]
         + [source_of(a.forward) for a in acts],
-        "loss": [source_of(cls.loss_value), source_of(output_loss.forward)],
+        "loss": [source_of(cls.loss_value), source_of(output_loss.forward)] + weighted,
         "gradients": [source_of(cls.backward), source_of(output_loss.backward), source_of(Dense.backward)]
         + [source_of(n.backward) for n in norm] + [source_of(_own_derivative(a)) for a in backward_acts],
         # the loop every optimizer shares (clip, weight decay), then this optimizer's own formula
-        "update": [source_of(cls.step), source_of(optimizer.update), source_of(optimizer.update_parameter)],
+        "update": [source_of(cls.step)] + schedule + [source_of(optimizer.update),
+                                                       source_of(optimizer.update_parameter)],
     }
 
 
@@ -206,10 +211,12 @@ def _torch_lesson(lesson) -> dict[str, list[Snippet]]:
     return {
         "model": [source_of(m.TorchMLP.__init__)],
         "forward": [source_of(m.TorchMLP.forward)] + [s for a in acts for s in entry_with_helpers(m, "ACTIVATIONS", a)],
-        "loss": entry_with_helpers(m, "LOSSES", lesson.loss) + [source_of(m.Twin._loss)],
+        "loss": ([source_of(m.class_weighted_cross_entropy)] if lesson.class_weights
+                 else entry_with_helpers(m, "LOSSES", lesson.loss)) + [source_of(m.Twin._loss)],
         "gradients": [source_of(m.Twin.gradients)],
         "update": _registry_or(m, "OPTIMIZERS", lesson.optimizer, m.Twin.make_optimizer)
-        + [source_of(m.Twin.make_optimizer), source_of(m.Twin.train)],
+        + [source_of(m.Twin.make_optimizer), source_of(m.Twin.train)]
+        + ([source_of(m.exponential_decay)] if lesson.lr_schedule else []),
     }
 
 
@@ -222,10 +229,12 @@ def _keras_lesson(lesson) -> dict[str, list[Snippet]]:
     return {
         "model": [source_of(m.build_model)],
         "forward": [source_of(m.Twin.forward)] + [s for a in acts for s in entry_with_helpers(m, "ACTIVATIONS", a)],
-        "loss": entry_with_helpers(m, "LOSSES", lesson.loss) + [source_of(m.Twin.loss)],
+        "loss": ([source_of(m.class_weighted_cross_entropy)] if lesson.class_weights
+                 else entry_with_helpers(m, "LOSSES", lesson.loss)) + [source_of(m.Twin.loss)],
         "gradients": [source_of(m.Twin._loss_and_grads), source_of(m.Twin.gradients)],
         "update": _registry_or(m, "OPTIMIZERS", lesson.optimizer, m.Twin.make_optimizer)
-        + [source_of(m.Twin.make_optimizer), source_of(m.Twin._trainer)],
+        + [source_of(m.Twin.make_optimizer), source_of(m.Twin._trainer)]
+        + ([source_of(m.exponential_decay)] if lesson.lr_schedule else []),
     }
 
 

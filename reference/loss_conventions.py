@@ -14,7 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Softmax
+from .losses import Loss, check_same_shape
 from .optimizers import CONVENTIONS
+
+# What a class-weighted loss divides the weighted sum by (a lesson's class_weight_divisor), and the
+# framework whose default it is: torch CrossEntropyLoss(weight=w) on class indices, Keras fit(class_weight=...).
+CLASS_WEIGHT_DIVISORS = {"sum_of_weights": "torch", "batch_size": "keras"}
 
 
 def _convention(owner: str, convention: str) -> None:
@@ -71,3 +76,64 @@ def weighted_cross_entropy(z: np.ndarray, y: np.ndarray, class_weight: np.ndarra
     losses = (top[:, 0] + np.log(np.exp(z - top).sum(axis=1))) - (z * y).sum(axis=1)
     total = s.sum() if convention == "torch" else len(z)
     return float(s @ losses / total), s[:, None] * (Softmax().forward(z) - y) / total
+
+
+class ClassWeightedCrossEntropyWithLogits(Loss):
+    """``weighted_cross_entropy`` as a loss of the MLP, from the logits z (the softmax's, fused).
+
+    ``divisor="sum_of_weights"``: sum_i s_i l_i / sum_i s_i (torch's ``CrossEntropyLoss(weight=w)`` on
+    class indices; Keras ``CategoricalCrossentropy(reduction="mean_with_sample_weight")``);
+    ``divisor="batch_size"``: sum_i s_i l_i / N (Keras's ``fit(class_weight=...)``; torch
+    ``CrossEntropyLoss(weight=w, reduction="sum")`` divided by N).
+    """
+
+    name = "cce_logits"
+
+    def __init__(self, class_weight, divisor: str = "sum_of_weights"):
+        if divisor not in CLASS_WEIGHT_DIVISORS:
+            raise ValueError(f"{type(self).__name__}: divisor must be one of {sorted(CLASS_WEIGHT_DIVISORS)}. "
+                             f"Received: divisor={divisor!r}")
+        self.class_weight = np.asarray(class_weight, dtype=np.float64)
+        self.divisor, self.convention = divisor, CLASS_WEIGHT_DIVISORS[divisor]
+
+    def forward(self, z, y):
+        check_same_shape(self, z, y, "z")
+        return weighted_cross_entropy(z, y, self.class_weight.astype(z.dtype), self.convention)[0]
+
+    def backward(self, z, y, a=None):
+        """The gradient in z's dtype (the weights taken in it: a float32 reference stays float32)."""
+        check_same_shape(self, z, y, "z")
+        return weighted_cross_entropy(z, y, self.class_weight.astype(z.dtype), self.convention)[1]
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.class_weight.tolist()}, divisor={self.divisor!r})"
+
+
+class ClassWeightedCrossEntropy(ClassWeightedCrossEntropyWithLogits):
+    """The same loss on probabilities p (rows of a softmax): l_i = -log p_i . y_i; the MLP computes it
+    from the logits instead when its last activation is the softmax (``from_logits``)."""
+
+    name = "cce"
+    fused_activation = "softmax"
+
+    def _weights_and_total(self, p, y):
+        s = y @ self.class_weight.astype(p.dtype)
+        return s, (s.sum() if self.convention == "torch" else len(p))
+
+    def forward(self, p, y):
+        """sum_i s_i (-log p_i . y_i) / total (a class whose target is 0 adds nothing, even at p = 0)."""
+        check_same_shape(self, p, y)
+        s, total = self._weights_and_total(p, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            losses = -np.where(y != 0, y * np.log(p), 0).sum(axis=1)
+        return float(s @ losses / total)
+
+    def backward(self, p, y, a=None):
+        """-s_i y_i / p_i / total."""
+        check_same_shape(self, p, y)
+        s, total = self._weights_and_total(p, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(y != 0, -(s[:, None] * y) / p, 0) / total
+
+    def from_logits(self):
+        return ClassWeightedCrossEntropyWithLogits(self.class_weight, self.divisor)

@@ -22,22 +22,49 @@ class ExponentialDecay:
 
     called by the optimizer with its step count (0 for the first step), so it changes at
     every step, continuously. Keras computes it in the dtype of ``initial_learning_rate``
-    made a tensor: a Python float becomes float32, also in a float64 model. So every
-    operation here is a float32 one, as TensorFlow's: the result is a float32 number.
+    made a tensor: a Python float becomes float32, also in a float64 model. So by default
+    (``dtype="float32"``) every operation here is a float32 one, as TensorFlow's: the result
+    is a float32 number. ``dtype="float64"``: the same operations in float64, what Keras
+    computes when ``initial_learning_rate`` is an ``np.float64`` (the schedule lessons,
+    conformance/lessons.py ``lr_schedule``) and what torch's ``LambdaLR`` computes in Python floats.
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False):
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
+                 dtype: str = "float32"):
         if not decay_steps > 0:
             raise ValueError(f"ExponentialDecay: expected decay_steps > 0. Received: decay_steps={decay_steps!r}")
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise ValueError(f"ExponentialDecay: dtype must be float32 or float64. Received: dtype={dtype!r}")
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase = decay_rate, staircase
+        self.dtype = np.dtype(dtype)
 
     def __call__(self, step: int) -> float:
-        f32 = np.float32
-        p = f32(step) / f32(self.decay_steps)
+        f = self.dtype.type
+        p = f(step) / f(self.decay_steps)
         if self.staircase:
             p = np.floor(p)
-        return float(f32(self.initial_learning_rate) * np.power(f32(self.decay_rate), p))
+        return float(f(self.initial_learning_rate) * np.power(f(self.decay_rate), p))
+
+
+class Scheduled:
+    """An optimizer whose learning rate follows a schedule of its step count, as Keras's optimizers do
+    with ``learning_rate=schedule``: before each update, ``learning_rate = schedule(iterations)``
+    (``iterations`` is 0 at the first step). torch's equivalent is a scheduler stepped after every
+    ``optimizer.step()`` (``LambdaLR``: frameworks/torch_twin.py). Everything else is the optimizer's own.
+    """
+
+    def __init__(self, optimizer, schedule):
+        self.optimizer, self.schedule = optimizer, schedule
+
+    def update(self, params: dict, grads: dict) -> None:
+        self.optimizer.learning_rate = float(self.schedule(self.optimizer.iterations))
+        self.optimizer.update(params, grads)
+
+    def __getattr__(self, name: str):
+        if name in ("optimizer", "schedule"):  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.optimizer, name)
 
 
 class StepLR:

@@ -19,6 +19,7 @@ import numpy as np
 from conformance.cases import (
     DTYPES,
     case_inputs,
+    lesson_optimizer,
     masks_by_step,
     optimizer_of,
     reference_model,
@@ -27,7 +28,6 @@ from conformance.cases import (
 from conformance.lessons import LESSONS, canonical_params, get_lesson, lesson_data
 from conformance.optimizer_specs import OPTIMIZER_SPECS
 from frameworks import available_frameworks, convention_of, get_twin
-from reference import get_optimizer
 
 
 def trajectory_errors(lesson, framework: str, dtype: str, optimizer: str | None, steps) -> dict[int, float]:
@@ -38,7 +38,7 @@ def trajectory_errors(lesson, framework: str, dtype: str, optimizer: str | None,
     masks = masks_by_step(lesson)
     convention = convention_of(framework)  # keras-jax and keras-torch follow Keras's formulas
     expected = reference_model(lesson, params, convention=convention).train(
-        X, y, get_optimizer(name, convention=convention, **hyper), batches, record=steps, dropout_masks=masks)
+        X, y, lesson_optimizer(lesson, name, hyper, framework), batches, record=steps, dropout_masks=masks)
     twin = get_twin(framework, lesson, dtype)
     twin.set_params(canonical_params(lesson))
     X, y = lesson_data(lesson)

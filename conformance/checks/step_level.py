@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from frameworks import convention_of
-from reference import get_optimizer
-
 from ..cases import (
     TRAJECTORY_STEPS,
     CaseInputs,
+    lesson_optimizer,
     masks_by_step,
     optimizer_of,
     trajectory_items,
@@ -34,9 +32,9 @@ from ..cases import (
 
 
 def _optimizer(inputs: CaseInputs, framework: str, optimizer: str | None):
-    """The reference's optimizer of the case, under ``framework``'s formula."""
+    """The reference's optimizer of the case, under ``framework``'s formula (and the lesson's schedule)."""
     name, hyper = optimizer_of(inputs.lesson, optimizer)
-    return get_optimizer(name, convention=convention_of(framework), **hyper)
+    return lesson_optimizer(inputs.lesson, name, hyper, framework)
 
 
 def forward_reference(inputs: CaseInputs, framework: str, optimizer: str | None) -> dict:

@@ -38,10 +38,16 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from frameworks import get_twin
-from reference import OPTIMIZERS, MiniBatches, get_optimizer
+from reference import OPTIMIZERS, MiniBatches
 from reference.training import fit
 
-from ..cases import CaseInputs, masks_by_step, reference_model, rounded
+from ..cases import (
+    CaseInputs,
+    lesson_optimizer,
+    masks_by_step,
+    reference_model,
+    rounded,
+)
 from ..compare import Comparison, compare
 from ..lessons import Lesson, get_lesson, lesson_data, lesson_test_data
 from ..tolerances import tolerance
@@ -110,8 +116,9 @@ def not_trained(lesson: Lesson) -> str | None:
 
 def reference_optimizer(lesson: Lesson, framework: str = "torch"):
     """The lesson's optimizer in the reference, following ``framework``'s formulas where the two
-    frameworks differ (``CONVENTIONS`` in ``reference/optimizers.py``: Adam's epsilon, momentum's sign, ...)."""
-    return get_optimizer(lesson.optimizer, convention=framework, **lesson.hyperparameters)
+    frameworks differ (``CONVENTIONS`` in ``reference/optimizers.py``: Adam's epsilon, momentum's sign, ...),
+    and the lesson's learning-rate schedule if it has one (``cases.lesson_optimizer``)."""
+    return lesson_optimizer(lesson, lesson.optimizer, lesson.hyperparameters, framework)
 
 
 def reference_run(lesson: Lesson, dtype: str, framework: str = "torch",

@@ -43,10 +43,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from frameworks import convention_of
-from reference import MLP, get_optimizer
+from reference import MLP
 
-from ..cases import TRAJECTORY_STEPS, optimizer_of
+from ..cases import TRAJECTORY_STEPS, lesson_optimizer, optimizer_of
 from ..compare import compare
 from ..tolerances import tolerance
 
@@ -188,7 +187,7 @@ def explain_trajectory(inputs, case, comparison) -> dict | None:
     batches = inputs.batches(steps)
     every = tuple(range(1, steps + 1))
     name, hyper = optimizer_of(lesson, case.optimizer)
-    optimizer = get_optimizer(name, convention=convention_of(case.framework), **hyper)
+    optimizer = lesson_optimizer(lesson, name, hyper, case.framework)
     reference_path = inputs.reference_model(case.framework).train(inputs.ref_X, inputs.ref_y, optimizer, batches,
                                                                   record=every)
     reference_path[0] = inputs.ref_params

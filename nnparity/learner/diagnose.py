@@ -269,11 +269,13 @@ def unsupported(lesson: Lesson, script: bool = False) -> str | None:
     """
     extras = [what for what, present in (("dropout", lesson.dropout and not script),
                                          ("batch normalisation", lesson.batchnorm and not script),
-                                         ("layer normalisation", lesson.layernorm)) if present]
+                                         ("layer normalisation", lesson.layernorm),
+                                         ("class weights", bool(lesson.class_weights))) if present]
     if not extras:
         return None
     return (f"lesson {lesson.name} has {' and '.join(extras)}; nnparity check supports lessons of Dense layers "
-            f"and activations only (W1, b1, W2, ...): try {lesson.name.split('-')[0]} or see `nnparity lessons`")
+            f"and activations only (W1, b1, W2, ...), with an unweighted loss: try {lesson.name.split('-')[0]} "
+            "or see `nnparity lessons`")
 
 
 def check_learner(target: str, lesson_name: str, frameworks: list[str], optimizer: str | None = None) -> CheckReport:

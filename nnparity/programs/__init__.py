@@ -88,6 +88,8 @@ def _docstring(lesson: Lesson, framework: str) -> str:
     batches = f"batch {lesson.batch_size}" if lesson.batch_size else "full batch"
     batches += f", dropout {lesson.dropout}" if lesson.dropout else ""
     batches += f", LayerNorm (eps {lesson.layernorm_epsilon:g})" if lesson.layernorm else ""
+    batches += ", the learning rate decaying every step" if lesson.lr_schedule else ""
+    batches += f", class weights {list(lesson.class_weights)}" if lesson.class_weights else ""
     return (f"The lesson {lesson.name} in {TITLES[framework]}: {layers}, {', '.join(_runs(lesson.activations, ' x'))},\n"
             f"{lesson.loss}, {lesson.optimizer} {lesson.hyperparameters.get('learning_rate')}, "
             f"{lesson.epochs} epochs, {batches}.\n\n"

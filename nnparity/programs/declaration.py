@@ -67,6 +67,8 @@ def _training_unsupported(lesson: Lesson) -> str | None:
         return f"the {lesson.optimizer} hyper-parameter(s) {', '.join(sorted(extra))} (not written yet)"
     if "learning_rate" not in lesson.hyperparameters:
         return "an optimizer without an explicit learning_rate"
+    if (lesson.lr_schedule or lesson.class_weights) and lesson.n_layers > MAX_LAYERS:
+        return f"a learning-rate schedule or class weights with more than {MAX_LAYERS} layers (not written yet)"
     return None
 
 

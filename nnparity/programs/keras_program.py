@@ -12,7 +12,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, layernorm, loops
+from . import batchnorm, dropout, layernorm, loops, schedule_weights
 from .declaration import MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -66,14 +66,16 @@ def _weights(lesson: Lesson) -> list[str]:
 def _optimizer(lesson: Lesson) -> list[str]:
     hyper = lesson.hyperparameters
     lines = ["# np.float64: TF rounds a Python float via float32"]
-    if lesson.optimizer == "sgd":
+    learning_rate = schedule_weights.keras_learning_rate(lesson, f"np.float64({num(hyper['learning_rate'])})")
+    if lesson.optimizer == "sgd" and not lesson.lr_schedule:
         lines += ["optimizer = keras.optimizers.SGD(",
                   f"    learning_rate=np.float64({num(hyper['learning_rate'])}))"]
+    elif lesson.optimizer == "sgd":
+        lines += ["optimizer = keras.optimizers.SGD("] + learning_rate + [")"]
     else:
         lines += ["# Keras adds epsilon before the bias correction,",
                   "# torch after it: not quite the same formula",
-                  "optimizer = keras.optimizers.Adam(",
-                  f"    learning_rate=np.float64({num(hyper['learning_rate'])}),",
+                  "optimizer = keras.optimizers.Adam("] + learning_rate + [
                   f"    beta_1=np.float64({num(hyper['beta_1'])}), beta_2=np.float64({num(hyper['beta_2'])}),",
                   f"    epsilon=np.float64({num(hyper['epsilon'])}))"]
     if lesson.dropout:
@@ -91,7 +93,7 @@ def _training(lesson: Lesson) -> list[str]:
     masks = dropout.keras_callback_lines(lesson) if lesson.dropout else []
     return epochs_lines(lesson) + masks + [why,
             "history = model.fit(",
-            f"    X, y, batch_size={size}, epochs=epochs,",
+            f"    X, y, batch_size={size}, epochs=epochs,", *schedule_weights.keras_class_weight(lesson),
             "    shuffle=False, verbose=0,\n    callbacks=[NewMasks()])" if lesson.dropout else
             "    shuffle=False, verbose=0)",
             'losses = history.history.get("loss", [])  # none at 0 epochs'
@@ -110,7 +112,7 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "model": "\n".join(_model(lesson)),
         "initial weights": "\n".join(weight_loop_lines(lesson) + loops.KERAS_WEIGHTS if lesson.n_layers > MAX_LAYERS
                                      else _weights(lesson)),
-        "loss": "\n".join(LOSS_LINES[lesson.loss]),
+        "loss": "\n".join(schedule_weights.keras_loss(lesson) if lesson.class_weights else LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
         "accuracy": "\n".join(["a = model.predict(X_test, verbose=0)"] + accuracy_lines(

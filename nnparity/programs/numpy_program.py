@@ -11,7 +11,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, layernorm, loops
+from . import batchnorm, dropout, layernorm, loops, schedule_weights
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -85,7 +85,8 @@ def _model(lesson: Lesson) -> list[str]:
 def _backward(lesson: Lesson, xb: str) -> list[str]:
     """dz of every layer from the output back, and the gradients (``grads``, in ``params``' order)."""
     L = lesson.n_layers
-    dz = OUTPUT_GRADIENT[lesson.loss].format(L=L)
+    gradient = schedule_weights.numpy_output_gradient(lesson) if lesson.class_weights else OUTPUT_GRADIENT[lesson.loss]
+    dz = gradient.format(L=L)
     if lesson.loss not in FROM_LOGITS:
         dz += DERIVATIVES[lesson.activations[-1]].format(l=L)
     lines = [f"dz{L} = {dz}"]
@@ -108,16 +109,22 @@ def _backward(lesson: Lesson, xb: str) -> list[str]:
 def _optimizer(lesson: Lesson) -> list[str]:
     hyper = lesson.hyperparameters
     params = f"params = [{', '.join(batchnorm.trainable_names(lesson))}]"
+    schedule = schedule_weights.numpy_schedule(lesson)
     if lesson.optimizer == "sgd":
-        return [f"learning_rate = {num(hyper['learning_rate'])}", "# the parameters, updated in place", params]
+        return [f"learning_rate = {num(hyper['learning_rate'])}"] + schedule + [
+            "# the parameters, updated in place", params]
     names = ("learning_rate", "beta_1", "beta_2", "epsilon")
-    return [f"{', '.join(names)} = (", f"    {', '.join(num(hyper[n]) for n in names)})",
+    return [f"{', '.join(names)} = (", f"    {', '.join(num(hyper[n]) for n in names)})"] + schedule + [
             "# the parameters, updated in place", params,
             "m = [np.zeros_like(p) for p in params]  # mean of g",
             "v = [np.zeros_like(p) for p in params]  # mean of g**2", "t = 0  # steps taken"]
 
 
 def _update(lesson: Lesson) -> list[str]:
+    return schedule_weights.numpy_update(lesson, _optimizer_update(lesson))
+
+
+def _optimizer_update(lesson: Lesson) -> list[str]:
     if lesson.optimizer == "sgd":
         return ["for p, g in zip(params, grads):", "    p -= learning_rate * g"]
     return ["t += 1  # Adam; epsilon as in the paper and torch",
@@ -183,7 +190,7 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "initial weights": "\n".join(weight_loop_lines(lesson) if deep else weight_lines(lesson) + (
             batchnorm.weight_lines(lesson) if lesson.batchnorm else []) + (
             layernorm.weight_lines(lesson) if lesson.layernorm else [])),
-        "loss": "\n".join(LOSS_LINES[lesson.loss]),
+        "loss": "\n".join(schedule_weights.numpy_loss(lesson) if lesson.class_weights else LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(optimizer),
         "training": "\n".join(training),
         "accuracy": "\n".join([_prediction(lesson, deep)] + accuracy_lines(lesson, _save(lesson))),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, layernorm, loops
+from . import batchnorm, dropout, layernorm, loops, schedule_weights
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -95,12 +95,13 @@ def _weights(lesson: Lesson) -> list[str]:
 
 def _optimizer(lesson: Lesson) -> list[str]:
     hyper = lesson.hyperparameters
+    schedule = schedule_weights.torch_scheduler(lesson)
     if lesson.optimizer == "sgd":
-        return ["optimizer = torch.optim.SGD(", f"    model.parameters(), lr={num(hyper['learning_rate'])})"]
+        return ["optimizer = torch.optim.SGD(", f"    model.parameters(), lr={num(hyper['learning_rate'])})"] + schedule
     return [f"# eps {num(hyper['epsilon'])} as declared (torch's default: 1e-8)",
             "optimizer = torch.optim.Adam(",
             f"    model.parameters(), lr={num(hyper['learning_rate'])},",
-            f"    betas=({num(hyper['beta_1'])}, {num(hyper['beta_2'])}), eps={num(hyper['epsilon'])})"]
+            f"    betas=({num(hyper['beta_1'])}, {num(hyper['beta_2'])}), eps={num(hyper['epsilon'])})"] + schedule
 
 
 STEP = ["optimizer.zero_grad()", "loss = loss_fn(model({x}), {y})", "loss.backward()", "optimizer.step()"]
@@ -108,11 +109,12 @@ STEP = ["optimizer.zero_grad()", "loss = loss_fn(model({x}), {y})", "loss.backwa
 
 def _training(lesson: Lesson) -> list[str]:
     head = epochs_lines(lesson)
+    step = STEP + (["scheduler.step()  # every batch"] if lesson.lr_schedule else [])
     if lesson.batch_size is None:
         body = dropout.torch_step_lines(lesson) if lesson.dropout else []
-        body += [line.format(x="X", y="y") for line in STEP] + ["losses.append(loss.item())"]
+        body += [line.format(x="X", y="y") for line in step] + ["losses.append(loss.item())"]
         return head + ["losses = []", "for epoch in range(epochs):"] + ["    " + line for line in body]
-    body = [line.format(x="xb", y="yb") for line in STEP] + ["total += loss.item() * len(xb)"]
+    body = [line.format(x="xb", y="yb") for line in step] + ["total += loss.item() * len(xb)"]
     return head + ["# in order, every epoch: Keras's fit(shuffle=False)",
                    f"batches = DataLoader(TensorDataset(X, y), batch_size={lesson.batch_size})",
                    "losses = []", "for epoch in range(epochs):", "    total = 0.0", "    for xb, yb in batches:"] + [
@@ -130,7 +132,7 @@ def steps(lesson: Lesson) -> dict[str, str]:
         "data": "\n".join(data_lines(lesson) + ["X, y = torch.from_numpy(X), torch.from_numpy(y)"]),
         "model": "\n".join(_model(lesson)),
         "initial weights": "\n".join(_weights(lesson)),
-        "loss": "\n".join(LOSS_LINES[lesson.loss]),
+        "loss": "\n".join(schedule_weights.torch_loss(lesson) if lesson.class_weights else LOSS_LINES[lesson.loss]),
         "optimizer": "\n".join(_optimizer(lesson)),
         "training": "\n".join(_training(lesson)),
         "accuracy": "\n".join((["model.eval()  # BatchNorm: its running statistics"] if lesson.batchnorm else [])

@@ -177,3 +177,16 @@ def test_a_layernorm_lesson_with_mini_batches_trains_as_the_reference(tmp_path):
     assert not isinstance(saved, str), saved
     result = agreement(lesson, "numpy", saved, 4)
     assert result.passed, result.message()
+
+
+def test_a_staircase_schedule_program_trains_as_the_reference(tmp_path):
+    """spiral-schedule floored every 30 steps (``staircase``): the NumPy program's ``iterations // 30`` is the
+    reference's floor, over 200 steps (seven stairs)."""
+    lesson = replace(get_lesson("spiral-schedule"), lr_schedule=(("decay_steps", 30), ("decay_rate", 0.5),
+                                                                 ("staircase", True)))
+    text = programs(lesson)["numpy"].text
+    assert "(iterations // 30)" in text
+    saved = run_programs(tmp_path, {"staircase": (text, 20)})["staircase"]
+    assert not isinstance(saved, str), saved
+    result = agreement(lesson, "numpy", saved, 20)
+    assert result.passed, result.message()

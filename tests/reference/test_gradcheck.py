@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conformance.cases import reference_model
 from conformance.lessons import LESSONS, canonical_params, lesson_data
-from reference import ACTIVATIONS, MLP, get_activation
+from reference import ACTIVATIONS, get_activation
 from reference.dense import Dense
 from reference.losses import (
     BinaryCrossEntropy,
@@ -138,7 +139,7 @@ def test_mlp_gradients(lesson):
         pytest.skip(NOT_A_DERIVATIVE[name])
     X, y = lesson_data(spec)
     X, y = X[:16].copy(), y[:16]  # a few samples keep the O(params x samples) loop fast
-    model = MLP(canonical_params(spec), spec.activations, spec.loss)
+    model = reference_model(spec, canonical_params(spec))  # the lesson's loss: its class weights too
     if "relu" in spec.activations:  # stay off the kink: no pre-activation within 10 h of 0
         model.forward(X)
         assert min(np.min(np.abs(z)) for z in model.z[:-1]) > 10 * H, "a ReLU input sits at the kink"
