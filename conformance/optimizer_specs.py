@@ -3,7 +3,7 @@
 One registry, read by the checks, the CLI (``nnparity optimizers`` lists it) and
 the tests. Every hyper-parameter is written out (none is left to a framework's
 default, which differ: see ``reference/optimizers.py``), under Keras's names;
-the torch twin translates them (``lr``, ``betas``, ``eps``, ``alpha``).
+the torch twin translates them (``lr``, ``betas``, ``eps``, ``alpha`` for RMSprop's ``rho``).
 The same numbers go to both frameworks; each framework then applies its own
 formula, and the reference reproduces each under that framework's convention.
 """
@@ -72,6 +72,17 @@ _SPECS = (
     OptimizerSpec("adagrad", "adagrad", (("learning_rate", 0.01), ("initial_accumulator_value", 0.1),
                                          ("epsilon", 1e-7), ("weight_decay", 0.0)),
                   "Keras's initial accumulator 0.1, given to torch too (its default is 0)"),
+    # the four of reference/adaptive_optimizers.py (docs/conventions-optimizers.md)
+    OptimizerSpec("nadam", "nadam", ADAM + (("momentum_decay", 1.0), ("weight_decay", 0.0)),
+                  "Keras's defaults; momentum_decay 1.0 is Keras's 0.96**t schedule (torch's default 4e-3 "
+                  "Keras cannot compute); Keras rounds that 0.96 through float32"),
+    OptimizerSpec("adamax", "adamax", ADAM + (("weight_decay", 0.0),),
+                  "Keras's defaults; torch adds epsilon inside the max, Keras after it"),
+    OptimizerSpec("amsgrad", "amsgrad", ADAM + (("weight_decay", 0.0),),
+                  "Adam(amsgrad=True), Keras's defaults; epsilon as Adam's in each"),
+    OptimizerSpec("adadelta", "adadelta", (("learning_rate", 1.0), ("rho", 0.95), ("epsilon", 1e-6),
+                                           ("weight_decay", 0.0)),
+                  "torch's learning rate 1.0 (Keras's default 0.001 barely moves); one formula in both"),
 )
 
 OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {spec.name: spec for spec in _SPECS}

@@ -127,10 +127,10 @@ def torch_defaults(optimizer: str) -> dict:
     """What ``torch.optim.<Optimizer>(params)`` uses, under Keras's names."""
     import torch
 
-    from frameworks.torch_twin import HYPER_NAMES
     from frameworks.torch_twin import OPTIMIZERS as TORCH_OPTIMIZERS
+    from frameworks.torch_twin import hyper_names
 
-    torch_names = {torch_name: name for name, torch_name in HYPER_NAMES.items()}
+    torch_names = {torch_name: name for name, torch_name in hyper_names(optimizer).items()}
     defaults = TORCH_OPTIMIZERS[optimizer]([torch.zeros(1, requires_grad=True)]).defaults
     out = {torch_names[k]: v for k, v in defaults.items() if k in torch_names}
     if "betas" in defaults:
@@ -139,12 +139,16 @@ def torch_defaults(optimizer: str) -> dict:
 
 
 def keras_defaults(optimizer: str) -> dict:
-    """What ``keras.optimizers.<Optimizer>()`` uses (its config; weight_decay None means none)."""
+    """What ``keras.optimizers.<Optimizer>()`` uses (its config; weight_decay None means none; a hyper-parameter
+    it has no argument for, Nadam's momentum_decay, is the value it computes: frameworks/keras_arguments.py)."""
+    from frameworks.keras_arguments import NOT_KERAS_ARGUMENTS
     from frameworks.keras_twin import OPTIMIZERS as KERAS_OPTIMIZERS
 
     config = KERAS_OPTIMIZERS[optimizer]().get_config()
     if config.get("weight_decay") is None:
         config["weight_decay"] = 0.0
+    if optimizer in NOT_KERAS_ARGUMENTS:
+        config.update(NOT_KERAS_ARGUMENTS[optimizer][1])
     return config
 
 
