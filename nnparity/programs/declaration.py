@@ -13,7 +13,10 @@ from .data import data_unsupported
 from .weights import weights_unsupported
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "step", "linear")
-OPTIMIZER_HYPER = {"sgd": {"learning_rate"}, "adam": {"learning_rate", "beta_1", "beta_2", "epsilon"}}
+ADAM = ("learning_rate", "beta_1", "beta_2", "epsilon")
+# optimizer -> the hyper-parameters its programs write, in order (the last four: adaptive_optimizers.py)
+OPTIMIZER_HYPER = {"sgd": ("learning_rate",), "adam": ADAM, "nadam": (*ADAM, "momentum_decay"), "adamax": ADAM,
+                   "amsgrad": ADAM, "adadelta": ("learning_rate", "rho", "epsilon")}
 # the losses that the programs compute from the output layer's logits, and the activation that must sit there
 FROM_LOGITS = {"bce": "sigmoid", "cce": "softmax"}
 LOSSES = ("bce", "cce", "mse", "half_sse")
@@ -60,7 +63,7 @@ def _training_unsupported(lesson: Lesson) -> str | None:
         return f"a softmax output with the loss {lesson.loss!r} (written: cce)"
     if lesson.optimizer not in OPTIMIZER_HYPER:
         return f"the optimizer {lesson.optimizer!r} (written: {', '.join(OPTIMIZER_HYPER)})"
-    extra = set(lesson.hyperparameters) - OPTIMIZER_HYPER[lesson.optimizer]
+    extra = set(lesson.hyperparameters) - set(OPTIMIZER_HYPER[lesson.optimizer])
     if extra:
         return f"the {lesson.optimizer} hyper-parameter(s) {', '.join(sorted(extra))} (not written yet)"
     if "learning_rate" not in lesson.hyperparameters:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, loops
+from . import adaptive_optimizers, batchnorm, dropout, loops
 from .declaration import MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -64,6 +64,8 @@ def _optimizer(lesson: Lesson) -> list[str]:
     if lesson.optimizer == "sgd":
         lines += ["optimizer = keras.optimizers.SGD(",
                   f"    learning_rate=np.float64({num(hyper['learning_rate'])}))"]
+    elif lesson.optimizer in adaptive_optimizers.STATE:
+        lines += adaptive_optimizers.keras_lines(lesson)
     else:
         lines += ["# Keras adds epsilon before the bias correction,",
                   "# torch after it: not quite the same formula",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, loops
+from . import adaptive_optimizers, batchnorm, dropout, loops
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -91,6 +91,8 @@ def _optimizer(lesson: Lesson) -> list[str]:
     hyper = lesson.hyperparameters
     if lesson.optimizer == "sgd":
         return ["optimizer = torch.optim.SGD(", f"    model.parameters(), lr={num(hyper['learning_rate'])})"]
+    if lesson.optimizer in adaptive_optimizers.STATE:
+        return adaptive_optimizers.torch_lines(lesson)
     return [f"# eps {num(hyper['epsilon'])} as declared (torch's default: 1e-8)",
             "optimizer = torch.optim.Adam(",
             f"    model.parameters(), lr={num(hyper['learning_rate'])},",
