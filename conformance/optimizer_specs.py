@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reference import OPTIMIZERS
+from reference import OPTIMIZERS, get_optimizer
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,10 @@ _SPECS = (
     OptimizerSpec("nadam", "nadam", ADAM + (("momentum_decay", 1.0), ("weight_decay", 0.0)),
                   "Keras's defaults; momentum_decay 1.0 is Keras's 0.96**t schedule (torch's default 4e-3 "
                   "Keras cannot compute); Keras rounds that 0.96 through float32"),
+    OptimizerSpec("nadam-torch", "nadam", (("learning_rate", 0.002), ("beta_1", 0.9), ("beta_2", 0.999),
+                                           ("epsilon", 1e-8), ("momentum_decay", 0.004), ("weight_decay", 0.0)),
+                  "torch's NAdam defaults, its momentum_decay 4e-3: Keras's Nadam has none (its rows are skipped; "
+                  "frameworks.keras_adapters.TorchNAdam computes it)"),
     OptimizerSpec("adamax", "adamax", ADAM + (("weight_decay", 0.0),),
                   "Keras's defaults; torch adds epsilon inside the max, Keras after it"),
     OptimizerSpec("amsgrad", "amsgrad", ADAM + (("weight_decay", 0.0),),
@@ -86,6 +90,17 @@ _SPECS = (
 )
 
 OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def refused_by(name: str, convention: str) -> str | None:
+    """Why the framework of ``convention`` cannot take the setting ``name`` (the reference refuses what its
+    framework refuses: Keras's Nadam has no momentum_decay), or None."""
+    spec = get_optimizer_spec(name)
+    try:
+        get_optimizer(spec.optimizer, convention=convention, **spec.hyperparameters)
+    except ValueError as exc:
+        return f"the optimizer setting {name!r} under {convention}'s convention: {exc}"
+    return None
 
 
 def get_optimizer_spec(name: str) -> OptimizerSpec:

@@ -18,7 +18,7 @@ from conformance.cases import Case
 from conformance.checks import run_check
 from conformance.lessons import get_lesson
 from conformance.optimizer_runs import KERAS_CLASSES, TORCH_CLASSES
-from conformance.optimizer_specs import OPTIMIZER_SPECS
+from conformance.optimizer_specs import OPTIMIZER_SPECS, refused_by
 from conformance.tests.support import needs
 from frameworks import get_twin
 from frameworks.keras_arguments import keras_hyperparameters
@@ -60,6 +60,16 @@ def test_keras_numbers_are_float64_but_adadelta_s_rho():
     assert all(type(v) is float for v in amsgrad.values())
 
 
+def test_a_setting_the_framework_refuses_is_skipped_with_the_reason():
+    """nadam-torch (torch's momentum_decay 4e-3) runs against torch; Keras's step and trajectory are skipped, saying
+    why (the reference's Keras convention refuses it, as Keras has no such argument), never counted as passed."""
+    assert refused_by("nadam-torch", "torch") is None and refused_by("nadam", "keras") is None
+    for check in ("step", "trajectory"):
+        result = run_check(check, Case("spiral", "keras", "float64", optimizer="nadam-torch"))
+        assert not result.passed and result.skipped
+        assert "keras.optimizers.Nadam has no momentum_decay" in result.skipped and "0.004" in result.skipped
+
+
 def _expected(setting: str) -> dict:
     """The setting's hyper-parameters, without clipping (not an optimizer argument in torch)."""
     return dict(OPTIMIZER_SPECS[setting].hyperparameters)
@@ -86,6 +96,10 @@ def test_the_keras_twin_builds_each_setting_with_keras_s_names(setting):
     needs("keras")
     spec = OPTIMIZER_SPECS[setting]
     twin = get_twin("keras", get_lesson("spiral"), "float64")
+    if refused_by(setting, "keras"):  # nadam-torch: Keras's Nadam has no momentum_decay
+        with pytest.raises(ValueError, match="has no momentum_decay.*TorchNAdam"):
+            twin.make_optimizer(spec.optimizer, spec.hyperparameters)
+        return
     opt = twin.make_optimizer(spec.optimizer, spec.hyperparameters)
     config = opt.get_config()
     expected = keras_hyperparameters(spec.optimizer, _expected(setting), "float64")
