@@ -37,18 +37,17 @@ STATE = {"nadam": ("m", "v"), "adamax": ("m", "u"), "amsgrad": ("m", "v", "v_max
 MEANING = {"m": "mean of g", "v": "mean of g**2", "u": "running max of |g|", "v_max": "largest v so far",
            "s": "mean of g**2", "d": "mean of the steps**2"}
 UPDATE = {
-    "nadam": ["t += 1  # NAdam, as torch: a momentum mu_t that warms up",
-              "mu = beta_1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))",
-              "mu_next = beta_1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))",
-              "# torch keeps the product in float32 (its default dtype)",
-              "mu_product = float(np.float32(mu_product) * np.float32(mu))",
+    "nadam": ["t += 1  # NAdam, as torch",
+              "mu_t, mu_next = mu(t), mu(t + 1)",
+              "# mu_1 * ... * mu_t, in float32 as torch keeps it",
+              "product = float(np.float32(product) * np.float32(mu_t))",
               "for p, g, m_p, v_p in zip(params, grads, m, v):",
               "    m_p[:] = beta_1 * m_p + (1 - beta_1) * g",
               "    v_p[:] = beta_2 * v_p + (1 - beta_2) * g * g",
-              "    nesterov = ((1 - mu) / (1 - mu_product) * g",
-              "                + mu_next / (1 - mu_product * mu_next) * m_p)",
+              "    now = (1 - mu_t) / (1 - product) * g",
+              "    ahead = mu_next / (1 - product * mu_next) * m_p",
               "    denom = np.sqrt(v_p / (1 - beta_2**t)) + epsilon",
-              "    p -= learning_rate * nesterov / denom"],
+              "    p -= learning_rate * (now + ahead) / denom"],
     "adamax": ["t += 1  # Adamax, as torch: epsilon inside the max",
                "for p, g, m_p, u_p in zip(params, grads, m, u):",
                "    m_p[:] = beta_1 * m_p + (1 - beta_1) * g",
@@ -65,7 +64,8 @@ UPDATE = {
     "adadelta": ["# Adadelta: the steps' own size sets the scale",
                  "for p, g, s_p, d_p in zip(params, grads, s, d):",
                  "    s_p[:] = rho * s_p + (1 - rho) * g * g",
-                 "    delta = np.sqrt(d_p + epsilon) / np.sqrt(s_p + epsilon) * g",
+                 "    rms_step = np.sqrt(d_p + epsilon)",
+                 "    delta = rms_step / np.sqrt(s_p + epsilon) * g",
                  "    d_p[:] = rho * d_p + (1 - rho) * delta * delta",
                  "    p -= learning_rate * delta"],
 }
@@ -78,7 +78,9 @@ def numpy_state(lesson: Lesson, params: str) -> list[str]:
              "# the parameters, updated in place", params]
     lines += [f"{s} = [np.zeros_like(p) for p in params]  # {MEANING[s]}" for s in STATE[lesson.optimizer]]
     if lesson.optimizer == "nadam":
-        return lines + ["t, mu_product = 0, 1.0  # steps; mu_1 * ... * mu_t"]
+        return lines + ["t, product = 0, 1.0  # steps; mu_1 * ... * mu_t", "",
+                        "def mu(t):  # the momentum of step t, warming up",
+                        "    return beta_1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))"]
     return lines + (["t = 0  # steps taken"] if lesson.optimizer != "adadelta" else [])
 
 
