@@ -62,6 +62,10 @@ DIFFERENCES = {
     "sgd-momentum-l2-vs-decoupled-decay": ("sgd", spec("momentum", weight_decay=0.01), None, 7.288e-3),
     "global-clipnorm-1e-6": ("sgd", spec("sgd", global_clipnorm=0.1), None, 2.578e-8),
     "clipnorm-1e-6": ("sgd", spec("sgd", clipnorm=0.05), None, 4.878e-8),
+    # the four of reference/adaptive_optimizers.py, through the twins (docs/conventions-optimizers.md)
+    "nadam-float32-decay": ("nadam", spec("nadam"), None, 5.475e-10),  # momentum_decay 1.0: Keras's float32 0.96
+    "adamax-epsilon-in-max": ("adamax", spec("adamax"), None, 1.991e-8),
+    "amsgrad-epsilon-hat": ("amsgrad", spec("amsgrad"), None, 2.150e-4),
 }
 
 # row -> (optimizer, hyper-parameters, learning rates): the two formulas give the same weights.
@@ -71,6 +75,7 @@ SAME = {
     "sgd-l2-equals-decoupled-decay": ("sgd", spec("sgd", weight_decay=0.01), None),  # p - lr (g + wd p), both ways
     "adamw-decay": ("adamw", spec("adamw", epsilon=0.0), None),  # p (1 - lr wd) vs p - p wd lr; epsilon 0: no eps rule
     "clipvalue": ("sgd", spec("sgd", clipvalue=0.02), None),
+    "adadelta-one-formula": ("adadelta", spec("adadelta"), None),
 }
 
 
