@@ -78,8 +78,8 @@ _SPECS = (
                   "Keras cannot compute); Keras rounds that 0.96 through float32"),
     OptimizerSpec("nadam-torch", "nadam", (("learning_rate", 0.002), ("beta_1", 0.9), ("beta_2", 0.999),
                                            ("epsilon", 1e-8), ("momentum_decay", 0.004), ("weight_decay", 0.0)),
-                  "torch's NAdam defaults, its momentum_decay 4e-3: Keras's Nadam has none (its rows are skipped; "
-                  "frameworks.keras_adapters.TorchNAdam computes it)"),
+                  "torch's defaults, momentum_decay 4e-3: Keras's Nadam has none, its rows skip (the adapter "
+                  "TorchNAdam computes it)"),
     OptimizerSpec("adamax", "adamax", ADAM + (("weight_decay", 0.0),),
                   "Keras's defaults; torch adds epsilon inside the max, Keras after it"),
     OptimizerSpec("amsgrad", "amsgrad", ADAM + (("weight_decay", 0.0),),
