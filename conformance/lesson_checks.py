@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference import ACTIVATIONS, INITIALIZERS, LOSSES, OPTIMIZERS, get_initializer, get_optimizer
+from reference import ACTIVATIONS, CONVENTIONS, INITIALIZERS, LOSSES, OPTIMIZERS, get_initializer, get_optimizer
 
 from . import datasets
 from .lessons import Lesson, lesson_data
@@ -125,7 +125,8 @@ def _check_names(fields: dict) -> None:
     optimizer = fields.get("optimizer", Lesson.__dataclass_fields__["optimizer"].default)
     hyper = dict(fields.get("hyper", Lesson.__dataclass_fields__["hyper"].default))
     try:
-        get_optimizer(optimizer, **hyper)
+        for convention in CONVENTIONS:  # what either framework refuses (Keras's Nadam: a momentum_decay but 1)
+            get_optimizer(optimizer, convention=convention, **hyper)
     except ValueError as exc:
         raise _Refused("optimizer" if "unknown optimizer" in str(exc) else "hyper", str(exc)) from None
     missing = [k for k in undecided_hyperparameters(optimizer) if k not in hyper]

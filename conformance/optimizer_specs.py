@@ -3,7 +3,7 @@
 One registry, read by the checks, the CLI (``nnparity optimizers`` lists it) and
 the tests. Every hyper-parameter is written out (none is left to a framework's
 default, which differ: see ``reference/optimizers.py``), under Keras's names;
-the torch twin translates them (``lr``, ``betas``, ``eps``, ``alpha``).
+the torch twin translates them (``lr``, ``betas``, ``eps``, ``alpha`` for RMSprop's ``rho``).
 The same numbers go to both frameworks; each framework then applies its own
 formula, and the reference reproduces each under that framework's convention.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reference import OPTIMIZERS
+from reference import OPTIMIZERS, get_optimizer
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,35 @@ _SPECS = (
     OptimizerSpec("adagrad", "adagrad", (("learning_rate", 0.01), ("initial_accumulator_value", 0.1),
                                          ("epsilon", 1e-7), ("weight_decay", 0.0)),
                   "Keras's initial accumulator 0.1, given to torch too (its default is 0)"),
+    # the four of reference/adaptive_optimizers.py (docs/conventions-optimizers.md)
+    OptimizerSpec("nadam", "nadam", ADAM + (("momentum_decay", 1.0), ("weight_decay", 0.0)),
+                  "Keras's defaults; momentum_decay 1.0 is Keras's 0.96**t schedule (torch's default 4e-3 "
+                  "Keras cannot compute); Keras rounds that 0.96 through float32"),
+    OptimizerSpec("nadam-torch", "nadam", (("learning_rate", 0.002), ("beta_1", 0.9), ("beta_2", 0.999),
+                                           ("epsilon", 1e-8), ("momentum_decay", 0.004), ("weight_decay", 0.0)),
+                  "torch's defaults, momentum_decay 4e-3: Keras's Nadam has none, its rows skip (the adapter "
+                  "TorchNAdam computes it)"),
+    OptimizerSpec("adamax", "adamax", ADAM + (("weight_decay", 0.0),),
+                  "Keras's defaults; torch adds epsilon inside the max, Keras after it"),
+    OptimizerSpec("amsgrad", "amsgrad", ADAM + (("weight_decay", 0.0),),
+                  "Adam(amsgrad=True), Keras's defaults; epsilon as Adam's in each"),
+    OptimizerSpec("adadelta", "adadelta", (("learning_rate", 1.0), ("rho", 0.95), ("epsilon", 1e-6),
+                                           ("weight_decay", 0.0)),
+                  "torch's learning rate 1.0 (Keras's default 0.001 barely moves); one formula in both"),
 )
 
 OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def refused_by(name: str, convention: str) -> str | None:
+    """Why the framework of ``convention`` cannot take the setting ``name`` (the reference refuses what its
+    framework refuses: Keras's Nadam has no momentum_decay), or None."""
+    spec = get_optimizer_spec(name)
+    try:
+        get_optimizer(spec.optimizer, convention=convention, **spec.hyperparameters)
+    except ValueError as exc:
+        return f"the optimizer setting {name!r} under {convention}'s convention: {exc}"
+    return None
 
 
 def get_optimizer_spec(name: str) -> OptimizerSpec:

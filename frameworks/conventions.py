@@ -157,8 +157,34 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             topic="NAdam's momentum schedule",
             torch="NAdam(momentum_decay=4e-3): mu_t = beta_1 (1 - 0.5 * 0.96**(t * momentum_decay))",
             keras="Nadam has no momentum_decay: 0.96**t, torch's momentum_decay=1",
-            nnparity="reference.adaptive_optimizers.NAdam(convention) (docs/conventions-optimizers.md)",
+            nnparity="reference.adaptive_optimizers.NAdam(convention); adapters keras_adapters.TorchNAdam and "
+            "torch_adapters.KerasNadam; a lesson's momentum_decay is 1.0 (docs/conventions-optimizers.md)",
             components=("nadam",),
+        ),
+        Convention(
+            key="adamax-epsilon",
+            topic="Adamax epsilon",
+            torch="inside the max: u = max(beta_2 u, |g| + eps); w -= lr / (1 - beta_1**t) * m / u",
+            keras="after it: u = max(beta_2 u, |g|); w -= learning_rate * m / ((1 - beta_1**t) (u + epsilon))",
+            nnparity="reference.adaptive_optimizers.Adamax(convention); adapters TorchAdamax and KerasAdamax "
+            "(docs/conventions-optimizers.md)",
+            components=("adamax",),
+        ),
+        Convention(
+            key="rho-name",
+            topic="The decay rate of g**2's running mean",
+            torch="RMSprop(alpha=...), Adadelta(rho=...)",
+            keras="RMSprop(rho=...), Adadelta(rho=...)",
+            nnparity="Keras's name; the torch twin maps it per optimizer (frameworks/torch_twin.py, hyper_names)",
+            components=("rmsprop", "adadelta"),
+        ),
+        Convention(
+            key="adadelta-defaults",
+            topic="Adadelta's defaults",
+            torch="lr=1.0, rho=0.9, eps=1e-6",
+            keras="learning_rate=0.001, rho=0.95, epsilon=1e-7: the same formula, a thousand times smaller steps",
+            nnparity="every hyper-parameter written out (the adadelta setting, a lesson's hyper)",
+            components=("adadelta",),
         ),
         Convention(
             key="class-weights",
@@ -194,7 +220,7 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             keras="epsilon hat, on max(v)",
             nnparity="reference.adaptive_optimizers.AMSGrad(convention); adapters TorchAdam(amsgrad=True) and "
             "KerasAdam(amsgrad=True) (docs/conventions-optimizers.md)",
-            components=("adam",),
+            components=("adam", "amsgrad"),
         ),
         # ---- rows that nnparity.compare_models names when a torch model and a Keras model disagree
         Convention(

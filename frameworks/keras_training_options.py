@@ -36,7 +36,7 @@ def class_weighted_cross_entropy(class_weight, divisor: str):
 
 def exponential_decay(learning_rate, settings, number=float):
     """``ExponentialDecay(learning_rate, decay_steps, decay_rate, staircase)`` from a lesson's ``lr_schedule``;
-    ``number`` makes the decay rate the type of ``learning_rate`` (the twin's ``_hyper_value``)."""
+    ``number`` makes the decay rate the type of ``learning_rate`` (``keras_arguments.keras_value``)."""
     settings = dict(settings)
     return keras.optimizers.schedules.ExponentialDecay(
         learning_rate, settings["decay_steps"], number(settings["decay_rate"]),

@@ -32,6 +32,7 @@ import numpy as np
 from keras import ops
 
 from . import keras_fit
+from .keras_arguments import keras_hyperparameters, keras_value
 from .backends import KERAS_BACKENDS
 from .keras_dropout import SharedMaskDropout
 from .keras_gradients import GRADIENTS, jax_compiled, jax_train_step
@@ -85,14 +86,17 @@ LOSSES = {
     "cce_logits": lambda: keras.losses.CategoricalCrossentropy(from_logits=True),
 }
 
-
 # reference optimizer name -> Keras optimizer (nnparity's hyper-parameters are Keras's names)
 OPTIMIZERS = {
     "sgd": keras.optimizers.SGD,
     "adam": keras.optimizers.Adam,
     "adamw": keras.optimizers.AdamW,
     "rmsprop": keras.optimizers.RMSprop,
-    "adagrad": keras.optimizers.Adagrad,
+    "adagrad": keras.optimizers.Adagrad,  # and the four of reference/adaptive_optimizers.py:
+    "nadam": keras.optimizers.Nadam,
+    "adamax": keras.optimizers.Adamax,
+    "amsgrad": lambda **hyper: keras.optimizers.Adam(amsgrad=True, **hyper),
+    "adadelta": keras.optimizers.Adadelta,
 }
 
 
@@ -247,13 +251,6 @@ class Twin:
         grads["X"] = self._numpy(gx)
         return grads
 
-    def _hyper_value(self, value):
-        """A hyper-parameter as Keras should get it: bools as they are; floats as np.float64 in float64,
-        because a Python float would be rounded through float32 by ``ops.cast`` (gotcha 2)."""
-        if isinstance(value, bool):
-            return value
-        return np.float64(value) if self.dtype == "float64" else float(value)
-
     def fit(self, X, y, optimizer: str, hyper: dict, epochs: int, batches, record_every=None, dropout_masks=None):
         """The lesson's whole training run from the current weights: (loss curve, snapshots) (``keras_fit.py``)."""
         if BACKEND != "tensorflow":
@@ -265,9 +262,10 @@ class Twin:
         """``keras.optimizers`` optimizer ``name`` from its (Keras-named) hyper-parameters."""
         if name not in OPTIMIZERS:
             raise ValueError(f"keras twin: unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
-        hyper = {k: self._hyper_value(v) for k, v in hyper.items()}
+        hyper = keras_hyperparameters(name, hyper, self.dtype)  # keras_arguments.py
         if self.lesson.lr_schedule:  # np.float64 numbers in float64: Keras then computes the schedule in float64
-            hyper["learning_rate"] = exponential_decay(hyper["learning_rate"], self.lesson.lr_schedule, self._hyper_value)
+            hyper["learning_rate"] = exponential_decay(hyper["learning_rate"], self.lesson.lr_schedule,
+                                                       lambda value: keras_value(value, self.dtype))
         with keras_dtype(self.dtype):  # the learning-rate and state variables take floatx when made
             return OPTIMIZERS[name](**hyper)
 
@@ -336,7 +334,7 @@ class Twin:
         with keras_dtype(self.dtype):
             for k, idx in enumerate(batches, start=1):
                 if learning_rates is not None:
-                    opt.learning_rate = self._hyper_value(learning_rates[k - 1])
+                    opt.learning_rate = keras_value(learning_rates[k - 1], self.dtype)
                 if dropout_masks is not None:
                     self.set_dropout_masks(dropout_masks(k - 1, len(idx)))
                 key = np.asarray(idx).tobytes()

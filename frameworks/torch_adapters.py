@@ -1,7 +1,7 @@
 """torch optimizers that compute Keras's formulas, for a model ported from Keras that must train the same.
 
 Where no setting of a torch optimizer gives Keras's numbers (Adam and AMSGrad, RMSprop, Adagrad,
-Adamax: the epsilon sits elsewhere: docs/conventions-optimizers.md), these small
+Adamax: the epsilon sits elsewhere; Nadam: its float32 0.96: docs/conventions-optimizers.md), these small
 ``torch.optim.Optimizer`` classes write Keras's update out; ``KerasBatchNorm1d``,
 ``KerasExponentialDecay``, ``KerasClassWeightedCrossEntropy`` and ``KerasSELU`` do the same for a layer,
 a schedule, a loss and an activation (its derivative at 0: conformance/tests/test_activation_adapters.py).
@@ -139,6 +139,40 @@ class KerasAdamax(_KerasFormula):
         state["m"].mul_(b1).add_(g, alpha=1 - b1)
         torch.maximum(state["u"] * b2, g.abs(), out=state["u"])
         p.sub_(group["learning_rate"] * state["m"] / ((1 - b1 ** state["t"]) * (state["u"] + group["epsilon"])))
+
+
+class KerasNadam(_KerasFormula):
+    """Keras's Nadam: its momentum schedule ``0.96**t`` with Keras's float32 0.96 (TensorFlow rounds that Python
+    float through float32 even for a float64 model, in ``mu_t`` and ``mu_{t+1}``; its running product takes the
+    exact 0.96), the product kept in float64::
+
+        mu_t = beta_1 * (1 - 0.5 * float32(0.96)**t);    P_t = P_{t-1} * beta_1 * (1 - 0.5 * 0.96**t)
+        m = beta_1 * m + (1 - beta_1) * g;   v = beta_2 * v + (1 - beta_2) * g**2
+        p = p - learning_rate * (mu_{t+1} m / (1 - P_t mu_{t+1}) + (1 - mu_t) g / (1 - P_t))
+                              / (sqrt(v / (1 - beta_2**t)) + epsilon)
+
+    torch's ``NAdam(momentum_decay=1.0)`` is this schedule with the exact 0.96 and its product in float32:
+    3.2e-9 from Keras after 20 steps (docs/conventions-optimizers.md); its default momentum_decay 4e-3, 5.7e-3.
+    """
+
+    decay = float(np.float32(0.96))  # Keras's ops.cast(0.96, "float64") on TensorFlow: 0.9599999785423279
+
+    def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        super().__init__(params, {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
+                                  "epsilon": epsilon})
+
+    def _start(self, p, group) -> dict:
+        return dict(t=0, product=1.0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+
+    def _update(self, p, g, group, state) -> None:
+        b1, b2 = group["beta_1"], group["beta_2"]
+        state["t"] += 1
+        t = state["t"]
+        state["product"] *= b1 * (1 - 0.5 * 0.96**t)
+        mu, mu_next, product = b1 * (1 - 0.5 * self.decay**t), b1 * (1 - 0.5 * self.decay ** (t + 1)), state["product"]
+        m, v = state["m"].mul_(b1).add_(g, alpha=1 - b1), state["v"].mul_(b2).addcmul_(g, g, value=1 - b2)
+        m_hat = mu_next * m / (1 - product * mu_next) + (1 - mu) * g / (1 - product)
+        p.sub_(m_hat * group["learning_rate"] / ((v / (1 - b2**t)).sqrt() + group["epsilon"]))
 
 
 class KerasBatchNorm1d(torch.nn.Module):

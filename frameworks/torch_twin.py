@@ -113,19 +113,26 @@ OPTIMIZERS = {
     "adamw": torch.optim.AdamW,
     "rmsprop": torch.optim.RMSprop,
     "adagrad": torch.optim.Adagrad,
+    "nadam": torch.optim.NAdam,
+    "adamax": torch.optim.Adamax,
+    "amsgrad": lambda params, **hyper: torch.optim.Adam(params, amsgrad=True, **hyper),
+    "adadelta": torch.optim.Adadelta,
 }
 
 # Keras's hyper-parameter names (nnparity's) -> torch's. beta_1 and beta_2 become betas=(beta_1, beta_2).
 HYPER_NAMES = {
     "learning_rate": "lr",
     "epsilon": "eps",
-    "rho": "alpha",
     "momentum": "momentum",
     "nesterov": "nesterov",
     "centered": "centered",
     "weight_decay": "weight_decay",
     "initial_accumulator_value": "initial_accumulator_value",
+    "momentum_decay": "momentum_decay",
 }
+# optimizer -> the names torch gives it apart from HYPER_NAMES: Keras's rho is alpha in torch's RMSprop
+# and rho in its Adadelta (RMSprop's alpha given to Adadelta is a TypeError; rho to RMSprop too)
+OPTIMIZER_HYPER_NAMES = {"rmsprop": {"rho": "alpha"}, "adadelta": {"rho": "rho"}}
 TORCH_BETAS = (0.9, 0.999)  # torch Adam/AdamW's default betas, for a beta the caller left out
 
 # Keras's clipping options -> what torch does between backward() and step(). torch has no
@@ -159,16 +166,23 @@ def exponential_decay(optimizer, settings: dict) -> torch.optim.lr_scheduler.Lam
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: rate ** (step / steps))
 
 
-def torch_hyperparameters(hyper: dict) -> dict:
-    """Keras-named hyper-parameters -> torch.optim keyword arguments (clipping is not one: see CLIPPING)."""
+def hyper_names(optimizer: str) -> dict[str, str]:
+    """Keras's hyper-parameter names -> torch's keyword arguments, for ``optimizer`` (a key of OPTIMIZERS)."""
+    return {**HYPER_NAMES, **OPTIMIZER_HYPER_NAMES.get(optimizer, {})}
+
+
+def torch_hyperparameters(hyper: dict, optimizer: str) -> dict:
+    """Keras-named hyper-parameters -> ``optimizer``'s torch.optim keyword arguments (clipping is not one:
+    see CLIPPING)."""
+    names = hyper_names(optimizer)
     out = {}
     for key, value in hyper.items():
         if key in CLIPPING or key in ("beta_1", "beta_2"):
             continue
-        if key not in HYPER_NAMES:
-            raise ValueError(f"torch twin: unknown hyper-parameter {key!r}; expected some of "
-                             f"{sorted([*HYPER_NAMES, 'beta_1', 'beta_2', *CLIPPING])}")
-        out[HYPER_NAMES[key]] = value
+        if key not in names:
+            raise ValueError(f"torch twin: unknown hyper-parameter {key!r} for {optimizer}; expected some of "
+                             f"{sorted([*names, 'beta_1', 'beta_2', *CLIPPING])}")
+        out[names[key]] = value
     if "beta_1" in hyper or "beta_2" in hyper:
         out["betas"] = (hyper.get("beta_1", TORCH_BETAS[0]), hyper.get("beta_2", TORCH_BETAS[1]))
     return out
@@ -335,7 +349,7 @@ class Twin:
         """``torch.optim`` optimizer ``name`` over this model, from Keras-named hyper-parameters."""
         if name not in OPTIMIZERS:
             raise ValueError(f"torch twin: unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
-        return OPTIMIZERS[name](self.model.parameters(), **torch_hyperparameters(hyper))
+        return OPTIMIZERS[name](self.model.parameters(), **torch_hyperparameters(hyper, name))
 
     def train(self, X, y, optimizer: str, hyper: dict, batches, record, learning_rates=None,
               dropout_masks=None, on_step=None) -> dict:

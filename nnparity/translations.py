@@ -72,7 +72,7 @@ FAMILIES = {
                     ("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
                     "Keras's momentum schedule is torch's momentum_decay=1.0, with 0.96 rounded to float32 on "
                     "TensorFlow; torch keeps the momentum product in float32",
-                    ("frameworks.keras_adapters.TorchNAdam", None)),
+                    ("frameworks.keras_adapters.TorchNAdam", "frameworks.torch_adapters.KerasNadam")),
     "adamax": Family("Adamax", "Adamax", Adamax, ("params", "lr", "betas", "eps", "weight_decay"),
                      ("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
                      "torch adds epsilon inside the max (max(beta_2 u, |g| + eps)), Keras after it (u + epsilon)",

@@ -9,7 +9,8 @@
 - ``training_conventions.py``: Keras's float32 ExponentialDecay, torch's StepLR, gradient accumulation, default batches
 - ``loss_conventions.py``: MSE of shapes (N, 1) against (N,), class weights, as torch or Keras computes them
 - ``layernorm.py``: LayerNorm (each row over its features), torch's or Keras's default epsilon
-- ``adaptive_optimizers.py``: NAdam, Adamax, AMSGrad, Adadelta, under either convention (not lesson optimizers)
+- ``adaptive_optimizers.py``: NAdam, Adamax, AMSGrad, Adadelta, under either convention
+- ``optimizer_registry.py``: ``OPTIMIZERS`` (all nine by name) and ``get_optimizer``
 - ``clipping.py``: gradient clipping by value, by norm per tensor, by global norm
 - ``batches.py``: the mini-batches every training loop visits, shared by all three
 - ``mlp.py``: the MLP that chains them
@@ -20,6 +21,7 @@
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
+from .adaptive_optimizers import Adadelta, Adamax, AMSGrad, NAdam
 from .batches import MiniBatches
 from .batchnorm import BatchNorm, BatchNormConvention
 from .clipping import clip_gradients
@@ -28,16 +30,15 @@ from .dropout import Dropout
 from .initializers import INITIALIZERS, Initializer, get_initializer
 from .losses import LOSSES, Loss, get_loss
 from .mlp import MLP
+from .optimizer_registry import OPTIMIZERS, get_optimizer
 from .optimizers import (
     CONVENTIONS,
-    OPTIMIZERS,
     SGD,
     Adagrad,
     Adam,
     AdamW,
     Optimizer,
     RMSprop,
-    get_optimizer,
 )
 from .regularized_mlp import RegularizedMLP
 from .regularizers import L2
@@ -47,4 +48,5 @@ __all__ = [
     "get_initializer", "LOSSES", "Loss", "get_loss", "MLP", "OPTIMIZERS", "SGD", "Optimizer",
     "get_optimizer", "CONVENTIONS", "Adam", "AdamW", "RMSprop", "Adagrad", "MiniBatches", "clip_gradients",
 ]
+__all__ += ["NAdam", "Adamax", "AMSGrad", "Adadelta"]
 __all__ += ["BatchNorm", "BatchNormConvention", "Dropout", "L2", "RegularizedMLP"]

@@ -9,8 +9,9 @@ so ``NAdam(convention="keras")`` refuses any value but the one Keras hard-codes.
 almost no value (a learning rate of -1, a beta of 1, an epsilon of -1 are all taken); torch refuses
 those, and so does the reference under either convention, naming the value.
 
-These are not in ``OPTIMIZERS`` (the lessons' optimizers, which both twins build):
-``conformance/tests/test_adaptive_optimizer_conventions.py`` runs each against
+``optimizer_registry.OPTIMIZERS`` registers them beside the five of ``optimizers.py``, so a lesson
+and ``nnparity run --optimizer`` can name them and both twins build them;
+``conformance/tests/test_adaptive_optimizer_conventions.py`` also runs each against
 ``torch.optim`` and ``keras.optimizers`` directly (docs/conventions-optimizers.md).
 """
 

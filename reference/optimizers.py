@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from .clipping import CLIPPING, check_clipping, clip_gradients
+from .clipping import check_clipping, clip_gradients
 
 CONVENTIONS = ("torch", "keras")
 
@@ -344,19 +344,3 @@ class Adagrad(Optimizer):
             p -= self.learning_rate * g / (np.sqrt(s) + self.epsilon)
         else:
             p -= self.learning_rate * g / np.sqrt(s + self.epsilon)
-
-
-OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}
-
-
-def get_optimizer(name: str, *, convention: str = "torch", **hyper) -> Optimizer:
-    """The optimizer called ``name`` (a key of ``OPTIMIZERS``) under ``convention``, with its hyper-parameters."""
-    try:
-        cls = OPTIMIZERS[name]
-    except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}") from None
-    known = set(cls.defaults["torch"]) | set(CLIPPING)
-    unknown = sorted(set(hyper) - known)
-    if unknown:
-        raise ValueError(f"optimizer {name!r}: unknown hyper-parameter(s) {unknown}; expected some of {sorted(known)}")
-    return cls(convention=convention, **hyper)

@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from frameworks import unavailable_reason
+from frameworks import convention_of, unavailable_reason
 
 from ..cases import (
     DTYPES,
@@ -40,6 +40,7 @@ from ..compare import Comparison, compare, merge
 from ..known import explaining_difference
 from ..lessons import Lesson, get_lesson
 from ..magnitudes import magnitudes
+from ..optimizer_specs import refused_by
 from ..tolerances import tolerance
 from . import step_level
 from .gradient_norms import compare_gradient_norms
@@ -189,6 +190,8 @@ def run_check(check: str, case: Case, lesson: Lesson | None = None, scaled: bool
     lesson = lesson or get_lesson(case.lesson)
     record = get_check(check)
     reason = record.unsupported.get(case.framework) or record.applies(lesson)
+    if not reason and record.steps and case.optimizer:  # a setting the framework refuses (nadam-torch in Keras)
+        reason = refused_by(case.optimizer, convention_of(case.framework))
     if reason:
         tol = tolerance(case.dtype, None, lesson)
         return CheckResult(case, check, Comparison(f"{check} of {case.id}", tol.atol, tol.rtol), skipped=reason)

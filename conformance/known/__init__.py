@@ -118,8 +118,8 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
             explanation=(
                 "A bias in front of a BatchNorm has a gradient of exactly 0 (BatchNorm subtracts the batch mean, "
                 "which carries the bias away), so what each implementation computes for it is its own rounding "
-                "noise (1e-15 of the weights' gradient in the reference). Adam and RMSprop divide each gradient "
-                "by its running root mean square plus epsilon: a noise of 1e-17 next to epsilon 1e-8 becomes a "
+                "noise (1e-15 of the weights' gradient in the reference). Adam, RMSprop, NAdam and AMSGrad divide "
+                "each gradient by its running root mean square plus epsilon (Adamax by its running maximum): a noise of 1e-17 next to epsilon 1e-8 becomes a "
                 "step of learning_rate * 1e-9, and a float32 noise of 1e-9 a tenth of the learning rate, with "
                 "the noise's sign. The biases and the running means they shift drift apart by up to a few "
                 "learning rates per step; BatchNorm keeps it from everything else. Counted as known only if "

@@ -207,7 +207,8 @@ def test_mlp_fuses_sigmoid_and_bce_by_default():
 # ----- optimizers: the convention left out ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam", "adamax", "amsgrad",
+                                       "adadelta"])
 def test_an_optimizer_without_arguments_is_torch_s(optimizer):
     """``Adam()`` is ``torch.optim.Adam(params)``: torch's convention, every hyper-parameter torch's default
     (``config()``, under Keras's names); no clipping. (``Adam(convention="keras")`` is Keras's: test_conventions.py.)"""
@@ -222,7 +223,8 @@ def test_an_optimizer_without_arguments_is_torch_s(optimizer):
     assert config == pytest.approx(theirs), f"{optimizer}() is not torch.optim's default"
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam", "adamax", "amsgrad",
+                                       "adadelta"])
 def test_an_optimizer_prints_torch_s_defaults_by_keras_s_names(optimizer):
     """What a learner sees printed is those defaults, by name: repr reads as the call that makes it."""
     needs("torch")

@@ -62,6 +62,10 @@ DIFFERENCES = {
     "sgd-momentum-l2-vs-decoupled-decay": ("sgd", spec("momentum", weight_decay=0.01), None, 7.288e-3),
     "global-clipnorm-1e-6": ("sgd", spec("sgd", global_clipnorm=0.1), None, 2.578e-8),
     "clipnorm-1e-6": ("sgd", spec("sgd", clipnorm=0.05), None, 4.878e-8),
+    # the four of reference/adaptive_optimizers.py, through the twins (docs/conventions-optimizers.md)
+    "nadam-float32-decay": ("nadam", spec("nadam"), None, 5.475e-10),  # momentum_decay 1.0: Keras's float32 0.96
+    "adamax-epsilon-in-max": ("adamax", spec("adamax"), None, 1.991e-8),
+    "amsgrad-epsilon-hat": ("amsgrad", spec("amsgrad"), None, 2.150e-4),
 }
 
 # row -> (optimizer, hyper-parameters, learning rates): the two formulas give the same weights.
@@ -71,6 +75,7 @@ SAME = {
     "sgd-l2-equals-decoupled-decay": ("sgd", spec("sgd", weight_decay=0.01), None),  # p - lr (g + wd p), both ways
     "adamw-decay": ("adamw", spec("adamw", epsilon=0.0), None),  # p (1 - lr wd) vs p - p wd lr; epsilon 0: no eps rule
     "clipvalue": ("sgd", spec("sgd", clipvalue=0.02), None),
+    "adadelta-one-formula": ("adadelta", spec("adadelta"), None),
 }
 
 
@@ -127,10 +132,10 @@ def torch_defaults(optimizer: str) -> dict:
     """What ``torch.optim.<Optimizer>(params)`` uses, under Keras's names."""
     import torch
 
-    from frameworks.torch_twin import HYPER_NAMES
     from frameworks.torch_twin import OPTIMIZERS as TORCH_OPTIMIZERS
+    from frameworks.torch_twin import hyper_names
 
-    torch_names = {torch_name: name for name, torch_name in HYPER_NAMES.items()}
+    torch_names = {torch_name: name for name, torch_name in hyper_names(optimizer).items()}
     defaults = TORCH_OPTIMIZERS[optimizer]([torch.zeros(1, requires_grad=True)]).defaults
     out = {torch_names[k]: v for k, v in defaults.items() if k in torch_names}
     if "betas" in defaults:
@@ -139,12 +144,16 @@ def torch_defaults(optimizer: str) -> dict:
 
 
 def keras_defaults(optimizer: str) -> dict:
-    """What ``keras.optimizers.<Optimizer>()`` uses (its config; weight_decay None means none)."""
+    """What ``keras.optimizers.<Optimizer>()`` uses (its config; weight_decay None means none; a hyper-parameter
+    it has no argument for, Nadam's momentum_decay, is the value it computes: frameworks/keras_arguments.py)."""
+    from frameworks.keras_arguments import NOT_KERAS_ARGUMENTS
     from frameworks.keras_twin import OPTIMIZERS as KERAS_OPTIMIZERS
 
     config = KERAS_OPTIMIZERS[optimizer]().get_config()
     if config.get("weight_decay") is None:
         config["weight_decay"] = 0.0
+    if optimizer in NOT_KERAS_ARGUMENTS:
+        config.update(NOT_KERAS_ARGUMENTS[optimizer][1])
     return config
 
 

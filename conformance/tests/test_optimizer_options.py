@@ -1,7 +1,8 @@
 """Every optimizer with each option every optimizer takes: weight decay and the three clippings.
 
 test_conventions.py proves the formulas where torch and Keras differ, on SGD and
-Adam. Here every optimizer of the reference (SGD, Adam, AdamW, RMSprop, Adagrad)
+Adam. Here every optimizer of the reference (SGD, Adam, AdamW, RMSprop, Adagrad, NAdam, Adamax,
+AMSGrad, Adadelta)
 is run with each option of the shared ``Optimizer`` machinery, 10 steps of the
 spiral lesson in float64, against each framework under its own convention:
 
@@ -28,7 +29,8 @@ from ..compare import assert_agree, compare
 from ..tolerances import tolerance
 
 # optimizer -> the named setting it starts from (optimizer_specs.py)
-BASE = {"sgd": "momentum", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop-momentum", "adagrad": "adagrad"}
+BASE = {"sgd": "momentum", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop-momentum", "adagrad": "adagrad",
+        "nadam": "nadam", "adamax": "adamax", "amsgrad": "amsgrad", "adadelta": "adadelta"}
 # The sizes test_conventions.py uses on this lesson, where each clipping is active on every step.
 OPTIONS = {"weight_decay": 0.05, "clipvalue": 0.02, "clipnorm": 0.05, "global_clipnorm": 0.1}
 

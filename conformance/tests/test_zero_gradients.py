@@ -25,7 +25,7 @@ NAME = "adaptive-step-on-a-zero-gradient"
 
 
 @pytest.mark.parametrize("check", ["step", "trajectory"])
-@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "nadam", "adamax", "amsgrad"])
 def test_torch_float64_bias_drift_is_the_known_difference(optimizer, check):
     needs("torch")
     result = run_check(check, Case("spiral-batchnorm", "torch", "float64", optimizer))

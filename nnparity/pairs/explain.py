@@ -25,11 +25,13 @@ from .run import Inputs, Settings
 from .torch_side import optimizer_settings
 
 # torch.optim class -> Keras optimizer class of the same algorithm
-OPTIMIZER_CLASSES = {"SGD": "SGD", "Adam": "Adam", "AdamW": "AdamW", "RMSprop": "RMSprop", "Adagrad": "Adagrad"}
+OPTIMIZER_CLASSES = {"SGD": "SGD", "Adam": "Adam", "AdamW": "AdamW", "RMSprop": "RMSprop", "Adagrad": "Adagrad",
+                     "NAdam": "Nadam", "Adamax": "Adamax", "Adadelta": "Adadelta"}
 # torch's hyper-parameter (betas split) -> Keras's, and the convention row that covers a difference in it
 HYPER = {"lr": ("learning_rate", "sgd-default-lr"), "momentum": ("momentum", None), "nesterov": ("nesterov", None),
          "beta1": ("beta_1", None), "beta2": ("beta_2", None), "eps": ("epsilon", "adam-epsilon"),
-         "alpha": ("rho", None), "centered": ("centered", None), "amsgrad": ("amsgrad", None)}
+         "alpha": ("rho", None), "centered": ("centered", None), "amsgrad": ("amsgrad", None),
+         "rho": ("rho", None)}  # Adadelta's rho (RMSprop's is alpha)
 # torch loss class -> the Keras losses that compute the same thing
 LOSS_PAIRS = {"MSELoss": ("MeanSquaredError",), "L1Loss": ("MeanAbsoluteError",), "BCELoss": ("BinaryCrossentropy",),
               "BCEWithLogitsLoss": ("BinaryCrossentropy",),
@@ -108,6 +110,13 @@ def optimizer_explanations(inputs: Inputs) -> list[Explanation]:
         found.append(Explanation(row if applies else "hyper-parameter", "step", detail,
                                  f"keras.optimizers.{k_name}({k_key}={t_value!r}) (or the same value in torch)",
                                  Settings(keras_optimizer=((k_key, t_value),))))
+    if t_name == "NAdam" and group.get("momentum_decay") != 1.0:  # Keras's Nadam has no such argument
+        found.append(Explanation(
+            "nadam-momentum-decay", "step",
+            f"torch.optim.NAdam has momentum_decay={group['momentum_decay']!r}; keras.optimizers.Nadam has none: its "
+            "schedule is 0.96**t, torch's momentum_decay=1.0",
+            "torch.optim.NAdam(..., momentum_decay=1.0) (Keras's schedule but for its float32 0.96: 3.2e-9 apart "
+            "after 20 steps), or frameworks.keras_adapters.TorchNAdam in Keras (docs/conventions-optimizers.md)"))
     found += _decay_and_clipping(t_name, group, k_name, config)
     return found
 

@@ -13,8 +13,12 @@ from .data import data_unsupported
 from .weights import weights_unsupported
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "step", "linear")
-OPTIMIZER_HYPER = {"sgd": {"learning_rate"}, "adam": {"learning_rate", "beta_1", "beta_2", "epsilon"}}
+ADAM = ("learning_rate", "beta_1", "beta_2", "epsilon")
+# optimizer -> the hyper-parameters its programs write, in order (the last four: adaptive_optimizers.py)
+OPTIMIZER_HYPER = {"sgd": ("learning_rate",), "adam": ADAM, "nadam": (*ADAM, "momentum_decay"), "adamax": ADAM,
+                   "amsgrad": ADAM, "adadelta": ("learning_rate", "rho", "epsilon")}
 # the losses that the programs compute from the output layer's logits, and the activation that must sit there
+SCHEDULED = ("sgd", "adam")  # the optimizers whose programs apply a learning-rate schedule (schedule_weights.py)
 FROM_LOGITS = {"bce": "sigmoid", "cce": "softmax"}
 LOSSES = ("bce", "cce", "mse", "half_sse")
 MAX_LAYERS = 3  # each layer written out, line by line; a deeper network is written as loops (loops.py)
@@ -62,13 +66,15 @@ def _training_unsupported(lesson: Lesson) -> str | None:
         return f"a softmax output with the loss {lesson.loss!r} (written: cce)"
     if lesson.optimizer not in OPTIMIZER_HYPER:
         return f"the optimizer {lesson.optimizer!r} (written: {', '.join(OPTIMIZER_HYPER)})"
-    extra = set(lesson.hyperparameters) - OPTIMIZER_HYPER[lesson.optimizer]
+    extra = set(lesson.hyperparameters) - set(OPTIMIZER_HYPER[lesson.optimizer])
     if extra:
         return f"the {lesson.optimizer} hyper-parameter(s) {', '.join(sorted(extra))} (not written yet)"
     if "learning_rate" not in lesson.hyperparameters:
         return "an optimizer without an explicit learning_rate"
     if (lesson.lr_schedule or lesson.class_weights) and lesson.n_layers > MAX_LAYERS:
         return f"a learning-rate schedule or class weights with more than {MAX_LAYERS} layers (not written yet)"
+    if lesson.lr_schedule and lesson.optimizer not in SCHEDULED:
+        return f"a learning-rate schedule with {lesson.optimizer} (written: with {', '.join(SCHEDULED)})"
     return None
 
 

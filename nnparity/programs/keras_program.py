@@ -12,7 +12,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, layernorm, loops, schedule_weights
+from . import adaptive_optimizers, batchnorm, dropout, layernorm, loops, schedule_weights
 from .declaration import MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -72,6 +72,8 @@ def _optimizer(lesson: Lesson) -> list[str]:
                   f"    learning_rate=np.float64({num(hyper['learning_rate'])}))"]
     elif lesson.optimizer == "sgd":
         lines += ["optimizer = keras.optimizers.SGD("] + learning_rate + [")"]
+    elif lesson.optimizer in adaptive_optimizers.STATE:
+        lines += adaptive_optimizers.keras_lines(lesson)
     else:
         lines += ["# Keras adds epsilon before the bias correction,",
                   "# torch after it: not quite the same formula",

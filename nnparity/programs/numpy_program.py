@@ -11,7 +11,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, layernorm, loops, schedule_weights
+from . import adaptive_optimizers, batchnorm, dropout, layernorm, loops, schedule_weights
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -113,6 +113,8 @@ def _optimizer(lesson: Lesson) -> list[str]:
     if lesson.optimizer == "sgd":
         return [f"learning_rate = {num(hyper['learning_rate'])}"] + schedule + [
             "# the parameters, updated in place", params]
+    if lesson.optimizer in adaptive_optimizers.STATE:
+        return adaptive_optimizers.numpy_state(lesson, params)
     names = ("learning_rate", "beta_1", "beta_2", "epsilon")
     return [f"{', '.join(names)} = (", f"    {', '.join(num(hyper[n]) for n in names)})"] + schedule + [
             "# the parameters, updated in place", params,
@@ -127,6 +129,8 @@ def _update(lesson: Lesson) -> list[str]:
 def _optimizer_update(lesson: Lesson) -> list[str]:
     if lesson.optimizer == "sgd":
         return ["for p, g in zip(params, grads):", "    p -= learning_rate * g"]
+    if lesson.optimizer in adaptive_optimizers.STATE:
+        return adaptive_optimizers.numpy_update(lesson)
     return ["t += 1  # Adam; epsilon as in the paper and torch",
             "for p, g, m_p, v_p in zip(params, grads, m, v):",
             "    m_p[:] = beta_1 * m_p + (1 - beta_1) * g",

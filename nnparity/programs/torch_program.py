@@ -13,7 +13,7 @@ from __future__ import annotations
 from conformance.lessons import Lesson
 
 from .data import data_lines
-from . import batchnorm, dropout, layernorm, loops, schedule_weights
+from . import adaptive_optimizers, batchnorm, dropout, layernorm, loops, schedule_weights
 from .declaration import FROM_LOGITS, MAX_LAYERS, accuracy_lines, epochs_lines, num
 from .weights import weight_lines, weight_loop_lines
 
@@ -98,6 +98,8 @@ def _optimizer(lesson: Lesson) -> list[str]:
     schedule = schedule_weights.torch_scheduler(lesson)
     if lesson.optimizer == "sgd":
         return ["optimizer = torch.optim.SGD(", f"    model.parameters(), lr={num(hyper['learning_rate'])})"] + schedule
+    if lesson.optimizer in adaptive_optimizers.STATE:
+        return adaptive_optimizers.torch_lines(lesson)
     return [f"# eps {num(hyper['epsilon'])} as declared (torch's default: 1e-8)",
             "optimizer = torch.optim.Adam(",
             f"    model.parameters(), lr={num(hyper['learning_rate'])},",

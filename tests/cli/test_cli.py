@@ -98,8 +98,31 @@ def test_optimizers_json_lists_every_spec_with_explicit_hyperparameters(capsys):
     assert main(["optimizers", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [d["name"] for d in listed] == list(OPTIMIZER_SPECS)
-    assert {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"} <= {d["name"] for d in listed}
+    assert {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "nadam", "adamax", "amsgrad",
+            "adadelta"} <= {d["name"] for d in listed}
     assert all(d["hyperparameters"]["learning_rate"] > 0 for d in listed)
+
+
+def test_an_unknown_optimizer_is_refused_listing_every_setting(capsys):
+    assert main(["run", "--optimizer", "nadamw"]) == 2
+    err = capsys.readouterr().err
+    assert "--optimizer: unknown 'nadamw'; expected one of" in err
+    assert all(name in err for name in OPTIMIZER_SPECS)
+
+
+@needs_framework
+def test_run_with_the_optimizers_of_adaptive_optimizers(tmp_path, capsys):
+    """NAdam, Adamax, AMSGrad and Adadelta (reference/adaptive_optimizers.py) through --optimizer: each
+    framework against the reference under its own convention, at the float64 tolerance."""
+    fw = available_frameworks()[0]
+    out = tmp_path / "r.json"
+    named = ["nadam", "adamax", "amsgrad", "adadelta"]
+    rc = main(["run", "--lesson", "xor-mse", "--framework", fw, "--dtype", "float64", "--check", "step",
+               *[arg for name in named for arg in ("--optimizer", name)], "--json", str(out)])
+    assert rc == 0, capsys.readouterr().out
+    results = json.loads(out.read_text())["results"]
+    assert [r["optimizer"] for r in results] == named
+    assert all(r["passed"] and r["max_abs_err"] <= 1e-12 for r in results)
 
 
 @needs_framework

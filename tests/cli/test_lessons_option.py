@@ -79,6 +79,30 @@ def test_run_every_check_of_a_new_network_in_worker_processes(lesson_file, tmp_p
     assert here is None and [g.workers for g in pooled] == [2]  # both cases ran in spawned workers
 
 
+# NAdam and Adadelta (reference/adaptive_optimizers.py) as a user's lessons' optimizers, every value written out
+NADAM = ('optimizer = "nadam"\n[lesson.hyper]\nlearning_rate = 0.01\nbeta_1 = 0.9\nbeta_2 = 0.999\n'
+         'epsilon = 1e-7\nmomentum_decay = 1.0\n')
+ADADELTA = 'optimizer = "adadelta"\n[lesson.hyper]\nlearning_rate = 1.0\nrho = 0.95\nepsilon = 1e-6\n'
+ADAPTIVE_FILE = "[[lesson]]".join(part + optimizer for part, optimizer in
+                                  zip(LESSON_FILE.split("[[lesson]]"), ("", NADAM, ADADELTA), strict=True))
+
+
+@needs_torch
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_run_every_check_of_lessons_with_nadam_and_adadelta(framework, tmp_path, capsys):
+    if unavailable_reason(framework):
+        pytest.skip(unavailable_reason(framework))
+    path = tmp_path / "adaptive.toml"
+    path.write_text(ADAPTIVE_FILE)
+    out = tmp_path / "r.json"
+    rc = main(["run", "--lessons", str(path), "--framework", framework, "--dtype", "float64", "--check", "all",
+               "--jobs", "1", "--json", str(out)])
+    assert rc == 0, capsys.readouterr().out
+    results = json.loads(out.read_text())["results"]
+    assert [(r["lesson"], r["check"]) for r in results] == [(lesson, check) for lesson in MINE for check in CHECKS]
+    assert all(r["passed"] for r in results)
+
+
 @needs_torch
 def test_report_of_a_new_network(lesson_file, tmp_path, capsys):
     pytest.importorskip("jinja2", reason="the report needs nnparity[report]")

@@ -185,4 +185,12 @@ def test_torch_nadam_with_its_momentum_decay_names_the_keras_adapter():
     assert "keras.optimizers.Nadam(" in result.target and not result.same
     assert result.adapter == "frameworks.keras_adapters.TorchNAdam" and adapter_is_defined(result.adapter)
     assert any("not 0.004" in note for note in result.notes)
-    assert translate("keras.optimizers.Nadam()").adapter is None  # no torch adapter: NAdam(momentum_decay=1.0)
+
+
+
+def test_keras_nadam_names_the_torch_adapter_for_its_float32_schedule():
+    """torch's NAdam(momentum_decay=1.0) is Keras's schedule but for Keras's float32 0.96 (and torch's float32
+    product): 3e-9 apart, beyond the float64 tolerance; frameworks.torch_adapters.KerasNadam closes it."""
+    result = translate("keras.optimizers.Nadam()")
+    assert "torch.optim.NAdam(" in result.target and "momentum_decay=1.0" in result.target and not result.same
+    assert result.adapter == "frameworks.torch_adapters.KerasNadam" and adapter_is_defined(result.adapter)

@@ -237,6 +237,54 @@ def prove_nadam_momentum_decay():
     assert "momentum_decay" not in inspect.signature(keras.optimizers.Nadam).parameters
 
 
+def prove_adamax_epsilon():
+    """Two steps, gradients g then 0: torch's u is beta_2 (|g| + eps), Keras's beta_2 |g| with epsilon added after."""
+    need("torch")
+    import torch
+
+    lr, g, eps, b1, b2 = 0.1, 1e-3, 1e-3, 0.9, 0.999
+    m2 = b1 * (1 - b1) * g  # the first moment after the two steps
+    w = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adamax([w], lr=lr, betas=(b1, b2), eps=eps)
+    for grad in (g, 0.0):
+        w.grad = torch.tensor([grad], dtype=torch.float64)
+        opt.step()
+    step1 = lr * g / (g + eps)
+    assert -float(w.detach()[0]) == pytest.approx(step1 + lr / (1 - b1**2) * m2 / (b2 * (g + eps)), rel=1e-12)
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        var = keras.Variable(np.array([0.0]))
+        opt = keras.optimizers.Adamax(learning_rate=np.float64(lr), beta_1=np.float64(b1), beta_2=np.float64(b2),
+                                      epsilon=np.float64(eps))
+        for grad in (g, 0.0):
+            opt.apply_gradients([(keras.ops.convert_to_tensor(np.array([grad])), var)])
+    assert -float(var.numpy()[0]) == pytest.approx(step1 + lr * m2 / ((1 - b1**2) * (b2 * g + eps)), rel=1e-12)
+
+
+def prove_rho_name():
+    need("torch")
+    import torch
+
+    assert "alpha" in inspect.signature(torch.optim.RMSprop).parameters
+    assert "rho" not in inspect.signature(torch.optim.RMSprop).parameters
+    assert "rho" in inspect.signature(torch.optim.Adadelta).parameters
+    keras = keras_module()
+    assert all("rho" in inspect.signature(c).parameters for c in (keras.optimizers.RMSprop, keras.optimizers.Adadelta))
+
+
+def prove_adadelta_defaults():
+    need("torch")
+    import torch
+
+    assert (default(torch.optim.Adadelta, "lr"), default(torch.optim.Adadelta, "rho"),
+            default(torch.optim.Adadelta, "eps")) == (1.0, 0.9, 1e-6)
+    keras = keras_module()
+    config = keras.optimizers.Adadelta().get_config()
+    assert (config["learning_rate"], config["rho"], config["epsilon"]) == pytest.approx((1e-3, 0.95, 1e-7), rel=1e-7)
+
+
 def _cross_entropy_takes_logits_in_torch_probabilities_in_keras():
     need("torch")
     import torch

@@ -216,6 +216,22 @@ def test_an_optimizer_left_to_the_frameworks_defaults(tmp_path):
     assert lesson.hyperparameters == {"learning_rate": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
 
 
+NADAM = ('epochs = 20', 'epochs = 20\noptimizer = "nadam"')
+NADAM_HYPER = "learning_rate = 0.1\nbeta_1 = 0.9\nbeta_2 = 0.999\nepsilon = 1e-7\nmomentum_decay = 1.0"
+
+
+def test_an_optimizer_of_adaptive_optimizers_is_a_lesson_s_optimizer(tmp_path):
+    """NAdam (reference/adaptive_optimizers.py) as a lesson's optimizer: its momentum_decay written out (torch's
+    default 4e-3, Keras's 0.96**t), and only the value Keras's Nadam computes, 1.0: any other one is refused by
+    the reference's Keras convention, as Keras has no such argument."""
+    message = refused(tmp_path, TOML.replace(*NADAM))
+    assert "field 'hyper': expected nadam's beta_1, beta_2, epsilon, momentum_decay written out" in message
+    message = refused(tmp_path, TOML.replace(*NADAM).replace("learning_rate = 0.1", NADAM_HYPER.replace("1.0", "0.004")))
+    assert "field 'hyper': NAdam: keras.optimizers.Nadam has no momentum_decay" in message, message
+    (lesson,) = read_lesson_file(write(tmp_path, TOML.replace(*NADAM).replace("learning_rate = 0.1", NADAM_HYPER)))
+    assert lesson.optimizer == "nadam" and lesson.hyperparameters["momentum_decay"] == 1.0
+
+
 def test_a_file_that_is_not_a_lesson_file(tmp_path):
     assert "expected one [[lesson]] table per lesson and nothing else" in refused(tmp_path, "name = 'x'\n")
     assert "not valid TOML" in refused(tmp_path, "[[lesson]\n")

@@ -12,7 +12,7 @@ from conformance.known.zero_gradients import STEP_BOUND, ZERO_GRADIENT, explain
 from conformance.lessons import get_lesson
 
 LESSON = get_lesson("spiral-batchnorm")  # 2-16-16-1, a BatchNorm after each hidden Dense, biases on
-LR = 1e-3  # the adam and rmsprop specs' learning rate (conformance/optimizer_specs.py)
+LR = 1e-3  # the adam, rmsprop, nadam, adamax and amsgrad specs' learning rate (conformance/optimizer_specs.py)
 
 
 def _failed(name: str, max_abs: float) -> ItemReport:
@@ -38,7 +38,7 @@ def test_the_bias_before_a_batchnorm_has_a_zero_gradient_to_rounding():
     assert np.max(np.abs(grads["b3"])) > 1e-3 * np.max(np.abs(grads["W3"]))  # the output layer's bias is not
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop"])
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "nadam", "adamax", "amsgrad"])
 def test_a_drift_of_the_pre_batchnorm_biases_and_their_running_means_is_explained(optimizer):
     case = Case(LESSON.name, "torch", "float64", optimizer)
     comparison = _comparison(_passed("W1@10"), _failed("b1@10", 1e-11), _failed("moving_mean2@100", 2e-11))
@@ -59,6 +59,7 @@ def test_a_drift_of_the_pre_batchnorm_biases_and_their_running_means_is_explaine
         ((_failed("b1@10", 1.01 * STEP_BOUND * LR * 10),), "adam", "more than Adam can move in ten steps"),
         ((_failed("b1", 1e-11),), None, "the lesson's own optimizer is SGD: lr * noise is below any tolerance"),
         ((_failed("b1", 1e-11),), "momentum", "momentum does not divide by the gradient's size"),
+        ((_failed("b1", 1e-11),), "adadelta", "Adadelta's step is its gradient times sqrt(d + eps) / sqrt(s + eps)"),
         ((_passed("b1"),), "adam", "nothing failed: nothing to explain"),
     ],
 )

@@ -151,3 +151,15 @@ def test_a_bias_before_batchnorm_under_adam_is_named_with_its_fix():
     assert "bias=False on torch layer 0" in e.fix and "use_bias=False on keras layer 0" in e.fix
     # without the biases, the same pair is known: only the epsilon-hat and the running variance differ
     assert nnparity.compare_models(*pair(False), X, y, steps=5, **adam).status == "known"
+
+
+def test_nadam_at_torch_s_default_momentum_decay_is_the_same_algorithm_another_schedule():
+    """torch's NAdam against Keras's Nadam: the same algorithm (not "different algorithms"), and the difference named
+    is the momentum schedule, Keras's having no momentum_decay (docs/conventions-optimizers.md)."""
+    result = compare(torch_mlp(SIZES, ACTS), keras_mlp(SIZES, ACTS),
+                     torch_optimizer=lambda p: torch.optim.NAdam(p, lr=1e-3, eps=1e-7),
+                     keras_optimizer=keras.optimizers.Nadam(learning_rate=1e-3, epsilon=1e-7))
+    assert not result.passed
+    assert not [e for e in result.explanations if e.key == "optimizer"], result.report()
+    e = explanation(result, "nadam-momentum-decay")
+    assert "momentum_decay=0.004" in e.detail and "momentum_decay=1.0" in e.fix and "TorchNAdam" in e.fix

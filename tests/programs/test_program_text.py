@@ -133,3 +133,13 @@ def test_what_cannot_be_written_yet_is_refused_by_name(change, feature):
         programs(lesson)
     assert str(error.value).startswith("lesson 'my-lesson': no programs yet: ")
     assert feature in str(error.value)
+
+
+def test_a_schedule_with_an_optimizer_whose_programs_do_not_apply_it_is_refused_by_name():
+    """The programs apply a schedule to SGD and Adam only: a scheduled NAdam lesson is refused, naming both,
+    rather than written without its schedule."""
+    lesson = replace(get_lesson("spiral-schedule"), optimizer="nadam",
+                     hyper=(("learning_rate", 0.01), ("beta_1", 0.9), ("beta_2", 0.999), ("epsilon", 1e-7),
+                            ("momentum_decay", 1.0)))
+    reason = not_generated(lesson)
+    assert reason is not None and "learning-rate schedule with nadam" in reason and "sgd, adam" in reason
