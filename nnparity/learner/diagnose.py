@@ -180,7 +180,7 @@ def _replay(lesson: Lesson, switches: dict, params, X, y) -> dict[str, np.ndarra
         return None
     if "bias_sum" in switches and not lesson.use_bias:
         return None
-    if lesson.batchnorm or lesson.dropout:  # the replays are of a plain MLP
+    if lesson.batchnorm or lesson.dropout or lesson.layernorm:  # the replays are of a plain MLP (layernorm_read)
         return None
     with np.errstate(all="ignore"):
         return backprop(lesson, params, X, y, **switches)
@@ -264,12 +264,12 @@ def unsupported(lesson: Lesson, script: bool = False) -> str | None:
 
     A learner's class has W and b only: dropout draws its own random masks, and batch
     normalisation has parameters (gamma, beta) and running statistics of its own. A script's
-    BatchNorm is found by its names (``script_read``), its dropout masks read back from its loop
-    (``regularizers_read``). Layer normalisation is not read from a class or a script yet.
+    BatchNorm and LayerNorm are found by their names (``script_read``), its dropout masks read back
+    from its loop (``regularizers_read``). Layer normalisation is not read from a class yet.
     """
     extras = [what for what, present in (("dropout", lesson.dropout and not script),
                                          ("batch normalisation", lesson.batchnorm and not script),
-                                         ("layer normalisation", lesson.layernorm)) if present]
+                                         ("layer normalisation", lesson.layernorm and not script)) if present]
     if not extras:
         return None
     return (f"lesson {lesson.name} has {' and '.join(extras)}; nnparity check supports lessons of Dense layers "

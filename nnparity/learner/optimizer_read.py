@@ -67,7 +67,8 @@ def split(payload: dict, lesson: Lesson, optimizer: str) -> tuple[str, dict]:
     """(layout, {W1: (parameter change, [state changes])}) from the first update's changed arrays."""
     k = STATES[optimizer] + 1
     changed = sorted(payload["changes"], key=lambda c: c["order"])
-    slots = [(f"{n}|{j}", s) for n, s in parameter_shapes(lesson.sizes, lesson.use_bias) for j in range(k)]
+    slots = [(f"{n}|{j}", s) for n, s in parameter_shapes(lesson.sizes, lesson.use_bias, layernorm=lesson.layernorm)
+             for j in range(k)]
     found = assign_slots(slots, [(c["label"], c["before"].shape) for c in changed])
     if found is None:
         raise LearnerError(

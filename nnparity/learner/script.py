@@ -68,7 +68,7 @@ def source_line(path: Path, line: int | None) -> str:
 
 def _shapes_text(lesson: Lesson) -> str:
     return ", ".join(f"{name} {' or '.join(str(s) for s in sorted({s for ss in by.values() for s in ss}))}"
-                     for name, by in parameter_shapes(lesson.sizes, lesson.use_bias))
+                     for name, by in parameter_shapes(lesson.sizes, lesson.use_bias, layernorm=lesson.layernorm))
 
 
 def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_slot: int = 1) -> dict:
@@ -76,7 +76,8 @@ def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_s
 
     ``per_slot``: the arrays one update changes per parameter (2 or 3 with an optimizer's state)."""
     spec = json.dumps({"sizes": list(lesson.sizes), "use_bias": lesson.use_bias, "time_limit": time_limit,
-                       "per_slot": per_slot, "batchnorm": lesson.batchnorm})
+                       "per_slot": per_slot, "batchnorm": lesson.batchnorm,
+                       "layernorm": lesson.layernorm})
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p))
     with tempfile.TemporaryDirectory(prefix="nnparity-check-") as folder:

@@ -87,7 +87,8 @@ class Watch:
 
     def __init__(self, path: str, spec: dict, loops, updates, result: str):
         self.path, self.result = path, result
-        self.slots = parameter_shapes(spec["sizes"], spec["use_bias"], spec.get("batchnorm", False), optional=False)
+        self.slots = parameter_shapes(spec["sizes"], spec["use_bias"], spec.get("batchnorm", False), optional=False,
+                                      layernorm=spec.get("layernorm", False))
         self.batchnorm = spec.get("batchnorm", False)
         per_slot = int(spec.get("per_slot", 1))  # arrays an update changes per parameter: 1, or with an optimizer's state
         self.expected = [(f"{name}|{j}", shapes) for name, shapes in self.slots for j in range(per_slot)]
