@@ -15,8 +15,9 @@ Karpathy's backprop exercise compares by hand:
   its greatest difference is shown;
 - ``not kept``: no array of that shape is there (a value computed inside an expression).
 
-``origin`` finds the line that made the gradient an update applied: the last array bound with
-the parameter's shape and the gradient's values.
+``origin`` finds the line that made the gradient an update applied: the first array bound with
+the parameter's shape and the gradient's values (a later one, ``for p, g in zip(params, grads)``,
+only passes it on).
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def _base(label: str) -> str:
 def _spare(records, holds: dict, position: int, index: int, quantity: str, shape: tuple) -> int | None:
     """The learner's array taken for a quantity no array holds: after the last match and before the next array
     that holds a later quantity, holding no quantity itself, of a fitting shape; one named as the quantity
-    (``dz2``, ``dL_dz2``), then one whose name suggests it, first."""
+    (``dz2``, ``dL_dz2``), then one whose name suggests it, first; and of the arrays equal to it, the first bound."""
     end = next((i for i in range(position + 1, len(records)) if any(k > index for k in holds[i])), len(records))
     window = [i for i in range(position + 1, end) if not holds[i] and _views(records[i][2], shape)
               and not PARAMETER_GRADIENT.search(_base(records[i][0]))]
@@ -180,7 +181,9 @@ def _spare(records, holds: dict, position: int, index: int, quantity: str, shape
     named = [i for i in window if _base(records[i][0]).startswith(hints)]
     # the quantity's own name first (dz2 for dL/dz2, among dh2 and dz2 of a LayerNorm's backward)
     own = [i for i in named if _base(records[i][0]).replace("_", "").endswith(quantity.split("/")[-1])]
-    return (own or named or window)[0]
+    pick = (own or named or window)[0]
+    # the line that made it: dz2 = norm_backward(...) binds the dz its function made a line earlier
+    return next(i for i in window if np.array_equal(records[i][2], records[pick][2]))
 
 
 def first_wrong(steps: list[Step]) -> Step | None:
@@ -188,9 +191,9 @@ def first_wrong(steps: list[Step]) -> Step | None:
 
 
 def origin(records, shape: tuple, gradient: np.ndarray, learning_rate: float) -> tuple[str, int | None] | None:
-    """(name, line) of the last array the learner bound with ``shape`` holding ``gradient`` (or lr * it)."""
+    """(name, line) of the first array the learner bound with ``shape`` holding ``gradient`` (or lr * it)."""
     tol = tolerance(DTYPE)
-    for label, line, value in reversed(records):
+    for label, line, value in records:
         if np.shape(value) != shape:
             continue
         for want in (gradient, learning_rate * gradient, -gradient, -learning_rate * gradient):

@@ -107,25 +107,23 @@ def describe(variant: Variant, lesson: Lesson) -> str:
     """What the learner's LayerNorm does, in words, with the fix."""
     said, right = [], lesson.layernorm_epsilon
     if variant.axis == 0:
-        said.append("normalises each unit over the batch (mean and var over axis=0, as BatchNorm does): LayerNorm "
-                    "normalises each sample over its own units, z.mean(axis=1, keepdims=True)")
+        said.append("your LayerNorm normalises each unit over the batch (mean and var over axis=0, as BatchNorm does): "
+                    "LayerNorm normalises each sample over its own units, z.mean(axis=1, keepdims=True)")
     if not variant.inside:
-        said.append("adds epsilon outside the square root, (z - mean) / (sqrt(var) + eps): PyTorch and Keras "
-                    "divide by sqrt(var + eps)")
+        said.append("your LayerNorm adds epsilon outside the square root, (z - mean) / (sqrt(var) + eps): PyTorch and "
+                    "Keras divide by sqrt(var + eps)")
     if variant.epsilon is not None:
         whose = OTHER_DEFAULTS.get(variant.epsilon, "your own")
-        said.append(f"uses epsilon {variant.epsilon:g}, {whose}: lesson {lesson.name} gives {right:g} "
+        said.append(f"your LayerNorm's epsilon is {variant.epsilon:g}, {whose}: lesson {lesson.name} gives {right:g} "
                     f"({OTHER_DEFAULTS.get(right, 'its own')}) to both frameworks, nn.LayerNorm(units, eps={right:g}) "
                     f"and LayerNormalization(epsilon={right:g})")
-    paths = {"no mean": "leaves out the path through the row mean: dz lacks its - mean(dxhat, axis=1) term",
-             "no variance": "leaves out the path through the row variance: dz lacks its "
-                            "- xhat * mean(dxhat * xhat, axis=1) term",
-             "neither": "treats each row's mean and variance as constants (dz = dxhat / sqrt(var + eps)): both paths "
-                        "through them are missing"}
+    missing = {"no mean": "the path through each row's mean (its - mean(dxhat) term)",
+               "no variance": "the path through each row's variance (its - xhat * mean(dxhat * xhat) term)",
+               "neither": "both paths, through each row's mean and its variance (they are taken as constants)"}
     if variant.paths != "both":
-        said.append("its backward " + paths[variant.paths] + "; dz = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) "
-                    "/ sqrt(var + eps), the means over each row")
-    return "your LayerNorm " + "; and ".join(said)
+        said.append(f"your LayerNorm's backward leaves out {missing[variant.paths]}: dz = (dxhat - mean(dxhat) - xhat "
+                    f"* mean(dxhat * xhat)) / sqrt(var + eps), each mean over a row's units (axis=1, keepdims=True)")
+    return "; ".join(said)
 
 
 def matching_variant(run, lesson: Lesson) -> Variant | None:
