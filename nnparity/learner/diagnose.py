@@ -35,6 +35,7 @@ from reference import get_activation, get_loss
 
 from .data import check_data
 from .intermediates import walk
+from .layernorm_read import cause_of_layernorm
 from .optimizer_read import class_readings, step_findings
 from .load import LearnerError, LearnerRun, run_learner
 from .verdict import CheckReport, Finding, compare_run
@@ -265,11 +266,11 @@ def unsupported(lesson: Lesson, script: bool = False) -> str | None:
     A learner's class has W and b only: dropout draws its own random masks, and batch
     normalisation has parameters (gamma, beta) and running statistics of its own. A script's
     BatchNorm and LayerNorm are found by their names (``script_read``), its dropout masks read back
-    from its loop (``regularizers_read``). Layer normalisation is not read from a class yet.
+    from its loop (``regularizers_read``). A class's LayerNorm has gamma and beta only (no running
+    statistics), found by name as W and b are: gamma1, beta1, ... (``parameters.class_param_names``).
     """
     extras = [what for what, present in (("dropout", lesson.dropout and not script),
-                                         ("batch normalisation", lesson.batchnorm and not script),
-                                         ("layer normalisation", lesson.layernorm and not script)) if present]
+                                         ("batch normalisation", lesson.batchnorm and not script)) if present]
     if not extras:
         return None
     return (f"lesson {lesson.name} has {' and '.join(extras)}; nnparity check supports lessons of Dense layers "
@@ -302,6 +303,7 @@ def check_learner(target: str, lesson_name: str, frameworks: list[str], optimize
     if not forward.passed:
         cause_of_forward(forward, run, lesson, params, model.z[-1])
     cause_of_gradients(findings, run, right_grads, lesson, params, X, y, forward_diverges=not forward.passed)
+    cause_of_layernorm(findings, run, lesson, params, X, y, run.numbers)
     if optimizer:
         findings += step_findings(run, optimizer)
     return CheckReport(target, lesson, list(frameworks), run, findings, tol.atol, tol.rtol)

@@ -126,12 +126,13 @@ def describe(variant: Variant, lesson: Lesson) -> str:
     return "; ".join(said)
 
 
-def matching_variant(run, lesson: Lesson) -> Variant | None:
-    """The first Variant (fewest mistakes first) whose output and gradients are the learner's, or None."""
+def matching_variant(run, lesson: Lesson, params: dict, X, y, scalars: dict) -> Variant | None:
+    """The first Variant (fewest mistakes first) whose output and gradients, from ``params`` on (X, y), are the
+    learner's (``run.output``, ``run.gradients``), or None. ``scalars``: the learner's numbers (its eps)."""
     tol = tolerance(DTYPE)
     mine = {name: run.gradients[name] for name in run.gradients}
-    for variant in variants(lesson, getattr(run, "scalars", {})):
-        output, grads = replay(lesson, run.params, run.X, run.y, variant)
+    for variant in variants(lesson, scalars):
+        output, grads = replay(lesson, params, X, y, variant)
         if not all(np.all(np.isfinite(g)) for g in grads.values()):
             continue
         if run.output is not None and not compare({"output": run.output_2d(lesson.sizes[-1])}, {"output": output},
@@ -142,11 +143,12 @@ def matching_variant(run, lesson: Lesson) -> Variant | None:
     return None
 
 
-def cause_of_layernorm(findings, run, lesson: Lesson) -> Variant | None:
-    """On a LayerNorm lesson, name the LayerNorm mistake the learner's numbers show on every diverging finding."""
+def cause_of_layernorm(findings, run, lesson: Lesson, params: dict, X, y, scalars: dict) -> Variant | None:
+    """On a LayerNorm lesson, name the LayerNorm mistake the learner's numbers show on every diverging finding
+    (a script's or a class's run, from its starting ``params`` on its data X, y; ``matching_variant``)."""
     if not lesson.layernorm or all(f.passed for f in findings):
         return None
-    variant = matching_variant(run, lesson)
+    variant = matching_variant(run, lesson, params, X, y, scalars)
     if variant is not None:
         text = describe(variant, lesson)
         for f in findings:

@@ -38,6 +38,7 @@ from conformance.lessons import Lesson
 from conformance.tolerances import tolerance
 
 from .calls import LearnerError
+from .parameters import layer_of
 from .slots import assign_slots, parameter_shapes
 from .verdict import Finding
 
@@ -189,7 +190,7 @@ def class_readings(run, lesson: Lesson, optimizer: str, params: dict, right: dic
             reading = read_rmsprop(delta, states, run.learning_rate, run.numbers)
         else:
             reading = read_adam(delta, states, run.learning_rate, run.numbers)
-        run.gradients[name] = slot.from_learner(reading.gradient, lesson.sizes[int(name[1:])])
+        run.gradients[name] = slot.from_learner(reading.gradient, lesson.sizes[layer_of(name)])
         run.readings[name], run.states[name] = reading, mine
 
 

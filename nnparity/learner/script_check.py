@@ -155,7 +155,7 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
     right = expected[frameworks[0]][1]
     with np.errstate(all="ignore"):
         cause_of_gradients(findings, run, right, lesson, run.params, run.X, run.y, forward_diverges)
-    cause_of_layernorm(findings, run, lesson)
+    cause_of_layernorm(findings, run, lesson, run.params, run.X, run.y, run.scalars)
     _trace_gradients(findings, run)
     if optimizer:
         findings += step_findings(run, optimizer)

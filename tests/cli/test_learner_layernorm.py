@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from nnparity.cli import main
 from nnparity.learner.layernorm_read import Variant, describe, replay, variants
 from nnparity.programs import programs
 
+ZOO = Path(__file__).resolve().parents[2] / "examples" / "learners"
 LESSON = get_lesson("spiral-layernorm")
 PROGRAM = programs(LESSON)["numpy"].text
 LN_ALL = {"W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"}
@@ -132,3 +134,26 @@ def test_the_right_variant_is_the_reference_and_every_mistake_moves_the_gradient
         assert not any(compare(wrong, other, atol=tol.atol, rtol=tol.rtol).passed for other in seen), variant
         seen.append(wrong)
         assert describe(variant, LESSON).count("your LayerNorm") == variant.mistakes
+
+
+def test_a_class_on_the_layernorm_lesson_needs_gamma_and_beta_by_name(tmp_path):
+    """The zoo's class with its LayerNorm's parameters called scale1, shift1, ...: refused, the names it needs given."""
+    renamed = tmp_path / "renamed.py"
+    renamed.write_text((ZOO / "layernorm_class.py").read_text().replace("gamma", "scale").replace("beta", "shift"))
+    out = tmp_path / "verdict.json"
+    rc = main(["check", f"{renamed}:LayerNormNet", "--lesson", LESSON.name, "--json", str(out)])
+    error = json.loads(out.read_text())["error"]
+    assert rc == 2 and "gamma1, beta1 .. gamma2, beta2 of each LayerNorm" in error and "missing" in error, error
+
+
+def test_a_classs_own_epsilon_is_named_and_its_square_kernel_takes_the_others_layout(tmp_path):
+    """The class's self.eps = 1e-3 (Keras's default) is named; W2 (16 x 16) after a LayerNorm is not probed (the
+    LayerNorm mixes the units any probe would move) but takes the layout of W1 and W3."""
+    source = (ZOO / "layernorm_class.py").read_text()
+    keras_eps = tmp_path / "keras_eps.py"
+    keras_eps.write_text(source.replace("self.eps = 1e-5", "self.eps = 1e-3"))
+    out = tmp_path / "verdict.json"
+    rc = main(["check", f"{keras_eps}:LayerNormNet", "--lesson", LESSON.name, "--json", str(out)])
+    verdict = json.loads(out.read_text())
+    assert rc == 1 and all("epsilon is 0.001, Keras's default" in d["cause"] for d in verdict["divergences"])
+    assert verdict["parameters"]["W2"]["layout"] == "(in, out)" and "no probe" in verdict["parameters"]["W2"]["how"]

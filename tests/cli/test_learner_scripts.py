@@ -411,8 +411,7 @@ def test_a_batchnorm_script_finds_gamma_and_beta_and_leaves_the_running_statisti
 
 
 def test_a_class_with_batchnorm_or_dropout_is_refused_with_the_reason(tmp_path):
-    for lesson, words in (("spiral-batchnorm", "batch normalisation"), ("spiral-dropout", "dropout"),
-                          ("spiral-layernorm", "layer normalisation")):
+    for lesson, words in (("spiral-batchnorm", "batch normalisation"), ("spiral-dropout", "dropout")):
         rc, verdict = check(f"{ZOO / 'correct_inplace.py'}:NeuralNetwork", lesson, tmp_path)
         assert rc == 2 and words in verdict["error"]
 
