@@ -76,6 +76,9 @@ PROGRAM_MISTAKES = {
                      "leaves out the path through each row's mean", "dL/dz2", "dz2"),
     "no variance path": (_no_variance, {"W1", "b1", "gamma1", "beta1", "W2", "b2"},
                          "leaves out the path through each row's variance", "dL/dz2", "dz2"),
+    "mean and variance as constants": (lambda text: _no_mean(_no_variance(text)), {"W1", "b1", "gamma1", "beta1",
+                                                                                   "W2", "b2"},
+                                       "leaves out both paths", "dL/dz2", "dh2"),  # dz2 = (dh2): dh2's line made it
 }
 
 
