@@ -199,7 +199,7 @@ def cause_of_gradients(findings: list[Finding], run: LearnerRun, right: dict, le
             f.cause = _ratio_cause(f.parameter, r, n)
     # One factor on every gradient (a 1-element gradient is a multiple of anything: it needs company).
     shared = {round(r, 9) for r in ratios.values() if r is not None}
-    if (len(bad) == len(lesson.param_names) and None not in ratios.values() and len(shared) == 1
+    if (len(bad) == len(run.slots) and None not in ratios.values() and len(shared) == 1
             and any(right[f.parameter].size > 1 for f in bad) and all(f.cause is None for f in bad)):
         cause = _shared_factor_cause(shared.pop(), run, lesson)
         for f in bad:

@@ -101,6 +101,14 @@ def test_two_mistakes_at_once_are_both_named(tmp_path):
     assert rc == 1 and "outside the square root" in cause and "0.001, Keras's default" in cause, cause
 
 
+def test_a_learning_rate_of_its_own_is_named_on_every_parameter_gamma_and_beta_too(tmp_path):
+    """The update uses 0.1 where the script's learning_rate is 0.05: every gradient, the LayerNorm's ten
+    parameters' included, is twice the right one, and no LayerNorm mistake is claimed."""
+    rc, verdict = check_text(PROGRAM.replace("p -= learning_rate * g", "p -= 0.1 * g"), tmp_path)
+    assert rc == 1 and {d["parameter"] for d in verdict["divergences"]} == LN_ALL
+    assert all("off by the same factor 2" in d["cause"] for d in verdict["divergences"]), verdict["divergences"]
+
+
 def test_the_scripts_own_epsilon_is_named_as_its_own(tmp_path):
     rc, verdict = check_text(PROGRAM.replace("eps = 1e-05", "eps = 1e-08"), tmp_path)
     cause = verdict["divergences"][0]["cause"]
