@@ -57,6 +57,9 @@ def read_script(target: str, lesson, lr: float | None, time_limit: float,
                     learner_gradients=mine, update_lines=lines, X=X, y=y, data_text=data_text,
                     stopped=payload["why"], shape_changes=reshaped, printed=payload["printed"])
     run.path, run.scalars = path, payload["scalars"]
+    if payload.get("injected"):
+        run.data_text += (f"; your {', '.join(payload['injected'])} started at 1 and 0, where a gamma or beta used "
+                          f"wrongly computes the right numbers: nnparity gave them the lesson's starting values")
     if optimizer:
         _read_optimizer(run, lesson, optimizer, groups, payload["scalars"])
     return run, payload

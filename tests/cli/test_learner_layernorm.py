@@ -168,3 +168,21 @@ def test_a_classs_own_epsilon_is_named_and_its_square_kernel_takes_the_others_la
     verdict = json.loads(out.read_text())
     assert rc == 1 and all("epsilon is 0.001, Keras's default" in d["cause"] for d in verdict["divergences"])
     assert verdict["parameters"]["W2"]["layout"] == "(in, out)" and "no probe" in verdict["parameters"]["W2"]["how"]
+
+
+def test_a_gamma_left_out_shows_because_gamma_and_beta_are_given_the_lessons_values(tmp_path):
+    """`n1 = h1 + beta1` computes the right numbers while gamma1 is 1: nnparity gives gamma and beta, still at 1 and
+    0 at the loop's first line, the lesson's canonical values, so the forgotten gamma is found at its line."""
+    text = PROGRAM.replace("n1 = gamma1 * h1 + beta1", "n1 = h1 + beta1")
+    rc, verdict = check_text(text, tmp_path)
+    assert rc == 1 and "your gamma1, beta1, gamma2, beta2 started at 1 and 0" in verdict["style"], verdict["style"]
+    first = verdict["first_wrong_intermediate"]
+    assert first["quantity"] == "ln1" and text.splitlines()[first["line"] - 1].strip() == "n1 = h1 + beta1"
+
+
+def test_gamma_and_beta_that_do_not_start_at_one_and_zero_are_left_alone(tmp_path):
+    start = "gamma1, beta1 = np.ones(16), np.zeros(16)"
+    assert start in PROGRAM
+    rc, verdict = check_text(PROGRAM.replace(start, "gamma1, beta1 = np.full(16, 1.25), np.full(16, 0.1)"), tmp_path)
+    assert rc == 0 and "your gamma2, beta2 started at 1 and 0" in verdict["style"], verdict["style"]
+    assert "gamma1" not in verdict["style"].split("started at")[0].split(";")[-1]
