@@ -21,6 +21,9 @@ How the first update is caught, and why nothing after it runs:
   mini-batch or one epoch) comes back to its first line or is left, before that line runs: what
   the rest of that pass does after its last update (a print, a file written) runs;
 - ``input()`` ends the child at once (the script's stdin is closed as well);
+- on a LayerNorm lesson, the script's gamma and beta still at 1 and 0 at the first line inside a loop where
+  it holds them are given the lesson's canonical values, in place (``Watch.start_norms``): at 1 and 0, a
+  gamma or beta used wrongly computes the right numbers. The payload names them (``injected``);
 - the time limit counts from the script's first line: the tracer keeps the script's line about to run
   (``Watch.line``), and when the time is up (``SIGALRM``, ``signal.setitimer``) the child writes that
   line as its result and ends. A script stuck inside C code that holds the interpreter (the handler
