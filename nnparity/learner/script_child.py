@@ -53,9 +53,9 @@ MAX_SIZE = 1_000_000  # arrays larger than this are not copied (not a lesson's i
 # faulthandler's dump ends the child this long after its time limit, where the SIGALRM handler could not run
 # (C code holding the interpreter); the handler needs far less (it runs at the next line of Python)
 BACKSTOP = 5.0
-# a LayerNorm's parameters by name (not a gradient: dgamma, grad_beta), and the value each starts at
-NORM_NAMES = {"gamma": (re.compile(r"^(?!d|grad)\w*(gamma|scale)"), 1.0),
-              "beta": (re.compile(r"^(?!d|grad)\w*(beta|shift)"), 0.0)}
+# a LayerNorm's parameters by name (not a gradient, dgamma, nor an optimizer's state, v_beta1), and their start
+NORM_NAMES = {"gamma": (re.compile(r"^(ln|norm|layernorm)?_?(gamma|scale)"), 1.0),
+              "beta": (re.compile(r"^(ln|norm|layernorm)?_?(beta|shift)"), 0.0)}
 
 
 def _is_update(node) -> bool:

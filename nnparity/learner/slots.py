@@ -36,6 +36,7 @@ def parameter_shapes(sizes, use_bias, batchnorm: bool = False, optional: bool = 
 
 
 HINTS = {"gamma": ("gamma", "scale", "g"), "beta": ("beta", "shift"), "b": ("b", "bias")}
+STATE_PREFIX = re.compile(r"^(m|v|s|r|vel|velocity|moment|momentum|cache|sq|avg|ms)_")
 RUNNING = re.compile(r"running|moving|mean|var|avg|stat|^mu|sigma", re.I)  # BatchNorm's statistics: not trained
 
 
@@ -43,6 +44,7 @@ def _hinted(slot: str, label: str) -> bool:
     """Whether a label reads as the slot's kind (gamma, beta, a bias); kernels take any name."""
     kind = re.match(r"[A-Za-z]+", slot).group(0)
     base = label.split("@")[0].split(".")[-1].split("[")[-1].strip("'\"]").lower()
+    base = STATE_PREFIX.sub("", base)  # an optimizer's state of b1 (v_b1, m_gamma1) reads as its parameter
     if kind not in HINTS:
         return True
     if kind == "b":

@@ -186,3 +186,24 @@ def test_gamma_and_beta_that_do_not_start_at_one_and_zero_are_left_alone(tmp_pat
     rc, verdict = check_text(PROGRAM.replace(start, "gamma1, beta1 = np.full(16, 1.25), np.full(16, 0.1)"), tmp_path)
     assert rc == 0 and "your gamma2, beta2 started at 1 and 0" in verdict["style"], verdict["style"]
     assert "gamma1" not in verdict["style"].split("started at")[0].split(";")[-1]
+
+
+def test_a_layernorm_script_with_its_own_momentum(tmp_path):
+    """The zoo's LayerNorm script with torch's momentum: each parameter's state (v_b1, v_gamma1, v_beta1: three
+    arrays of one shape per layer) goes with its parameter, no state is taken for a gamma or beta to start
+    (v_beta1 is all 0), and every step reads as torch's."""
+    source = (ZOO / "spiral_layernorm_script.py").read_text()
+    names = ["W3", "b3", "W2", "b2", "gamma2", "beta2", "W1", "b1", "gamma1", "beta1"]
+    plain = "".join(f"    {n} -= lr * d{n}\n" for n in names)
+    assert plain in source
+    source = source.replace(plain, "".join(f"    v_{n} = mu * v_{n} + d{n}\n    {n} -= lr * v_{n}\n" for n in names))
+    source = source.replace("lr = 0.05\n", "lr = 0.05\nmu = 0.9\n" + "".join(f"v_{n} = np.zeros_like({n})\n"
+                                                                          for n in names))
+    script, out = tmp_path / "ln_momentum.py", tmp_path / "verdict.json"
+    script.write_text(source)
+    rc = main(["check", str(script), "--lesson", LESSON.name, "--optimizer", "momentum", "--json", str(out)])
+    verdict = json.loads(out.read_text())
+    assert rc == 0, verdict["divergences"]
+    assert {p: (o["state"], o["convention"]) for p, o in verdict["optimizer"].items()} == {
+        n: ([f"v_{n}"], "torch") for n in names}
+    assert "your gamma1, beta1, gamma2, beta2 started at 1 and 0" in verdict["style"]
