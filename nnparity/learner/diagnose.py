@@ -35,6 +35,7 @@ from reference import get_activation, get_loss
 
 from .data import check_data
 from .intermediates import walk
+from .layernorm_read import cause_of_layernorm
 from .optimizer_read import class_readings, step_findings
 from .load import LearnerError, LearnerRun, run_learner
 from .verdict import CheckReport, Finding, compare_run
@@ -180,7 +181,7 @@ def _replay(lesson: Lesson, switches: dict, params, X, y) -> dict[str, np.ndarra
         return None
     if "bias_sum" in switches and not lesson.use_bias:
         return None
-    if lesson.batchnorm or lesson.dropout:  # the replays are of a plain MLP
+    if lesson.batchnorm or lesson.dropout or lesson.layernorm:  # the replays are of a plain MLP (layernorm_read)
         return None
     with np.errstate(all="ignore"):
         return backprop(lesson, params, X, y, **switches)
@@ -198,7 +199,7 @@ def cause_of_gradients(findings: list[Finding], run: LearnerRun, right: dict, le
             f.cause = _ratio_cause(f.parameter, r, n)
     # One factor on every gradient (a 1-element gradient is a multiple of anything: it needs company).
     shared = {round(r, 9) for r in ratios.values() if r is not None}
-    if (len(bad) == len(lesson.param_names) and None not in ratios.values() and len(shared) == 1
+    if (len(bad) == len(run.slots) and None not in ratios.values() and len(shared) == 1
             and any(right[f.parameter].size > 1 for f in bad) and all(f.cause is None for f in bad)):
         cause = _shared_factor_cause(shared.pop(), run, lesson)
         for f in bad:
@@ -264,12 +265,12 @@ def unsupported(lesson: Lesson, script: bool = False) -> str | None:
 
     A learner's class has W and b only: dropout draws its own random masks, and batch
     normalisation has parameters (gamma, beta) and running statistics of its own. A script's
-    BatchNorm is found by its names (``script_read``), its dropout masks read back from its loop
-    (``regularizers_read``). Layer normalisation is not read from a class or a script yet.
+    BatchNorm and LayerNorm are found by their names (``script_read``), its dropout masks read back
+    from its loop (``regularizers_read``). A class's LayerNorm has gamma and beta only (no running
+    statistics), found by name as W and b are: gamma1, beta1, ... (``parameters.class_param_names``).
     """
     extras = [what for what, present in (("dropout", lesson.dropout and not script),
                                          ("batch normalisation", lesson.batchnorm and not script),
-                                         ("layer normalisation", lesson.layernorm),
                                          ("class weights", bool(lesson.class_weights))) if present]
     if not extras:
         return None
@@ -304,6 +305,7 @@ def check_learner(target: str, lesson_name: str, frameworks: list[str], optimize
     if not forward.passed:
         cause_of_forward(forward, run, lesson, params, model.z[-1])
     cause_of_gradients(findings, run, right_grads, lesson, params, X, y, forward_diverges=not forward.passed)
+    cause_of_layernorm(findings, run, lesson, params, X, y, run.numbers)
     if optimizer:
         findings += step_findings(run, optimizer)
     return CheckReport(target, lesson, list(frameworks), run, findings, tol.atol, tol.rtol)

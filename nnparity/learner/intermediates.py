@@ -15,8 +15,9 @@ Karpathy's backprop exercise compares by hand:
   its greatest difference is shown;
 - ``not kept``: no array of that shape is there (a value computed inside an expression).
 
-``origin`` finds the line that made the gradient an update applied: the last array bound with
-the parameter's shape and the gradient's values.
+``origin`` finds the line that made the gradient an update applied: the first array bound with
+the parameter's shape and the gradient's values (a later one, ``for p, g in zip(params, grads)``,
+only passes it on).
 """
 
 from __future__ import annotations
@@ -54,22 +55,33 @@ class Step:
                 "line": self.line, "max_diff": self.max_diff, "note": self.note}
 
 
+def _norms(model) -> list[str | None]:
+    """Each layer's normalization: "bn" (BatchNorm), "ln" (LayerNorm) or None."""
+    batch = getattr(model, "batchnorms", [None] * len(model.z))
+    layer = getattr(model, "layernorms", [None] * len(model.z))
+    return ["bn" if b is not None else "ln" if ln is not None else None for b, ln in zip(batch, layer)]
+
+
 def reference_quantities(model) -> list[tuple[str, np.ndarray]]:
-    """[(name, value)] of a reference network after ``gradients``: z_l (bn_l, a BatchNorm's output) and a_l in
-    order, then dL/dz_L down to dL/dz1 (dL/dbn_l before dL/dz_l where a BatchNorm sits between them)."""
-    norms = getattr(model, "batchnorms", [None] * len(model.z))
+    """[(name, value)] of a reference network after ``gradients``: z_l (bn_l, a BatchNorm's output; xhat_l and
+    ln_l, a LayerNorm's standardised rows and its output) and a_l in order, then dL/dz_L down to dL/dz1
+    (dL/dbn_l or dL/dln_l before dL/dz_l where a normalization sits between them)."""
+    norms = _norms(model)
     out = []
     for layer, z in enumerate(model.z, start=1):
         out.append((f"z{layer}", z))
+        if norms[layer - 1] == "ln":
+            out.append((f"xhat{layer}", model.layernorms[layer - 1].xhat))
         if norms[layer - 1] is not None:
-            out.append((f"bn{layer}", model.n[layer - 1]))
+            out.append((f"{norms[layer - 1]}{layer}", model.n[layer - 1]))
         out.append((f"a{layer}", model.a[layer]))
         if getattr(model, "dropouts", [None] * len(model.z))[layer - 1] is not None:
             out.append((f"drop{layer}", model.x[layer]))
     for layer in range(len(model.z), 0, -1):
         if norms[layer - 1] is not None:
             da = model.dz[layer] @ model.layers[layer].kernel.T
-            out.append((f"dL/dbn{layer}", model.activations[layer - 1].backward(model.n[layer - 1], model.a[layer], da)))
+            dn = model.activations[layer - 1].backward(model.n[layer - 1], model.a[layer], da)
+            out.append((f"dL/d{norms[layer - 1]}{layer}", dn))
         out.append((f"dL/dz{layer}", model.dz[layer - 1]))
     return out
 
@@ -106,6 +118,10 @@ def _match(value, expected: np.ndarray, quantity: str) -> tuple[str, float, str]
             diff = float(np.max(np.abs(view - want))) if view.size else 0.0
             if diff == 0.0:
                 return "exact", 0.0, note
+            # compare_arrays passes only where |view - want| <= atol + rtol |want| at every element: a greatest
+            # difference above atol + rtol max|want| fails it for sure (most pairs the walk tries), so it is skipped
+            if diff > tol.atol + tol.rtol * float(np.max(np.abs(want))):
+                continue
             if compare_arrays(quantity, view, want, tol.atol, tol.rtol).passed:
                 return "approximate", diff, note
     return None
@@ -142,7 +158,8 @@ def walk(model, records: list[tuple[str, int | None, np.ndarray]]) -> list[Step]
 
 HINTS = {"z": ("z", "logit", "net", "pre", "sum"), "a": ("a", "out", "hidden", "prob", "pred", "act", "h", "y_hat", "yhat"),
          "d": ("d", "delta", "err", "grad", "g"), "drop": ("h", "drop", "a", "out", "x"),
-         "bn": ("bn", "n", "z_hat", "norm", "out")}
+         "bn": ("bn", "n", "z_hat", "norm", "out"), "ln": ("ln", "n", "norm", "out", "y"),
+         "xhat": ("h", "xhat", "x_hat", "z_hat", "zhat", "norm", "std")}
 
 
 PARAMETER_GRADIENT = re.compile(r"(^|_)d_?[wb]\d*$|dl_?d[wb]|^grad_?[wb]|^d?(weights|bias)")  # dW1, dL_db2: not a dL/dz
@@ -155,17 +172,22 @@ def _base(label: str) -> str:
 
 def _spare(records, holds: dict, position: int, index: int, quantity: str, shape: tuple) -> int | None:
     """The learner's array taken for a quantity no array holds: after the last match and before the next array
-    that holds a later quantity, holding no quantity itself, of a fitting shape; one whose name suggests the
-    quantity first."""
+    that holds a later quantity, holding no quantity itself, of a fitting shape; one named as the quantity
+    (``dz2``, ``dL_dz2``), then one whose name suggests it, first; and of the arrays equal to it, the first bound."""
     end = next((i for i in range(position + 1, len(records)) if any(k > index for k in holds[i])), len(records))
     window = [i for i in range(position + 1, end) if not holds[i] and _views(records[i][2], shape)
               and not PARAMETER_GRADIENT.search(_base(records[i][0]))]
     if not window:
         return None
-    kind = "d" if quantity.startswith("dL/") else next(k for k in ("drop", "bn", "z", "a") if quantity.startswith(k))
+    kind = "d" if quantity.startswith("dL/") else next(k for k in ("drop", "xhat", "bn", "ln", "z", "a")
+                                                        if quantity.startswith(k))
     hints = HINTS[kind]
     named = [i for i in window if _base(records[i][0]).startswith(hints)]
-    return (named or window)[0]
+    # the quantity's own name first (dz2 for dL/dz2, among dh2 and dz2 of a LayerNorm's backward)
+    own = [i for i in named if _base(records[i][0]).replace("_", "").endswith(quantity.split("/")[-1])]
+    pick = (own or named or window)[0]
+    # the line that made it: dz2 = norm_backward(...) binds the dz its function made a line earlier
+    return next(i for i in window if np.array_equal(records[i][2], records[pick][2]))
 
 
 def first_wrong(steps: list[Step]) -> Step | None:
@@ -173,9 +195,9 @@ def first_wrong(steps: list[Step]) -> Step | None:
 
 
 def origin(records, shape: tuple, gradient: np.ndarray, learning_rate: float) -> tuple[str, int | None] | None:
-    """(name, line) of the last array the learner bound with ``shape`` holding ``gradient`` (or lr * it)."""
+    """(name, line) of the first array the learner bound with ``shape`` holding ``gradient`` (or lr * it)."""
     tol = tolerance(DTYPE)
-    for label, line, value in reversed(records):
+    for label, line, value in records:
         if np.shape(value) != shape:
             continue
         for want in (gradient, learning_rate * gradient, -gradient, -learning_rate * gradient):

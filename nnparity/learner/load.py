@@ -37,7 +37,7 @@ import numpy as np
 from conformance.lessons import Lesson
 
 from .calls import Learner, LearnerError
-from .parameters import Probe, Slot, find_slots, resolve_square
+from .parameters import Probe, Slot, find_slots, layer_of, resolve_square
 
 __all__ = ["LearnerError", "LearnerRun", "construct", "load_class", "parse_target", "run_learner"]
 
@@ -294,6 +294,6 @@ def _gradients_from_update(learner: Learner, cls, slots: dict[str, Slot], before
         if after.shape != slot.shape:
             shape_changes[name] = (slot.shape, after.shape)
             continue
-        units = learner.lesson.sizes[int(name[1:])]
+        units = learner.lesson.sizes[layer_of(name)]
         gradients[name] = slot.from_learner((before[name] - after) / learning_rate, units)
     return gradients, shape_changes

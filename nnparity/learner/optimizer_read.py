@@ -38,6 +38,7 @@ from conformance.lessons import Lesson
 from conformance.tolerances import tolerance
 
 from .calls import LearnerError
+from .parameters import layer_of
 from .slots import assign_slots, parameter_shapes
 from .verdict import Finding
 
@@ -67,7 +68,8 @@ def split(payload: dict, lesson: Lesson, optimizer: str) -> tuple[str, dict]:
     """(layout, {W1: (parameter change, [state changes])}) from the first update's changed arrays."""
     k = STATES[optimizer] + 1
     changed = sorted(payload["changes"], key=lambda c: c["order"])
-    slots = [(f"{n}|{j}", s) for n, s in parameter_shapes(lesson.sizes, lesson.use_bias) for j in range(k)]
+    slots = [(f"{n}|{j}", s) for n, s in parameter_shapes(lesson.sizes, lesson.use_bias, layernorm=lesson.layernorm)
+             for j in range(k)]
     found = assign_slots(slots, [(c["label"], c["before"].shape) for c in changed])
     if found is None:
         raise LearnerError(
@@ -188,7 +190,7 @@ def class_readings(run, lesson: Lesson, optimizer: str, params: dict, right: dic
             reading = read_rmsprop(delta, states, run.learning_rate, run.numbers)
         else:
             reading = read_adam(delta, states, run.learning_rate, run.numbers)
-        run.gradients[name] = slot.from_learner(reading.gradient, lesson.sizes[int(name[1:])])
+        run.gradients[name] = slot.from_learner(reading.gradient, lesson.sizes[layer_of(name)])
         run.readings[name], run.states[name] = reading, mine
 
 

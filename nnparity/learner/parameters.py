@@ -22,6 +22,8 @@ from conformance.lessons import Lesson
 from .calls import Learner, LearnerError
 
 PARAM_NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
+NORM_PARAM_NAME = re.compile(r"^(W|b|gamma|beta)([1-9][0-9]*)$")  # on a LayerNorm lesson
+KINDS = ("W", "b", "gamma", "beta")  # a layer's parameters, in order
 
 
 def layer_of(name: str) -> int:
@@ -63,13 +65,21 @@ class Slot:
 
 
 
-def _found_params(obj) -> dict[str, object]:
-    return {k: v for k, v in vars(obj).items() if PARAM_NAME.match(k)} if hasattr(obj, "__dict__") else {}
+def _found_params(obj, lesson: Lesson) -> dict[str, object]:
+    pattern = NORM_PARAM_NAME if lesson.layernorm else PARAM_NAME
+    return {k: v for k, v in vars(obj).items() if pattern.match(k)} if hasattr(obj, "__dict__") else {}
+
+
+def class_param_names(lesson: Lesson) -> list[str]:
+    """The attributes a class has on ``lesson``: W1, b1, W2, ..., and on a LayerNorm lesson each hidden layer's
+    gamma<l> and beta<l> after its Dense parameters."""
+    hidden = range(1, lesson.n_layers) if lesson.layernorm else ()
+    return sorted(lesson.param_names + [f"{p}{l}" for l in hidden for p in ("gamma", "beta")], key=_param_order)
 
 
 def find_slots(path: Path, obj, lesson: Lesson) -> dict[str, tuple[Slot | None, tuple]]:
     """Every parameter the lesson needs, found on ``obj`` with a layout that fits (square kernels: None)."""
-    found = _found_params(obj)
+    found = _found_params(obj, lesson)
     name = f"{path.name}: {type(obj).__name__}"
     if not found:
         others = sorted(k for k in getattr(obj, "__dict__", {}) if not k.startswith("_"))
@@ -77,13 +87,14 @@ def find_slots(path: Path, obj, lesson: Lesson) -> dict[str, tuple[Slot | None, 
             f"{name} has no attributes named W1, b1, W2, ...; nnparity finds parameters by those names "
             f"(its attributes: {', '.join(others) or 'none'})"
         )
-    wanted = lesson.param_names
+    wanted = class_param_names(lesson)
     extra = sorted(set(found) - set(wanted), key=_param_order)
     missing = [p for p in wanted if p not in found]
     if missing or extra:
         shapes = f"{lesson.n_layers} kernels W1..W{lesson.n_layers}" + (
             f" with biases b1..b{lesson.n_layers}" if lesson.use_bias else " and no biases"
-        )
+        ) + (f", gamma1, beta1 .. gamma{lesson.n_layers - 1}, beta{lesson.n_layers - 1} of each LayerNorm"
+             if lesson.layernorm else "")
         parts = []
         if missing:
             parts.append(f"missing {', '.join(missing)}")
@@ -99,7 +110,7 @@ def find_slots(path: Path, obj, lesson: Lesson) -> dict[str, tuple[Slot | None, 
         if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.number):
             raise LearnerError(f"{name}.{p} must be a NumPy array of numbers. Received: {type(value).__name__}"
                                + (f" of {value.dtype}" if isinstance(value, np.ndarray) else ""))
-        layer = int(p[1:])
+        layer = layer_of(p)
         fan_in, units = lesson.sizes[layer - 1], lesson.sizes[layer]
         shape = tuple(value.shape)
         if p.startswith("W"):
@@ -123,8 +134,8 @@ def find_slots(path: Path, obj, lesson: Lesson) -> dict[str, tuple[Slot | None, 
 
 
 def _param_order(name: str):
-    m = PARAM_NAME.match(name)
-    return (int(m.group(2)), m.group(1) == "b") if m else (10**9, name)
+    m = NORM_PARAM_NAME.match(name)
+    return (int(m.group(2)), KINDS.index(m.group(1))) if m else (10**9, name)
 
 
 @dataclass
@@ -207,12 +218,13 @@ def resolve_square(learner: Learner, found, params, X, lesson) -> dict[str, Slot
         if shape == (1, 1):
             slots[name] = Slot(name, shape, "(in, out)", "1 x 1: both layouts are the same")
             continue
-        layout = _orientation_probe(Probe(learner, slots, X), params, lesson, layer)
+        mixed = lesson.layernorm and layer > 1  # the LayerNorm below moves every unit with any one: no probe
+        layout = None if mixed else _orientation_probe(Probe(learner, slots, X), params, lesson, layer)
         if layout is not None:
             slots[name] = Slot(name, shape, layout, "square: decided by probing forward")
         elif len(known) == 1:
-            slots[name] = Slot(name, shape, next(iter(known)), "square: forward does not depend on it; "
-                                                               "taken from the other kernels' layout")
+            slots[name] = Slot(name, shape, next(iter(known)), "square: taken from the other kernels' layout" + (
+                " (the LayerNorm below mixes its units: no probe)" if mixed else ": forward does not depend on it"))
         else:
             raise LearnerError(
                 f"{learner.path.name}: {learner.class_name}.{name} is square {shape}, and forward(X)'s output "

@@ -2,6 +2,9 @@
 
 - **BatchNorm** (``reference_of``): the script's own epsilon (``eps``/``epsilon``), else the lesson's;
   a Dense bias the script does not have is 0; the running statistics do not enter a training pass.
+- **LayerNorm** (``reference_of``): the lesson's epsilon, whatever the script's: the lesson gives it to
+  both frameworks (their defaults differ, 1e-5 and 1e-3), so another one is a mistake, named by
+  ``layernorm_read``.
 - **Dropout** (``dropout_masks``): the script draws its own random mask, and nnparity reads it back
   from the array the loop kept: for each hidden layer, in order, an array of the layer's shape
   (N, units) holding only 0 and one other value c. Its zeros are the dropped units; c is the
@@ -21,8 +24,9 @@ from reference import BatchNormConvention, RegularizedMLP
 from .calls import LearnerError
 from .intermediates import _views
 
+
 def reference_of(lesson: Lesson, params: dict, scalars: dict, dropout: tuple | None = None):
-    """(the reference network from the script's starting weights, the BatchNorm epsilon it uses or None).
+    """(the reference network from the script's starting weights, the BatchNorm or LayerNorm epsilon it uses or None).
 
     ``dropout``: (masks, rate) from ``dropout_masks``, for a lesson with dropout (module doc)."""
     if lesson.dropout:
@@ -30,6 +34,8 @@ def reference_of(lesson: Lesson, params: dict, scalars: dict, dropout: tuple | N
         model = RegularizedMLP(params, lesson.activations, lesson.loss, dropout=rate)
         model.set_dropout_masks(masks)
         return model, None
+    if lesson.layernorm:  # conformance.cases builds it with the lesson's epsilon
+        return reference_model(lesson, params), float(lesson.layernorm_epsilon)
     if not lesson.batchnorm:
         return reference_model(lesson, params), None
     eps = next((scalars[n] for n in ("eps", "epsilon", "bn_eps", "bn_epsilon") if n in scalars),

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conformance.lessons import Lesson
+from conformance.lessons import Lesson, canonical_params
 
 from .calls import LearnerError
 from .script_result import read_result
@@ -68,7 +68,16 @@ def source_line(path: Path, line: int | None) -> str:
 
 def _shapes_text(lesson: Lesson) -> str:
     return ", ".join(f"{name} {' or '.join(str(s) for s in sorted({s for ss in by.values() for s in ss}))}"
-                     for name, by in parameter_shapes(lesson.sizes, lesson.use_bias))
+                     for name, by in parameter_shapes(lesson.sizes, lesson.use_bias, layernorm=lesson.layernorm))
+
+
+def _norm_start(lesson: Lesson) -> dict | None:
+    """A LayerNorm lesson's canonical gamma and beta of each hidden layer, for a script whose own are still at
+    1 and 0 (script_child.Watch.start_norms); None without LayerNorm."""
+    if not lesson.layernorm:
+        return None
+    params = canonical_params(lesson)
+    return {kind: [params[f"{kind}{l}"].tolist() for l in range(1, lesson.n_layers)] for kind in ("gamma", "beta")}
 
 
 def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_slot: int = 1) -> dict:
@@ -76,7 +85,8 @@ def run_script(path: Path, lesson: Lesson, time_limit: float = TIME_LIMIT, per_s
 
     ``per_slot``: the arrays one update changes per parameter (2 or 3 with an optimizer's state)."""
     spec = json.dumps({"sizes": list(lesson.sizes), "use_bias": lesson.use_bias, "time_limit": time_limit,
-                       "per_slot": per_slot, "batchnorm": lesson.batchnorm})
+                       "per_slot": per_slot, "batchnorm": lesson.batchnorm,
+                       "layernorm": lesson.layernorm, "layernorm_start": _norm_start(lesson)})
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p))
     with tempfile.TemporaryDirectory(prefix="nnparity-check-") as folder:

@@ -19,6 +19,7 @@ from conformance.tolerances import tolerance
 from .calls import LearnerError
 from .diagnose import DTYPE, REFERENCE, cause_of_forward, cause_of_gradients, framework_values, unsupported
 from .intermediates import _views, first_wrong, origin, walk
+from .layernorm_read import cause_of_layernorm
 from .parameters import layer_of
 from .regularizers_read import dropout_masks, reference_of
 from .script import TIME_LIMIT, run_script, script_path, source_line
@@ -56,6 +57,9 @@ def read_script(target: str, lesson, lr: float | None, time_limit: float,
                     learner_gradients=mine, update_lines=lines, X=X, y=y, data_text=data_text,
                     stopped=payload["why"], shape_changes=reshaped, printed=payload["printed"])
     run.path, run.scalars = path, payload["scalars"]
+    if payload.get("injected"):
+        run.data_text += (f"; your {', '.join(payload['injected'])} started at 1 and 0, where a gamma or beta used "
+                          f"wrongly computes the right numbers: nnparity gave them the lesson's starting values")
     if optimizer:
         _read_optimizer(run, lesson, optimizer, groups, payload["scalars"])
     return run, payload
@@ -141,7 +145,8 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
     right = model.gradients(run.X, run.y)
     right.pop("X")
     if eps is not None:
-        run.data_text += f"; BatchNorm epsilon {eps:g}"
+        run.data_text += (f"; LayerNorm epsilon {eps:g} (the lesson's)" if lesson.layernorm
+                          else f"; BatchNorm epsilon {eps:g}")
     run.steps = walk(model, run.records)
     _output(run, lesson)
     expected = {fw: (model.a[-1], right) if fw == REFERENCE else
@@ -153,6 +158,7 @@ def check_script(target: str, lesson_name: str, frameworks: list[str], lr: float
     right = expected[frameworks[0]][1]
     with np.errstate(all="ignore"):
         cause_of_gradients(findings, run, right, lesson, run.params, run.X, run.y, forward_diverges)
+    cause_of_layernorm(findings, run, lesson, run.params, run.X, run.y, run.scalars)
     _trace_gradients(findings, run)
     if optimizer:
         findings += step_findings(run, optimizer)

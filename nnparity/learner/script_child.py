@@ -21,6 +21,9 @@ How the first update is caught, and why nothing after it runs:
   mini-batch or one epoch) comes back to its first line or is left, before that line runs: what
   the rest of that pass does after its last update (a print, a file written) runs;
 - ``input()`` ends the child at once (the script's stdin is closed as well);
+- on a LayerNorm lesson, the script's gamma and beta still at 1 and 0 at the first line inside a loop where
+  it holds them are given the lesson's canonical values, in place (``Watch.start_norms``): at 1 and 0, a
+  gamma or beta used wrongly computes the right numbers. The payload names them (``injected``);
 - the time limit counts from the script's first line: the tracer keeps the script's line about to run
   (``Watch.line``), and when the time is up (``SIGALRM``, ``signal.setitimer``) the child writes that
   line as its result and ends. A script stuck inside C code that holds the interpreter (the handler
@@ -36,6 +39,7 @@ import builtins
 import faulthandler
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -43,12 +47,15 @@ from pathlib import Path
 import numpy as np
 
 from .script_result import write_result
-from .slots import RUNNING, _plainness, assign_slots, parameter_shapes
+from .slots import RUNNING, _digits, _plainness, assign_slots, parameter_shapes
 
 MAX_SIZE = 1_000_000  # arrays larger than this are not copied (not a lesson's intermediate)
 # faulthandler's dump ends the child this long after its time limit, where the SIGALRM handler could not run
 # (C code holding the interpreter); the handler needs far less (it runs at the next line of Python)
 BACKSTOP = 5.0
+# a LayerNorm's parameters by name (not a gradient, dgamma, nor an optimizer's state, v_beta1), and their start
+NORM_NAMES = {"gamma": (re.compile(r"^(ln|norm|layernorm)?_?(gamma|scale)"), 1.0),
+              "beta": (re.compile(r"^(ln|norm|layernorm)?_?(beta|shift)"), 0.0)}
 
 
 def _is_update(node) -> bool:
@@ -87,7 +94,8 @@ class Watch:
 
     def __init__(self, path: str, spec: dict, loops, updates, result: str):
         self.path, self.result = path, result
-        self.slots = parameter_shapes(spec["sizes"], spec["use_bias"], spec.get("batchnorm", False), optional=False)
+        self.slots = parameter_shapes(spec["sizes"], spec["use_bias"], spec.get("batchnorm", False), optional=False,
+                                      layernorm=spec.get("layernorm", False))
         self.batchnorm = spec.get("batchnorm", False)
         per_slot = int(spec.get("per_slot", 1))  # arrays an update changes per parameter: 1, or with an optimizer's state
         self.expected = [(f"{name}|{j}", shapes) for name, shapes in self.slots for j in range(per_slot)]
@@ -106,6 +114,10 @@ class Watch:
         self.printed = 0
         self.line: int | None = None  # the script's line about to run (or returning): named when the time is up
         self.finishing = False
+        # a LayerNorm's gamma and beta still at 1 and 0 get the lesson's canonical values (start_norms)
+        self.norm_start = spec.get("layernorm_start")  # {"gamma": [values of layer 1, ...], "beta": [...]}
+        self.injected: list[str] = []
+        self.norm_done = {"gamma": 0, "beta": 0}
 
     # ---- tracing -------------------------------------------------------------------------------------------
 
@@ -137,6 +149,8 @@ class Watch:
         stack = self.stack(frame)
         in_loop = line in self.loops or any(f.f_lineno in self.loops for f in stack[1:])
         self.scan(stack, line, in_loop and line in self.updates)
+        if self.norm_start and event == "line" and frame.f_lineno in self.loops and not self.changes:
+            self.start_norms(stack)
         if self.changes and assign_slots(self.expected, [(c["label"], c["before"].shape)
                                                       for c in self.changes.values()]) is not None:
             self.finish("updated", "every parameter had been updated")
@@ -224,6 +238,34 @@ class Watch:
         if self.first is None:
             self.first = self.pass_loop(stack, line)
 
+    def start_norms(self, stack) -> None:
+        """At the first line inside a loop where the script holds a LayerNorm's gamma and beta: those still at
+        their start (every gamma 1, every beta 0, where a gamma or beta used wrongly computes the right numbers)
+        are given the lesson's canonical values, in place (every name of the array sees them); once."""
+        found = False
+        for label, value in list(self.namespace(stack)):
+            base = label.split("@")[0]
+            name = base.split(".")[-1].split("[")[-1].strip("'\"]").lower()
+            kind = next((k for k, start in NORM_NAMES.items() if start[0].search(name)), None)
+            sizes = [len(v) for v in self.norm_start.get(kind or "gamma", [])]
+            if kind is None or value.dtype.kind != "f" or value.size not in sizes or value.ndim > 2 \
+                    or max(value.shape, default=0) != value.size:
+                continue
+            found = True
+            if base in self.injected or not np.all(value == NORM_NAMES[kind][1]) or not value.flags.writeable:
+                continue
+            layer = int(_digits(base) or 0) - 1  # gamma2 -> layer 2's; no number: the order they come in
+            values = self.norm_start[kind]
+            layer = layer if 0 <= layer < len(values) else min(self.norm_done[kind], len(values) - 1)
+            value[...] = np.reshape(values[layer], value.shape)
+            self.injected.append(base)
+            self.norm_done[kind] += 1
+            for key, (obj, _) in list(self.seen.items()):  # every name of it: no change seen at the next line
+                if obj is value:
+                    self.seen[key] = (obj, value.copy())
+        if found:
+            self.norm_start = None
+
     def pass_loop(self, stack, line) -> tuple[int, int, int] | None:
         """(frame id, header, last line) of the loop whose pass made the first update: the innermost loop around
         it in which the script bound an array on a line that is not an update (one sample, one mini-batch, one
@@ -258,7 +300,7 @@ class Watch:
         start = self.pass_start.get(self.first[1], 0) if self.first else 0
         payload = {"status": status, "why": why, "changes": sorted(self.changes.values(), key=lambda c: c["tick"]),
                    "records": self.records[start:], "arrays": arrays, "scalars": scalars, "order": self.order,
-                   "printed": self.printed, **extra}
+                   "printed": self.printed, "injected": self.injected, **extra}
         write_result(self.result, payload)
         os._exit(0)
 

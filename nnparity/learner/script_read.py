@@ -101,7 +101,7 @@ def find_parameters(payload: dict, lesson: Lesson) -> tuple[str, dict[str, tuple
     has an array of its shape named like a bias."""
     changed = sorted(payload["changes"], key=lambda c: c["order"])
     labels = {lbl for c in changed for lbl in c["labels"]}
-    everything = parameter_shapes(lesson.sizes, lesson.use_bias, lesson.batchnorm)
+    everything = parameter_shapes(lesson.sizes, lesson.use_bias, lesson.batchnorm, layernorm=lesson.layernorm)
     shapes = {s for _, by in everything for ss in by.values() for s in ss}
     order = payload["order"]
     spare = sorted(((lbl, a) for lbl, a in payload["arrays"].items()
@@ -109,7 +109,8 @@ def find_parameters(payload: dict, lesson: Lesson) -> tuple[str, dict[str, tuple
                     and not (lesson.batchnorm and RUNNING.search(lbl.split(".")[-1]))),
                    key=lambda kv: order.get(kv[0], len(order)))
     candidates = [(c["label"], c["before"].shape, 0) for c in changed] + [(lbl, a.shape, 1) for lbl, a in spare]
-    required = parameter_shapes(lesson.sizes, lesson.use_bias, lesson.batchnorm, optional=False)
+    required = parameter_shapes(lesson.sizes, lesson.use_bias, lesson.batchnorm, optional=False,
+                                layernorm=lesson.layernorm)
     found = assign_slots(required, candidates)
     if found is None:
         what = ", ".join(f"{c['label']} {c['before'].shape}" for c in changed)
@@ -117,7 +118,8 @@ def find_parameters(payload: dict, lesson: Lesson) -> tuple[str, dict[str, tuple
             f"{payload['path_name']}: the update changed {what}, which do not make up lesson {lesson.name}'s parameters "
             f"({'-'.join(map(str, lesson.sizes))}: kernels (in, out) or (out, in)" +
             (", biases (units,), (1, units) or (units, 1))" if lesson.use_bias else ", no biases)")
-            + (" and gamma, beta of each BatchNorm" if lesson.batchnorm else ""))
+            + (" and gamma, beta of each BatchNorm" if lesson.batchnorm else "")
+            + (" and gamma, beta of each LayerNorm" if lesson.layernorm else ""))
     layout, chosen = found
     for name, by_layout in everything:  # the optional biases before a BatchNorm
         free = [i for i, c in enumerate(candidates) if i not in chosen.values() and c[1] in by_layout[layout]]

@@ -11,13 +11,17 @@ from __future__ import annotations
 import re
 
 
-def parameter_shapes(sizes, use_bias, batchnorm: bool = False, optional: bool = True) -> list[tuple[str, dict[str, set]]]:
+def parameter_shapes(sizes, use_bias, batchnorm: bool = False, optional: bool = True,
+                     layernorm: bool = False) -> list[tuple[str, dict[str, set]]]:
     """[(slot name, {layout: {shapes the slot may have in that layout}})] in the order W1, b1, [gamma1, beta1,] W2, ...
 
     With ``batchnorm`` every hidden layer has gamma<l> and beta<l>; its Dense bias b<l> (whose gradient
-    is 0: BatchNorm subtracts the batch mean) is left out unless ``optional``."""
+    is 0: BatchNorm subtracts the batch mean) is left out unless ``optional``. With ``layernorm`` every
+    hidden layer has gamma<l> and beta<l> too, and its bias is required: LayerNorm subtracts each row's
+    mean over the units, which does not remove a bias that differs from unit to unit."""
     slots = []
-    hidden = range(1, len(sizes) - 1) if batchnorm else ()
+    normed = range(1, len(sizes) - 1) if batchnorm or layernorm else ()
+    hidden = normed if batchnorm else ()
     for layer in range(1, len(sizes)):
         fan_in, units = sizes[layer - 1], sizes[layer]
         one = {(fan_in,)} if units == 1 else set()  # a single unit's weights as a vector: w = [0.3, -0.1]
@@ -26,12 +30,13 @@ def parameter_shapes(sizes, use_bias, batchnorm: bool = False, optional: bool = 
         vector = {"(in, out)": {(units,), (1, units)} | scalar, "(out, in)": {(units,), (units, 1)} | scalar}
         if use_bias and (optional or layer not in hidden):
             slots.append((f"b{layer}", vector))
-        if layer in hidden:
+        if layer in normed:
             slots += [(f"gamma{layer}", vector), (f"beta{layer}", vector)]
     return slots
 
 
 HINTS = {"gamma": ("gamma", "scale", "g"), "beta": ("beta", "shift"), "b": ("b", "bias")}
+STATE_PREFIX = re.compile(r"^(m|v|s|r|vel|velocity|moment|momentum|cache|sq|avg|ms)_")
 RUNNING = re.compile(r"running|moving|mean|var|avg|stat|^mu|sigma", re.I)  # BatchNorm's statistics: not trained
 
 
@@ -39,6 +44,7 @@ def _hinted(slot: str, label: str) -> bool:
     """Whether a label reads as the slot's kind (gamma, beta, a bias); kernels take any name."""
     kind = re.match(r"[A-Za-z]+", slot).group(0)
     base = label.split("@")[0].split(".")[-1].split("[")[-1].strip("'\"]").lower()
+    base = STATE_PREFIX.sub("", base)  # an optimizer's state of b1 (v_b1, m_gamma1) reads as its parameter
     if kind not in HINTS:
         return True
     if kind == "b":

@@ -46,8 +46,11 @@ CORRECT = {
     "perceptron_script.py": "perceptron-and",  # one sample at a time: the pass is the first sample's
     "spiral_batchnorm_script.py": "spiral-batchnorm",  # gamma, beta; running statistics that are not trained
     "spiral_dropout_script.py": "spiral-dropout",  # the masks read back from the loop
+    "spiral_layernorm_script.py": "spiral-layernorm",  # gamma, beta beside a bias of the same shape
 }
 ALL = {"W1", "b1", "W2", "b2"}
+LN_ALL = {"W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"}  # spiral-layernorm's
+LN_BELOW_2 = {"W1", "b1", "gamma1", "beta1", "W2", "b2"}  # what a wrong dL/dz2 reaches
 # script -> (lesson, {(check, the learner's name) that must diverge}, words of the cause, first wrong intermediate)
 MISTAKES = {
     "spiral_script_divides_twice.py": ("spiral", {(G, p) for p in ALL}, "divided by the batch size twice", None),
@@ -65,6 +68,16 @@ MISTAKES = {
                                            "dL/dz2"),
     "spiral_dropout_unscaled.py": ("spiral-dropout", {("forward", None), *((G, p) for p in (*ALL, "W3", "b3"))},
                                    "unscaled", "drop1"),
+    "spiral_layernorm_batch_axis.py": ("spiral-layernorm", {("forward", None), *((G, p) for p in LN_ALL)},
+                                       "normalises each unit over the batch", "xhat1"),
+    "spiral_layernorm_eps_outside_sqrt.py": ("spiral-layernorm", {("forward", None), *((G, p) for p in LN_ALL)},
+                                             "adds epsilon outside the square root", "xhat1"),
+    "spiral_layernorm_keras_epsilon.py": ("spiral-layernorm", {("forward", None), *((G, p) for p in LN_ALL)},
+                                          "epsilon is 0.001, Keras's default", "xhat1"),
+    "spiral_layernorm_no_mean_path.py": ("spiral-layernorm", {(G, p) for p in LN_BELOW_2},
+                                         "leaves out the path through each row's mean", "dL/dz2"),
+    "spiral_layernorm_no_variance_path.py": ("spiral-layernorm", {(G, p) for p in LN_BELOW_2},
+                                             "leaves out the path through each row's variance", "dL/dz2"),
 }
 
 # script -> (its --optimizer, the convention every step must match, or the mistake every step must show)
@@ -398,16 +411,9 @@ def test_a_batchnorm_script_finds_gamma_and_beta_and_leaves_the_running_statisti
 
 
 def test_a_class_with_batchnorm_or_dropout_is_refused_with_the_reason(tmp_path):
-    for lesson, words in (("spiral-batchnorm", "batch normalisation"), ("spiral-dropout", "dropout"),
-                          ("spiral-layernorm", "layer normalisation")):
+    for lesson, words in (("spiral-batchnorm", "batch normalisation"), ("spiral-dropout", "dropout")):
         rc, verdict = check(f"{ZOO / 'correct_inplace.py'}:NeuralNetwork", lesson, tmp_path)
         assert rc == 2 and words in verdict["error"]
-
-
-def test_a_script_on_the_layernorm_lesson_is_refused_with_the_reason(tmp_path):
-    """A script's LayerNorm is not read yet: refused before the script runs, naming it."""
-    rc, verdict = check(ZOO / "spiral_batchnorm_script.py", "spiral-layernorm", tmp_path)
-    assert rc == 2 and "lesson spiral-layernorm has layer normalisation" in verdict["error"], verdict["error"]
 
 
 def test_a_dropout_script_must_keep_its_masks(tmp_path):
