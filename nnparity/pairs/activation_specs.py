@@ -18,7 +18,7 @@ scale. The adapters of ``frameworks/`` compute the other framework's numbers and
     nn.Hardtanh(min_val, max_val)          hard_tanh (-1 to 1)
     nn.Identity                            linear
 
-``label(config)`` is how a stage names it: ``"gelu:tanh"``, ``"leaky_relu:0.01"``, ``"elu:1"``.
+``label(config)`` is how a stage names it: ``"gelu:tanh"``, ``"leaky_relu:0.01"``, ``"elu:1.0"``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ NAMES = ("relu, sigmoid, tanh, softmax, leaky_relu, gelu, elu, selu, silu/swish,
          "(hard_tanh)")
 
 
+def _number(x) -> str:
+    """A setting as the user wrote it: 0.01, not 0.0100000 (the shortest repr of the float)."""
+    return repr(float(x))
+
+
 def label(config: dict) -> str:
     """A stage's name for the activation: its name, and its setting after a colon."""
     setting = config.get("setting")
@@ -47,17 +52,17 @@ def torch_activation(cls: str, m) -> dict:
     name = TORCH[cls]
     config = {"activation": name}
     if cls == "LeakyReLU":
-        config["setting"] = f"{m.negative_slope:g}"
+        config["setting"] = _number(m.negative_slope)
     elif cls == "GELU":
         config.update(convention="torch", setting="tanh" if m.approximate == "tanh" else None)
     elif cls in ("SELU", "KerasSELU"):
         config["convention"] = "torch" if cls == "SELU" else "keras"
     elif cls == "ELU":
-        config["setting"] = f"{m.alpha:g}"
+        config["setting"] = _number(m.alpha)
     elif cls == "Softplus":
-        config.update(threshold=m.threshold, setting=None if m.beta == 1 else f"beta={m.beta:g}")
+        config.update(threshold=m.threshold, setting=None if m.beta == 1 else f"beta={_number(m.beta)}")
     elif cls == "Hardtanh":
-        config["setting"] = f"{m.min_val:g},{m.max_val:g}"
+        config["setting"] = f"{_number(m.min_val)},{_number(m.max_val)}"
     return config
 
 
@@ -77,9 +82,9 @@ def keras_function(fn) -> dict | None:
     elif name == "selu":
         config["convention"] = "keras"
     elif name == "elu":
-        config["setting"] = "1"  # keras.activations.elu's default alpha
+        config["setting"] = "1.0"  # keras.activations.elu's default alpha
     elif name == "hard_tanh":
-        config["setting"] = "-1,1"
+        config["setting"] = "-1.0,1.0"
     return config
 
 
@@ -87,9 +92,9 @@ def keras_layer(cls: str, layer) -> dict:
     """The config of a Keras activation layer (``cls`` in ``KERAS_LAYERS``)."""
     config = {"activation": KERAS_LAYERS[cls]}
     if cls == "LeakyReLU":
-        config["setting"] = f"{float(layer.negative_slope):g}"
+        config["setting"] = _number(layer.negative_slope)
     elif cls == "ELU":
-        config["setting"] = f"{float(layer.alpha):g}"
+        config["setting"] = _number(layer.alpha)
     elif cls == "TorchGELU":
         config.update(convention="torch", setting="tanh" if layer.approximate == "tanh" else None)
     return config

@@ -56,9 +56,15 @@ def _setting(t, k) -> Explanation:
     k_setting = k.activation.split(":", 1)[1] if ":" in k.activation else None
     changes = values(k_setting)
     torch_call = ", ".join(f"{a}={v!r}" for a, v in changes.items())
+    tried = {a: _keras_slope(v) if a == "negative_slope" else v for a, v in changes.items()}
     return Explanation(key, "forward", f"{_where(t)} computes {t.activation}, {_where(k)} {k.activation}: {what}",
                        f"nn.{t.spec.cls}({torch_call}) in torch (or Keras's activation changed to torch's)",
-                       Settings(torch_layers=tuple((t.spec.position, a, v) for a, v in changes.items())))
+                       Settings(torch_layers=tuple((t.spec.position, a, v) for a, v in tried.items())))
+
+
+def _keras_slope(slope: float) -> float:
+    """The slope TensorFlow's leaky_relu kernel computes with: rounded through float32 (leaky-relu-slope)."""
+    return float(np.float32(slope))
 
 
 def _missing(pair: Pair, i: int, t: list, k: list) -> Explanation:
@@ -112,10 +118,11 @@ def _softplus_threshold(pair: Pair, i: int, torch_values: dict) -> list[Explanat
     return found
 
 
-def _conventions(pair: Pair, name: str) -> tuple[list, set]:
-    """The torch stages of activation ``name`` (with their point's index), and the conventions Keras's compute."""
+def _conventions(pair: Pair, name: str, convention: str | None = "torch") -> tuple[list, set]:
+    """The torch stages of activation ``name`` (with their point's index) computing ``convention``, and the
+    conventions Keras's compute."""
     torch_stages = [(i, s) for i, p in enumerate(pair.points) for s in p.torch if (s.activation or "").split(":")[0]
-                    == name and s.spec.config.get("convention") == "torch"]
+                    == name and s.spec.config.get("convention") == convention]
     keras = {s.spec.config.get("dense_convention", s.spec.config.get("convention")) for p in pair.points
              for s in p.keras if (s.activation or "").split(":")[0] == name}
     return torch_stages, keras
@@ -140,6 +147,16 @@ def without_setting(pair: Pair, torch_values: dict) -> list[Explanation]:
             f"(tanh) through float32, torch computes them in float64{measured}", None,
             Settings(follow=frozenset({"keras-gelu-constants"})), adapter="frameworks.keras_adapters.torch_gelu as "
             "the Keras activation (Dense(activation=torch_gelu)), or TorchGELU(approximate) as a layer"))
+    leaky, keras = _conventions(pair, "leaky_relu", None)
+    rounded = [(s.spec.position, _keras_slope(s.spec.layer.negative_slope)) for _, s in leaky
+               if _keras_slope(s.spec.layer.negative_slope) != s.spec.layer.negative_slope]
+    if rounded and keras:
+        found.append(Explanation(
+            "leaky-relu-float32-slope", "forward", "TensorFlow's leaky_relu kernel rounds the negative slope to float32 "
+            f"({rounded[0][1]!r} for {leaky[0][1].spec.layer.negative_slope!r}), torch keeps it in float64: "
+            f"{abs(rounded[0][1] - leaky[0][1].spec.layer.negative_slope):.1e} times each negative input", None,
+            Settings(torch_layers=tuple((position, "negative_slope", value) for position, value in rounded)),
+            adapter="none needed: torch's nn.LeakyReLU(negative_slope=float(np.float32(slope))) computes Keras's numbers"))
     selus, keras = _conventions(pair, "selu")
     zeros = sum(int(np.count_nonzero(z == 0)) for i, s in selus if (z := _input(pair, i, s, torch_values)) is not None)
     if selus and "keras" in keras and zeros:

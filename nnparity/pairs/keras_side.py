@@ -176,7 +176,12 @@ class KerasSide:
         config = {k: _hyper(v, self.dtype) for k, v in keras_optimizer.get_config().items()}
         config.update({k: _hyper(v, self.dtype) for k, v in (overrides or {}).items()})
         with self.keras_dtype(self.dtype):
-            return type(keras_optimizer).from_config(config)
+            opt = type(keras_optimizer).from_config(config)
+            if isinstance(getattr(opt, "rho", None), np.floating) and type(opt).__name__ == "Adadelta":
+                # Adadelta writes rho * variable: a NumPy float64 on the left would ask the variable for
+                # its NumPy value, which a tf.function has not; a float64 tensor holds the same number
+                opt.rho = self.keras.ops.convert_to_tensor(opt.rho)
+            return opt
 
     def trajectory(self, X, y, keras_optimizer, batches: list, overrides=None) -> list[dict[str, np.ndarray]]:
         """The parameters after each step, one step per batch of ``batches`` ((start, stop), in order), from the

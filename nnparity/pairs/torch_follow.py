@@ -11,7 +11,6 @@ A run's ``Settings`` (``run.py``) says what the torch copy does differently from
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -25,14 +24,12 @@ FOLLOWED = {
     "keras-rmsprop": "RMSprop's epsilon inside the root: frameworks.torch_adapters.KerasRMSprop with torch's settings",
     "keras-adagrad": "Adagrad's epsilon inside the root: frameworks.torch_adapters.KerasAdagrad with torch's settings",
     "keras-adamax": "Adamax's epsilon after the max: frameworks.torch_adapters.KerasAdamax with torch's settings",
-    "keras-nadam-decay": "NAdam's 0.96 rounded through float32 (momentum_decay scaled by ln(float32(0.96)) / "
-                         "ln(0.96)) and its momentum product kept in the model's dtype",
     "keras-gelu-constants": "GELU's 1/sqrt(2) and 0.044715 rounded through float32, as TensorFlow casts them",
     "keras-selu-derivative": "selu'(0) = scale, as TensorFlow: frameworks.torch_adapters.KerasSELU",
 }
 # how a verdict names each: "with it (and torch following Keras's RMSprop formula), ..."
 SHORT = {"keras-rmsprop": "RMSprop formula", "keras-adagrad": "Adagrad formula", "keras-adamax": "Adamax formula",
-         "keras-nadam-decay": "float32 Nadam decay", "keras-gelu-constants": "float32 GELU constants",
+ "keras-gelu-constants": "float32 GELU constants",
          "keras-selu-derivative": "selu'(0)"}
 __doc__ += "\n" + "\n".join(f"    {key:<24} {text}" for key, text in FOLLOWED.items()) + "\n"
 
@@ -45,8 +42,6 @@ ADAPTERS = {
     "keras-adamax": ("KerasAdamax", lambda g: dict(learning_rate=g["lr"], beta_1=g["betas"][0], beta_2=g["betas"][1],
                                                    epsilon=g["eps"])),
 }
-# ln(float32(0.96)) / ln(0.96): 0.96 ** (t * d * this) is float32(0.96) ** (t * d), Keras's decay on TensorFlow
-NADAM_DECAY = math.log(float(np.float32(0.96))) / math.log(0.96)
 GELU_C, GELU_K = float(np.float32(1 / math.sqrt(2))), float(np.float32(0.044715))
 
 
@@ -66,8 +61,6 @@ def optimizer(make_optimizer, params, settings):
     opt = make_optimizer(params)
     for group in opt.param_groups:
         group.update(dict(settings.torch_optimizer))
-        if "keras-nadam-decay" in settings.follow and "momentum_decay" in group:
-            group["momentum_decay"] *= NADAM_DECAY
     for name in sorted(settings.follow & set(ADAPTERS)):
         import frameworks.torch_adapters as adapters
 
@@ -81,21 +74,6 @@ def before_step(opt, k: int, follow, eps0: list) -> None:
     if "epsilon-hat" in follow:
         for group, eps in zip(opt.param_groups, eps0):
             group["eps"] = eps / math.sqrt(1 - group["betas"][1] ** k)
-
-
-@contextlib.contextmanager
-def default_dtype(follow, dtype: str):
-    """torch's default dtype set to ``dtype`` while NAdam steps (it keeps its momentum product in the default
-    dtype, float32; Keras in the variables' dtype), when ``keras-nadam-decay`` is followed."""
-    import torch
-
-    before = torch.get_default_dtype()
-    if "keras-nadam-decay" in follow:
-        torch.set_default_dtype(getattr(torch, dtype))
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(before)
 
 
 def activation(module, h, follow):

@@ -110,17 +110,16 @@ def trajectory(model, pair: Pair, X, y, loss_fn, make_optimizer, batches: list, 
     x_all, target_all = tensor(X, dtype), tensor(y, dtype)
     eps0 = [group.get("eps") for group in opt.param_groups]
     out = []
-    with torch_follow.default_dtype(follow, dtype):
-        for k, (start, stop) in enumerate(batches, start=1):
-            torch_follow.before_step(opt, k, follow, eps0)
-            opt.zero_grad()
-            corrections = []
-            _, h = _forward(model, pair, x_all[start:stop], follow, skip, corrections)
-            loss_fn(h, target_all[start:stop]).backward()
-            for module, amount in corrections:
-                module.running_var.sub_(amount)
-            opt.step()
-            out.append(params_of(model, pair))
+    for k, (start, stop) in enumerate(batches, start=1):
+        torch_follow.before_step(opt, k, follow, eps0)
+        opt.zero_grad()
+        corrections = []
+        _, h = _forward(model, pair, x_all[start:stop], follow, skip, corrections)
+        loss_fn(h, target_all[start:stop]).backward()
+        for module, amount in corrections:
+            module.running_var.sub_(amount)
+        opt.step()
+        out.append(params_of(model, pair))
     return out
 
 
