@@ -56,7 +56,8 @@ def _validate(X, y, steps, dtype, batch_size) -> tuple[np.ndarray, np.ndarray]:
 
 def _without_setting(inputs: Inputs, pair: Pair, main: Run) -> list[Explanation]:
     """The conventions no setting changes that apply to this pair: each becomes a convention torch can follow."""
-    found = explain_optimizers.without_setting(inputs) + explain_activations.without_setting(pair, main.torch_values)
+    found = explain_optimizers.without_setting(inputs)
+    found += explain_activations.without_setting(pair, main.torch_values, inputs.dtype)
     if pair.batchnorm:
         found.append(Explanation("batchnorm-running-variance", "step", "torch's running_var takes the batch's unbiased "
                                  "variance, Keras's moving_variance the biased one: with torch's made biased, the "

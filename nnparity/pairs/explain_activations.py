@@ -128,11 +128,12 @@ def _conventions(pair: Pair, name: str, convention: str | None = "torch") -> tup
     return torch_stages, keras
 
 
-def without_setting(pair: Pair, torch_values: dict) -> list[Explanation]:
-    """GELU's float32 constants and SELU'(0) where they apply, each with the convention torch can follow."""
+def without_setting(pair: Pair, torch_values: dict, dtype: str) -> list[Explanation]:
+    """GELU's float32 constants, the leaky slope in float32 (float64 pairs: in float32 torch rounds them as
+    TensorFlow does) and SELU'(0), where they apply, each with the convention torch can follow."""
     found = []
     gelus, keras = _conventions(pair, "gelu")
-    if gelus and "keras" in keras:
+    if gelus and "keras" in keras and dtype == "float64":
         gaps = []
         for i, stage in gelus:
             z = _input(pair, i, stage, torch_values)
@@ -150,7 +151,7 @@ def without_setting(pair: Pair, torch_values: dict) -> list[Explanation]:
     leaky, keras = _conventions(pair, "leaky_relu", None)
     rounded = [(s.spec.position, _keras_slope(s.spec.layer.negative_slope)) for _, s in leaky
                if _keras_slope(s.spec.layer.negative_slope) != s.spec.layer.negative_slope]
-    if rounded and keras:
+    if rounded and keras and dtype == "float64":
         found.append(Explanation(
             "leaky-relu-float32-slope", "forward", "TensorFlow's leaky_relu kernel rounds the negative slope to float32 "
             f"({rounded[0][1]!r} for {leaky[0][1].spec.layer.negative_slope!r}), torch keeps it in float64: "

@@ -114,3 +114,10 @@ def test_an_unread_keras_function_is_refused_and_a_lambda_is_not_guessed():
     with pytest.raises(nnparity.PairError, match=r"activation '<lambda>' is not supported; supported: relu, .*gelu"):
         compare(nn.GELU(), lambda x: keras.activations.gelu(x, approximate=True))
     assert np.isfinite(compare(nn.Tanh(), "tanh").comparisons["forward"].max_abs_err)
+
+
+def test_in_float32_gelu_s_constants_are_not_a_difference():
+    X, y = data(4, 1, "mse")  # torch rounds 1/sqrt(2) to float32 as TensorFlow does: nothing to follow
+    result = nnparity.compare_models(torch_model(nn.GELU()), keras_model("gelu"), X, y, steps=3, dtype="float32",
+                                     **MSE, **SGD)
+    assert result.status == "passed" and result.accounted == [], result.report()
