@@ -121,3 +121,12 @@ def test_in_float32_gelu_s_constants_are_not_a_difference():
     result = nnparity.compare_models(torch_model(nn.GELU()), keras_model("gelu"), X, y, steps=3, dtype="float32",
                                      **MSE, **SGD)
     assert result.status == "passed" and result.accounted == [], result.report()
+
+
+def test_an_activation_layer_keeps_the_function_it_was_given():
+    # keras.ops.gelu's config says "gelu", which rebuilt would be keras.activations.gelu (exact): the layer keeps
+    # the function, so the tanh approximation on both sides is only TensorFlow's float32 constant apart
+    result = compare(nn.GELU(approximate="tanh"), L.Activation(keras.ops.gelu))
+    assert result.status == "known", result.report()
+    assert [e.key for e in result.accounted] == ["gelu-float32-constant"]
+    assert compare(nn.SELU(), L.Activation("selu")).status == "passed"
