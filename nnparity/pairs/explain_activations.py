@@ -22,17 +22,20 @@ from .explain import Explanation
 from .pairing import Pair
 from .run import Settings
 
-# activation -> (explanation key, what differs, torch attribute(s) and the value of each from Keras's setting)
+# activation -> (explanation key, what differs, torch attribute(s) and the value of each from Keras's setting,
+#                the Keras construction that computes torch's setting, from it; None where Keras has none)
 SETTINGS = {
     "leaky_relu": ("leaky-relu-slope", "the negative slope (keras.activations.leaky_relu: 0.2, layers.LeakyReLU: 0.3, "
-                   "torch: 0.01)", lambda s: {"negative_slope": float(s)}),
+                   "torch: 0.01)", lambda s: {"negative_slope": float(s)},
+                   lambda s: f"keras.layers.LeakyReLU(negative_slope={s})"),
     "gelu": ("gelu-default", "exact or the tanh approximation (nn.GELU() and keras.activations.gelu, the 'gelu' string, "
-             "are exact; keras.ops.gelu defaults to the approximation)", lambda s: {"approximate": s or "none"}),
+             "are exact; keras.ops.gelu defaults to the approximation)", lambda s: {"approximate": s or "none"},
+             lambda s: "activation=keras.ops.gelu (the approximation)" if s else "activation='gelu' (exact)"),
     "elu": ("elu-alpha", "alpha (the 'elu' function's is 1; keras.layers.ELU(alpha) sets it)",
-            lambda s: {"alpha": float(s)}),
-    "softplus": ("softplus-beta", "beta (Keras's softplus has none: 1)", lambda s: {"beta": 1.0}),
+            lambda s: {"alpha": float(s)}, lambda s: f"keras.layers.ELU(alpha={s})"),
+    "softplus": ("softplus-beta", "beta (Keras's softplus has none: 1)", lambda s: {"beta": 1.0}, lambda s: None),
     "hardtanh": ("hardtanh-range", "the range (Keras's hard_tanh is -1 to 1)",
-                 lambda s: dict(zip(("min_val", "max_val"), map(float, s.split(","))))),
+                 lambda s: dict(zip(("min_val", "max_val"), map(float, s.split(",")))), lambda s: None),
 }
 SOFTPLUS_THRESHOLD = 40.0  # torch then computes log(1 + exp(z)) up to 40; above it, exp(-z) < 4.3e-18 of z
 
@@ -52,13 +55,15 @@ def _input(pair: Pair, i: int, stage, torch_values: dict):
 
 def _setting(t, k) -> Explanation:
     name = t.activation.split(":")[0]
-    key, what, values = SETTINGS[name]
-    k_setting = k.activation.split(":", 1)[1] if ":" in k.activation else None
+    key, what, values, keras_way = SETTINGS[name]
+    k_setting, t_setting = (s.activation.split(":", 1)[1] if ":" in s.activation else None for s in (k, t))
     changes = values(k_setting)
     torch_call = ", ".join(f"{a}={v!r}" for a, v in changes.items())
     tried = {a: _keras_slope(v) if a == "negative_slope" else v for a, v in changes.items()}
+    other = keras_way(t_setting)
     return Explanation(key, "forward", f"{_where(t)} computes {t.activation}, {_where(k)} {k.activation}: {what}",
-                       f"nn.{t.spec.cls}({torch_call}) in torch (or Keras's activation changed to torch's)",
+                       f"nn.{t.spec.cls}({torch_call}) in torch" + (f", or {other} in Keras" if other else
+                                                                     " (Keras has no such setting)"),
                        Settings(torch_layers=tuple((t.spec.position, a, v) for a, v in tried.items())))
 
 
