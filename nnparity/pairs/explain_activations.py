@@ -6,8 +6,9 @@ or a convention of the frameworks that no setting changes (docs/conventions-acti
   another setting (GELU's tanh approximation, a leaky ReLU's slope, ELU's alpha, softplus's beta,
   hardtanh's range: the torch module set to Keras's value, tried); torch's softplus above its
   ``threshold`` (it returns z, Keras log(1 + exp(z))), with the gap measured on the inputs it met.
-- ``without_setting``: GELU's constants (TensorFlow rounds 1/sqrt(2) and 0.044715 through float32)
-  and SELU's derivative at exactly 0 (torch scale * alpha, Keras scale), each with its gap measured on
+- ``without_setting``: GELU's constants (TensorFlow rounds 1/sqrt(2) and 0.044715 through float32), the
+  leaky slope in float32, SELU's derivative at exactly 0 (torch scale * alpha, Keras scale) and
+  hardtanh's at exactly its bounds (torch 0, Keras 1), each with its gap measured on
   the pair's own inputs, the convention torch can follow (``torch_follow.py``) and the adapter of
   ``frameworks/`` that computes the other framework's numbers.
 """
@@ -163,6 +164,7 @@ def without_setting(pair: Pair, torch_values: dict, dtype: str) -> list[Explanat
             f"{abs(rounded[0][1] - leaky[0][1].spec.layer.negative_slope):.1e} times each negative input", None,
             Settings(torch_layers=tuple((position, "negative_slope", value) for position, value in rounded)),
             adapter="none needed: torch's nn.LeakyReLU(negative_slope=float(np.float32(slope))) computes Keras's numbers"))
+    found += _hardtanh_edges(pair, torch_values)
     selus, keras = _conventions(pair, "selu")
     zeros = sum(int(np.count_nonzero(z == 0)) for i, s in selus if (z := _input(pair, i, s, torch_values)) is not None)
     if selus and "keras" in keras and zeros:
@@ -173,3 +175,17 @@ def without_setting(pair: Pair, torch_values: dict, dtype: str) -> list[Explanat
             Settings(follow=frozenset({"keras-selu-derivative"})), adapter="frameworks.torch_adapters.KerasSELU() in "
             "torch, or frameworks.keras_adapters.torch_selu as the Keras activation"))
     return found
+
+
+def _hardtanh_edges(pair: Pair, torch_values: dict) -> list[Explanation]:
+    """torch's hardtanh has derivative 0 at exactly min_val and max_val, TensorFlow's 1: where inputs sit there."""
+    stages, keras = _conventions(pair, "hardtanh", None)
+    edges = sum(int(np.count_nonzero((z == s.spec.layer.min_val) | (z == s.spec.layer.max_val))) for i, s in stages
+                if (z := _input(pair, i, s, torch_values)) is not None)
+    if not (stages and keras and edges):
+        return []
+    return [Explanation(
+        "hardtanh-at-edges", "backward", f"{edges} inputs of torch's Hardtanh are exactly at its bounds on the first "
+        "step, where torch's derivative is 0 and Keras's hard_tanh's (TensorFlow) 1", None,
+        Settings(follow=frozenset({"keras-hardtanh-edges"})), adapter="none in frameworks/: torch.clamp(z, -1, 1) in "
+        "torch computes Keras's derivative at the bounds")]

@@ -26,11 +26,12 @@ FOLLOWED = {
     "keras-adamax": "Adamax's epsilon after the max: frameworks.torch_adapters.KerasAdamax with torch's settings",
     "keras-gelu-constants": "GELU's 1/sqrt(2) and 0.044715 rounded through float32, as TensorFlow casts them",
     "keras-selu-derivative": "selu'(0) = scale, as TensorFlow: frameworks.torch_adapters.KerasSELU",
+    "keras-hardtanh-edges": "hardtanh's derivative 1 at exactly min_val and max_val, as TensorFlow: torch.clamp",
 }
 # how a verdict names each: "with it (and torch following Keras's RMSprop formula), ..."
 SHORT = {"keras-rmsprop": "RMSprop formula", "keras-adagrad": "Adagrad formula", "keras-adamax": "Adamax formula",
  "keras-gelu-constants": "float32 GELU constants",
-         "keras-selu-derivative": "selu'(0)"}
+         "keras-selu-derivative": "selu'(0)", "keras-hardtanh-edges": "hardtanh edges"}
 __doc__ += "\n" + "\n".join(f"    {key:<24} {text}" for key, text in FOLLOWED.items()) + "\n"
 
 # follow -> (the adapter's class name in frameworks.torch_adapters, its keywords from a torch parameter group)
@@ -85,6 +86,8 @@ def activation(module, h, follow):
         if module.approximate == "tanh":
             return 0.5 * h * (1 + torch.tanh(math.sqrt(2 / math.pi) * (h + GELU_K * h * h * h)))
         return 0.5 * h * (1 + torch.erf(h * GELU_C))
+    if cls == "Hardtanh" and "keras-hardtanh-edges" in follow:  # clamp passes the gradient at its bounds
+        return torch.clamp(h, module.min_val, module.max_val)
     if cls == "SELU" and "keras-selu-derivative" in follow:
         from frameworks.torch_adapters import KerasSELU
 

@@ -130,3 +130,15 @@ def test_an_activation_layer_keeps_the_function_it_was_given():
     assert result.status == "known", result.report()
     assert [e.key for e in result.accounted] == ["gelu-float32-constant"]
     assert compare(nn.SELU(), L.Activation("selu")).status == "passed"
+
+
+def test_hardtanh_at_exactly_its_bounds_is_known_by_its_derivative_there():
+    X = data(4, 1, "mse")[0]
+    X[:2] = 0.0  # rows of zeros and a bias of 1: the Hardtanh's inputs are exactly 1 there
+    tm, km = torch_model(nn.Hardtanh()), keras_model("hard_tanh")
+    with torch.no_grad():
+        tm[0].bias.fill_(1.0)
+    result = nnparity.compare_models(tm, km, X, data(4, 1, "mse")[1], steps=3, **MSE, **SGD)
+    assert result.status == "known" and result.divergence.quantity.name == "dL/dz1", result.report()
+    assert [e.key for e in result.accounted] == ["hardtanh-at-edges"]
+    assert result.accounted[0].detail.startswith("16 inputs of torch's Hardtanh are exactly at its bounds")
