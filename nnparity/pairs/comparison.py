@@ -11,9 +11,10 @@
 3. Every quantity of one training step and of ``steps`` steps (full batch, or ``batch_size`` samples in
    order) is compared torch against Keras at the suite's tolerances (``walk.py``); the first that
    disagrees is the first divergence.
-4. If they disagree: where conventions without a setting apply (Adam's epsilon-hat, RMSprop's, Adagrad's
-   and Adamax's epsilon, Nadam's float32 decay, GELU's float32 constants, SELU'(0), BatchNorm's
-   running variance), torch is made to follow Keras's formula; agreeing then, the result is
+4. If they disagree: where conventions without a setting apply (Adam's and AMSGrad's epsilon-hat,
+   RMSprop's, Adagrad's and Adamax's epsilon, GELU's and leaky_relu's float32 constants, SELU'(0),
+   hardtanh at its bounds, BatchNorm's running variance: ``torch_follow.py``), torch is made to follow
+   Keras's formula; agreeing then, the result is
    ``known``; so is a float32 pair whose trajectory parts only after float32 rounding put a ReLU
    input on either side of its kink (``kinks.py``). Otherwise every difference of settings found
    (``explain.py``) is named with its fix, and each fix is tried by running the pair again with it.
