@@ -63,8 +63,8 @@ def _torch_hyper(group: dict) -> dict:
 
 
 def _whose(value, torch_cls, keras_cls, torch_name, keras_name) -> str:
-    marks = [f"torch's default" if _default(torch_cls, torch_name) == value else "",
-             f"Keras's default" if _default(keras_cls, keras_name) == value else ""]
+    marks = ["torch's default" if _default(torch_cls, torch_name) == value else "",
+             "Keras's default" if _default(keras_cls, keras_name) == value else ""]
     return f" ({' and '.join(m for m in marks if m)})" if any(marks) else ""
 
 
@@ -153,7 +153,7 @@ def _decay_and_clipping(t_name, group, k_name, config) -> list[Explanation]:
         found.append(Explanation(
             "gradient-clipping", "step", f"keras.optimizers.{k_name}({setting}) clips the gradients; torch.optim has "
             "no clipping (torch clips in the training loop, which compare_models writes without it)",
-            f"leave clipping out of the Keras optimizer here (in training, clipnorm is per variable: torch's "
+            "leave clipping out of the Keras optimizer here (in training, clipnorm is per variable: torch's "
             "clip_grad_norm_ is global, like global_clipnorm)",
             Settings(keras_optimizer=tuple((k, None) for k in clipping))))
     return found
