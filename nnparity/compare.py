@@ -1,6 +1,6 @@
 """``nnparity compare pair.py``: a torch model and a Keras model, declared in a Python file, compared.
 
-    nnparity compare pair.py [--steps N] [--dtype float64|float32] [--json FILE] [--html FILE]
+    nnparity compare pair.py [--steps N] [--dtype float64|float32] [--batch-size N] [--json FILE] [--html FILE]
 
 ``pair.py`` is run as a script and must define these names (docs/porting.md has a whole file)::
 
@@ -12,6 +12,7 @@
     torch_optimizer   a callable taking the parameters: lambda p: torch.optim.SGD(p, lr=0.1)
     keras_optimizer   e.g. keras.optimizers.SGD(learning_rate=0.1)
     steps, dtype      optional (default 100 and "float64"); --steps and --dtype win over them
+    batch_size        optional (default None: full batch; N: the next N samples a step, in order); --batch-size wins
 
 Printed: a row per stage (config, forward, loss, backward, gradients, step, trajectory), then the
 report of ``nnparity.compare_models`` (the first divergence, why, the fixes tried). ``--json`` writes
@@ -44,6 +45,8 @@ def add_arguments(p) -> None:
                    "steps, dtype)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps to compare (default: the file's, else 100)")
     p.add_argument("--dtype", choices=("float64", "float32"), help="default: the file's, else float64")
+    p.add_argument("--batch-size", type=int, metavar="N", help="samples a step, in order, the same in both models "
+                   "(default: the file's, else the whole data)")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     p.add_argument("--html", metavar="FILE", help="also write the result as a self-contained HTML page")
     p.set_defaults(func=cmd_compare)
@@ -108,8 +111,9 @@ def cmd_compare(args) -> int:
     names = load_pair(args.pair)
     steps = args.steps if args.steps is not None else names.get("steps", 100)
     dtype = args.dtype or names.get("dtype", "float64")
+    batch_size = args.batch_size if args.batch_size is not None else names.get("batch_size")
     try:
-        result = compare_models(*(names[n] for n in REQUIRED[:4]), steps=steps, dtype=dtype,
+        result = compare_models(*(names[n] for n in REQUIRED[:4]), steps=steps, dtype=dtype, batch_size=batch_size,
                                 **{n: names[n] for n in REQUIRED[4:]})
     except (PairError, ValueError) as exc:
         raise UsageError(f"{args.pair}: {exc}") from None

@@ -8,10 +8,13 @@
 1. Both models are read into layer specs and paired (``specs.py``, ``pairing.py``): an unsupported
    layer, or layers with weights that do not pair up, raise ``PairError`` naming the layer and its position.
 2. The torch model's weights are copied into a Keras rebuild (``keras_side.py``), both in ``dtype``.
-3. Every quantity of one training step and of ``steps`` full-batch steps is compared torch against
-   Keras at the suite's tolerances (``walk.py``); the first that disagrees is the first divergence.
-4. If they disagree: where conventions without a setting apply (Adam's epsilon-hat, BatchNorm's
-   running variance), torch is made to follow Keras's formula; agreeing then, the result is
+3. Every quantity of one training step and of ``steps`` steps (full batch, or ``batch_size`` samples in
+   order) is compared torch against Keras at the suite's tolerances (``walk.py``); the first that
+   disagrees is the first divergence.
+4. If they disagree: where conventions without a setting apply (Adam's and AMSGrad's epsilon-hat,
+   RMSprop's, Adagrad's and Adamax's epsilon, GELU's and leaky_relu's float32 constants, SELU'(0),
+   hardtanh at its bounds, BatchNorm's running variance: ``torch_follow.py``), torch is made to follow
+   Keras's formula; agreeing then, the result is
    ``known``; so is a float32 pair whose trajectory parts only after float32 rounding put a ReLU
    input on either side of its kink (``kinks.py``). Otherwise every difference of settings found
    (``explain.py``) is named with its fix, and each fix is tried by running the pair again with it.
@@ -21,25 +24,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from .explain import (Explanation, activation_explanations, loss_explanations, norm_explanations,
-                      optimizer_explanations, zero_gradient_explanations)
+from . import explain_activations, explain_optimizers
+from .explain import Explanation, loss_explanations, norm_explanations, zero_gradient_explanations
 from .kinks import kink_crossing
 from .pairing import Pair, fold_into_loss
 from .pairing import pair as pair_layers
 from .result import PairResult
 from .run import Inputs, Run, Settings, run
 from .specs import PairError, keras_specs, torch_specs
-from .torch_side import TORCH_DTYPES, optimizer_settings
+from .torch_follow import SHORT
+from .torch_side import TORCH_DTYPES
 
 DROPOUT_NOTE = ("Dropout runs off in both models (their masks come from different generators); the rates are "
                 "compared instead (the config stage)")
 
 
-def _validate(X, y, steps, dtype) -> tuple[np.ndarray, np.ndarray]:
+def _validate(X, y, steps, dtype, batch_size) -> tuple[np.ndarray, np.ndarray]:
     if dtype not in TORCH_DTYPES:
         raise ValueError(f"compare_models: dtype must be one of {TORCH_DTYPES}. Received: {dtype!r}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"compare_models: steps must be a whole number of at least 1. Received: {steps!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                                   or batch_size < 1):
+        raise ValueError(f"compare_models: batch_size must be None (every step takes the whole data) or a whole "
+                         f"number of at least 1. Received: batch_size={batch_size!r}")
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2 or len(y) != len(X):
         raise ValueError(f"compare_models: X must be (samples, features) and y have as many samples. "
@@ -47,15 +55,10 @@ def _validate(X, y, steps, dtype) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _without_setting(inputs: Inputs, pair: Pair) -> list[Explanation]:
+def _without_setting(inputs: Inputs, pair: Pair, main: Run) -> list[Explanation]:
     """The conventions no setting changes that apply to this pair: each becomes a convention torch can follow."""
-    found = []
-    t_name, _ = optimizer_settings(inputs.torch_optimizer, inputs.torch_model)
-    if t_name in ("Adam", "AdamW") and type(inputs.keras_optimizer).__name__ == t_name:
-        found.append(Explanation("adam-epsilon", "step", "torch adds eps to sqrt(v_hat), Keras adds epsilon to "
-                                 "sqrt(v) before the bias correction (epsilon-hat): with torch's eps set to "
-                                 "epsilon / sqrt(1 - beta_2 ** t) at step t, the pair agrees", None,
-                                 Settings(follow=frozenset({"epsilon-hat"}))))
+    found = explain_optimizers.without_setting(inputs)
+    found += explain_activations.without_setting(pair, main.torch_values, inputs.dtype)
     if pair.batchnorm:
         found.append(Explanation("batchnorm-running-variance", "step", "torch's running_var takes the batch's unbiased "
                                  "variance, Keras's moving_variance the biased one: with torch's made biased, the "
@@ -66,7 +69,8 @@ def _without_setting(inputs: Inputs, pair: Pair) -> list[Explanation]:
 def _verdict(tried: Run) -> str:
     d = tried.divergence
     following = tried.settings.follow
-    base = f" (and torch following Keras's {' and '.join(sorted(following))})" if following else ""
+    base = f" (and torch following Keras's {' and '.join(sorted(SHORT.get(f, f) for f in following))})" \
+        if following else ""
     if d is None:
         return f"with it{base}, the two models agree"
     return f"with it{base}, the two models still part at {d.quantity.name} ({d.quantity.stage})"
@@ -75,8 +79,9 @@ def _verdict(tried: Run) -> str:
 def _explain(inputs: Inputs, pair: Pair, main: Run, base: Settings) -> tuple[list[Explanation], str]:
     """Every difference of settings found, each fix tried on top of ``base``; and every fix at once."""
     last = main.torch_values.get(pair.points[-1].name)
-    found = (norm_explanations(pair) + activation_explanations(pair) + loss_explanations(inputs, pair, last)
-             + optimizer_explanations(inputs) + zero_gradient_explanations(inputs, pair, main.torch_values))
+    found = (norm_explanations(pair) + explain_activations.activation_explanations(pair, main.torch_values)
+             + loss_explanations(inputs, pair, last) + explain_optimizers.optimizer_explanations(inputs)
+             + zero_gradient_explanations(inputs, pair, main.torch_values))
     stage = main.divergence.quantity.stage if main.divergence is not None else None
     found.sort(key=lambda e: e.stage != stage)  # those that show where the pair parts first
     fixable = [e for e in found if e.settings is not None]
@@ -92,23 +97,26 @@ def _explain(inputs: Inputs, pair: Pair, main: Run, base: Settings) -> tuple[lis
 
 
 def compare_models(torch_model, keras_model, X, y, *, torch_loss, keras_loss, torch_optimizer, keras_optimizer,
-                   steps: int = 100, dtype: str = "float64") -> PairResult:
+                   steps: int = 100, dtype: str = "float64", batch_size: int | None = None) -> PairResult:
     """Compare a torch ``nn.Sequential`` and a Keras chain: forward, loss, gradients, one step, ``steps`` steps.
 
     ``torch_optimizer`` is a callable taking the parameters (``lambda p: torch.optim.Adam(p, lr=1e-3)``),
-    ``keras_optimizer`` a Keras optimizer (its class and settings are used on a fresh one). Neither
-    model is changed. Returns a ``PairResult``; raises ``PairError`` for models that cannot be paired.
+    ``keras_optimizer`` a Keras optimizer (its class and settings are used on a fresh one). ``batch_size``:
+    None, every step takes the whole data; an int, each step takes the next ``batch_size`` samples of X in
+    their order (a shorter last batch, then from the start again), the same batches in both models: nothing
+    is shuffled (shuffle X yourself before the call); the first step's quantities are the first batch's.
+    Neither model is changed. Returns a ``PairResult``; raises ``PairError`` for models that cannot be paired.
     """
-    X, y = _validate(X, y, steps, dtype)
+    X, y = _validate(X, y, steps, dtype, batch_size)
     pair = pair_layers(torch_specs(torch_model), keras_specs(keras_model))
     inputs = Inputs(torch_model, keras_model, X, y, torch_loss, keras_loss, torch_optimizer, keras_optimizer,
-                    int(steps), dtype)
+                    int(steps), dtype, None if batch_size is None else int(batch_size))
     folded = fold_into_loss(pair, torch_loss, keras_loss)
     main = run(inputs, pair)
     status, accounted, explanations, together, base = "passed", [], [], "", Settings()
     if not main.passed:
         status = "failed"
-        accounted = _without_setting(inputs, pair)
+        accounted = _without_setting(inputs, pair, main)
         for e in accounted:
             base = base.plus(e.settings)
         tried = run(inputs, pair, base) if accounted else main
@@ -125,7 +133,7 @@ def compare_models(torch_model, keras_model, X, y, *, torch_loss, keras_loss, to
         s.spec.where + (" activation" if s.part == "activation" else "") for s in p.keras) or "-") for p in pair.points]
     notes = [*([folded] if folded else []), *main.notes, *([DROPOUT_NOTE] if pair.dropout_rates else [])]
     return PairResult(dtype, int(steps), status, main.comparisons, main.divergence, explanations, accounted,
-                      layers, notes, together)
+                      layers, notes, together, inputs.batch_size)
 
 
 def assert_models_agree(torch_model, keras_model, X, y, **options) -> PairResult:

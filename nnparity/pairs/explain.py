@@ -1,4 +1,4 @@
-"""Why a pair disagrees: the known conventions read off the two models, losses and optimizers.
+"""Why a pair disagrees: the known conventions read off the two models' norms and losses (``Explanation``).
 
 Nothing here is guessed from the numbers alone. Each detector reads the configurations (a
 BatchNorm's momentum on each side, the optimizers' hyper-parameters and their defaults, the
@@ -7,31 +7,22 @@ activations between two paired layers, the loss classes) and names the conventio
 setting is then *tried*: ``compare_models`` runs the pair again with it (``Settings``) and says
 whether the two then agree, or where they part next. Where no setting exists (Adam's epsilon-hat,
 BatchNorm's unbiased running variance), the probe makes torch follow Keras's formula instead
-(``torch_side.py``): if the pair then agrees, that convention is the whole difference.
+(``torch_follow.py``): if the pair then agrees, that convention is the whole difference. The
+activations are read in ``explain_activations.py``, the optimizers in ``explain_optimizers.py``.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import numpy as np
 
 from frameworks.conventions import TORCH_VS_KERAS
 
-from .keras_side import decimal
 from .pairing import Pair
 from .run import Inputs, Settings
 from .torch_side import optimizer_settings
 
-# torch.optim class -> Keras optimizer class of the same algorithm
-OPTIMIZER_CLASSES = {"SGD": "SGD", "Adam": "Adam", "AdamW": "AdamW", "RMSprop": "RMSprop", "Adagrad": "Adagrad",
-                     "NAdam": "Nadam", "Adamax": "Adamax", "Adadelta": "Adadelta"}
-# torch's hyper-parameter (betas split) -> Keras's, and the convention row that covers a difference in it
-HYPER = {"lr": ("learning_rate", "sgd-default-lr"), "momentum": ("momentum", None), "nesterov": ("nesterov", None),
-         "beta1": ("beta_1", None), "beta2": ("beta_2", None), "eps": ("epsilon", "adam-epsilon"),
-         "alpha": ("rho", None), "centered": ("centered", None), "amsgrad": ("amsgrad", None),
-         "rho": ("rho", None)}  # Adadelta's rho (RMSprop's is alpha)
 # torch loss class -> the Keras losses that compute the same thing
 LOSS_PAIRS = {"MSELoss": ("MeanSquaredError",), "L1Loss": ("MeanAbsoluteError",), "BCELoss": ("BinaryCrossentropy",),
               "BCEWithLogitsLoss": ("BinaryCrossentropy",),
@@ -48,6 +39,7 @@ class Explanation:
     fix: str | None  # the setting that makes them agree, in words; None where none exists
     settings: Settings | None = None  # the fix as a run's settings, to try it
     verdict: str = ""  # what trying it showed
+    adapter: str = ""  # where no setting exists: the adapter of frameworks/ that computes the other's numbers
 
     @property
     def convention(self):
@@ -61,83 +53,11 @@ class Explanation:
             lines.append(f"    torch: {row.torch}")
             lines.append(f"    keras: {row.keras}")
         lines.append(f"    fix: {self.fix}" if self.fix else "    fix: no setting makes them agree")
+        if self.adapter:
+            lines.append(f"    adapter: {self.adapter}")
         if self.verdict:
             lines.append(f"    tried: {self.verdict}")
         return "\n".join(lines)
-
-
-def _default(cls, name):
-    try:
-        return inspect.signature(cls).parameters[name].default
-    except (KeyError, TypeError, ValueError):
-        return inspect.Parameter.empty
-
-
-def _torch_hyper(group: dict) -> dict:
-    out = {k: v for k, v in group.items() if k in HYPER}
-    if "betas" in group:
-        out["beta1"], out["beta2"] = group["betas"]
-    return out
-
-
-def _whose(value, torch_cls, keras_cls, torch_name, keras_name) -> str:
-    marks = [f"torch's default" if _default(torch_cls, torch_name) == value else "",
-             f"Keras's default" if _default(keras_cls, keras_name) == value else ""]
-    return f" ({' and '.join(m for m in marks if m)})" if any(marks) else ""
-
-
-def optimizer_explanations(inputs: Inputs) -> list[Explanation]:
-    """The optimizers: their algorithm, each hyper-parameter, weight decay, Keras's clipping."""
-    t_name, group = optimizer_settings(inputs.torch_optimizer, inputs.torch_model)
-    k_opt = inputs.keras_optimizer
-    k_name, config = type(k_opt).__name__, {k: decimal(v) for k, v in k_opt.get_config().items()}
-    if OPTIMIZER_CLASSES.get(t_name) != k_name:
-        return [Explanation("optimizer", "step", f"torch.optim.{t_name} against keras.optimizers.{k_name}: "
-                            "different algorithms", f"the same optimizer on both sides")]
-    t_cls = type(inputs.torch_optimizer(inputs.torch_model.parameters()))
-    found = []
-    for t_key, t_value in _torch_hyper(group).items():
-        k_key, row = HYPER[t_key]
-        if k_key not in config or config[k_key] == t_value or (isinstance(t_value, float) and
-                                                                np.isclose(config[k_key], t_value, rtol=1e-12, atol=0)):
-            continue
-        t_arg = "betas" if t_key.startswith("beta") else t_key
-        detail = (f"torch.optim.{t_name} has {t_key}={t_value!r}{_whose(t_value, t_cls, type(k_opt), t_arg, k_key)}, "
-                  f"keras.optimizers.{k_name} {k_key}={config[k_key]!r}"
-                  f"{_whose(config[k_key], t_cls, type(k_opt), t_arg, k_key)}")
-        # the table's row where it is about this optimizer (SGD's default learning rate, Adam's epsilon)
-        applies = {"sgd-default-lr": t_name == "SGD", "adam-epsilon": "Adam" in t_name}.get(row, False)
-        found.append(Explanation(row if applies else "hyper-parameter", "step", detail,
-                                 f"keras.optimizers.{k_name}({k_key}={t_value!r}) (or the same value in torch)",
-                                 Settings(keras_optimizer=((k_key, t_value),))))
-    if t_name == "NAdam" and group.get("momentum_decay") != 1.0:  # Keras's Nadam has no such argument
-        found.append(Explanation(
-            "nadam-momentum-decay", "step",
-            f"torch.optim.NAdam has momentum_decay={group['momentum_decay']!r}; keras.optimizers.Nadam has none: its "
-            "schedule is 0.96**t, torch's momentum_decay=1.0",
-            "torch.optim.NAdam(..., momentum_decay=1.0) (Keras's schedule but for its float32 0.96: 3.2e-9 apart "
-            "after 20 steps), or frameworks.keras_adapters.TorchNAdam in Keras (docs/conventions-optimizers.md)"))
-    found += _decay_and_clipping(t_name, group, k_name, config)
-    return found
-
-
-def _decay_and_clipping(t_name, group, k_name, config) -> list[Explanation]:
-    found = []
-    t_decay, k_decay = group.get("weight_decay") or 0.0, config.get("weight_decay") or 0.0
-    if (t_decay or k_decay) and not (t_name == "AdamW" and t_decay == k_decay):
-        found.append(Explanation("weight-decay", "step", f"weight decay: torch.optim.{t_name}(weight_decay={t_decay}) "
-                                 f"adds it to the gradient (AdamW: decoupled), keras.optimizers.{k_name}"
-                                 f"(weight_decay={k_decay}) always decouples it", None))
-    clipping = {k: config.get(k) for k in ("clipnorm", "global_clipnorm", "clipvalue") if config.get(k) is not None}
-    if clipping:
-        setting = ", ".join(f"{k}={v}" for k, v in clipping.items())
-        found.append(Explanation(
-            "gradient-clipping", "step", f"keras.optimizers.{k_name}({setting}) clips the gradients; torch.optim has "
-            "no clipping (torch clips in the training loop, which compare_models writes without it)",
-            f"leave clipping out of the Keras optimizer here (in training, clipnorm is per variable: torch's "
-            "clip_grad_norm_ is global, like global_clipnorm)",
-            Settings(keras_optimizer=tuple((k, None) for k in clipping))))
-    return found
 
 
 def norm_explanations(pair: Pair) -> list[Explanation]:
@@ -163,34 +83,6 @@ def norm_explanations(pair: Pair) -> list[Explanation]:
                 "norm-epsilon", "forward", f"{t.where} has eps={t.config['epsilon']:g}, {k.where} "
                 f"epsilon={k.config['epsilon']:g}", f"{keras_cls}(epsilon={t.config['epsilon']:g}) in Keras",
                 Settings(keras_layers=((k.position, "epsilon", t.config["epsilon"]),))))
-    return found
-
-
-def _chain(stages) -> list[str]:
-    return [s.activation for s in stages]
-
-
-def activation_explanations(pair: Pair) -> list[Explanation]:
-    """Activations that differ between two paired layers: a missing one, another one, another slope."""
-    found = []
-    for i, point in enumerate(pair.points):
-        t, k = _chain(point.torch), _chain(point.keras)
-        if t == k or not point.compared or any(s.spec.kind != "activation" and s.part != "activation" for s in point.torch + point.keras):
-            continue
-        before = pair.points[i - 1] if i else None
-        dense = before.keras[0].spec if before and before.keras and before.keras[0].spec.kind == "dense" else None
-        if [a.split(":")[0] for a in t] == [a.split(":")[0] for a in k] and t and t[0].startswith("leaky_relu"):
-            found.append(Explanation("leaky-relu-slope", "forward", f"after {before.name}: torch {t}, Keras {k} "
-                                     "(activation:negative slope)", "pass the slope on both sides: "
-                                     "keras.layers.LeakyReLU(negative_slope=...) and nn.LeakyReLU(negative_slope=...)"))
-            continue
-        detail = (f"after {before.name if before else 'the input'} torch applies {' -> '.join(t) or 'no activation'}, "
-                  f"Keras {' -> '.join(k) or 'no activation'}")
-        settings, fix = None, "the same activations on both sides"
-        if dense is not None and len(t) == 1 and len(k) <= 1 and ":" not in t[0]:
-            settings = Settings(keras_layers=((dense.position, "activation", t[0]),))
-            fix = f"activation='{t[0]}' on {dense.where} (or the same change in torch)"
-        found.append(Explanation("activation", "forward", detail, fix, settings))
     return found
 
 
@@ -229,7 +121,7 @@ def zero_gradient_explanations(inputs: Inputs, pair: Pair, torch_values: dict) -
     kernel gradient), which Adam divides by its own running size and turns into a full step.
     """
     t_name, _ = optimizer_settings(inputs.torch_optimizer, inputs.torch_model)
-    if t_name not in ("Adam", "AdamW", "RMSprop", "Adagrad"):
+    if t_name not in ("Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "Adamax", "Adadelta"):
         return []
     found = []
     for before, point in zip(pair.points, pair.points[1:]):

@@ -78,20 +78,31 @@ class KerasSide:
         self.added = set()  # Dense positions given an activation by ``overrides`` (a fix being tried)
         with keras_dtype(dtype):
             for spec in pair.keras_specs:
-                config = dict(spec.layer.get_config(), dtype=dtype, **overrides.get(spec.position, {}))
-                activation = None
+                changed = overrides.get(spec.position, {})
+                config = dict(spec.layer.get_config(), dtype=dtype, **changed)
                 if spec.kind == "dense" and spec.config.get("dense_activation") == "linear" \
                         and config.get("activation", "linear") != "linear":
                     self.added.add(spec.position)
-                if spec.kind == "dense":
-                    activation = keras.layers.Activation(config.get("activation", "linear"), dtype=dtype)
-                    config["activation"] = "linear"
-                self.layers[spec.position] = (type(spec.layer).from_config(config), activation)
+                activation = self._activation(spec, changed) if spec.kind == "dense" else None
+                self.layers[spec.position] = (self._rebuild(spec, config, changed), activation)
             self.loss = self._loss(keras_loss)
             first = pair.keras_specs[0]
             self.model = keras.Sequential([keras.Input((self._fan_in(first),), dtype=dtype),
                                            *[layer for layer, _ in self.layers.values()]])
         self.variables = {p.name: getattr(self.layers[p.keras[0].position][0], p.keras[1]) for p in pair.params}
+
+    def _rebuild(self, spec, config: dict, overrides: dict):
+        """The layer from its config in the dtype; an ``Activation`` keeps the user's function itself (its config
+        names ``keras.ops.gelu`` "gelu", which would come back as ``keras.activations.gelu``: exact, not tanh)."""
+        if type(spec.layer).__name__ == "Activation" and "activation" not in overrides:
+            return self.keras.layers.Activation(spec.layer.activation, dtype=self.dtype, name=spec.layer.name)
+        if spec.kind == "dense":
+            config = dict(config, activation="linear")
+        return type(spec.layer).from_config(config)
+
+    def _activation(self, spec, overrides: dict):
+        """A Dense's activation as a layer of its own: the user's function, or the one ``overrides`` sets."""
+        return self.keras.layers.Activation(overrides.get("activation", spec.layer.activation), dtype=self.dtype)
 
     @staticmethod
     def _fan_in(spec) -> int:
@@ -165,10 +176,16 @@ class KerasSide:
         config = {k: _hyper(v, self.dtype) for k, v in keras_optimizer.get_config().items()}
         config.update({k: _hyper(v, self.dtype) for k, v in (overrides or {}).items()})
         with self.keras_dtype(self.dtype):
-            return type(keras_optimizer).from_config(config)
+            opt = type(keras_optimizer).from_config(config)
+            if isinstance(getattr(opt, "rho", None), np.floating) and type(opt).__name__ == "Adadelta":
+                # Adadelta writes rho * variable: a NumPy float64 on the left would ask the variable for
+                # its NumPy value, which a tf.function has not; a float64 tensor holds the same number
+                opt.rho = self.keras.ops.convert_to_tensor(opt.rho)
+            return opt
 
-    def trajectory(self, X, y, keras_optimizer, steps: int, overrides=None) -> list[dict[str, np.ndarray]]:
-        """The parameters after each of ``steps`` full-batch steps, from the current weights (restored after).
+    def trajectory(self, X, y, keras_optimizer, batches: list, overrides=None) -> list[dict[str, np.ndarray]]:
+        """The parameters after each step, one step per batch of ``batches`` ((start, stop), in order), from the
+        current weights (restored after).
 
         The steps run as one ``tf.function`` loop (as ``frameworks/keras_fit.py`` runs a lesson), every
         variable written to a ``TensorArray`` after each step: one call, not one per step."""
@@ -180,13 +197,15 @@ class KerasSide:
         opt = self.optimizer(keras_optimizer, overrides)
         with self.keras_dtype(self.dtype):
             opt.build(trained)
-        x, target = self._tensor(X), self._tensor(y)
+        x_all, target_all = self._tensor(X), self._tensor(y)
+        starts, stops = (tf.constant([b[i] for b in batches], dtype=tf.int32) for i in (0, 1))
         last = self.pair.points[-1].name
 
         @tf.function(jit_compile=False)
         def run(n):
             kept = [tf.TensorArray(self.variables[name].dtype, size=n) for name in names]
             for k in tf.range(n):
+                x, target = x_all[starts[k]:stops[k]], target_all[starts[k]:stops[k]]
                 with tf.GradientTape() as tape:
                     loss = self.loss(target, self.forward(x)[last])
                 opt.apply(tape.gradient(loss, trained), trained)
@@ -194,6 +213,6 @@ class KerasSide:
             return [ta.stack() for ta in kept]
 
         with self.keras_dtype(self.dtype), _quiet_retracing():
-            stacked = [np.asarray(values) for values in run(tf.constant(steps))]
+            stacked = [np.asarray(values) for values in run(tf.constant(len(batches)))]
         self.load(initial)
-        return [{name: values[k] for name, values in zip(names, stacked)} for k in range(steps)]
+        return [{name: values[k] for name, values in zip(names, stacked)} for k in range(len(batches))]

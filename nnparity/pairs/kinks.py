@@ -26,6 +26,7 @@ from conformance.known.kink_crossing import KINKED, explain_paths
 
 from .explain import Explanation
 from .pairing import Pair
+from .run import batches as run_batches
 
 # the activations the reference's MLP forwards in float64 (a hidden leaky_relu's slope is left out: not probed)
 FORWARDED = ("relu", "sigmoid", "tanh", "linear", "softmax")
@@ -71,7 +72,7 @@ def kink_crossing(inputs, pair: Pair, tried, start: dict) -> Explanation | None:
             "trajectory"]:
         return None
     X = np.asarray(inputs.X, dtype=np.float32).astype(np.float64)
-    batches = [np.arange(len(X))] * inputs.steps
+    batches = [np.arange(start, stop) for start, stop in run_batches(inputs)]
     snapshots = sorted({int(item.name.rsplit(" ", 1)[1]) for item in tried.comparisons["trajectory"].failures()})
     crossing = explain_paths(SimpleNamespace(activations=activations), X, batches,
                              _path(tried.keras_values, start, inputs.steps),

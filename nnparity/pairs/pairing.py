@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .activation_specs import label
 from .specs import WEIGHTED, LayerSpec, PairError
 
 POINT_PREFIX = {"dense": "z", "batchnorm": "bn", "layernorm": "ln"}
@@ -40,7 +41,7 @@ class Stage:
 
     spec: LayerSpec
     part: str  # "layer", "dense" (a Dense's x @ kernel + bias) or "activation" (its activation)
-    activation: str | None = None  # for an activation stage: its name ("leaky_relu:0.01" with a slope)
+    activation: str | None = None  # for an activation stage: its label ("leaky_relu:0.01": activation_specs.py)
 
 
 @dataclass
@@ -84,15 +85,12 @@ def _stages(specs: list[LayerSpec]) -> list[Stage]:
     out = []
     for spec in specs:
         if spec.kind == "dense" and spec.config.get("dense_activation", "linear") != "linear":
-            act = spec.config["dense_activation"]
-            slope = spec.config.get("dense_slope")
-            out += [Stage(spec, "dense"), Stage(spec, "activation", act if slope is None else f"{act}:{slope:g}")]
+            act = label({k[len("dense_"):]: v for k, v in spec.config.items() if k.startswith("dense_")})
+            out += [Stage(spec, "dense"), Stage(spec, "activation", act)]
         elif spec.kind == "dense":
             out.append(Stage(spec, "dense"))
         elif spec.kind == "activation" and spec.config["activation"] != "linear":
-            slope = spec.config.get("slope")
-            act = spec.config["activation"]
-            out.append(Stage(spec, "layer", act if slope is None else f"{act}:{slope:g}"))
+            out.append(Stage(spec, "layer", label(spec.config)))
         elif spec.kind in WEIGHTED:
             out.append(Stage(spec, "layer"))
     return out

@@ -37,6 +37,12 @@ class PairResult:
     layers: list = field(default_factory=list)  # (torch layer, Keras layer) of each paired forward quantity
     notes: list = field(default_factory=list)
     together: str = ""  # what trying every fix at once showed
+    batch_size: int | None = None  # None: full-batch steps; n: n samples a step, in order
+
+    @property
+    def stepping(self) -> str:
+        """How the steps took the data: "full-batch steps", or "steps of 8 samples in order"."""
+        return "full-batch steps" if self.batch_size is None else f"steps of {self.batch_size} samples in order"
 
     @property
     def passed(self) -> bool:
@@ -59,7 +65,7 @@ class PairResult:
 
     def report(self, stages: bool = True) -> str:
         """The whole report; ``stages=False`` leaves out the line per stage (a caller that prints its own table)."""
-        lines = [f"compare_models, torch against Keras in {self.dtype}, {self.steps} full-batch steps: "
+        lines = [f"compare_models, torch against Keras in {self.dtype}, {self.steps} {self.stepping}: "
                  f"{STATUS_LINE[self.status]}", "paired layers:"]
         lines += [f"  {name:<6} {t}  |  {k}" for name, t, k in self.layers]
         lines += ["stages:", *self.stage_lines()] if stages else []
@@ -80,10 +86,10 @@ class PairResult:
     def to_json(self) -> dict:
         def explanation(e):
             return {"key": e.key, "convention": e.convention.topic if e.convention else None, "stage": e.stage,
-                    "detail": e.detail, "fix": e.fix, "tried": e.verdict or None}
+                    "detail": e.detail, "fix": e.fix, "tried": e.verdict or None, "adapter": e.adapter or None}
 
         return {
-            "dtype": self.dtype, "steps": self.steps, "status": self.status, "passed": self.passed,
+            "dtype": self.dtype, "steps": self.steps, "batch_size": self.batch_size, "status": self.status, "passed": self.passed,
             "stages": {stage: {"passed": c.passed, "max_abs_err": _finite(c.max_abs_err), "max_rel_err": _finite(c.max_rel_err),
                                "atol": c.atol, "rtol": c.rtol, "worst": c.worst}
                        for stage, c in self.comparisons.items()},

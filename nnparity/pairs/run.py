@@ -1,8 +1,9 @@
 """One run of a pair: both sides computed from the same weights and compared, under given settings.
 
 ``Inputs`` holds what the user passed; ``Settings`` what a run changes on top of it (nothing, for
-the comparison itself): Keras conventions that torch is made to follow (``torch_side.py``), Keras
-settings overridden and torch layers left out, the way ``explain.py`` tests an explanation's fix.
+the comparison itself): Keras conventions that torch is made to follow (``torch_follow.py``), Keras
+or torch settings overridden and torch layers left out, the way ``explain.py`` tests an explanation's fix.
+``batches`` is the one place that says which samples each step takes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import torch_side, walk
+from . import torch_follow, torch_side, walk
 from .keras_side import KerasSide
 from .pairing import Pair
 
@@ -28,6 +29,7 @@ class Inputs:
     keras_optimizer: object  # a Keras optimizer (its class and config are used, never the instance)
     steps: int
     dtype: str
+    batch_size: int | None = None  # None: every step takes the whole data; n: the next n samples, in order
     # each side's values by the settings that change that side: a run that changes only torch (a convention it
     # follows) reuses Keras's, and one that changes only Keras (a fix tried) reuses torch's
     computed: dict = field(default_factory=dict)
@@ -35,16 +37,29 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Settings:
-    """What a run changes: conventions torch follows, Keras layer/optimizer settings, torch layers left out."""
+    """What a run changes: conventions torch follows, Keras and torch settings, torch layers left out."""
 
-    follow: frozenset = frozenset()  # "epsilon-hat", "biased-running-variance"
+    follow: frozenset = frozenset()  # torch_follow.FOLLOWED's keys
     keras_layers: tuple = ()  # ((position, key, value), ...)
     keras_optimizer: tuple = ()  # ((key, value), ...)
     torch_skip: frozenset = frozenset()  # positions of torch modules left out
+    torch_layers: tuple = ()  # ((position, attribute, value), ...) set on the torch copy's modules
+    torch_optimizer: tuple = ()  # ((key, value), ...) set in each of the torch optimizer's parameter groups
 
     def plus(self, other: "Settings") -> "Settings":
         return Settings(self.follow | other.follow, self.keras_layers + other.keras_layers,
-                        self.keras_optimizer + other.keras_optimizer, self.torch_skip | other.torch_skip)
+                        self.keras_optimizer + other.keras_optimizer, self.torch_skip | other.torch_skip,
+                        self.torch_layers + other.torch_layers, self.torch_optimizer + other.torch_optimizer)
+
+
+def batches(inputs: Inputs) -> list[tuple[int, int]]:
+    """(start, stop) of the samples each step takes: the whole data, or the next ``batch_size`` samples in order,
+    a shorter last batch where they do not divide, from the first again after the last (no shuffling)."""
+    n = len(inputs.X)
+    if inputs.batch_size is None:
+        return [(0, n)] * inputs.steps
+    starts = list(range(0, n, inputs.batch_size))
+    return [(starts[k % len(starts)], min(starts[k % len(starts)] + inputs.batch_size, n)) for k in range(inputs.steps)]
 
 
 @dataclass
@@ -64,14 +79,17 @@ class Run:
 
 def _torch_values(inputs: Inputs, pair: Pair, settings: Settings) -> tuple[dict, dict]:
     """(the torch side's inspected quantities, its trajectory), and the start weights, computed once per setting."""
-    key = ("torch", settings.follow, settings.torch_skip)
+    key = ("torch", settings.follow, settings.torch_skip, settings.torch_layers, settings.torch_optimizer)
     if key not in inputs.computed:
         model = torch_side.torch_copy(inputs.torch_model, inputs.dtype)
-        inspected = torch_side.inspect(model, pair, inputs.X, inputs.y, inputs.torch_loss, inputs.dtype,
-                                       skip=settings.torch_skip)
+        start = torch_side.params_of(model, pair)
+        torch_follow.set_layers(model, pair, settings.torch_layers)
+        first = slice(*batches(inputs)[0])
+        inspected = torch_side.inspect(model, pair, inputs.X[first], inputs.y[first], inputs.torch_loss, inputs.dtype,
+                                       skip=settings.torch_skip, follow=settings.follow)
         steps = torch_side.trajectory(model, pair, inputs.X, inputs.y, inputs.torch_loss, inputs.torch_optimizer,
-                                      inputs.steps, inputs.dtype, follow=settings.follow, skip=settings.torch_skip)
-        inputs.computed[key] = (inspected, steps, torch_side.params_of(model, pair))
+                                      batches(inputs), inputs.dtype, settings)
+        inputs.computed[key] = (inspected, steps, start)
     return inputs.computed[key]
 
 
@@ -83,8 +101,9 @@ def _keras_values(inputs: Inputs, pair: Pair, settings: Settings, start: dict) -
             layer_overrides.setdefault(position, {})[name] = value
         keras = KerasSide(pair, inputs.keras_loss, inputs.dtype, layer_overrides)
         keras.load(start)
-        inputs.computed[key] = (keras.inspect(inputs.X, inputs.y),
-                                keras.trajectory(inputs.X, inputs.y, inputs.keras_optimizer, inputs.steps,
+        first = slice(*batches(inputs)[0])
+        inputs.computed[key] = (keras.inspect(inputs.X[first], inputs.y[first]),
+                                keras.trajectory(inputs.X, inputs.y, inputs.keras_optimizer, batches(inputs),
                                                  dict(settings.keras_optimizer)))
     return inputs.computed[key]
 
@@ -102,7 +121,8 @@ def run(inputs: Inputs, pair: Pair, settings: Settings = Settings()) -> Run:
     unreached = {q.name for q in qs["backward"] if t_values[q.name] is None or k_values[q.name] is None}
     qs["backward"] = [q for q in qs["backward"] if q.name not in unreached]
     comparisons = walk.compare_stages(qs, t_values, k_values, inputs.dtype, pair.batchnorm)
-    case = walk.PairCase(f"torch vs Keras ({inputs.dtype}, {inputs.steps} steps)")
+    per_step = "" if inputs.batch_size is None else f", batches of {inputs.batch_size}"
+    case = walk.PairCase(f"torch vs Keras ({inputs.dtype}, {inputs.steps} steps{per_step})")
     notes = [f"{name} is not compared: the loss of one side does not depend on it (a Keras cross-entropy after a "
              "sigmoid or softmax reads the logits attached to its output: keras-logits)" for name in sorted(unreached)]
     return Run(settings, comparisons, walk.first_divergence(qs, comparisons, case), t_values, k_values, notes, start)

@@ -8,8 +8,8 @@ that is a chain: one input, each layer fed by the one before) layer by layer. Ev
     dense        nn.Linear                               Dense (its activation= becomes an activation spec)
     batchnorm    nn.BatchNorm1d                          BatchNormalization
     layernorm    nn.LayerNorm (over the last axis)       LayerNormalization (axis -1)
-    activation   nn.ReLU, Sigmoid, Tanh, Softmax,        Activation, ReLU, Softmax, LeakyReLU
-                 LeakyReLU, Identity
+    activation   nn.ReLU, Sigmoid, Tanh, Softmax,        Activation, ReLU, Softmax, LeakyReLU, ELU
+                 LeakyReLU, GELU, ELU, SELU, SiLU, ...   (the table of ``activation_specs.py``)
     dropout      nn.Dropout                              Dropout
 
 The layers are recognised by their class name and read through their attributes (duck typing), so
@@ -21,16 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import activation_specs
+
 WEIGHTED = ("dense", "batchnorm", "layernorm")
 
-TORCH_ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
-                     "LeakyReLU": "leaky_relu", "Identity": "linear"}
-KERAS_ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax", "LeakyReLU": "leaky_relu"}
-# Keras's activation functions by name; leaky_relu's default slope is the function's (0.2)
-KERAS_ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax",
-                     "leaky_relu": "leaky_relu", "linear": "linear"}
 SUPPORTED = ("Linear/Dense, BatchNorm1d/BatchNormalization, LayerNorm/LayerNormalization, Dropout, and the "
-             "activations relu, sigmoid, tanh, softmax, leaky_relu (as layers, or Dense(activation=...))")
+             f"activations {activation_specs.NAMES} (as layers, or Dense(activation=...))")
 
 
 class PairError(ValueError):
@@ -87,10 +83,8 @@ def _torch_spec(position: int, name: str, m) -> LayerSpec:
                           "the last axis is supported")
         spec.kind = "layernorm"
         spec.config = {"units": m.normalized_shape[0], "epsilon": m.eps, "affine": m.elementwise_affine}
-    elif cls in TORCH_ACTIVATIONS:
-        spec.kind, spec.config = "activation", {"activation": TORCH_ACTIVATIONS[cls]}
-        if cls == "LeakyReLU":
-            spec.config["slope"] = m.negative_slope
+    elif cls in activation_specs.TORCH:
+        spec.kind, spec.config = "activation", activation_specs.torch_activation(cls, m)
         if cls == "Softmax" and m.dim not in (-1, 1):
             raise _refuse("torch", position, name, cls, f"dim={m.dim}: only the feature axis (-1 or 1) is supported")
     elif cls == "Dropout":
@@ -128,13 +122,10 @@ def keras_specs(model) -> list[LayerSpec]:
 
 
 def _keras_activation(position, layer, fn) -> dict:
-    name = getattr(fn, "__name__", str(fn))
-    if name not in KERAS_ACTIVATIONS:
-        raise _refuse("keras", position, layer.name, type(layer).__name__, f"activation {name!r} is not supported; "
-                      f"supported: {', '.join(KERAS_ACTIVATIONS)}")
-    config = {"activation": KERAS_ACTIVATIONS[name]}
-    if name == "leaky_relu":
-        config["slope"] = 0.2  # keras.activations.leaky_relu's default negative_slope
+    config = activation_specs.keras_function(fn)
+    if config is None:
+        raise _refuse("keras", position, layer.name, type(layer).__name__, f"activation "
+                      f"{getattr(fn, '__name__', str(fn))!r} is not supported; supported: {activation_specs.NAMES}")
     return config
 
 
@@ -159,10 +150,8 @@ def _keras_spec(position: int, layer) -> LayerSpec:
                        "affine": layer.center and layer.scale}
     elif cls == "Activation":
         spec.kind, spec.config = "activation", _keras_activation(position, layer, layer.activation)
-    elif cls in KERAS_ACTIVATION_LAYERS:
-        spec.kind, spec.config = "activation", {"activation": KERAS_ACTIVATION_LAYERS[cls]}
-        if cls == "LeakyReLU":
-            spec.config["slope"] = float(layer.negative_slope)
+    elif cls in activation_specs.KERAS_LAYERS:
+        spec.kind, spec.config = "activation", activation_specs.keras_layer(cls, layer)
         if cls == "ReLU" and (layer.max_value is not None or layer.negative_slope or layer.threshold):
             raise _refuse("keras", position, layer.name, cls, "ReLU with max_value, negative_slope or threshold")
     elif cls == "Dropout":

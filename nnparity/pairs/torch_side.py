@@ -3,25 +3,21 @@ gradients, and the ``steps``-step trajectory of the user's optimizer.
 
 The user's model is never touched: ``copy.deepcopy``, cast to the dtype asked for. Running the
 ``nn.Sequential``'s modules one after another is what ``Sequential.forward`` does; the pair's stages
-skip the Dropout modules (dropout off: ``pairing.py``). Two of Keras's conventions that no torch
-setting reproduces can be followed on request (``follow``), so that a difference they explain can
-be told from one they do not (``explain.py``):
-
-- ``"epsilon-hat"``: Adam's epsilon added as Keras adds it, before the bias correction: torch's
-  ``eps`` set before step t to ``eps / sqrt(1 - beta_2 ** t)`` (the same update, written in torch's terms).
-- ``"biased-running-variance"``: after each BatchNorm update, ``running_var`` takes the batch's
-  biased variance where torch took the unbiased one: ``running_var -= momentum * var / (N - 1)``.
+skip the Dropout modules (dropout off: ``pairing.py``). A run can change torch's settings, or make
+torch follow a convention of Keras that no torch setting reproduces (``torch_follow.py``), so that a
+difference they explain can be told from one they do not (``explain.py``). The trajectory takes the
+batches it is given, one a step, in order (``run.batches``).
 """
 
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 
 from frameworks.layout import from_torch
 
+from . import torch_follow
 from .pairing import Pair
 
 TORCH_DTYPES = ("float64", "float32")
@@ -43,8 +39,7 @@ def tensor(array, dtype: str, *, grad: bool = False):
     return torch.tensor(array, dtype=getattr(torch, dtype), requires_grad=grad)
 
 
-def _module(model, spec):
-    return dict(model.named_children())[spec.name]
+_module = torch_follow.module_of
 
 
 def _forward(model, pair: Pair, x, follow=(), skip=(), corrections=None):
@@ -63,7 +58,8 @@ def _forward(model, pair: Pair, x, follow=(), skip=(), corrections=None):
                 continue
             module = _module(model, stage.spec)
             before = h
-            h = module(h)
+            followed = torch_follow.activation(module, h, follow) if follow else None
+            h = module(h) if followed is None else followed
             if stage.spec.kind == "batchnorm" and "biased-running-variance" in follow:
                 with torch.no_grad():
                     corrections.append((module, module.momentum * before.var(0, unbiased=False) / (before.shape[0] - 1)))
@@ -81,11 +77,11 @@ def params_of(model, pair: Pair) -> dict[str, np.ndarray]:
     return out
 
 
-def inspect(model, pair: Pair, X, y, loss_fn, dtype: str, skip=()) -> dict[str, np.ndarray]:
+def inspect(model, pair: Pair, X, y, loss_fn, dtype: str, skip=(), follow=()) -> dict[str, np.ndarray]:
     """One training-mode pass of a copy: forward points, the loss, dL/d each point, each gradient, dL/dX."""
     model = copy.deepcopy(model)
     x = tensor(X, dtype, grad=True)
-    outs, h = _forward(model, pair, x, skip=skip)
+    outs, h = _forward(model, pair, x, follow, skip, [])
     for value in outs.values():
         if value.requires_grad:
             value.retain_grad()
@@ -104,22 +100,22 @@ def inspect(model, pair: Pair, X, y, loss_fn, dtype: str, skip=()) -> dict[str, 
     return found
 
 
-def trajectory(model, pair: Pair, X, y, loss_fn, make_optimizer, steps: int, dtype: str, follow=(),
-               skip=()) -> list[dict[str, np.ndarray]]:
-    """The parameters after each of ``steps`` full-batch steps of ``make_optimizer(params)``, from a copy."""
+def trajectory(model, pair: Pair, X, y, loss_fn, make_optimizer, batches: list, dtype: str,
+               settings) -> list[dict[str, np.ndarray]]:
+    """The parameters after each step of ``make_optimizer(params)``, one step per batch of ``batches`` (index
+    ranges, in order), from a copy, under ``settings`` (``run.Settings``: its follow and torch_optimizer)."""
     model = copy.deepcopy(model)
-    opt = make_optimizer(model.parameters())
-    x, target = tensor(X, dtype), tensor(y, dtype)
+    follow, skip = settings.follow, settings.torch_skip
+    opt = torch_follow.optimizer(make_optimizer, model.parameters(), settings)
+    x_all, target_all = tensor(X, dtype), tensor(y, dtype)
     eps0 = [group.get("eps") for group in opt.param_groups]
     out = []
-    for k in range(1, steps + 1):
-        if "epsilon-hat" in follow:
-            for group, eps in zip(opt.param_groups, eps0):
-                group["eps"] = eps / math.sqrt(1 - group["betas"][1] ** k)
+    for k, (start, stop) in enumerate(batches, start=1):
+        torch_follow.before_step(opt, k, follow, eps0)
         opt.zero_grad()
         corrections = []
-        _, h = _forward(model, pair, x, follow, skip, corrections)
-        loss_fn(h, target).backward()
+        _, h = _forward(model, pair, x_all[start:stop], follow, skip, corrections)
+        loss_fn(h, target_all[start:stop]).backward()
         for module, amount in corrections:
             module.running_var.sub_(amount)
         opt.step()

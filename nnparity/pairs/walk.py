@@ -6,7 +6,7 @@
     backward       dL/d each forward quantity, from the output back
     gradients      dL/dW1, dL/db1, ..., and dL/dX
     step           every parameter (and BatchNorm's running statistics) after one step
-    trajectory     every parameter after step 2, 3, ..., ``steps``, full batch
+    trajectory     every parameter after step 2, 3, ..., ``steps`` (each step one batch: ``run.batches``)
 
 Every stage is compared by the one helper (``conformance/compare.py``) at the suite's tolerance
 (``conformance/tolerances.py``): the step-level row for a network with or without BatchNorm; each
@@ -59,7 +59,7 @@ def quantities(pair: Pair, steps: int) -> dict[str, list[Quantity]]:
     for k in range(2, steps + 1):
         for p in pair.params:
             out["trajectory"].append(Quantity(f"{p.name} after step {k}", "trajectory",
-                                              f"{p.name} ({_where(p)}) after {k} full-batch steps"))
+                                              f"{p.name} ({_where(p)}) after {k} steps"))
     return out
 
 

@@ -76,6 +76,8 @@ DOCUMENTED = {
     "batchnorm_defaults_pair.py": (1, "bn1", ["norm-epsilon", "batchnorm-momentum", "batchnorm-running-variance"]),
     "softmax_twice_pair.py": (1, "loss", ["softmax-cross-entropy"]),
     "missing_activation_pair.py": (1, "a2", ["activation"]),
+    "gelu_tanh_pair.py": (1, "a1", ["gelu-default", "gelu-float32-constant"]),
+    "rmsprop_defaults_pair.py": (1, "W1 after step 1", ["hyper-parameter"] * 3 + ["rmsprop-epsilon"]),
 }
 
 

@@ -96,8 +96,8 @@ def test_an_extra_layer_is_refused_naming_its_position():
 
 
 def test_an_unsupported_layer_is_refused_naming_its_position():
-    tm = nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 1))
-    with pytest.raises(nnparity.PairError, match=r"torch layer 1 \(GELU '1'\): not supported"):
+    tm = nn.Sequential(nn.Linear(4, 8), nn.Mish(), nn.Linear(8, 1))
+    with pytest.raises(nnparity.PairError, match=r"torch layer 1 \(Mish '1'\): not supported"):
         compare(tm, keras_mlp((4, 8, 1), ("relu", "sigmoid")))
 
 

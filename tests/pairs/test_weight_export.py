@@ -49,7 +49,7 @@ def models(batchnorm: bool):
 
 def torch_steps(model, opt, steps, first=1, keras_formulas=range(0)):
     """Full-batch steps; at the steps in ``keras_formulas`` torch computes Keras's formulas: Adam's epsilon-hat
-    and BatchNorm's biased running variance (nnparity/pairs/torch_side.py)."""
+    and BatchNorm's biased running variance (nnparity/pairs/torch_follow.py, torch_side.py)."""
     x, y, loss_fn = torch.tensor(X), torch.tensor(Y), torch.nn.BCELoss()
     eps = [g.get("eps") for g in opt.param_groups]
     for t in range(first, first + steps):
