@@ -12,7 +12,7 @@
    order) is compared torch against Keras at the suite's tolerances (``walk.py``); the first that
    disagrees is the first divergence.
 4. If they disagree: where conventions without a setting apply (Adam's and AMSGrad's epsilon-hat,
-   RMSprop's, Adagrad's and Adamax's epsilon, GELU's and leaky_relu's float32 constants, SELU'(0),
+   RMSprop's, Adagrad's and Adamax's epsilon, Nadam's float32 0.96, GELU's and leaky_relu's float32 constants, SELU'(0),
    hardtanh at its bounds, BatchNorm's running variance: ``torch_follow.py``), torch is made to follow
    Keras's formula; agreeing then, the result is
    ``known``; so is a float32 pair whose trajectory parts only after float32 rounding put a ReLU
@@ -32,8 +32,8 @@ from .pairing import pair as pair_layers
 from .result import PairResult
 from .run import Inputs, Run, Settings, run
 from .specs import PairError, keras_specs, torch_specs
-from .torch_follow import SHORT
-from .torch_side import TORCH_DTYPES
+from .torch_follow import SHORT, uncarried
+from .torch_side import TORCH_DTYPES, optimizer_settings
 
 DROPOUT_NOTE = ("Dropout runs off in both models (their masks come from different generators); the rates are "
                 "compared instead (the config stage)")
@@ -57,7 +57,8 @@ def _validate(X, y, steps, dtype, batch_size) -> tuple[np.ndarray, np.ndarray]:
 
 def _without_setting(inputs: Inputs, pair: Pair, main: Run) -> list[Explanation]:
     """The conventions no setting changes that apply to this pair: each becomes a convention torch can follow."""
-    found = explain_optimizers.without_setting(inputs)
+    trained = [c.max_abs_err for stage, c in main.comparisons.items() if stage in ("step", "trajectory")]
+    found = explain_optimizers.without_setting(inputs, max(trained) if trained else None)
     found += explain_activations.without_setting(pair, main.torch_values, inputs.dtype)
     if pair.batchnorm:
         found.append(Explanation("batchnorm-running-variance", "step", "torch's running_var takes the batch's unbiased "
@@ -66,9 +67,16 @@ def _without_setting(inputs: Inputs, pair: Pair, main: Run) -> list[Explanation]
     return found
 
 
-def _verdict(tried: Run) -> str:
+def _following(inputs: Inputs, settings: Settings) -> set:
+    """The conventions torch follows under ``settings``: an optimizer's adapter only where torch's optimizer,
+    with the settings' changes, sets nothing the adapter leaves out (``torch_follow.uncarried``)."""
+    group = {**optimizer_settings(inputs.torch_optimizer, inputs.torch_model)[1], **dict(settings.torch_optimizer)}
+    return {f for f in settings.follow if not uncarried(f, group)}
+
+
+def _verdict(inputs: Inputs, tried: Run) -> str:
     d = tried.divergence
-    following = tried.settings.follow
+    following = _following(inputs, tried.settings)
     base = f" (and torch following Keras's {' and '.join(sorted(SHORT.get(f, f) for f in following))})" \
         if following else ""
     if d is None:
@@ -86,13 +94,13 @@ def _explain(inputs: Inputs, pair: Pair, main: Run, base: Settings) -> tuple[lis
     found.sort(key=lambda e: e.stage != stage)  # those that show where the pair parts first
     fixable = [e for e in found if e.settings is not None]
     for e in fixable:
-        e.verdict = _verdict(run(inputs, pair, base.plus(e.settings)))
+        e.verdict = _verdict(inputs, run(inputs, pair, base.plus(e.settings)))
     together = ""
     if len(fixable) > 1:
         every = base
         for e in fixable:
             every = every.plus(e.settings)
-        together = _verdict(run(inputs, pair, every))
+        together = _verdict(inputs, run(inputs, pair, every))
     return found, together
 
 

@@ -5,9 +5,9 @@ Keras's: ``HYPER``), NAdam's ``momentum_decay``, weight decay and Keras's clippi
 named with the setting that removes it, tried by ``compare_models``. ``without_setting`` names what
 no setting changes (``NO_SETTING``): where each framework adds its epsilon (Adam and AMSGrad, RMSprop,
 Adagrad, Adamax); torch is then made to follow Keras's formula (``torch_follow.py``), and the adapter
-of ``frameworks/`` that computes the other side's numbers is named. Keras's Nadam has no torch
-setting and no formula torch can follow (its momentum product takes 0.96 in float64, each step's
-mu_t 0.96 rounded through float32): named with the Keras adapter for torch's NAdam. Adadelta has one formula in both: only its settings (torch's lr 1.0 against Keras's 0.001) differ.
+of ``frameworks/`` that computes the other side's numbers is named. So for Keras's Nadam (its
+momentum product takes 0.96 in float64, each step's mu_t 0.96 rounded through float32: no torch
+setting computes it), followed through ``frameworks.torch_adapters.KerasNadam``. Adadelta has one formula in both: only its settings (torch's lr 1.0 against Keras's 0.001) differ.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from .explain import Explanation
 from .keras_side import decimal
 from .run import Inputs, Settings
+from .torch_follow import ADAPTERS, uncarried
 from .torch_side import optimizer_settings
 
 # torch.optim class -> Keras optimizer class of the same algorithm
@@ -45,6 +46,11 @@ NO_SETTING = {
     "Adamax": ("adamax-epsilon-in-max", "keras-adamax", "torch adds eps inside the max, u = max(beta_2 u, |g| + eps), "
                "Keras after it, m / ((1 - beta_1**t) (u + epsilon))", "frameworks.torch_adapters.KerasAdamax in torch, "
                "or frameworks.keras_adapters.TorchAdamax in Keras"),
+    "NAdam": ("nadam-float32-decay", "keras-nadam", "keras.optimizers.Nadam computes torch's momentum_decay=1.0, but on "
+              "TensorFlow its mu_t takes 0.96 rounded through float32 and its momentum product 0.96 in float64 (torch's "
+              "product is float32): no torch setting computes that (inside the float32 tolerance, outside float64's: "
+              "docs/conventions-optimizers.md)", "frameworks.torch_adapters.KerasNadam(learning_rate=lr, beta_1, beta_2, "
+              "epsilon=eps) in torch, or frameworks.keras_adapters.TorchNAdam(momentum_decay=1.0) in Keras"),
 }
 
 
@@ -74,14 +80,26 @@ def _same_algorithm(inputs: Inputs) -> tuple[str, dict, str] | None:
     return (t_name, group, k_name) if OPTIMIZER_CLASSES.get(t_name) == k_name else None
 
 
-def without_setting(inputs: Inputs) -> list[Explanation]:
-    """The optimizer conventions no setting changes that apply here, each with the convention torch can follow."""
+def without_setting(inputs: Inputs, gap: float | None = None) -> list[Explanation]:
+    """The optimizer conventions no setting changes that apply here, each with the convention torch can follow.
+
+    ``gap``: how far the user's pair parts over its steps (the greatest |torch - keras| of a weight), said in the
+    detail. Where torch's optimizer sets what the adapter leaves out (weight_decay, maximize, Adagrad's lr_decay,
+    NAdam's momentum_decay other than 1.0: ``torch_follow.uncarried``), torch keeps its own optimizer, and the
+    detail says so: that setting is a difference of its own, named by ``optimizer_explanations``.
+    """
     same = _same_algorithm(inputs)
     if same is None or same[0] not in NO_SETTING:
         return []
     key, follow, detail, adapter = NO_SETTING[same[0]]
     if same[0] == "Adam" and same[1].get("amsgrad"):
         key, detail = "amsgrad-epsilon", "Adam(amsgrad=True): " + detail + " (on max(v), as Adam on v)"
+    if gap is not None:
+        detail += f"; here the pair's weights part by up to {gap:.2e} over its {inputs.steps} steps"
+    left_out = uncarried(follow, same[1])
+    if left_out:
+        detail += (f"; not followed while torch's {', '.join(left_out)} is set (frameworks.torch_adapters."
+                   f"{ADAPTERS[follow][0]} does not compute it)")
     return [Explanation(key, "step", detail, None, Settings(follow=frozenset({follow})), adapter=adapter)]
 
 
@@ -124,14 +142,6 @@ def _torch_only(t_name, group) -> list[Explanation]:
             "computes momentum_decay=1.0 (mu_t = beta_1 (1 - 0.5 * 0.96**t))",
             "torch.optim.NAdam(momentum_decay=1.0), or frameworks.keras_adapters.TorchNAdam(momentum_decay="
             f"{decay!r}) in place of the Keras Nadam", Settings(torch_optimizer=(("momentum_decay", 1.0),))))
-    if t_name == "NAdam":
-        found.append(Explanation(
-            "nadam-float32-decay", "step", "keras.optimizers.Nadam computes torch's momentum_decay=1.0, but on "
-            "TensorFlow its mu_t takes 0.96 rounded through float32 and its momentum product 0.96 in float64; no torch "
-            "setting computes that (torch.optim.NAdam(momentum_decay=1.0) comes within 3.2e-9 after 20 steps: "
-            "docs/conventions-optimizers.md; inside the float32 tolerance, outside float64's)", None,
-            adapter=f"frameworks.keras_adapters.TorchNAdam(learning_rate, beta_1, beta_2, epsilon, momentum_decay="
-            f"{decay!r}) in place of the Keras Nadam computes torch's NAdam"))
     if t_name == "Adagrad" and group.get("lr_decay"):
         found.append(Explanation("hyper-parameter", "step", f"torch.optim.Adagrad has lr_decay={group['lr_decay']!r}, "
                                  "which keras.optimizers.Adagrad has not", "lr_decay=0 in torch (in Keras, a "
