@@ -282,6 +282,70 @@ TORCH_VS_KERAS: dict[str, Convention] = {
             "compare_models names a weight decay that differs",
             components=("optimizer",),
         ),
+        Convention(
+            key="rmsprop-epsilon",
+            topic="RMSprop epsilon",
+            torch="eps=1e-8 (alpha=0.99, lr=0.01), added to the root: w -= lr g / (sqrt(v) + eps)",
+            keras="epsilon=1e-7 (rho=0.9, learning_rate=0.001), inside it: w -= learning_rate g / sqrt(v + epsilon)",
+            nnparity="reference.RMSprop(convention); adapters torch_adapters.KerasRMSprop and keras_adapters.TorchRMSprop; "
+            "compare_models makes torch follow KerasRMSprop (docs/conventions-optimizers.md)",
+            components=("rmsprop",),
+        ),
+        Convention(
+            key="adagrad-epsilon",
+            topic="Adagrad epsilon",
+            torch="eps=1e-10, initial_accumulator_value=0 (lr=0.01), added to the root: w -= lr g / (sqrt(s) + eps)",
+            keras="epsilon=1e-7, initial_accumulator_value=0.1 (learning_rate=0.001), inside it: "
+            "w -= learning_rate g / sqrt(s + epsilon)",
+            nnparity="reference.Adagrad(convention); adapters torch_adapters.KerasAdagrad and keras_adapters.TorchAdagrad; "
+            "compare_models makes torch follow KerasAdagrad (docs/conventions-optimizers.md)",
+            components=("adagrad",),
+        ),
+        Convention(
+            key="nadam-float32-decay",
+            topic="Nadam's 0.96 in float64",
+            torch="NAdam(momentum_decay=1.0): mu_t = beta_1 (1 - 0.5 * 0.96**t) with the exact 0.96; the running "
+            "product of the mu_t is a float32 scalar, even for float64 parameters",
+            keras="Nadam on TensorFlow: mu_t takes 0.96 cast through float32 (0.9599999785423279), the running "
+            "product the exact 0.96, in the variables' dtype",
+            nnparity="no setting makes them agree (inside float32's tolerance, outside float64's); adapters "
+            "torch_adapters.KerasNadam and keras_adapters.TorchNAdam; compare_models makes torch follow KerasNadam",
+            components=("nadam",),
+        ),
+        Convention(
+            key="elu-alpha",
+            topic="ELU's alpha",
+            torch="nn.ELU(alpha=1.0), F.elu(z, alpha): any alpha on the module",
+            keras="activation='elu' is alpha=1.0, always; another alpha takes layers.ELU(alpha) or "
+            "activations.elu(x, alpha)",
+            nnparity="compare_models names an alpha its Keras pair does not compute and tries torch's module at Keras's",
+            components=("elu",),
+        ),
+        Convention(
+            key="softplus-beta",
+            topic="softplus's beta",
+            torch="nn.Softplus(beta=1.0): log(1 + exp(beta z)) / beta",
+            keras="activations.softplus(x) has no beta: beta = 1 only",
+            nnparity="compare_models names a torch beta other than 1 and tries beta=1",
+            components=("softplus",),
+        ),
+        Convention(
+            key="hardtanh-range",
+            topic="hardtanh's range",
+            torch="nn.Hardtanh(min_val=-1.0, max_val=1.0): any range",
+            keras="activations.hard_tanh(x): -1 to 1 only",
+            nnparity="compare_models names a torch range other than -1 to 1 and tries Keras's",
+            components=("hardtanh",),
+        ),
+        Convention(
+            key="hardtanh-at-edges",
+            topic="hardtanh' at exactly its bounds",
+            torch="0 at z = min_val and z = max_val",
+            keras="1 there (TensorFlow's gradient of hard_tanh)",
+            nnparity="compare_models counts the inputs at the bounds and makes torch follow with torch.clamp, "
+            "whose gradient passes there",
+            components=("hardtanh",),
+        ),
     )
 }
 

@@ -23,6 +23,15 @@ from .pairing import Pair
 from .run import Inputs, Settings
 from .torch_side import optimizer_settings
 
+# explanation keys that a row of the table covers under its own name: the row of each
+ROW_OF = {"adamax-epsilon-in-max": "adamax-epsilon",  # the docs pages' name (conformance/tests) for the same row
+          "gelu-float32-constant": "gelu-default",  # that row's Keras side: TensorFlow's float32 constants
+          "leaky-relu-float32-slope": "leaky-relu-slope"}  # that row's Keras side: the kernel's float32 slope
+# keys that name no convention of the frameworks: a difference of the two models themselves, or rounding
+NOT_CONVENTIONS = {"activation": "another activation on one side", "loss": "another loss",
+                   "optimizer": "another optimizer", "hyper-parameter": "another value of the same setting",
+                   "zero-gradient": "a gradient that is rounding noise, which Adam-like optimizers amplify",
+                   "kink-crossing": "float32 rounding deciding a ReLU kink (conformance/known/kink_crossing.py)"}
 # torch loss class -> the Keras losses that compute the same thing
 LOSS_PAIRS = {"MSELoss": ("MeanSquaredError",), "L1Loss": ("MeanAbsoluteError",), "BCELoss": ("BinaryCrossentropy",),
               "BCEWithLogitsLoss": ("BinaryCrossentropy",),
@@ -33,7 +42,7 @@ LOSS_PAIRS = {"MSELoss": ("MeanSquaredError",), "L1Loss": ("MeanAbsoluteError",)
 class Explanation:
     """A difference between the two sides' settings, the convention behind it, and what removes it."""
 
-    key: str  # a row of TORCH_VS_KERAS, or a difference of the models themselves ("activation", "loss", ...)
+    key: str  # a row of TORCH_VS_KERAS (or ROW_OF's name for one), or one of NOT_CONVENTIONS
     stage: str  # where it shows first: forward, loss, step
     detail: str
     fix: str | None  # the setting that makes them agree, in words; None where none exists
@@ -43,7 +52,7 @@ class Explanation:
 
     @property
     def convention(self):
-        return TORCH_VS_KERAS.get(self.key)
+        return TORCH_VS_KERAS.get(ROW_OF.get(self.key, self.key))
 
     def text(self) -> str:
         row = self.convention

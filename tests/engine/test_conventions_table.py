@@ -199,6 +199,10 @@ def prove_gelu_default():
     tanh = 0.5 * (1 + math.tanh(math.sqrt(2 / math.pi) * (1 + 0.044715)))
     assert float(keras.ops.gelu(np.array([1.0]))[0]) == pytest.approx(tanh, rel=1e-6)
     assert abs(tanh - 0.5 * (1 + math.erf(1 / math.sqrt(2)))) > 1e-4
+    if keras.backend.backend() == "tensorflow":  # TensorFlow casts 1/sqrt(2) through float32 (gelu-float32-constant)
+        exact = float(keras.activations.gelu(np.array([1.5]))[0])
+        assert exact == pytest.approx(0.75 * (1 + math.erf(1.5 * float(np.float32(1 / math.sqrt(2))))), rel=1e-15)
+        assert abs(exact - 0.75 * (1 + math.erf(1.5 / math.sqrt(2)))) > 1e-9  # 5.0e-9 measured
 
 
 def prove_selu_at_zero():
@@ -494,6 +498,135 @@ def prove_weight_decay():
         keras.optimizers.Adam(learning_rate=np.float64(0.1), weight_decay=np.float64(0.1)).apply(
             [keras.ops.convert_to_tensor(np.zeros(1))], [var])
     assert float(var.numpy()[0]) == pytest.approx(0.99, rel=1e-12)  # p -= lr * wd * p, then no step
+
+
+def _keras_one_step(optimizer_class, g, **hyper) -> float:
+    """A float64 Keras variable at 0 after one step of ``optimizer_class(**hyper)`` on the gradient ``g``."""
+    keras = keras_module()
+    from frameworks.keras_twin import keras_dtype
+
+    with keras_dtype("float64"):
+        var = keras.Variable(np.array([0.0]))
+        getattr(keras.optimizers, optimizer_class)(**{k: np.float64(v) for k, v in hyper.items()}).apply_gradients(
+            [(keras.ops.convert_to_tensor(np.array([g])), var)])
+    return float(var.numpy()[0])
+
+
+def _torch_one_step(optimizer_class, g, **hyper) -> float:
+    import torch
+
+    w = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
+    w.grad = torch.tensor([g], dtype=torch.float64)
+    getattr(torch.optim, optimizer_class)([w], **hyper).step()
+    return float(w.detach()[0])
+
+
+def prove_rmsprop_epsilon():
+    """One step, v = (1 - rho) g**2: torch lr g / (sqrt(v) + eps), Keras lr g / sqrt(v + eps)."""
+    need("torch")
+    import torch
+
+    assert (default(torch.optim.RMSprop, "eps"), default(torch.optim.RMSprop, "alpha")) == (1e-8, 0.99)
+    lr, rho, g, eps = 0.1, 0.9, 1e-3, 1e-3
+    v = (1 - rho) * g * g
+    torch_w = _torch_one_step("RMSprop", g, lr=lr, alpha=rho, eps=eps)
+    assert -torch_w == pytest.approx(lr * g / (math.sqrt(v) + eps), rel=1e-12)
+    keras_w = _keras_one_step("RMSprop", g, learning_rate=lr, rho=rho, epsilon=eps)
+    assert -keras_w == pytest.approx(lr * g / math.sqrt(v + eps), rel=1e-12)
+    assert abs(torch_w - keras_w) > 1e-3  # 0.073: sqrt(v) = 3.2e-4 against eps = 1e-3
+    config = keras_module().optimizers.RMSprop().get_config()
+    assert (config["epsilon"], config["rho"]) == pytest.approx((1e-7, 0.9), rel=1e-7)
+
+
+def prove_adagrad_epsilon():
+    """One step from the same accumulator 0.1: torch lr g / (sqrt(s) + eps), Keras lr g / sqrt(s + eps)."""
+    need("torch")
+    import torch
+
+    assert (default(torch.optim.Adagrad, "eps"), default(torch.optim.Adagrad, "initial_accumulator_value")) == (1e-10, 0)
+    lr, g, eps, s0 = 0.1, 1e-2, 1e-3, 0.1
+    s = s0 + g * g
+    torch_w = _torch_one_step("Adagrad", g, lr=lr, eps=eps, initial_accumulator_value=s0)
+    assert -torch_w == pytest.approx(lr * g / (math.sqrt(s) + eps), rel=1e-12)
+    keras_w = _keras_one_step("Adagrad", g, learning_rate=lr, epsilon=eps, initial_accumulator_value=s0)
+    assert -keras_w == pytest.approx(lr * g / math.sqrt(s + eps), rel=1e-12)
+    assert abs(torch_w - keras_w) > 1e-6  # 5.7e-6 measured
+    config = keras_module().optimizers.Adagrad().get_config()
+    assert (config["epsilon"], config["initial_accumulator_value"]) == pytest.approx((1e-7, 0.1), rel=1e-7)
+
+
+def _nadam_first_step(lr, b1, b2, eps, g, decay_in_mu, product_in_float32) -> float:
+    """-(the first NAdam step): mu_t from ``decay_in_mu``, the product from the exact 0.96 (rounded to float32 or not)."""
+    mu, mu_next, product = (b1 * (1 - 0.5 * d) for d in (decay_in_mu, decay_in_mu**2, 0.96))
+    product = float(np.float32(product)) if product_in_float32 else product
+    m, v_hat = (1 - b1) * g, g * g
+    return lr * (mu_next * m / (1 - product * mu_next) + (1 - mu) * g / (1 - product)) / (math.sqrt(v_hat) + eps)
+
+
+def prove_nadam_float32_decay():
+    """One float64 step: Keras's mu_t takes float32(0.96) and its product the exact 0.96; torch's (momentum_decay=1)
+    mu_t the exact 0.96 and its product in float32; 5e-10 apart on this step, 2.1e-8 after 20 (compare_models)."""
+    need("torch")
+    lr, b1, b2, eps, g = 0.1, 0.9, 0.999, 1e-7, 0.5
+    torch_w = _torch_one_step("NAdam", g, lr=lr, betas=(b1, b2), eps=eps, momentum_decay=1.0)
+    assert -torch_w == pytest.approx(_nadam_first_step(lr, b1, b2, eps, g, 0.96, True), rel=1e-14)
+    keras = keras_module()
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the float32 0.96 is TensorFlow's cast")
+    keras_w = _keras_one_step("Nadam", g, learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps)
+    assert -keras_w == pytest.approx(_nadam_first_step(lr, b1, b2, eps, g, float(np.float32(0.96)), False), rel=1e-14)
+    assert abs(torch_w - keras_w) > 1e-10  # 5.0e-10 measured, a float64 step being exact to about 1e-16
+
+
+def prove_elu_alpha():
+    need("torch")
+    import torch
+
+    assert torch.nn.ELU().alpha == 1.0 and float(torch.nn.ELU(alpha=0.5)(torch.tensor([-1.0]))[0]) == pytest.approx(
+        0.5 * (math.exp(-1) - 1), rel=1e-6)
+    keras = keras_module()
+    assert keras.activations.get("elu") is keras.activations.elu and default(keras.activations.elu, "alpha") == 1.0
+    assert float(keras.layers.ELU(alpha=0.5)(np.array([-1.0]))[0]) == pytest.approx(0.5 * (math.exp(-1) - 1), rel=1e-6)
+
+
+def prove_softplus_beta():
+    need("torch")
+    import torch
+
+    z = torch.tensor([1.0], dtype=torch.float64)
+    assert float(torch.nn.Softplus(beta=2.0)(z)[0]) == pytest.approx(math.log1p(math.exp(2.0)) / 2, rel=1e-14)
+    keras = keras_module()
+    assert list(inspect.signature(keras.activations.softplus).parameters) == ["x"]
+
+
+def prove_hardtanh_range():
+    need("torch")
+    import torch
+
+    layer = torch.nn.Hardtanh(min_val=-2.0, max_val=3.0)
+    assert (torch.nn.Hardtanh().min_val, torch.nn.Hardtanh().max_val) == (-1.0, 1.0)
+    assert layer(torch.tensor([-5.0, 5.0])).tolist() == [-2.0, 3.0]
+    keras = keras_module()
+    assert list(inspect.signature(keras.activations.hard_tanh).parameters) == ["x"]
+    assert np.asarray(keras.activations.hard_tanh(np.array([-5.0, 5.0]))).tolist() == [-1.0, 1.0]
+
+
+def prove_hardtanh_at_edges():
+    need("torch")
+    import torch
+
+    z = torch.tensor([-1.0, 1.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.hardtanh(z).sum().backward()
+    assert z.grad.tolist() == [0.0, 0.0]
+    keras = keras_module()
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the gradient is taken with TensorFlow's GradientTape")
+    import tensorflow as tf
+
+    x = tf.Variable(np.array([-1.0, 1.0]))
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(keras.activations.hard_tanh(x))
+    assert tape.gradient(y, x).numpy().tolist() == [1.0, 1.0]
 
 
 PROOFS = {name[len("prove_"):].replace("_", "-"): fn for name, fn in dict(globals()).items() if name.startswith("prove_")}
