@@ -15,6 +15,7 @@ from reference.loss_conventions import mse_of_shapes, weighted_cross_entropy
 from reference.losses import BinaryCrossEntropy, CategoricalCrossEntropy, CategoricalCrossEntropyWithLogits
 from reference.training_conventions import ExponentialDecay
 
+from .pairs.explain_activations import SOFTPLUS_THRESHOLD
 from .translations import Translation, _call, _format
 
 SAMPLE = np.random.default_rng(0)
@@ -196,7 +197,8 @@ def selu_softplus(framework: str, args: dict, name: str) -> Translation:
                    "keras": "frameworks.torch_adapters.KerasSELU (Keras's derivative at 0, in torch)"}[framework]
     else:
         names, pair = ("torch.nn.Softplus()", "keras.activations.softplus(x)"), (Softplus("torch"), Softplus("keras"))
-        note = "torch returns z above its threshold 20 (torch.nn.Softplus(threshold=1e9) computes Keras's formula)"
+        note = (f"torch returns z above its threshold 20 (torch.nn.Softplus(threshold={SOFTPLUS_THRESHOLD:g}) computes "
+                "Keras's numbers; a huge threshold such as 1e9 overflows to inf: docs/conventions-activations.md)")
     source, target = names if framework == "torch" else names[::-1]
     value = float(np.max(np.abs(pair[0].forward(z) - pair[1].forward(z))))
     gradient = float(np.max(np.abs(pair[0].derivative(z, None) - pair[1].derivative(z, None))))

@@ -1,4 +1,5 @@
-"""The activation adapters: torch's GELU and SELU in Keras, Keras's SELU in torch, held to the other framework.
+"""The activation adapters: torch's GELU and SELU in Keras, Keras's SELU in torch, held to the other framework;
+softplus, which needs none (torch.nn.Softplus(threshold=40) computes Keras's numbers, a huge threshold overflows).
 
 Each adapter's value and gradient (``backward`` in torch, ``GradientTape`` on TensorFlow) on
 ``test_activation_conventions.py``'s grid of z, in float64, agree with the other framework's own
@@ -115,3 +116,53 @@ def test_keras_selu_adapter_takes_torch_s_derivative_at_0():
     assert_agree(ours, theirs, atol=TOL.atol, rtol=TOL.rtol, what="torch_selu vs F.selu")
     assert ours["gradient"][Z == 0] == pytest.approx(1.7581, abs=1e-4)
     differs_by(keras_run(keras.activations.selu), theirs, SELU_GAP, "keras.activations.selu")
+
+
+# z a lesson's pre-activations can reach and far beyond: below TensorFlow's own cut-offs (it returns z above 34 in
+# float64, 14 in float32), across exp's overflow (z = 709.78 in float64, 88.72 in float32), and past 1e9
+WIDE_Z = np.concatenate([np.arange(-60.0, 2000.0, 0.25), [1e8, 1e10]])
+
+
+def _softplus_runs(threshold: float, dtype: str) -> tuple[dict, dict]:
+    """(torch.nn.Softplus(threshold=threshold), keras.activations.softplus): value and gradient on WIDE_Z in dtype."""
+    needs("torch")
+    needs("keras")
+    import keras
+    import torch
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the gradient is taken with TensorFlow's GradientTape")
+    import tensorflow as tf
+
+    z = torch.tensor(WIDE_Z.astype(dtype), requires_grad=True)
+    a = torch.nn.Softplus(threshold=threshold)(z)
+    a.sum().backward()
+    x = tf.Variable(WIDE_Z.astype(dtype))
+    with tf.GradientTape() as tape:
+        b = keras.activations.softplus(x)
+        total = tf.reduce_sum(b)
+    return ({"value": a.detach().numpy(), "gradient": z.grad.numpy()},
+            {"value": keras.ops.convert_to_numpy(b), "gradient": tape.gradient(total, x).numpy()})
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_torch_softplus_with_threshold_40_computes_keras_s_softplus(dtype):
+    """Softplus needs no adapter: torch.nn.Softplus(threshold=40) (nnparity's suggestion: translate, compare_models)
+    agrees with Keras's softplus at the dtype's tolerance, value and gradient, over WIDE_Z (measured: 7.1e-15 in
+    float64, 1.9e-6 in float32, where TensorFlow returns z from 14 on and torch log(1 + exp(z)) rounded)."""
+    from nnparity.pairs.explain_activations import SOFTPLUS_THRESHOLD
+
+    tol = tolerance(dtype)
+    ours, theirs = _softplus_runs(SOFTPLUS_THRESHOLD, dtype)
+    assert_agree(ours, theirs, atol=tol.atol, rtol=tol.rtol, what=f"nn.Softplus(threshold=40) vs keras softplus, {dtype}")
+
+
+@pytest.mark.parametrize("dtype, overflow", [("float64", 709.78), ("float32", 88.72)])
+def test_a_huge_softplus_threshold_overflows_where_keras_s_does_not(dtype, overflow):
+    """torch.nn.Softplus(threshold=1e9) is not Keras's softplus: exp(z) overflows, so from z = log(max float) up to
+    the threshold it returns inf (and a NaN gradient), where Keras returns z."""
+    ours, theirs = _softplus_runs(1e9, dtype)
+    broken = ~np.isfinite(ours["value"])
+    assert WIDE_Z[broken].min() == pytest.approx(overflow, abs=0.25) and WIDE_Z[broken].max() < 1e9
+    assert np.isnan(ours["gradient"][broken]).all()
+    assert np.isfinite(theirs["value"]).all() and np.array_equal(theirs["value"][broken], WIDE_Z[broken].astype(dtype))

@@ -177,7 +177,8 @@ def test_selu_names_the_adapter_with_the_other_framework_s_derivative_at_0():
     assert there.adapter.startswith("frameworks.keras_adapters.torch_selu ")
     assert back.adapter.startswith("frameworks.torch_adapters.KerasSELU ")
     assert adapter_is_defined(there.adapter) and adapter_is_defined(back.adapter)
-    assert translate("nn.Softplus()").adapter is None  # torch.nn.Softplus(threshold=1e9) is Keras's formula
+    softplus = translate("nn.Softplus()")  # torch.nn.Softplus(threshold=40) computes Keras's numbers: no adapter
+    assert softplus.adapter is None and "torch.nn.Softplus(threshold=40) computes Keras's numbers" in softplus.notes[0]
 
 
 def test_torch_nadam_with_its_momentum_decay_names_the_keras_adapter():
