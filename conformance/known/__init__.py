@@ -150,7 +150,9 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
                 "retraining both sides step by step, every gradient the framework computes lies within the float32 "
                 "rounding bound of its terms, and every entry of every parameter at every step lies within the "
                 "bound Z that Adam's update can make of those gradient differences, carried through its moments "
-                "(the derivation: conformance/known/adam_amplification.py). The measured difference, the bound "
+                "(the derivation: conformance/known/adam_amplification.py). It covers Adam's family: Adam, AMSGrad "
+                "(its max of v), NAdam (its momentum schedule) and Adamax (its infinity norm), without weight decay "
+                "or clipping (conformance/known/adam_family.py). The measured difference, the bound "
                 "and the gradient's error are in the result's info."
             ),
             present=always,

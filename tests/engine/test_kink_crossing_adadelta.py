@@ -15,7 +15,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.cases import Case, case_inputs, optimizer_of, reference_model, training_batches
+from conformance.cases import (
+    Case,
+    case_inputs,
+    optimizer_of,
+    reference_model,
+    training_batches,
+)
 from conformance.checks import run_check
 from conformance.known.kink_crossing import explain_paths, first_kink_crossing
 from conformance.lessons import get_lesson
