@@ -96,6 +96,14 @@ coefficients is bounded. Each of these holds for:
   9u. Adamax amplifies only where u, the largest recent |g|, is itself as small as the
   gradient's rounding, as on the rings lesson below.
 
+The corners are evaluated by the reference's own ``update_parameter`` from a state
+each rule writes in the optimizer's own keys, so at every step the bound also checks
+that the rule describes the reference: the box holds the reference's own state after
+the step (it must: the reference's gradient lies in the gradient's interval) and the
+corners its own update, up to float64 rounding (``PathBound.described``). A changed
+formula whose state means something else (AMSGrad keeping the bias-corrected v in
+``v_max``) fails that check and is refused, instead of widening the corners.
+
 Left out: Adadelta, whose step ``sqrt(d + eps) / sqrt(s + eps) * g`` carries the
 running size of its own past steps d, a function of the framework's own past updates,
 not of the gradients alone (the box would have to carry d through the update's own
@@ -151,10 +159,11 @@ class PathBound:
     rounding: dict  # t -> {name: B_t}, the float32 rounding bound of the framework's gradient
     error: dict  # t -> {name: e_t} (signed) where the framework's gradient was measured, else {}
     amplification: dict  # t -> {name: S_t / D_t}, what Adam made of each unit of gradient difference
+    described: bool = True  # the box held the reference's own state and update at every step (adam_family)
 
     def within(self) -> bool:
         """Every entry within its bound at every step, and every measured gradient error within rounding."""
-        return all(np.all(self.apart[t][n] <= self.bound[t][n]) for t in self.bound for n in self.bound[t]) and all(
+        return self.described and all(np.all(self.apart[t][n] <= self.bound[t][n]) for t in self.bound for n in self.bound[t]) and all(
             np.all(np.abs(self.error[t][n]) <= self.rounding[t][n]) for t in self.error for n in self.error[t])
 
 
@@ -200,6 +209,7 @@ def bound_path(lesson, X, y, batches, make_model: Callable, optimizer, framework
             rule.add(g[name] - d, g[name] + d)
             low, high = rule.update_range(t)
             update = before[name] - reference.params[name]
+            out.described = out.described and _describes(rule, optimizer.state[name], update, low, high)
             spread = np.maximum(high - update, update - low)
             f_t = np.asarray(framework_path[t][name], dtype=np.float64)
             total[name] = total[name] + spread + rule.rho(t) * rule.size(t) + U32 * np.abs(f_t)
@@ -211,6 +221,14 @@ def bound_path(lesson, X, y, batches, make_model: Callable, optimizer, framework
         optimizer.iterations = t  # update_at moved it; the reference's next step is t + 1
     return out
 
+
+
+def _describes(rule, state: dict, update, low, high) -> bool:
+    """The rule's box holds the reference's own state after the step, and its corners the reference's own
+    update (up to the reference's float64 rounding): else the rule's model of the optimizer is not the
+    reference's (a changed formula whose state means something else), and its corners bound nothing."""
+    slack = tolerance("float64").atol + tolerance("float64").rtol * np.abs(update)
+    return rule.holds(state) and bool(np.all(low - slack <= update) and np.all(update <= high + slack))
 
 
 def replay(X, y, batches, make_model: Callable, optimizer, start: dict, errors: dict) -> dict:

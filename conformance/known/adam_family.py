@@ -85,6 +85,18 @@ class AdamRule:
         g, m = np.maximum(np.abs(g_lo), np.abs(g_hi)), np.maximum(np.abs(m_lo), np.abs(m_hi))
         return np.abs(step_of(self.optimizer, t, g, self.state(g, m, s_lo)))
 
+    def intervals(self) -> dict:
+        """The optimizer's state, by its own keys, as the intervals the rule keeps of it."""
+        return {"m": (self.m_lo, self.m_hi), "v": (self.v_lo, self.v_hi)}
+
+    def holds(self, state: dict) -> bool:
+        """Does the box hold the reference's own state after the step? It must (the reference's gradient lies in
+        the gradient's interval): where it does not, the rule does not describe this optimizer (a state of
+        other keys or meaning), and the bound is not claimed."""
+        boxes = self.intervals()
+        return set(state) == set(boxes) and all(
+            np.all(lo <= state[key]) and np.all(state[key] <= hi) for key, (lo, hi) in boxes.items())
+
     def rho(self, t: int) -> float:
         """The relative float32 error of the update's coefficients: the two bias corrections, the operations."""
         b1, b2 = self.optimizer.beta_1, self.optimizer.beta_2
@@ -109,6 +121,9 @@ class AMSGradRule(AdamRule):
     def boxes(self):
         zero = np.zeros_like(self.m_lo)
         return (zero, zero), (self.m_lo, self.m_hi), (self.w_lo, self.w_hi)
+
+    def intervals(self):
+        return {**super().intervals(), "v_max": (self.w_lo, self.w_hi)}
 
 
 class NAdamRule(AdamRule):
@@ -166,6 +181,9 @@ class AdamaxRule(AdamRule):
         # g = 0: u = max(second, eps) under torch's formula, second itself where second >= eps (u_lo can sit
         # a rounding below eps: one more u in rho's operations)
         return {"m": m / self.optimizer.beta_1, "u": second / self.optimizer.beta_2}
+
+    def intervals(self):
+        return {"m": (self.m_lo, self.m_hi), "u": (self.v_lo, self.v_hi)}
 
     def rho(self, t: int) -> float:
         return correction_error(self.optimizer.beta_1, t) + self.operations * U32

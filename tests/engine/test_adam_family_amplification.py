@@ -198,3 +198,16 @@ def test_the_framework_run_is_a_known_difference(rings, optimizer, framework):
     evidence = result.info[NAME]
     assert evidence["optimizer"] == optimizer and evidence["difference"] <= evidence["bound"]
     assert evidence["gradient_error"] <= evidence["rounding_bound"] and evidence["closest"] <= 1
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_a_perturbed_reference_still_fails(rings, optimizer, monkeypatch):
+    """The reference's own optimizer given its own mistake: the probe evaluates its corners with the reference's
+    formula, so it must refuse a formula whose state its rule does not describe (AMSGrad keeping the
+    bias-corrected v in v_max: measured known before the rule checked the reference's state), and fail the case."""
+    if unavailable_reason("torch"):
+        pytest.skip(unavailable_reason("torch"))
+    cls = type(_optimizer(rings[optimizer]))
+    monkeypatch.setattr(cls, "update_parameter", OWN_MISTAKE[optimizer])
+    result = run_check("trajectory", Case(rings[optimizer].name, "torch", "float32"))
+    assert result.status == "failed" and result.known is None
