@@ -94,14 +94,16 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
             bound=None,  # judged by its probe alone (kink_crossing.py)
             checks=("trajectory",),
             explanation=(
-                "A ReLU network trained with Adam is chaotic at the scale of float32 rounding. The framework's "
+                "A ReLU network trained with Adam (or another optimizer that divides by a running root mean square: "
+                "its family, RMSprop, Adadelta) is chaotic at the scale of float32 rounding. The framework's "
                 "float32 run and the float64 reference agree step after step as rounding predicts, until a "
                 "step where one ReLU pre-activation lies within that rounding of 0 and the two runs put it on "
                 "opposite sides of the kink (the crossing is in the result's info: step, unit, both z; a 'tie' where the "
                 "framework's float32 forward, not its weights, decided the side of a z within rounding of 0). From "
                 "then on one run passes gradient through that unit and the other does not, and Adam turns "
                 "the new gradient into a step-sized move. Two float64 reference runs started 3e-6 apart part "
-                "the same way (tests/engine/test_kink_crossing.py). Counted as known only if the weights before the "
+                "the same way (tests/engine/test_kink_crossing.py; Adadelta on deep-relu: "
+                "tests/engine/test_kink_crossing_adadelta.py). Counted as known only if the weights before the "
                 "crossing meet the float32 trajectory@100 row, every snapshot before it passed, and every "
                 "pre-activation that crossed differs between the runs by no more than the float32 forward "
                 "tolerance (conformance/known/kink_crossing.py)."
@@ -148,7 +150,9 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
                 "retraining both sides step by step, every gradient the framework computes lies within the float32 "
                 "rounding bound of its terms, and every entry of every parameter at every step lies within the "
                 "bound Z that Adam's update can make of those gradient differences, carried through its moments "
-                "(the derivation: conformance/known/adam_amplification.py). The measured difference, the bound "
+                "(the derivation: conformance/known/adam_amplification.py). It covers Adam's family: Adam, AMSGrad "
+                "(its max of v), NAdam (its momentum schedule) and Adamax (its infinity norm), without weight decay "
+                "or clipping (conformance/known/adam_family.py). The measured difference, the bound "
                 "and the gradient's error are in the result's info."
             ),
             present=always,

@@ -1,6 +1,8 @@
 """Where two float32 training runs part: a ReLU unit on either side of its kink.
 
-A ReLU network trained with Adam is chaotic at the scale of float32 rounding.
+A ReLU network trained with Adam (or any optimizer that divides by a running
+root mean square: NAdam, AMSGrad, Adamax, RMSprop, Adadelta) is chaotic at the
+scale of float32 rounding.
 Two runs whose weights differ by rounding (a few 1e-6) agree, step after step,
 until the step where one ReLU pre-activation ``z`` lies within that difference of
 0: one run puts it at +6e-7, the other at -1e-7. From then on one run passes
@@ -12,7 +14,12 @@ step-sized move, and the two runs part by a sizeable fraction of a step
 This happens without any framework: two float64 reference runs of
 ``spiral-3-layer``, the second started from weights moved by 3e-6 (below the
 float32 tolerance), part at a kink and end 8.8e-2 apart after 100 steps
-(``tests/engine/test_kink_crossing.py``). A framework's float32 run is such a second
+(``tests/engine/test_kink_crossing.py``). Under Adadelta (step ``sqrt(d + eps) /
+sqrt(s + eps) * g``, as scale-free as Adam's) ``deep-relu``'s float32 runs, torch and
+Keras, cross at step 52 (layer 1, unit 3, z = -4.5e-8 in the reference) and end
+9.6e-3 apart; two float64 runs started 3e-7 apart cross at the same step and unit
+and end 9.6e-3 and 7.1e-3 apart (``tests/engine/test_kink_crossing_adadelta.py``).
+The probe reads no optimizer: its conditions below are about the runs. A framework's float32 run is such a second
 run. So a float32 ``trajectory`` check that fails *after* such a crossing, and
 only after it, is the known difference ``float32-relu-kink-crossing``
 (``known.py``), with the crossing in the result's ``info``:
