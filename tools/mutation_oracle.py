@@ -242,6 +242,9 @@ def pytest_mode(args) -> int:
     if (MUTANTS / "conformance").exists():
         raise SystemExit(f"{MUTANTS} holds a copy of conformance/ (a `mutmut run`): remove it; --make copies only reference/")
     names = mutant_names(args.files)
+    if args.again:  # only those an earlier run left alive (its --json), e.g. after tests were added
+        earlier = json.loads(Path(args.again).read_text())
+        names = [m for m in names if m in earlier and earlier[m]["status"] != "killed"]
     if args.sample:  # judged in the sample's random order: a run stopped early has judged a uniform sample too
         names = random.Random(args.seed).sample(names, min(args.sample, len(names)))
     json_path = Path(args.json) if args.json else None
@@ -289,6 +292,8 @@ def parse(argv):
                         help="the oracle is pytest on PATH (repeatable; a file, a folder or a test id), in this process")
     parser.add_argument("--then-tests", action="append", metavar="PATH",
                         help="with --tests: then these, on the mutants --tests left alive (counted apart)")
+    parser.add_argument("--again", metavar="JSON",
+                        help="with --tests: judge only the mutants an earlier run's --json left alive")
     parser.add_argument("--sample", type=int, metavar="N", help="with --tests: a uniform sample of N mutants")
     parser.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
     parser.add_argument("--timeout", type=float, default=120.0,
