@@ -17,6 +17,7 @@ import pytest
 from conformance.tests.support import assert_own_formula_not_the_other, needs
 from reference.activation_conventions import GELU, SELU, Softplus
 
+from ..compare import assert_agree, compare
 from ..tolerances import tolerance
 
 DTYPE = "float64"
@@ -110,6 +111,20 @@ def test_the_activation_gaps_sit_where_documented():
 
 
 def test_activation_conventions_refuse_an_unknown_convention():
-    for build in (lambda: GELU(convention="jax"), lambda: SELU("jax"), lambda: Softplus("jax")):
-        with pytest.raises(ValueError, match="convention must be 'torch' or 'keras'. Received: convention='jax'"):
+    """Every refusal begins with the refusing call (as test_bad_input.py holds for the lessons' reference)."""
+    for name, build in (("GELU", lambda: GELU(convention="jax")), ("SELU", lambda: SELU("jax")),
+                        ("Softplus", lambda: Softplus("jax"))):
+        with pytest.raises(ValueError, match=f"^{name}: convention must be 'torch' or 'keras'. Received: convention='jax'"):
             build()
+
+
+def test_the_activations_default_to_torch_s_calls():
+    """``GELU()``, ``SELU()`` and ``Softplus()`` compute torch's ``F.gelu(z)`` (exact), ``F.selu(z)`` and
+    ``F.softplus(z)`` (threshold 20) as called with no argument: the reference's default convention is torch's."""
+    needs("torch")
+    tol = tolerance(DTYPE)
+    for activation, call in ((GELU(), "gelu"), (SELU(), "selu"), (Softplus(), "softplus")):
+        assert_agree(torch_value_and_gradient(call), reference(activation), atol=tol.atol, rtol=tol.rtol,
+                     what=f"{activation!r} vs torch's F.{call}")
+    # what the two GELUs' gap (DIFFERENCES) proves: the exact default is not the approximation
+    assert not compare(reference(GELU()), reference(GELU(True)), atol=tol.atol, rtol=tol.rtol).passed

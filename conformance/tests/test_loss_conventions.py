@@ -143,9 +143,14 @@ def test_keras_fit_class_weight_is_the_sample_weight_divided_by_n():
 
 
 def test_loss_conventions_refuse_bad_input():
-    with pytest.raises(ValueError, match=r"expected y_pred of shape \(N, 1\) and y of shape \(N,\)"):
+    """Every refusal begins with the refusing call (as test_bad_input.py holds for the lessons' reference)."""
+    with pytest.raises(ValueError, match=r"^mse_of_shapes: expected y_pred of shape \(N, 1\) and y of shape \(N,\)"):
         mse_of_shapes(np.ones((4, 2)), np.ones(4))
-    with pytest.raises(ValueError, match=r"expected one weight per class, shape \(3,\). Received: \(2,\)"):
+    with pytest.raises(ValueError, match=r"^weighted_cross_entropy: expected one weight per class, shape \(3,\). "
+                                         r"Received: \(2,\)"):
         weighted_cross_entropy(np.ones((4, 3)), np.eye(3)[[0, 1, 2, 0]], np.ones(2))
-    with pytest.raises(ValueError, match="convention must be 'torch' or 'keras'"):
+    with pytest.raises(ValueError, match="^mse_of_shapes: convention must be 'torch' or 'keras'. Received: convention='jax'"):
         mse_of_shapes(np.ones((4, 1)), np.ones(4), "jax")
+    with pytest.raises(ValueError, match="^weighted_cross_entropy: convention must be 'torch' or 'keras'. "
+                                         "Received: convention='jax'"):
+        weighted_cross_entropy(np.ones((4, 3)), np.eye(3)[[0, 1, 2, 0]], np.ones(3), "jax")
