@@ -11,6 +11,8 @@ computed in float64 on one grid of z (-6 to 6 by 0.1, and 0, 20.1, 25, -20). The
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -108,6 +110,29 @@ def test_the_activation_gaps_sit_where_documented():
     for quantity in ("value", "gradient"):
         apart = np.flatnonzero(np.abs(soft["torch"][quantity] - soft["keras"][quantity]) > 1e-15)
         assert Z[apart].tolist() == [20.1, 25.0], quantity
+
+
+def test_the_derivatives_at_large_z_are_torch_s_without_a_warning():
+    """At z = -800 and 800, exp(-z) and exp(z) overflow on the branch each derivative discards: SELU's
+    derivative is torch's (scale above 0, 0 far below) and softplus's is sigmoid(z) (0 and 1), with no
+    overflow warning (the warning filter makes one an error here)."""
+    needs("torch")
+    import torch
+    import torch.nn.functional as F
+
+    tol = tolerance(DTYPE)
+    z = np.array([-800.0, 800.0])
+    for activation, call in ((SELU(), F.selu), (Softplus(), F.softplus), (Softplus("keras"), torch.sigmoid)):
+        zt = torch.tensor(z, requires_grad=True)
+        expected = call(zt)
+        if call is not torch.sigmoid:  # for Keras's softplus the derivative is compared with sigmoid itself
+            expected.sum().backward()
+            expected = zt.grad
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            ours = activation.derivative(z, activation.forward(z))
+        assert_agree({"gradient": expected.detach().numpy()}, {"gradient": ours}, atol=tol.atol, rtol=tol.rtol,
+                     what=f"{activation!r}'s derivative at -800 and 800")
 
 
 def test_activation_conventions_refuse_an_unknown_convention():

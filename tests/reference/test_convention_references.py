@@ -137,6 +137,13 @@ def test_schedules_accumulation_and_batches():
     assert [b.tolist() for b in default_batches(3, "torch").epoch(0)] == [[0], [1], [2]]
 
 
+def test_default_batches_are_reproducible_from_their_seed():
+    """The same call draws the same shuffled batches (seed 0 unless given); another seed, another order."""
+    first = [b.tolist() for b in default_batches(100, "keras").epoch(0)]
+    assert first == [b.tolist() for b in default_batches(100, "keras", seed=0).epoch(0)]
+    assert first != [b.tolist() for b in default_batches(100, "keras", seed=1).epoch(0)]
+
+
 def test_adaptive_optimizers_first_steps_by_hand():
     g = np.array([0.5, -1e-4])
     steps = {}
