@@ -135,6 +135,25 @@ def test_the_derivatives_at_large_z_are_torch_s_without_a_warning():
                      what=f"{activation!r}'s derivative at -800 and 800")
 
 
+def test_torch_softplus_uses_the_formula_at_exactly_its_threshold():
+    """torch's ``F.softplus`` returns z only where z > threshold: at z = 20 exactly it computes log(1 + exp(20)),
+    2.1e-9 above 20 (beyond the float64 tolerance), and its derivative sigmoid(20), not 1."""
+    needs("torch")
+    import torch
+    import torch.nn.functional as F
+
+    tol = tolerance(DTYPE)
+    zt = torch.tensor(np.array([20.0]), requires_grad=True)
+    value = F.softplus(zt)
+    value.sum().backward()
+    softplus = Softplus("torch")
+    ours = {"value": softplus.forward(np.array([20.0])), "gradient": softplus.derivative(np.array([20.0]), None)}
+    assert_agree({"value": value.detach().numpy(), "gradient": zt.grad.numpy()}, ours, atol=tol.atol,
+                 rtol=tol.rtol, what="softplus at its threshold")
+    assert not compare(ours, {"value": np.array([20.0]), "gradient": np.array([1.0])}, atol=tol.atol,
+                       rtol=tol.rtol).passed
+
+
 def test_activation_conventions_refuse_an_unknown_convention():
     """Every refusal begins with the refusing call (as test_bad_input.py holds for the lessons' reference)."""
     for name, build in (("GELU", lambda: GELU(convention="jax")), ("SELU", lambda: SELU("jax")),

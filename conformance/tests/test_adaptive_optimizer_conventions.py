@@ -182,6 +182,16 @@ def test_what_torch_refuses_the_reference_refuses(optimizer, key, value):
         torch_optimizer(optimizer, hyper)([torch.zeros(1, requires_grad=True)])
 
 
+@pytest.mark.parametrize("rho", [0.0, 1.0])
+def test_adadelta_rho_at_its_bounds_steps_as_torch(rho):
+    """torch's Adadelta takes 0 <= rho <= 1, and so does the reference: at both ends it steps as torch."""
+    needs("torch")
+    tol = tolerance(DTYPE)
+    hyper = {"learning_rate": 0.5, "rho": rho, "epsilon": 1e-6}
+    assert_agree(run("torch", "adadelta", hyper)[-1], reference("torch", "adadelta", hyper)[-1], atol=tol.atol,
+                 rtol=tol.rtol, what=f"Adadelta(rho={rho})")
+
+
 def test_adadelta_rho_1_is_accepted_by_torch_and_the_reference():
     needs("torch")
     import torch

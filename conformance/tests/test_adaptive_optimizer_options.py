@@ -33,10 +33,10 @@ from ..compare import assert_agree, compare
 from ..tolerances import tolerance
 
 DTYPE, STEPS = "float64", 20
-HYPER = dict(learning_rate=1e-2, epsilon=1e-7)
+HYPER = {"learning_rate": 1e-2, "epsilon": 1e-7}
 # Given to Keras as float64 numbers (optimizer_runs.keras_optimizer): Keras's own default betas are Python
 # floats its backend rounds through float32 (docs/conventions.md#float32-casts), 1.2e-6 apart in 20 steps.
-BETAS = dict(beta_1=0.9, beta_2=0.999)
+BETAS = {"beta_1": 0.9, "beta_2": 0.999}
 # W's gradients start near 1 (optimizer_runs.problem: p - target of two standard normals), so each
 # option binds: values clamped to 0.05, each tensor's norm (about 3 for W) cut to 0.1, the global one
 # too; weight decay 0.5 moves p by 0.5 * p * learning_rate a step (Keras) or adds 0.5 * p to g (torch).
