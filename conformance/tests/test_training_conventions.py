@@ -117,6 +117,26 @@ def test_a_per_epoch_schedule_changes_at_each_epoch_as_torch_s_scheduler():
         assert len(set(actual["rate"].tolist())) > 1, f"{name}: the rate never changed, the row proves nothing"
 
 
+@pytest.mark.parametrize("decay_steps", [1, 3])
+def test_exponential_decay_takes_what_keras_takes(decay_steps):
+    """Keras's ``ExponentialDecay`` takes any decay_steps > 0 (1 halves the rate at every step here) and refuses 0;
+    so does the reference, and its float32 rates are Keras's, to the last bit."""
+    needs("keras")
+    import keras
+
+    from frameworks.keras_twin import keras_dtype
+
+    ours = ExponentialDecay(0.1, decay_steps, 0.5)
+    with keras_dtype(DTYPE):
+        theirs = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps, 0.5)
+        rates = [float(keras.ops.convert_to_numpy(theirs(k))) for k in range(6)]
+    assert rates == [ours(k) for k in range(6)]
+    for build in (lambda: keras.optimizers.schedules.ExponentialDecay(0.1, 0, 0.5),
+                  lambda: ExponentialDecay(0.1, 0, 0.5)):
+        with pytest.raises(ValueError, match="decay_steps"):
+            build()
+
+
 # ----- gradient accumulation --------------------------------------------------------------------------------
 
 def micro_batches():

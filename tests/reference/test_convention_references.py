@@ -99,6 +99,7 @@ def test_layernorm_backward_is_the_gradient():
     assert rel_err(grads["gamma"], numeric_gradient(lambda v: loss(gamma=v), norm.gamma.copy())) < MAX_REL_ERR
     assert rel_err(grads["beta"], numeric_gradient(lambda v: loss(beta=v), norm.beta.copy())) < MAX_REL_ERR
     assert LayerNorm(5).epsilon == 1e-5 and LayerNorm(5, convention="keras").epsilon == 1e-3
+    assert (LayerNorm(5).convention, LayerNorm(5, 1e-4, "keras").convention) == ("torch", "keras")
     row = norm.forward(x)[0]
     xhat = (x[0] - x[0].mean()) / np.sqrt(x[0].var() + 1e-3)
     assert row == pytest.approx(norm.gamma * xhat + norm.beta, rel=1e-13)
