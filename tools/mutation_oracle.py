@@ -189,6 +189,18 @@ def reach(tests: list[str]) -> dict[str, list[str]]:
     return dict(plugin.tests_by_function)
 
 
+def forget_test_modules(tests: list[str]) -> None:
+    """Drop the test modules of ``tests`` from sys.modules, so that pytest imports them again, with the mutant
+    active: a test module that computes at import (a table of reference results, an activation built once)
+    would otherwise keep what the unmutated reference computed in the first run, and no mutant of that code
+    could fail it (a broken reference would, in a fresh process)."""
+    files = {(ROOT / test.split("::")[0]).resolve() for test in tests}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve() in files:
+            del sys.modules[name]
+
+
 def run_tests(mutant: str, tests: list[str], timeout: float) -> tuple[str, str]:
     """(status, the first failing test) of ``tests`` with ``mutant`` active: killed, survived or timeout."""
     catcher = _FirstFailure()
@@ -197,6 +209,7 @@ def run_tests(mutant: str, tests: list[str], timeout: float) -> tuple[str, str]:
         catcher.timed_out = True
         raise MutantTimedOut(f"{mutant} ran over {timeout} s")
 
+    forget_test_modules(tests)
     previous = signal.signal(signal.SIGALRM, time_up)
     os.environ["MUTANT_UNDER_TEST"] = mutant
     signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -242,9 +255,9 @@ def pytest_mode(args) -> int:
     if (MUTANTS / "conformance").exists():
         raise SystemExit(f"{MUTANTS} holds a copy of conformance/ (a `mutmut run`): remove it; --make copies only reference/")
     names = mutant_names(args.files)
-    if args.again:  # only those an earlier run left alive (its --json), e.g. after tests were added
+    if args.again:  # only those an earlier run's --tests left alive (its --json), e.g. after tests were added
         earlier = json.loads(Path(args.again).read_text())
-        names = [m for m in names if m in earlier and earlier[m]["status"] != "killed"]
+        names = [m for m in names if m in earlier and not (earlier[m]["status"] == "killed" and earlier[m]["oracle"] == 0)]
     if args.sample:  # judged in the sample's random order: a run stopped early has judged a uniform sample too
         names = random.Random(args.seed).sample(names, min(args.sample, len(names)))
     json_path = Path(args.json) if args.json else None
@@ -293,7 +306,7 @@ def parse(argv):
     parser.add_argument("--then-tests", action="append", metavar="PATH",
                         help="with --tests: then these, on the mutants --tests left alive (counted apart)")
     parser.add_argument("--again", metavar="JSON",
-                        help="with --tests: judge only the mutants an earlier run's --json left alive")
+                        help="with --tests: judge only the mutants an earlier run's --tests left alive (its --json)")
     parser.add_argument("--sample", type=int, metavar="N", help="with --tests: a uniform sample of N mutants")
     parser.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
     parser.add_argument("--timeout", type=float, default=120.0,
