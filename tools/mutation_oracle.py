@@ -143,14 +143,24 @@ def mutant_names(files: list[str]) -> list[str]:
 
 class _Reach:
     """pytest plugin: under MUTANT_UNDER_TEST=stats every trampoline records its function
-    (mutmut.stats.record_trampoline_hit); this files each test under the functions it reached."""
+    (mutmut.stats.record_trampoline_hit); this files each test under the functions it reached, and
+    under those its module reached at import (a table of reference results, an activation built once:
+    every test of the module depends on them)."""
 
     def __init__(self):
         self.tests_by_function = defaultdict(list)
+        self.at_import = defaultdict(set)
         self.failed = []
 
+    def pytest_collectstart(self, collector):
+        mutmut_state()._stats.clear()
+
+    def pytest_collectreport(self, report):  # a module's report comes once it is imported and its tests made
+        self.at_import[report.nodeid] |= set(mutmut_state()._stats)
+        mutmut_state()._stats.clear()
+
     def pytest_runtest_teardown(self, item):
-        for function in mutmut_state()._stats:
+        for function in set(mutmut_state()._stats) | self.at_import[item.nodeid.split("::")[0]]:
             self.tests_by_function[function].append(item.nodeid)
         mutmut_state()._stats.clear()
 
@@ -168,6 +178,10 @@ class _FirstFailure:
     def pytest_runtest_logreport(self, report):
         if report.failed and not self.nodeid:
             self.nodeid = report.nodeid
+
+    def pytest_collectreport(self, report):  # a test module that fails to import (it computes at import)
+        if report.failed and not self.nodeid:
+            self.nodeid = f"{report.nodeid} (its import fails)"
 
 
 class MutantTimedOut(Exception):

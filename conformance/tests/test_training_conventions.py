@@ -108,6 +108,7 @@ def test_a_per_epoch_schedule_changes_at_each_epoch_as_torch_s_scheduler():
 
     steps = EPOCHS * STEPS_PER_EPOCH
     rows = {"StepLR(step_size=2)": (lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2), StepLR(0.1, 2)),
+            "StepLR(step_size=1)": (lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=1), StepLR(0.1, 1)),
             "ExponentialLR(gamma=0.5)": (lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.5),
                                          lambda epoch: 0.1 * 0.5**epoch)}
     for name, (make, schedule) in rows.items():
@@ -117,23 +118,36 @@ def test_a_per_epoch_schedule_changes_at_each_epoch_as_torch_s_scheduler():
         assert len(set(actual["rate"].tolist())) > 1, f"{name}: the rate never changed, the row proves nothing"
 
 
+@pytest.mark.parametrize("staircase", [False, True])
 @pytest.mark.parametrize("decay_steps", [1, 3])
-def test_exponential_decay_takes_what_keras_takes(decay_steps):
+def test_exponential_decay_takes_what_keras_takes(decay_steps, staircase):
     """Keras's ``ExponentialDecay`` takes any decay_steps > 0 (1 halves the rate at every step here) and refuses 0;
-    so does the reference, and its float32 rates are Keras's, to the last bit."""
+    so does the reference, and its float32 rates are Keras's, to the last bit, continuous or a staircase."""
     needs("keras")
     import keras
 
     from frameworks.keras_twin import keras_dtype
 
-    ours = ExponentialDecay(0.1, decay_steps, 0.5)
+    ours = ExponentialDecay(0.1, decay_steps, 0.5, staircase)
     with keras_dtype(DTYPE):
-        theirs = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps, 0.5)
+        theirs = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps, 0.5, staircase)
         rates = [float(keras.ops.convert_to_numpy(theirs(k))) for k in range(6)]
     assert rates == [ours(k) for k in range(6)]
     for build in (lambda: keras.optimizers.schedules.ExponentialDecay(0.1, 0, 0.5),
                   lambda: ExponentialDecay(0.1, 0, 0.5)):
         with pytest.raises(ValueError, match="decay_steps"):
+            build()
+
+
+def test_schedules_and_accumulation_refuse_bad_input_naming_themselves():
+    """What torch cannot step (``StepLR(step_size=0)``: a division by zero at its first ``step()``) and Keras refuses
+    (``decay_steps=0``), the reference refuses when built; every refusal begins with the refusing call."""
+    for build, message in ((lambda: StepLR(0.1, 0), r"^StepLR: expected step_size > 0. Received: step_size=0"),
+                           (lambda: ExponentialDecay(0.1, 0, 0.5),
+                            r"^ExponentialDecay: expected decay_steps > 0. Received: decay_steps=0"),
+                           (lambda: accumulate_gradients([{"w": np.ones(1)}], "jax"),
+                            r"^accumulate_gradients: convention must be 'torch' or 'keras'. Received: convention='jax'")):
+        with pytest.raises(ValueError, match=message):
             build()
 
 
