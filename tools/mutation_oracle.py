@@ -195,6 +195,7 @@ def reach(tests: list[str]) -> dict[str, list[str]]:
     if pytest.main(["-x", *PYTEST_ARGS, *tests]) == 0:
         raise SystemExit(f"{tests} pass with every mutated function raising: they do not run {MUTANTS}'s code")
     plugin = _Reach()
+    forget_test_modules(tests)  # imported again under "stats", so that their import-time calls are seen
     os.environ["MUTANT_UNDER_TEST"] = "stats"
     code = pytest.main([*PYTEST_ARGS, *tests], plugins=[plugin])
     os.environ["MUTANT_UNDER_TEST"] = ""
@@ -204,14 +205,14 @@ def reach(tests: list[str]) -> dict[str, list[str]]:
 
 
 def forget_test_modules(tests: list[str]) -> None:
-    """Drop the test modules of ``tests`` from sys.modules, so that pytest imports them again, with the mutant
-    active: a test module that computes at import (a table of reference results, an activation built once)
-    would otherwise keep what the unmutated reference computed in the first run, and no mutant of that code
-    could fail it (a broken reference would, in a fresh process)."""
-    files = {(ROOT / test.split("::")[0]).resolve() for test in tests}
+    """Drop the test modules of ``tests`` (test ids, files or folders) from sys.modules, so that pytest imports
+    them again, with the mutant active: a test module that computes at import (a table of reference results,
+    an activation built once) would otherwise keep what the unmutated reference computed in the first run,
+    and no mutant of that code could fail it (a broken reference would, in a fresh process)."""
+    paths = {(ROOT / test.split("::")[0]).resolve() for test in tests}
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if file and Path(file).resolve() in files:
+        if file and any(path == Path(file).resolve() or path in Path(file).resolve().parents for path in paths):
             del sys.modules[name]
 
 
