@@ -144,23 +144,21 @@ def mutant_names(files: list[str]) -> list[str]:
 class _Reach:
     """pytest plugin: under MUTANT_UNDER_TEST=stats every trampoline records its function
     (mutmut.stats.record_trampoline_hit); this files each test under the functions it reached, and
-    under those its module reached at import (a table of reference results, an activation built once:
-    every test of the module depends on them)."""
+    under every function reached while the test modules were imported (a table of reference results, an
+    activation built once; one test module imports another's tables, so which module's tests depend on
+    them is not known: all are run)."""
 
     def __init__(self):
         self.tests_by_function = defaultdict(list)
-        self.at_import = defaultdict(set)
+        self.at_import = set()
         self.failed = []
 
-    def pytest_collectstart(self, collector):
-        mutmut_state()._stats.clear()
-
-    def pytest_collectreport(self, report):  # a module's report comes once it is imported and its tests made
-        self.at_import[report.nodeid] |= set(mutmut_state()._stats)
+    def pytest_collection_finish(self, session):
+        self.at_import = set(mutmut_state()._stats)
         mutmut_state()._stats.clear()
 
     def pytest_runtest_teardown(self, item):
-        for function in set(mutmut_state()._stats) | self.at_import[item.nodeid.split("::")[0]]:
+        for function in set(mutmut_state()._stats) | self.at_import:
             self.tests_by_function[function].append(item.nodeid)
         mutmut_state()._stats.clear()
 
