@@ -11,12 +11,15 @@ computed in float64 on one grid of z (-6 to 6 by 0.1, and 0, 20.1, 25, -20). The
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 from conformance.tests.support import assert_own_formula_not_the_other, needs
 from reference.activation_conventions import GELU, SELU, Softplus
 
+from ..compare import assert_agree, compare
 from ..tolerances import tolerance
 
 DTYPE = "float64"
@@ -109,7 +112,63 @@ def test_the_activation_gaps_sit_where_documented():
         assert Z[apart].tolist() == [20.1, 25.0], quantity
 
 
+def test_the_derivatives_at_large_z_are_torch_s_without_a_warning():
+    """At z = -800 and 800, exp(-z) and exp(z) overflow on the branch each derivative discards: SELU's
+    derivative is torch's (scale above 0, 0 far below) and softplus's is sigmoid(z) (0 and 1), with no
+    overflow warning (the warning filter makes one an error here)."""
+    needs("torch")
+    import torch
+    import torch.nn.functional as F
+
+    tol = tolerance(DTYPE)
+    z = np.array([-800.0, 800.0])
+    for activation, call in ((SELU(), F.selu), (Softplus(), F.softplus), (Softplus("keras"), torch.sigmoid)):
+        zt = torch.tensor(z, requires_grad=True)
+        expected = call(zt)
+        if call is not torch.sigmoid:  # for Keras's softplus the derivative is compared with sigmoid itself
+            expected.sum().backward()
+            expected = zt.grad
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            ours = activation.derivative(z, activation.forward(z))
+        assert_agree({"gradient": expected.detach().numpy()}, {"gradient": ours}, atol=tol.atol, rtol=tol.rtol,
+                     what=f"{activation!r}'s derivative at -800 and 800")
+
+
+def test_torch_softplus_uses_the_formula_at_exactly_its_threshold():
+    """torch's ``F.softplus`` returns z only where z > threshold: at z = 20 exactly it computes log(1 + exp(20)),
+    2.1e-9 above 20 (beyond the float64 tolerance), and its derivative sigmoid(20), not 1."""
+    needs("torch")
+    import torch
+    import torch.nn.functional as F
+
+    tol = tolerance(DTYPE)
+    zt = torch.tensor(np.array([20.0]), requires_grad=True)
+    value = F.softplus(zt)
+    value.sum().backward()
+    softplus = Softplus("torch")
+    ours = {"value": softplus.forward(np.array([20.0])), "gradient": softplus.derivative(np.array([20.0]), None)}
+    assert_agree({"value": value.detach().numpy(), "gradient": zt.grad.numpy()}, ours, atol=tol.atol,
+                 rtol=tol.rtol, what="softplus at its threshold")
+    assert not compare(ours, {"value": np.array([20.0]), "gradient": np.array([1.0])}, atol=tol.atol,
+                       rtol=tol.rtol).passed
+
+
 def test_activation_conventions_refuse_an_unknown_convention():
-    for build in (lambda: GELU(convention="jax"), lambda: SELU("jax"), lambda: Softplus("jax")):
-        with pytest.raises(ValueError, match="convention must be 'torch' or 'keras'. Received: convention='jax'"):
+    """Every refusal begins with the refusing call (as test_bad_input.py holds for the lessons' reference)."""
+    for name, build in (("GELU", lambda: GELU(convention="jax")), ("SELU", lambda: SELU("jax")),
+                        ("Softplus", lambda: Softplus("jax"))):
+        with pytest.raises(ValueError, match=f"^{name}: convention must be 'torch' or 'keras'. Received: convention='jax'"):
             build()
+
+
+def test_the_activations_default_to_torch_s_calls():
+    """``GELU()``, ``SELU()`` and ``Softplus()`` compute torch's ``F.gelu(z)`` (exact), ``F.selu(z)`` and
+    ``F.softplus(z)`` (threshold 20) as called with no argument: the reference's default convention is torch's."""
+    needs("torch")
+    tol = tolerance(DTYPE)
+    for activation, call in ((GELU(), "gelu"), (SELU(), "selu"), (Softplus(), "softplus")):
+        assert_agree(torch_value_and_gradient(call), reference(activation), atol=tol.atol, rtol=tol.rtol,
+                     what=f"{activation!r} vs torch's F.{call}")
+    # what the two GELUs' gap (DIFFERENCES) proves: the exact default is not the approximation
+    assert not compare(reference(GELU()), reference(GELU(True)), atol=tol.atol, rtol=tol.rtol).passed

@@ -103,7 +103,7 @@ def test_torch_nadam_momentum_decay_1_is_keras_but_for_its_float32_decay():
 def test_each_nadam_convention_accepts_what_its_framework_accepts():
     """Keras's Nadam takes no momentum_decay; torch's does. The reference's conventions say the same."""
     NAdam(convention="torch", momentum_decay=0.5)
-    with pytest.raises(ValueError, match="momentum_decay"):
+    with pytest.raises(ValueError, match="^NAdam: keras.optimizers.Nadam has no momentum_decay"):
         NAdam(convention="keras", momentum_decay=0.5)
     needs("keras")
     import keras
@@ -137,6 +137,10 @@ def test_adaptive_optimizer_defaults_are_the_framework_s(optimizer, framework):
     ours = ADAPTIVE_OPTIMIZERS[optimizer].defaults[framework]
     # approx: Keras reads its learning rate back from a float32 variable (1e-3 as 0.0010000000474974513)
     assert {k: theirs[k] for k in ours} == pytest.approx(ours, rel=1e-7), f"{framework}'s {optimizer} defaults"
+    # and what a constructor given nothing builds: torch's (the reference's default convention), or Keras's
+    built = ADAPTIVE_OPTIMIZERS[optimizer]() if framework == "torch" else ADAPTIVE_OPTIMIZERS[optimizer](convention="keras")
+    assert built.convention == framework
+    assert {k: getattr(built, k) for k in ours} == pytest.approx({k: theirs[k] for k in ours}, rel=1e-7)
 
 
 class NAdamFloat64Product(NAdam):
@@ -180,6 +184,16 @@ def test_what_torch_refuses_the_reference_refuses(optimizer, key, value):
     hyper = {"beta_1": 0.9, "beta_2": 0.999, key: value} if key.startswith("beta") else {key: value}
     with pytest.raises(ValueError):
         torch_optimizer(optimizer, hyper)([torch.zeros(1, requires_grad=True)])
+
+
+@pytest.mark.parametrize("rho", [0.0, 1.0])
+def test_adadelta_rho_at_its_bounds_steps_as_torch(rho):
+    """torch's Adadelta takes 0 <= rho <= 1, and so does the reference: at both ends it steps as torch."""
+    needs("torch")
+    tol = tolerance(DTYPE)
+    hyper = {"learning_rate": 0.5, "rho": rho, "epsilon": 1e-6}
+    assert_agree(run("torch", "adadelta", hyper)[-1], reference("torch", "adadelta", hyper)[-1], atol=tol.atol,
+                 rtol=tol.rtol, what=f"Adadelta(rho={rho})")
 
 
 def test_adadelta_rho_1_is_accepted_by_torch_and_the_reference():

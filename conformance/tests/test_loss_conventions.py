@@ -142,10 +142,35 @@ def test_keras_fit_class_weight_is_the_sample_weight_divided_by_n():
         assert result.passed == agrees, result.message()
 
 
+def test_class_weighted_cross_entropy_of_logits_far_apart_row_by_row():
+    """Rows whose logits lie about 1,000 apart (one near 1000, one near 0): the log-sum-exp of each row is
+    shifted by that row's own largest logit, as torch's ``CrossEntropyLoss`` computes it; one shift for the
+    whole batch would take exp(-1000) = 0 for the small row, and its loss would be log(0)."""
+    needs("torch")
+    import torch
+
+    tol = tolerance(DTYPE)
+    d = data()
+    z = d["z"].copy()
+    z[0] += 1000.0
+    x = torch.tensor(z, requires_grad=True)
+    value = torch.nn.CrossEntropyLoss(weight=torch.tensor(CLASS_WEIGHT))(x, torch.tensor(d["labels"]))
+    value.backward()
+    with np.errstate(all="raise"):  # a log(0) or an overflow is a failure, not a warning
+        ours = as_result(*weighted_cross_entropy(z, d["onehot"], CLASS_WEIGHT, "torch"))
+    assert_agree(as_result(value.item(), x.grad.numpy()), ours, atol=tol.atol, rtol=tol.rtol,
+                 what="class-weighted cross-entropy, rows 1000 apart")
+
+
 def test_loss_conventions_refuse_bad_input():
-    with pytest.raises(ValueError, match=r"expected y_pred of shape \(N, 1\) and y of shape \(N,\)"):
+    """Every refusal begins with the refusing call (as test_bad_input.py holds for the lessons' reference)."""
+    with pytest.raises(ValueError, match=r"^mse_of_shapes: expected y_pred of shape \(N, 1\) and y of shape \(N,\)"):
         mse_of_shapes(np.ones((4, 2)), np.ones(4))
-    with pytest.raises(ValueError, match=r"expected one weight per class, shape \(3,\). Received: \(2,\)"):
+    with pytest.raises(ValueError, match=r"^weighted_cross_entropy: expected one weight per class, shape \(3,\). "
+                                         r"Received: \(2,\)"):
         weighted_cross_entropy(np.ones((4, 3)), np.eye(3)[[0, 1, 2, 0]], np.ones(2))
-    with pytest.raises(ValueError, match="convention must be 'torch' or 'keras'"):
+    with pytest.raises(ValueError, match="^mse_of_shapes: convention must be 'torch' or 'keras'. Received: convention='jax'"):
         mse_of_shapes(np.ones((4, 1)), np.ones(4), "jax")
+    with pytest.raises(ValueError, match="^weighted_cross_entropy: convention must be 'torch' or 'keras'. "
+                                         "Received: convention='jax'"):
+        weighted_cross_entropy(np.ones((4, 3)), np.eye(3)[[0, 1, 2, 0]], np.ones(3), "jax")

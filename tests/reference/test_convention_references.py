@@ -99,6 +99,7 @@ def test_layernorm_backward_is_the_gradient():
     assert rel_err(grads["gamma"], numeric_gradient(lambda v: loss(gamma=v), norm.gamma.copy())) < MAX_REL_ERR
     assert rel_err(grads["beta"], numeric_gradient(lambda v: loss(beta=v), norm.beta.copy())) < MAX_REL_ERR
     assert LayerNorm(5).epsilon == 1e-5 and LayerNorm(5, convention="keras").epsilon == 1e-3
+    assert (LayerNorm(5).convention, LayerNorm(5, 1e-4, "keras").convention) == ("torch", "keras")
     row = norm.forward(x)[0]
     xhat = (x[0] - x[0].mean()) / np.sqrt(x[0].var() + 1e-3)
     assert row == pytest.approx(norm.gamma * xhat + norm.beta, rel=1e-13)
@@ -135,6 +136,13 @@ def test_schedules_accumulation_and_batches():
     assert [len(b) for b in default_batches(100, "keras").epoch(0)] == [32, 32, 32, 4]
     assert default_batches(100, "keras").shuffle and not default_batches(5, "torch").shuffle
     assert [b.tolist() for b in default_batches(3, "torch").epoch(0)] == [[0], [1], [2]]
+
+
+def test_default_batches_are_reproducible_from_their_seed():
+    """The same call draws the same shuffled batches (seed 0 unless given); another seed, another order."""
+    first = [b.tolist() for b in default_batches(100, "keras").epoch(0)]
+    assert first == [b.tolist() for b in default_batches(100, "keras", seed=0).epoch(0)]
+    assert first != [b.tolist() for b in default_batches(100, "keras", seed=1).epoch(0)]
 
 
 def test_adaptive_optimizers_first_steps_by_hand():
