@@ -271,6 +271,8 @@ def pytest_mode(args) -> int:
     if args.again:  # only those an earlier run's --tests left alive (its --json), e.g. after tests were added
         earlier = json.loads(Path(args.again).read_text())
         names = [m for m in names if m in earlier and not (earlier[m]["status"] == "killed" and earlier[m]["oracle"] == 0)]
+    if args.only:  # the mutants of named functions, e.g. reference.training_conventions.xǁScheduled
+        names = [m for m in names if m.startswith(tuple(args.only))]
     if args.sample:  # judged in the sample's random order: a run stopped early has judged a uniform sample too
         names = random.Random(args.seed).sample(names, min(args.sample, len(names)))
     json_path = Path(args.json) if args.json else None

@@ -6,6 +6,8 @@ formulas their docstrings write. Against the frameworks: conformance/tests/test_
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -91,6 +93,58 @@ def test_the_divisors_are_the_weights_sum_and_n():
     assert by_weights == pytest.approx(s @ per_sample / 18, rel=1e-14)
     assert by_n == pytest.approx(s @ per_sample / 7, rel=1e-14)
     assert by_n / by_weights == pytest.approx(18 / 7, rel=1e-14)
+
+
+def test_the_probability_form_divides_as_its_divisor_says():
+    """ClassWeightedCrossEntropy on probabilities against the formula written out here (the finite-difference
+    test cannot see the divisor: forward and backward share it)."""
+    z, y = logits_and_targets()
+    p = Softmax().forward(z)
+    s = y @ np.array(WEIGHTS)
+    per_sample = -(y * np.log(p)).sum(axis=1)
+    for divisor, total in (("sum_of_weights", s.sum()), ("batch_size", len(y))):
+        loss = ClassWeightedCrossEntropy(WEIGHTS, divisor)
+        assert loss.forward(p, y) == pytest.approx(s @ per_sample / total, rel=1e-14)
+        np.testing.assert_allclose(loss.backward(p, y), -(s[:, None] * y) / p / total, rtol=1e-14)
+
+
+def test_soft_targets_get_the_written_formula_too():
+    """Targets that are not one-hot (label smoothing): s_i = y_i . w, the loss sum_i s_i (-y_i . log p_i) / total
+    and its gradient -s_i y_i / p_i / total, written out here (one-hot targets cannot tell s * y from s / y;
+    finite differences of log p at p = 0.004 carry a truncation error above the 1e-7 bar)."""
+    z, y = logits_and_targets()
+    y = 0.9 * y + 0.1 / 3
+    p = Softmax().forward(z)
+    s = y @ np.array(WEIGHTS)
+    for divisor, total in (("sum_of_weights", s.sum()), ("batch_size", len(y))):
+        loss = ClassWeightedCrossEntropy(WEIGHTS, divisor)
+        assert loss.forward(p, y) == pytest.approx(s @ -(y * np.log(p)).sum(axis=1) / total, rel=1e-14)
+        np.testing.assert_allclose(loss.backward(p, y), -(s[:, None] * y) / p / total, rtol=1e-14)
+
+
+@pytest.mark.parametrize("divisor", sorted(CLASS_WEIGHT_DIVISORS))
+def test_probabilities_of_exactly_zero_warn_nothing(divisor):
+    """A saturated softmax (p = 0 where the target is 0) adds nothing to the loss or its gradient, and a target
+    at p = 0 gives an infinite loss (as torch's does): neither shows the learner NumPy's RuntimeWarnings of
+    0 * log 0, 0 / 0 or 1 / 0."""
+    y = np.eye(3)[[0, 1]]
+    saturated = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    wrong = np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    loss = ClassWeightedCrossEntropy(WEIGHTS, divisor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert loss.forward(saturated, y) == 0.0
+        gradient = loss.backward(saturated, y)
+        assert loss.forward(wrong, y) == np.inf
+        infinite = loss.backward(wrong, y)
+    assert np.isfinite(gradient).all() and gradient[0, 1] == gradient[0, 2] == 0.0
+    assert infinite[0, 0] == -np.inf
+
+
+def test_a_shape_mismatch_of_the_logits_is_named():
+    z, y = logits_and_targets()
+    with pytest.raises(ValueError, match=r"ClassWeightedCrossEntropyWithLogits: z and y must have the same shape"):
+        ClassWeightedCrossEntropyWithLogits(WEIGHTS).forward(z[:, :2], y)
 
 
 def test_the_mlp_computes_it_from_the_logits_or_the_probabilities_alike():
