@@ -28,24 +28,8 @@ from .test_training_conventions import (
     TOL,
     micro_batches,
     numpy_gradient,
+    torch_rates_per_epoch,
 )
-
-
-def torch_rates_per_epoch(make_scheduler) -> list[float]:
-    """torch's usual loop with ``make_scheduler(optimizer)`` stepped after each epoch: the rate of every step."""
-    import torch
-
-    p = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.SGD([p], lr=0.1)
-    scheduler = make_scheduler(optimizer)
-    rates = []
-    for _ in range(EPOCHS):
-        for _ in range(STEPS_PER_EPOCH):
-            rates.append(optimizer.param_groups[0]["lr"])
-            p.grad = torch.ones(1)
-            optimizer.step()
-        scheduler.step()
-    return rates
 
 
 def test_a_per_epoch_schedule_changes_at_each_epoch_as_torch_s_scheduler():

@@ -32,13 +32,13 @@ N, STEPS_PER_EPOCH, EPOCHS = 100, 4, 4  # 100 samples in batches of 32: 4 steps 
 
 # ----- learning-rate schedules ------------------------------------------------------------------------------
 
-def torch_step_lr() -> list[float]:
-    """torch's usual loop: StepLR(step_size=10, gamma=0.5) stepped after each epoch; the rate of every step."""
+def torch_rates_per_epoch(make_scheduler) -> list[float]:
+    """torch's usual loop with ``make_scheduler(optimizer)`` stepped after each epoch: the rate of every step."""
     import torch
 
     p = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.SGD([p], lr=0.1)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)
+    scheduler = make_scheduler(optimizer)
     rates = []
     for _ in range(EPOCHS):
         for _ in range(STEPS_PER_EPOCH):
@@ -47,6 +47,13 @@ def torch_step_lr() -> list[float]:
             optimizer.step()
         scheduler.step()
     return rates
+
+
+def torch_step_lr() -> list[float]:
+    """torch's usual loop: StepLR(step_size=10, gamma=0.5) stepped after each epoch; the rate of every step."""
+    import torch
+
+    return torch_rates_per_epoch(lambda optimizer: torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5))
 
 
 def keras_exponential_decay() -> list[float]:
